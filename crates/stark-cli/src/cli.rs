@@ -1,0 +1,73 @@
+//! Command-line arguments.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// The STARK toolchain: parse, check and run STARK programs.
+///
+/// Exit status: 0 on success, 1 when the program has errors, 2 for bad
+/// command-line use, 101 when a running program fails.
+#[derive(Debug, Parser)]
+#[command(name = "stark", version, about, long_about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Lex and parse a file: prints nothing and exits 0 when it is valid
+    /// syntax; otherwise prints the errors and exits 1.
+    Parse(ParseArgs),
+    /// Check a program (names, types, ownership). Not implemented yet:
+    /// reports syntax errors only.
+    Check(CommonArgs),
+    /// Run a program. Not implemented yet: reports syntax errors only.
+    Run(CommonArgs),
+}
+
+/// Options every command that reads a source file takes.
+#[derive(Debug, Args)]
+pub struct CommonArgs {
+    /// The `.stark` source file.
+    pub file: PathBuf,
+    /// STARK Core v1 only: reject the AI extension's syntax (`async`,
+    /// `await`, `spawn`, `select`, `actor`, `shared let`, closures, tensor
+    /// shapes, struct update).
+    #[arg(long)]
+    pub core: bool,
+    /// When to colour diagnostics.
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+}
+
+/// Options of `stark parse`.
+#[derive(Debug, Args)]
+pub struct ParseArgs {
+    /// The file and language options.
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Print the syntax tree.
+    #[arg(long)]
+    pub ast: bool,
+    /// Only lex the file, and print its tokens.
+    #[arg(long, conflicts_with_all = ["ast", "snippet"])]
+    pub tokens: bool,
+    /// Parse the file as a block body (statements and items, no `fn main`):
+    /// the mode the Core v1 spec's example harness uses.
+    #[arg(long)]
+    pub snippet: bool,
+}
+
+/// When to colour output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Color {
+    /// When standard error is a terminal.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}

@@ -1,0 +1,123 @@
+//! What each subcommand does.
+
+use crate::cli::{Cli, Color, Command, CommonArgs, ParseArgs};
+use stark_syntax::{render, Diagnostic, Mode, SourceFile};
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+/// Exit status when the program has errors.
+const EXIT_ERRORS: u8 = 1;
+
+/// Runs one command and returns the process's exit status.
+pub fn run(cli: Cli) -> ExitCode {
+    match cli.command {
+        Command::Parse(args) => parse(&args),
+        Command::Check(args) => not_yet(&args, "check", "type checking"),
+        Command::Run(args) => not_yet(&args, "run", "execution"),
+    }
+}
+
+fn parse(args: &ParseArgs) -> ExitCode {
+    let Some(file) = load(&args.common) else {
+        return ExitCode::from(EXIT_ERRORS);
+    };
+    let mode = mode(&args.common);
+    let (tree, diagnostics) = if args.tokens {
+        let lexed = stark_syntax::lexer::lex(file.text());
+        let tokens: Vec<String> = lexed
+            .tokens
+            .iter()
+            .map(|t| format!("{:?} {:?}", t.span, t.kind))
+            .collect();
+        (
+            tokens.join("\n"),
+            lexed.errors.iter().map(|e| e.to_diagnostic()).collect(),
+        )
+    } else if args.snippet {
+        let (stmts, diagnostics) = stark_syntax::parse_snippet(&file, mode);
+        (format!("{stmts:#?}"), diagnostics)
+    } else {
+        let parsed = stark_syntax::parse(&file, mode);
+        (format!("{:#?}", parsed.program), parsed.diagnostics)
+    };
+    if !diagnostics.is_empty() {
+        report(&file, &diagnostics, args.common.color);
+        return ExitCode::from(EXIT_ERRORS);
+    }
+    if args.ast || args.tokens {
+        let mut out = std::io::stdout().lock();
+        // A closed stdout (`stark parse --ast f | head`) is not an error.
+        let _ = writeln!(out, "{tree}");
+    }
+    ExitCode::SUCCESS
+}
+
+/// `check` and `run` until their phases exist: syntax errors are still
+/// reported, then the missing phase is named.
+fn not_yet(args: &CommonArgs, command: &str, phase: &str) -> ExitCode {
+    let Some(file) = load(args) else {
+        return ExitCode::from(EXIT_ERRORS);
+    };
+    let parsed = stark_syntax::parse(&file, mode(args));
+    if !parsed.diagnostics.is_empty() {
+        report(&file, &parsed.diagnostics, args.color);
+    } else {
+        eprintln!(
+            "error: not supported yet: `stark {command}` ({phase} is not implemented yet; `stark parse` checks syntax)"
+        );
+    }
+    ExitCode::from(EXIT_ERRORS)
+}
+
+fn mode(args: &CommonArgs) -> Mode {
+    if args.core {
+        Mode::Core
+    } else {
+        Mode::Extension
+    }
+}
+
+/// Reads the source file, reporting unreadable files and invalid bytes.
+fn load(args: &CommonArgs) -> Option<SourceFile> {
+    let name = args.file.display().to_string();
+    let bytes = match std::fs::read(&args.file) {
+        Ok(bytes) => bytes,
+        Err(err) => {
+            eprintln!("error: cannot read `{name}`: {}", io_reason(&err));
+            return None;
+        }
+    };
+    match SourceFile::from_bytes(name, bytes) {
+        Ok(file) => Some(file),
+        Err(err) => {
+            report(&err.file, &[err.diagnostic], args.color);
+            None
+        }
+    }
+}
+
+/// The reason an I/O error happened, without Rust's `(os error N)` suffix.
+fn io_reason(err: &std::io::Error) -> String {
+    match err.kind() {
+        std::io::ErrorKind::NotFound => "no such file".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        std::io::ErrorKind::IsADirectory => "it is a directory".into(),
+        _ => err.to_string(),
+    }
+}
+
+fn report(file: &SourceFile, diagnostics: &[Diagnostic], color: Color) {
+    let color = match color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => std::io::stderr().is_terminal(),
+    };
+    let mut text = render(file, diagnostics, color);
+    let count = diagnostics.len();
+    text.push_str(&format!(
+        "error: could not parse `{}` due to {count} previous error{}\n",
+        file.name(),
+        if count == 1 { "" } else { "s" }
+    ));
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+}

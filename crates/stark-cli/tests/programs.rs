@@ -1,0 +1,108 @@
+//! Golden tests: every `tests/programs/<area>/<name>.stark` runs through the
+//! real `stark` binary, and its stdout, stderr and exit status are compared
+//! with `<name>.out` and `<name>.err` beside it (a missing file means
+//! "empty"). A program with a `.err` file must fail with exit status 1;
+//! one without must succeed.
+//!
+//! The `syntax` area runs `stark parse`; other areas run `stark run`.
+//! `STARK_BLESS=1 cargo test -p stark-cli --test programs` rewrites the
+//! expected files from the actual output: review the diff before committing.
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn main() {
+    let args = Arguments::from_args();
+    let root = repo_root();
+    let mut programs = Vec::new();
+    collect(&root.join("tests/programs"), &mut programs);
+    programs.sort();
+    let trials = programs
+        .into_iter()
+        .map(|path| {
+            let rel = path.strip_prefix(&root).expect("under the repository").to_path_buf();
+            let name = rel.with_extension("").display().to_string();
+            let root = root.clone();
+            Trial::test(name, move || check(&root, &rel))
+        })
+        .collect();
+    libtest_mimic::run(&args, trials).exit();
+}
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("repository root")
+}
+
+fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            collect(&path, out);
+        } else if path.extension().is_some_and(|e| e == "stark") {
+            out.push(path);
+        }
+    }
+}
+
+fn check(root: &Path, rel: &Path) -> Result<(), Failed> {
+    let area = rel
+        .components()
+        .nth(2)
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let command = if area == "syntax" { "parse" } else { "run" };
+    let output = Command::new(env!("CARGO_BIN_EXE_stark"))
+        .current_dir(root)
+        .args([command, "--color", "never"])
+        .arg(rel)
+        .output()
+        .map_err(|e| format!("cannot run stark: {e}"))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let out_path = root.join(rel.with_extension("out"));
+    let err_path = root.join(rel.with_extension("err"));
+    if std::env::var_os("STARK_BLESS").is_some() {
+        bless(&out_path, &stdout);
+        bless(&err_path, &stderr);
+        return Ok(());
+    }
+    let expected_out = std::fs::read_to_string(&out_path).unwrap_or_default();
+    let expected_err = std::fs::read_to_string(&err_path).unwrap_or_default();
+    let expected_status = if err_path.exists() { 1 } else { 0 };
+    let mut problems = Vec::new();
+    if output.status.code() != Some(expected_status) {
+        problems.push(format!(
+            "exit status {:?}, expected {expected_status}",
+            output.status.code()
+        ));
+    }
+    if stdout != expected_out {
+        problems.push(format!(
+            "stdout differs:\n--- expected\n{expected_out}\n--- actual\n{stdout}"
+        ));
+    }
+    if stderr != expected_err {
+        problems.push(format!(
+            "stderr differs:\n--- expected\n{expected_err}\n--- actual\n{stderr}"
+        ));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("\n").into())
+    }
+}
+
+/// Writes `text` as the expected output, or removes the file when empty.
+fn bless(path: &Path, text: &str) {
+    if text.is_empty() {
+        let _ = std::fs::remove_file(path);
+    } else {
+        std::fs::write(path, text).expect("write expected output");
+    }
+}
