@@ -22,33 +22,36 @@ fn parse(args: &ParseArgs) -> ExitCode {
         return ExitCode::from(EXIT_ERRORS);
     };
     let mode = mode(&args.common);
-    let (tree, diagnostics) = if args.tokens {
+    // The tree is formatted only when it will be printed.
+    let (dump, diagnostics): (Box<dyn Fn() -> String>, _) = if args.tokens {
         let lexed = stark_syntax::lexer::lex(file.text());
-        let tokens: Vec<String> = lexed
-            .tokens
-            .iter()
-            .map(|t| format!("{:?} {:?}", t.span, t.kind))
-            .collect();
-        (
-            tokens.join("\n"),
-            lexed.errors.iter().map(|e| e.to_diagnostic()).collect(),
-        )
+        let diagnostics = lexed.errors.iter().map(|e| e.to_diagnostic()).collect();
+        let dump = move || {
+            lexed
+                .tokens
+                .iter()
+                .map(|t| format!("{:?} {:?}\n", t.span, t.kind))
+                .collect()
+        };
+        (Box::new(dump), diagnostics)
     } else if args.snippet {
         let (stmts, diagnostics) = stark_syntax::parse_snippet(&file, mode);
-        (format!("{stmts:#?}"), diagnostics)
+        (Box::new(move || format!("{stmts:#?}\n")), diagnostics)
     } else {
         let parsed = stark_syntax::parse(&file, mode);
-        (format!("{:#?}", parsed.program), parsed.diagnostics)
+        let program = parsed.program;
+        (Box::new(move || format!("{program:#?}\n")), parsed.diagnostics)
     };
     if !diagnostics.is_empty() {
         report(&file, &diagnostics, args.common.color);
         return ExitCode::from(EXIT_ERRORS);
     }
     if args.ast || args.tokens {
-        let mut out = std::io::stdout().lock();
         // A closed stdout (`stark parse --ast f | head`) is not an error.
-        let _ = writeln!(out, "{tree}");
+        let _ = std::io::stdout().lock().write_all(dump().as_bytes());
     }
+    // The process ends now: freeing the tree node by node would only cost time.
+    std::mem::forget(dump);
     ExitCode::SUCCESS
 }
 

@@ -4,7 +4,8 @@
 //! "empty"). A program with a `.err` file must fail with exit status 1;
 //! one without must succeed.
 //!
-//! The `syntax` area runs `stark parse`; other areas run `stark run`.
+//! The `syntax` area runs `stark parse`; other areas run `stark run`. A
+//! first line `// args: --core` passes extra arguments.
 //! `STARK_BLESS=1 cargo test -p stark-cli --test programs` rewrites the
 //! expected files from the actual output: review the diff before committing.
 
@@ -56,9 +57,11 @@ fn check(root: &Path, rel: &Path) -> Result<(), Failed> {
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
         .unwrap_or_default();
     let command = if area == "syntax" { "parse" } else { "run" };
+    let source = std::fs::read(root.join(rel)).map_err(|e| format!("cannot read the program: {e}"))?;
     let output = Command::new(env!("CARGO_BIN_EXE_stark"))
         .current_dir(root)
         .args([command, "--color", "never"])
+        .args(extra_args(&source))
         .arg(rel)
         .output()
         .map_err(|e| format!("cannot run stark: {e}"))?;
@@ -96,6 +99,16 @@ fn check(root: &Path, rel: &Path) -> Result<(), Failed> {
     } else {
         Err(problems.join("\n").into())
     }
+}
+
+/// Extra command-line arguments from a first line `// args: --core ...`.
+fn extra_args(source: &[u8]) -> Vec<String> {
+    let first = source.split(|&b| b == b'\n').next().unwrap_or_default();
+    let first = String::from_utf8_lossy(first);
+    first
+        .strip_prefix("// args:")
+        .map(|rest| rest.split_whitespace().map(str::to_owned).collect())
+        .unwrap_or_default()
 }
 
 /// Writes `text` as the expected output, or removes the file when empty.

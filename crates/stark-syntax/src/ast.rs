@@ -28,7 +28,7 @@ pub struct Path {
     /// names appear here by their spelling.
     pub segments: Vec<Ident>,
     /// Generic arguments after the last segment.
-    pub generics: Option<GenericArgs>,
+    pub generics: Option<Box<GenericArgs>>,
     /// The whole path.
     pub span: Span,
 }
@@ -424,7 +424,7 @@ pub enum StmtKind {
     /// expressions may omit it).
     Expr { expr: Expr, semi: bool },
     /// `let`.
-    Let(LetStmt),
+    Let(Box<LetStmt>),
     /// `return [e];`.
     Return(Option<Expr>),
     /// `break [e];`.
@@ -622,7 +622,7 @@ pub enum ExprKind {
         inclusive: bool,
     },
     /// `e as T`.
-    Cast(Box<Expr>, Type),
+    Cast(Box<Expr>, Box<Type>),
     /// `f(args)`.
     Call(Box<Expr>, Vec<Expr>),
     /// `receiver.method(args)`.
@@ -673,7 +673,7 @@ pub enum ExprKind {
     Closure {
         is_move: bool,
         params: Vec<ClosureParam>,
-        ret: Option<Type>,
+        ret: Option<Box<Type>>,
         body: Box<Expr>,
     },
     /// `await e` or `e.await` (AI extension).
@@ -723,4 +723,19 @@ pub enum PatternKind {
     Tuple(Vec<Pattern>),
     /// `[p, q]`.
     Array(Vec<Pattern>),
+}
+
+#[cfg(test)]
+mod size_tests {
+    use super::*;
+
+    /// Nodes are moved a lot while parsing: a change that bloats them
+    /// should be deliberate.
+    #[test]
+    fn node_sizes() {
+        assert_eq!(std::mem::size_of::<Expr>(), 80);
+        assert_eq!(std::mem::size_of::<Type>(), 72);
+        assert_eq!(std::mem::size_of::<Stmt>(), 96);
+        assert_eq!(std::mem::size_of::<crate::lexer::Token>(), 32);
+    }
 }

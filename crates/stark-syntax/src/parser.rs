@@ -69,6 +69,9 @@ pub(crate) struct Parser<'a> {
     /// Set while parsing an `if`/`while` condition, `match` scrutinee or
     /// `for` iterable: a `Path {` there starts a block, not a struct literal.
     no_struct: bool,
+    /// Set when the parser gave up on the rest of the input (too deep, too
+    /// many errors): nothing more is reported.
+    gave_up: bool,
     /// The end of a token part consumed by `split_first`.
     split_hi: u32,
     /// Set when parsing snippets: blocks at the top level may hold items.
@@ -130,6 +133,7 @@ impl<'a> Parser<'a> {
             errors: Vec::new(),
             depth: 0,
             no_struct: false,
+            gave_up: false,
             split_hi: 0,
             snippet: false,
             words,
@@ -183,15 +187,11 @@ impl<'a> Parser<'a> {
 
     /// Consumes the current token and returns it (the final `Eof` stays).
     fn bump(&mut self) -> Token {
-        let token = &mut self.tokens[self.pos];
-        if token.kind == TokenKind::Eof {
-            return token.clone();
+        let token = self.tokens[self.pos].clone();
+        if token.kind != TokenKind::Eof {
+            self.pos += 1;
         }
-        self.pos += 1;
-        Token {
-            kind: std::mem::replace(&mut token.kind, TokenKind::Error),
-            span: token.span,
-        }
+        token
     }
 
     fn eat(&mut self, punct: Punct) -> bool {
@@ -215,8 +215,20 @@ impl<'a> Parser<'a> {
             let span = self.span();
             self.pos += 1;
             Ok(span)
+        } else if punct == Punct::Semi {
+            self.missing_semicolon();
+            Err(Reported)
         } else {
             Err(self.expected(&format!("`{}`", punct.as_str())))
+        }
+    }
+
+    /// Reports a missing `;` after the previous token.
+    fn missing_semicolon(&mut self) {
+        if self.peek() != &TokenKind::Error {
+            let found = self.peek().to_string();
+            let after = Span::at(self.prev_hi() as usize);
+            self.report(ParseErrorKind::MissingSemicolon { found, after }, self.span());
         }
     }
 
@@ -233,9 +245,20 @@ impl<'a> Parser<'a> {
     /// A closing delimiter; at the end of the file, says where it opened.
     fn expect_close(&mut self, close: Punct, open: Span) -> PResult<Span> {
         if self.at_eof() && !self.at(close) {
+            if self.pos > 0 && self.tokens[self.pos - 1].kind == TokenKind::Error {
+                // A literal or comment ran to the end of the file: that
+                // error already explains the missing delimiter.
+                return Err(Reported);
+            }
             let delimiter = open_char(close);
             self.report(ParseErrorKind::Unclosed { open, delimiter }, self.span());
             return Err(Reported);
+        }
+        // Lists stop at the first element not followed by `,`: say so.
+        let after_element =
+            self.pos > 0 && self.tokens[self.pos - 1].span != open && !self.tokens[self.pos - 1].kind.is(Punct::Comma);
+        if after_element && !self.at(close) {
+            return Err(self.expected(&format!("`,` or `{}`", close.as_str())));
         }
         self.expect(close)
     }
@@ -289,14 +312,19 @@ impl<'a> Parser<'a> {
     // ----- errors and recovery -----
 
     fn report(&mut self, kind: ParseErrorKind, span: Span) {
-        if self.errors.len() >= MAX_ERRORS {
-            self.pos = self.tokens.len() - 1;
+        if self.gave_up {
             return;
         }
         self.errors.push(ParseError { kind, span });
-        if self.errors.len() == MAX_ERRORS {
-            self.pos = self.tokens.len() - 1;
+        if self.errors.len() >= MAX_ERRORS {
+            self.give_up();
         }
+    }
+
+    /// Skips the rest of the input, reporting nothing more.
+    fn give_up(&mut self) {
+        self.gave_up = true;
+        self.pos = self.tokens.len() - 1;
     }
 
     /// Reports "expected X, found Y" at the current token, unless the
@@ -330,7 +358,7 @@ impl<'a> Parser<'a> {
             let span = self.span();
             self.report(ParseErrorKind::NestingTooDeep, span);
             // Nothing sensible can follow: give up on the rest of the file.
-            self.pos = self.tokens.len() - 1;
+            self.give_up();
             return Err(Reported);
         }
         Ok(())
@@ -358,10 +386,24 @@ impl<'a> Parser<'a> {
         result
     }
 
-    /// Skips to the end of the current statement: past a `;`, or up to a
-    /// `}` that closes the enclosing block.
-    fn recover_stmt(&mut self) {
+    /// How many delimiters opened since token `start` are still open.
+    fn open_since(&self, start: usize) -> u32 {
         let mut depth = 0u32;
+        for token in &self.tokens[start..self.pos] {
+            match token.kind {
+                TokenKind::Punct(Punct::LParen | Punct::LBracket | Punct::LBrace) => depth += 1,
+                TokenKind::Punct(Punct::RParen | Punct::RBracket | Punct::RBrace) => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+        depth
+    }
+
+    /// After an error in the statement that began at token `start`: skips
+    /// out of the delimiters it opened, then past its `;`, or up to the `}`
+    /// that closes the enclosing block.
+    fn recover_stmt(&mut self, start: usize) {
+        let mut depth = self.open_since(start);
         loop {
             match self.peek() {
                 TokenKind::Eof => return,
@@ -378,12 +420,14 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// Skips to the next token that can start an item at this level.
-    fn recover_item(&mut self, in_block: bool) {
-        let mut depth = 0u32;
-        let start = self.pos;
+    /// After an error in the item that began at token `start`: skips out
+    /// of the delimiters it opened, then to the next token that can start
+    /// an item (or the `}` closing the enclosing module).
+    fn recover_item(&mut self, start: usize, in_block: bool) {
+        let mut depth = self.open_since(start);
+        let from = self.pos;
         loop {
-            if depth == 0 && self.pos > start && self.at_item_start() {
+            if depth == 0 && self.pos > from.max(start) && self.at_item_start() {
                 return;
             }
             match self.peek() {

@@ -88,7 +88,10 @@ impl SourceFile {
                 let text = String::from_utf8_lossy(err.as_bytes()).into_owned();
                 (
                     text,
-                    LexError::new(LexErrorKind::InvalidUtf8 { offset }, Span::new(offset, offset + 1)),
+                    LexError::new(
+                        LexErrorKind::InvalidUtf8 { offset },
+                        Span::new(offset, offset + '\u{fffd}'.len_utf8()),
+                    ),
                 )
             }
         };

@@ -17,7 +17,7 @@ pub struct ParseError {
 pub enum ParseErrorKind {
     /// Something else was expected here.
     Expected { expected: String, found: String },
-    /// A `;` is missing after a statement; `after` is the statement's end.
+    /// A `;` is missing; `after` is where it belongs.
     MissingSemicolon { found: String, after: Span },
     /// `a < b < c`: comparisons do not chain.
     ChainedComparison { first: Span },
@@ -75,8 +75,8 @@ impl ParseError {
             Expected { expected, found } => Diagnostic::error(code, format!("expected {expected}, found {found}"))
                 .primary(span, format!("expected {expected}")),
             MissingSemicolon { found, after } => Diagnostic::error(code, format!("expected `;`, found {found}"))
-                .primary(span, "unexpected here")
-                .secondary(Span::at(after.hi as usize), "add `;` here"),
+                .primary(*after, "expected `;` here")
+                .secondary(span, "unexpected token"),
             ChainedComparison { first } => Diagnostic::error(code, "comparison operators cannot be chained")
                 .primary(span, "second comparison")
                 .secondary(*first, "first comparison")

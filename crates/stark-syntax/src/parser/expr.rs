@@ -150,7 +150,7 @@ impl Parser<'_> {
             let ty = self.parse_type()?;
             let span = expr.span.to(ty.span);
             expr = Expr {
-                kind: ExprKind::Cast(Box::new(expr), ty),
+                kind: ExprKind::Cast(Box::new(expr), Box::new(ty)),
                 span,
             };
         }
@@ -531,7 +531,7 @@ impl Parser<'_> {
                 break;
             }
             if self.at(Punct::Lt) {
-                generics = Some(self.parse_generic_args()?);
+                generics = Some(Box::new(self.parse_generic_args()?));
                 break;
             }
         }
@@ -648,7 +648,7 @@ impl Parser<'_> {
             }
             let block = self.parse_block()?;
             (
-                Some(ret),
+                Some(Box::new(ret)),
                 Expr {
                     span: block.span,
                     kind: ExprKind::Block(block),
@@ -706,7 +706,10 @@ impl Parser<'_> {
     /// An interpolated string: each field's tokens are parsed as an
     /// expression by a parser of their own.
     fn parse_format_string(&mut self) -> PResult<ExprKind> {
-        let TokenKind::FormatStr(pieces) = self.bump().kind else {
+        // Taken, not cloned: the pieces hold whole token lists.
+        let kind = std::mem::replace(&mut self.tokens[self.pos].kind, TokenKind::Error);
+        self.pos += 1;
+        let TokenKind::FormatStr(pieces) = kind else {
             unreachable!("checked by the caller")
         };
         let mut parts = Vec::with_capacity(pieces.len());

@@ -24,9 +24,10 @@ impl Parser<'_> {
     pub(super) fn parse_items(&mut self, in_block: bool) -> Vec<Item> {
         let mut items = Vec::new();
         while !(self.at_eof() || in_block && self.at(Punct::RBrace)) {
+            let start = self.pos;
             match self.parse_item() {
                 Ok(item) => items.push(item),
-                Err(Reported) => self.recover_item(in_block),
+                Err(Reported) => self.recover_item(start, in_block),
             }
         }
         items

@@ -1,7 +1,7 @@
 //! Blocks and statements, including the rules for block-formed expression
 //! statements and the trailing expression.
 
-use super::{PResult, ParseErrorKind, Parser, Reported};
+use super::{PResult, Parser, Reported};
 use crate::ast::*;
 use crate::lexer::{Keyword, Punct, TokenKind};
 use crate::source::Span;
@@ -31,6 +31,7 @@ impl Parser<'_> {
         let mut stmts = Vec::new();
         let mut tail = None;
         while !self.at(Punct::RBrace) && !self.at_eof() {
+            let start = self.pos;
             if snippet && self.at_item_start() {
                 let lo = self.span();
                 match self.parse_item() {
@@ -38,7 +39,7 @@ impl Parser<'_> {
                         kind: StmtKind::Item(Box::new(item)),
                         span: self.span_from(lo),
                     }),
-                    Err(Reported) => self.recover_stmt(),
+                    Err(Reported) => self.recover_stmt(start),
                 }
                 continue;
             }
@@ -48,7 +49,7 @@ impl Parser<'_> {
                     tail = Some(Box::new(expr));
                     break;
                 }
-                Err(Reported) => self.recover_stmt(),
+                Err(Reported) => self.recover_stmt(start),
             }
         }
         Block {
@@ -65,11 +66,11 @@ impl Parser<'_> {
                 self.pos += 1;
                 StmtKind::Empty
             }
-            TokenKind::Keyword(Keyword::Let) => StmtKind::Let(self.parse_let(false)?),
+            TokenKind::Keyword(Keyword::Let) => StmtKind::Let(Box::new(self.parse_let(false)?)),
             TokenKind::Ident(s) if *s == self.words.shared && self.peek_nth(1).is_kw(Keyword::Let) => {
                 self.pos += 1;
                 self.extension("`shared let`", lo);
-                StmtKind::Let(self.parse_let(true)?)
+                StmtKind::Let(Box::new(self.parse_let(true)?))
             }
             TokenKind::Keyword(Keyword::Return) => {
                 self.pos += 1;
@@ -98,7 +99,7 @@ impl Parser<'_> {
                     if self.at(Punct::RBrace) || (self.at_eof() && self.depth == 0) {
                         return Ok(Step::Tail(expr));
                     }
-                    self.missing_semicolon(expr.span);
+                    self.missing_semicolon();
                 }
                 StmtKind::Expr { expr, semi: true }
             }
@@ -107,16 +108,6 @@ impl Parser<'_> {
             kind,
             span: self.span_from(lo),
         }))
-    }
-
-    /// Reports a missing `;` and carries on as if it were there, unless
-    /// the next token could not start a statement (then the caller skips).
-    fn missing_semicolon(&mut self, after: Span) {
-        if self.peek() == &TokenKind::Error {
-            return;
-        }
-        let found = self.peek().to_string();
-        self.report(ParseErrorKind::MissingSemicolon { found, after }, self.span());
     }
 
     /// The optional value of `return` or `break`, then `;`.

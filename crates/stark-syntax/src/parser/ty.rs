@@ -126,7 +126,7 @@ impl Parser<'_> {
             self.pos += 1;
         }
         let generics = if self.at(Punct::Lt) {
-            Some(self.parse_generic_args()?)
+            Some(Box::new(self.parse_generic_args()?))
         } else {
             None
         };
