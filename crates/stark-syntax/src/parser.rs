@@ -30,8 +30,11 @@ pub enum Mode {
     Core,
 }
 
-/// How deeply expressions, types, patterns and blocks may nest.
-pub const MAX_DEPTH: u32 = 256;
+/// How deep the syntax tree may be: every nested expression, type,
+/// pattern or block counts one level, and so does every link of an
+/// operator or postfix chain (`a + b + c` is a tree of depth 3). Later
+/// passes recurse over the tree, so this bounds them too.
+pub const MAX_DEPTH: u32 = 512;
 
 /// Stack left below which `nested` grows the stack, and by how much.
 const RED_ZONE: usize = 128 * 1024;
@@ -466,3 +469,6 @@ fn open_char(close: Punct) -> char {
         _ => '{',
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -114,47 +114,72 @@ impl Parser<'_> {
 
     /// Binary operators binding at least as tightly as `min_prec`.
     fn parse_binary(&mut self, min_prec: u8) -> PResult<Expr> {
-        let mut lhs = self.parse_cast()?;
-        let mut last_comparison: Option<(u8, Span)> = None;
-        while let Some((op, prec)) = binary_op(self.peek()) {
-            if prec < min_prec {
-                break;
-            }
-            let op_span = self.span();
-            if let Some((level, first)) = last_comparison {
+        let lhs = self.parse_cast()?;
+        self.chain(lhs, |p, lhs, last_comparison| {
+            let Some((op, prec)) = binary_op(p.peek()).filter(|&(_, prec)| prec >= min_prec) else {
+                return Ok(Err(lhs));
+            };
+            let op_span = p.span();
+            if let Some((level, first)) = *last_comparison {
                 if level == prec {
-                    self.report(ParseErrorKind::ChainedComparison { first }, op_span);
+                    p.report(ParseErrorKind::ChainedComparison { first }, op_span);
                     return Err(Reported);
                 }
             }
-            self.pos += 1;
+            p.pos += 1;
             // `**` is right-associative; everything else left.
             let next_min = if op == BinOp::Pow { prec } else { prec + 1 };
-            let rhs = self.nested(|p| p.parse_binary(next_min))?;
+            let rhs = p.nested(|p| p.parse_binary(next_min))?;
+            if is_comparison_level(prec) {
+                *last_comparison = Some((prec, op_span));
+            }
             let span = lhs.span.to(rhs.span);
-            lhs = Expr {
+            Ok(Ok(Expr {
                 kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)),
                 span,
-            };
-            if is_comparison_level(prec) {
-                last_comparison = Some((prec, op_span));
+            }))
+        })
+    }
+
+    /// Builds a left-leaning chain: `step` either wraps the expression so
+    /// far in one more node (`Ok(Ok(e))`) or hands it back (`Ok(Err(e))`).
+    /// Each link counts one level against `MAX_DEPTH`.
+    fn chain(
+        &mut self,
+        mut expr: Expr,
+        mut step: impl FnMut(&mut Self, Expr, &mut Option<(u8, Span)>) -> PResult<Result<Expr, Expr>>,
+    ) -> PResult<Expr> {
+        let mut links = 0;
+        let mut state = None;
+        let result = loop {
+            match step(self, expr, &mut state) {
+                Ok(Ok(next)) => expr = next,
+                Ok(Err(done)) => break Ok(done),
+                Err(e) => break Err(e),
             }
-        }
-        Ok(lhs)
+            if self.enter().is_err() {
+                break Err(Reported);
+            }
+            links += 1;
+        };
+        self.depth -= links;
+        result
     }
 
     /// `unary (as Type)*`.
     fn parse_cast(&mut self) -> PResult<Expr> {
-        let mut expr = self.parse_unary()?;
-        while self.eat_kw(Keyword::As) {
-            let ty = self.parse_type()?;
+        let expr = self.parse_unary()?;
+        self.chain(expr, |p, expr, _| {
+            if !p.eat_kw(Keyword::As) {
+                return Ok(Err(expr));
+            }
+            let ty = p.parse_type()?;
             let span = expr.span.to(ty.span);
-            expr = Expr {
+            Ok(Ok(Expr {
                 kind: ExprKind::Cast(Box::new(expr), Box::new(ty)),
                 span,
-            };
-        }
-        Ok(expr)
+            }))
+        })
     }
 
     fn parse_unary(&mut self) -> PResult<Expr> {
@@ -205,35 +230,35 @@ impl Parser<'_> {
     }
 
     /// Calls, indexing, fields, tuple fields, `?` and `.await` after `expr`.
-    fn parse_postfix_ops(&mut self, mut expr: Expr) -> PResult<Expr> {
-        loop {
+    fn parse_postfix_ops(&mut self, expr: Expr) -> PResult<Expr> {
+        self.chain(expr, |p, expr, _| {
             let lo = expr.span;
-            let kind = match self.peek() {
+            let kind = match p.peek() {
                 TokenKind::Punct(Punct::LParen) => {
-                    let args = self.parse_args()?;
+                    let args = p.parse_args()?;
                     ExprKind::Call(Box::new(expr), args)
                 }
                 TokenKind::Punct(Punct::LBracket) => {
-                    let open = self.bump().span;
-                    let index = self.restricted(false, |p| p.parse_expr())?;
-                    self.expect_close(Punct::RBracket, open)?;
+                    let open = p.bump().span;
+                    let index = p.restricted(false, |p| p.parse_expr())?;
+                    p.expect_close(Punct::RBracket, open)?;
                     ExprKind::Index(Box::new(expr), Box::new(index))
                 }
                 TokenKind::Punct(Punct::Question) => {
-                    self.pos += 1;
+                    p.pos += 1;
                     ExprKind::Try(Box::new(expr))
                 }
                 TokenKind::Punct(Punct::Dot) => {
-                    self.pos += 1;
-                    self.parse_dot(expr)?
+                    p.pos += 1;
+                    p.parse_dot(expr)?
                 }
-                _ => return Ok(expr),
+                _ => return Ok(Err(expr)),
             };
-            expr = Expr {
+            Ok(Ok(Expr {
                 kind,
-                span: self.span_from(lo),
-            };
-        }
+                span: p.span_from(lo),
+            }))
+        })
     }
 
     /// What follows a `.`: a field, a method call, a tuple index or `await`.
