@@ -1,7 +1,7 @@
 //! What each subcommand does.
 
 use crate::cli::{Cli, Color, Command, CommonArgs, ParseArgs};
-use stark_syntax::{render, Diagnostic, Mode, SourceFile};
+use stark_syntax::{render, Diagnostic, Mode, SourceFile, SourceMap};
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
@@ -115,7 +115,7 @@ fn report(file: &SourceFile, diagnostics: &[Diagnostic], color: Color) {
         Color::Never => false,
         Color::Auto => std::io::stderr().is_terminal(),
     };
-    let mut text = render(file, diagnostics, color);
+    let mut text = render(&SourceMap::from(file.clone()), diagnostics, color);
     let count = diagnostics.len();
     text.push_str(&format!(
         "error: could not parse `{}` due to {count} previous error{}\n",

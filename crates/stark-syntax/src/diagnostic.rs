@@ -1,9 +1,9 @@
 //! The one diagnostic type every phase produces, and its rendering. This is
 //! the only module that knows the rendering crate.
 
-use crate::source::{SourceFile, Span};
+use crate::source::{SourceMap, Span};
 use codespan_reporting::diagnostic as cs;
-use codespan_reporting::files::SimpleFile;
+use codespan_reporting::files::SimpleFiles;
 use codespan_reporting::term;
 
 /// How serious a diagnostic is.
@@ -90,7 +90,7 @@ impl Diagnostic {
         self.labels.iter().find(|l| l.primary).map(|l| l.span)
     }
 
-    fn to_codespan(&self) -> cs::Diagnostic<()> {
+    fn to_codespan(&self, map: &SourceMap) -> cs::Diagnostic<usize> {
         let severity = match self.severity {
             Severity::Error => cs::Severity::Error,
             Severity::Warning => cs::Severity::Warning,
@@ -104,7 +104,9 @@ impl Diagnostic {
                 } else {
                     cs::LabelStyle::Secondary
                 };
-                cs::Label::new(style, (), l.span.range()).with_message(&l.message)
+                let file = map.file_id_of(l.span);
+                let range = map.get(file).local_range(l.span);
+                cs::Label::new(style, file.0 as usize, range).with_message(&l.message)
             })
             .collect();
         cs::Diagnostic::new(severity)
@@ -117,15 +119,18 @@ impl Diagnostic {
 
 /// Renders diagnostics the way rustc shows them: the message, then the
 /// source line with the span underlined. `color` adds ANSI colours.
-pub fn render(file: &SourceFile, diagnostics: &[Diagnostic], color: bool) -> String {
-    let files = SimpleFile::new(file.name(), file.text());
+pub fn render(map: &SourceMap, diagnostics: &[Diagnostic], color: bool) -> String {
+    let mut files = SimpleFiles::new();
+    for file in map.files() {
+        files.add(file.name(), file.text());
+    }
     let config = term::Config {
         chars: term::Chars::ascii(),
         ..term::Config::default()
     };
     let mut out = String::new();
     for diagnostic in diagnostics {
-        let diagnostic = diagnostic.to_codespan();
+        let diagnostic = diagnostic.to_codespan(map);
         let rendered = if color {
             let mut buffer = term::termcolor::Buffer::ansi();
             term::emit_to_write_style(&mut buffer, &config, &files, &diagnostic)

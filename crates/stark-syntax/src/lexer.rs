@@ -36,9 +36,15 @@ pub struct Lexed {
     pub errors: Vec<LexError>,
 }
 
-/// Splits `src` into tokens.
+/// Splits `src` into tokens; spans are offsets into `src`.
 pub fn lex(src: &str) -> Lexed {
-    let mut lexer = Lexer::new(src);
+    lex_at(src, 0)
+}
+
+/// Splits `src` into tokens whose spans start at offset `base`: the
+/// position of the file in a `SourceMap`.
+pub fn lex_at(src: &str, base: u32) -> Lexed {
+    let mut lexer = Lexer::new(src, base as usize);
     let mut tokens = Vec::with_capacity(src.len() / 4 + 1);
     loop {
         let token = lexer.next_token();
@@ -66,6 +72,8 @@ enum Context {
 
 struct Lexer<'a> {
     src: &'a str,
+    /// Added to every span: where the file starts in its source map.
+    base: usize,
     bytes: &'a [u8],
     pos: usize,
     docs: Vec<DocComment>,
@@ -73,9 +81,10 @@ struct Lexer<'a> {
 }
 
 impl<'a> Lexer<'a> {
-    fn new(src: &'a str) -> Lexer<'a> {
+    fn new(src: &'a str, base: usize) -> Lexer<'a> {
         Lexer {
             src,
+            base,
             bytes: src.as_bytes(),
             pos: 0,
             docs: Vec::new(),
@@ -101,14 +110,19 @@ impl<'a> Lexer<'a> {
     }
 
     fn error(&mut self, kind: LexErrorKind, lo: usize, hi: usize) {
-        self.errors.push(LexError::new(kind, Span::new(lo, hi)));
+        self.errors.push(LexError::new(kind, self.span(lo, hi)));
     }
 
     fn token(&self, kind: TokenKind, lo: usize) -> Token {
         Token {
             kind,
-            span: Span::new(lo, self.pos),
+            span: self.span(lo, self.pos),
         }
+    }
+
+    /// The file-wide span of local byte offsets `lo..hi`.
+    fn span(&self, lo: usize, hi: usize) -> Span {
+        Span::new(self.base + lo, self.base + hi)
     }
 
     fn next_token(&mut self) -> Token {
@@ -194,7 +208,7 @@ impl<'a> Lexer<'a> {
                 .collect::<Vec<_>>()
                 .join("\n");
             self.docs.push(DocComment {
-                span: Span::new(lo, self.pos),
+                span: self.span(lo, self.pos),
                 text,
             });
         }

@@ -18,7 +18,7 @@ pub mod symbol;
 
 pub use diagnostic::{render, Diagnostic, Label, Severity};
 pub use parser::Mode;
-pub use source::{SourceError, SourceFile, Span};
+pub use source::{FileId, SourceError, SourceFile, SourceMap, Span};
 pub use symbol::Symbol;
 
 /// A parsed file: the tree (as complete as recovery allowed) and every
@@ -33,8 +33,8 @@ pub struct Parsed {
 
 /// Lexes and parses a whole file as a program (`Item*`).
 pub fn parse(file: &SourceFile, mode: Mode) -> Parsed {
-    let lexed = lexer::lex(file.text());
-    let (program, parse_errors) = parser::parse_program(lexed.tokens, file.text(), &lexed.docs, mode);
+    let lexed = lexer::lex_at(file.text(), file.base());
+    let (program, parse_errors) = parser::parse_program(lexed.tokens, file, &lexed.docs, mode);
     let diagnostics = merge(&lexed.errors, &parse_errors);
     Parsed { program, diagnostics }
 }
@@ -42,8 +42,8 @@ pub fn parse(file: &SourceFile, mode: Mode) -> Parsed {
 /// Lexes and parses a file as a block body without braces: the spec
 /// harness's "snippet" mode, where items and statements may mix.
 pub fn parse_snippet(file: &SourceFile, mode: Mode) -> (Vec<ast::Stmt>, Vec<Diagnostic>) {
-    let lexed = lexer::lex(file.text());
-    let (stmts, parse_errors) = parser::parse_snippet(lexed.tokens, file.text(), &lexed.docs, mode);
+    let lexed = lexer::lex_at(file.text(), file.base());
+    let (stmts, parse_errors) = parser::parse_snippet(lexed.tokens, file, &lexed.docs, mode);
     (stmts, merge(&lexed.errors, &parse_errors))
 }
 

@@ -17,7 +17,7 @@ pub use error::{ParseError, ParseErrorKind};
 
 use crate::ast::{Ident, Program, Stmt};
 use crate::lexer::{DocComment, Keyword, Punct, Token, TokenKind};
-use crate::source::Span;
+use crate::source::{SourceFile, Span};
 use crate::symbol::Symbol;
 
 /// Which language the parser accepts.
@@ -62,8 +62,8 @@ struct Contextual {
 
 pub(crate) struct Parser<'a> {
     tokens: Vec<Token>,
-    /// The source text the tokens' spans point into.
-    src: &'a str,
+    /// The file the tokens' spans point into.
+    file: &'a SourceFile,
     pos: usize,
     docs: &'a [DocComment],
     mode: Mode,
@@ -83,16 +83,26 @@ pub(crate) struct Parser<'a> {
 }
 
 /// Parses a whole file as a program (`Program ::= Item*`).
-pub fn parse_program(tokens: Vec<Token>, src: &str, docs: &[DocComment], mode: Mode) -> (Program, Vec<ParseError>) {
-    let mut parser = Parser::new(tokens, src, docs, mode);
+pub fn parse_program(
+    tokens: Vec<Token>,
+    file: &SourceFile,
+    docs: &[DocComment],
+    mode: Mode,
+) -> (Program, Vec<ParseError>) {
+    let mut parser = Parser::new(tokens, file, docs, mode);
     let items = parser.parse_items(false);
     (Program { items }, parser.errors)
 }
 
 /// Parses a block body without braces (`(Item | Statement)* Expression?`):
 /// the spec harness's snippet mode.
-pub fn parse_snippet(tokens: Vec<Token>, src: &str, docs: &[DocComment], mode: Mode) -> (Vec<Stmt>, Vec<ParseError>) {
-    let mut parser = Parser::new(tokens, src, docs, mode);
+pub fn parse_snippet(
+    tokens: Vec<Token>,
+    file: &SourceFile,
+    docs: &[DocComment],
+    mode: Mode,
+) -> (Vec<Stmt>, Vec<ParseError>) {
+    let mut parser = Parser::new(tokens, file, docs, mode);
     parser.snippet = true;
     let block = parser.parse_block_body(Span::at(0));
     let mut stmts = block.stmts;
@@ -110,7 +120,7 @@ pub fn parse_snippet(tokens: Vec<Token>, src: &str, docs: &[DocComment], mode: M
 }
 
 impl<'a> Parser<'a> {
-    pub(crate) fn new(tokens: Vec<Token>, src: &'a str, docs: &'a [DocComment], mode: Mode) -> Parser<'a> {
+    pub(crate) fn new(tokens: Vec<Token>, file: &'a SourceFile, docs: &'a [DocComment], mode: Mode) -> Parser<'a> {
         let words = Contextual {
             actor: Symbol::intern("actor"),
             spawn: Symbol::intern("spawn"),
@@ -129,7 +139,7 @@ impl<'a> Parser<'a> {
         ));
         Parser {
             tokens,
-            src,
+            file,
             pos: 0,
             docs,
             mode,

@@ -100,12 +100,12 @@ impl Lexer<'_> {
         }
         tokens.push(Token {
             kind: TokenKind::Eof,
-            span: Span::at(self.pos - 1),
+            span: self.span(self.pos - 1, self.pos - 1),
         });
         ok.then(|| FmtField {
             tokens,
             spec,
-            span: Span::new(lo, self.pos),
+            span: self.span(lo, self.pos),
         })
     }
 
@@ -120,11 +120,10 @@ impl Lexer<'_> {
         };
         self.pos = lo + len + 1;
         let text = &rest[..len];
-        let span = Span::new(lo, lo + len);
-        match parse_spec(text, span) {
+        match parse_spec(text, self.span(lo, lo + len)) {
             Ok(spec) => Some(spec),
             Err(kind) => {
-                self.error(kind, span.lo as usize, span.hi as usize);
+                self.error(kind, lo, lo + len);
                 None
             }
         }

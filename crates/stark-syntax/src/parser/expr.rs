@@ -303,7 +303,7 @@ impl Parser<'_> {
     fn parse_float_tuple_index(&mut self, expr: Expr) -> PResult<ExprKind> {
         let span = self.span();
         self.pos += 1;
-        let Some((first, second, first_len)) = split_index_pair(&self.src[span.range()]) else {
+        let Some((first, second, first_len)) = split_index_pair(self.file.slice(span)) else {
             self.report(ParseErrorKind::InvalidTupleIndex, span);
             return Err(Reported);
         };
@@ -759,7 +759,7 @@ impl Parser<'_> {
     }
 
     fn parse_field_expr(&mut self, tokens: Vec<Token>) -> Option<Expr> {
-        let mut sub = super::Parser::new(tokens, self.src, &[], self.mode);
+        let mut sub = super::Parser::new(tokens, self.file, &[], self.mode);
         sub.depth = self.depth;
         let expr = sub.parse_expr();
         if expr.is_ok() && !sub.at_eof() {
