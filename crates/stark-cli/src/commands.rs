@@ -1,7 +1,7 @@
 //! What each subcommand does.
 
 use crate::cli::{Cli, Color, Command, CommonArgs, ParseArgs};
-use stark_syntax::{render, Diagnostic, Mode, SourceFile, SourceMap};
+use stark_syntax::{render, Diagnostic, Mode, Severity, SourceFile, SourceMap};
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
@@ -12,7 +12,7 @@ const EXIT_ERRORS: u8 = 1;
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Parse(args) => parse(&args),
-        Command::Check(args) => not_yet(&args, "check", "type checking"),
+        Command::Check(args) => check(&args),
         Command::Run(args) => not_yet(&args, "run", "execution"),
     }
 }
@@ -52,6 +52,28 @@ fn parse(args: &ParseArgs) -> ExitCode {
     }
     // The process ends now: freeing the tree node by node would only cost time.
     std::mem::forget(dump);
+    ExitCode::SUCCESS
+}
+
+/// Loads the program, resolves its names, and reports every problem.
+fn check(args: &CommonArgs) -> ExitCode {
+    let checked = stark_check::check(&args.file, &stark_check::fs::RealFileSystem, mode(args));
+    if !checked.diagnostics.is_empty() {
+        report_all(
+            &checked.map,
+            &checked.diagnostics,
+            args.color,
+            "check",
+            &args.file.display().to_string(),
+        );
+    }
+    if checked.has_errors() {
+        return ExitCode::from(EXIT_ERRORS);
+    }
+    if !checked.types_checked {
+        eprintln!("error: not supported yet: type checking (names resolve without errors; types are not checked yet)");
+        return ExitCode::from(EXIT_ERRORS);
+    }
     ExitCode::SUCCESS
 }
 
@@ -110,17 +132,23 @@ fn io_reason(err: &std::io::Error) -> String {
 }
 
 fn report(file: &SourceFile, diagnostics: &[Diagnostic], color: Color) {
+    report_all(&SourceMap::from(file.clone()), diagnostics, color, "parse", file.name());
+}
+
+/// Prints diagnostics, then a count of the errors among them.
+fn report_all(map: &SourceMap, diagnostics: &[Diagnostic], color: Color, verb: &str, name: &str) {
     let color = match color {
         Color::Always => true,
         Color::Never => false,
         Color::Auto => std::io::stderr().is_terminal(),
     };
-    let mut text = render(&SourceMap::from(file.clone()), diagnostics, color);
-    let count = diagnostics.len();
-    text.push_str(&format!(
-        "error: could not parse `{}` due to {count} previous error{}\n",
-        file.name(),
-        if count == 1 { "" } else { "s" }
-    ));
+    let mut text = render(map, diagnostics, color);
+    let errors = diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
+    if errors > 0 {
+        let plural = if errors == 1 { "" } else { "s" };
+        text.push_str(&format!(
+            "error: could not {verb} `{name}` due to {errors} previous error{plural}\n"
+        ));
+    }
     let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }

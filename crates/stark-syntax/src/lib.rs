@@ -39,6 +39,15 @@ pub fn parse(file: &SourceFile, mode: Mode) -> Parsed {
     Parsed { program, diagnostics }
 }
 
+/// Lexes and parses the toolchain's own library declarations, where
+/// functions may be declared without a body (they are host-provided).
+pub fn parse_library(file: &SourceFile) -> Parsed {
+    let lexed = lexer::lex_at(file.text(), file.base());
+    let (program, parse_errors) = parser::parse_library(lexed.tokens, file, &lexed.docs);
+    let diagnostics = merge(&lexed.errors, &parse_errors);
+    Parsed { program, diagnostics }
+}
+
 /// Lexes and parses a file as a block body without braces: the spec
 /// harness's "snippet" mode, where items and statements may mix.
 pub fn parse_snippet(file: &SourceFile, mode: Mode) -> (Vec<ast::Stmt>, Vec<Diagnostic>) {

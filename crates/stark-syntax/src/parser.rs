@@ -79,6 +79,9 @@ pub(crate) struct Parser<'a> {
     split_hi: u32,
     /// Set when parsing snippets: blocks at the top level may hold items.
     snippet: bool,
+    /// Set when parsing the toolchain's own library declarations: functions
+    /// may end with `;` instead of a body (they are provided by the host).
+    library: bool,
     words: Contextual,
 }
 
@@ -90,6 +93,16 @@ pub fn parse_program(
     mode: Mode,
 ) -> (Program, Vec<ParseError>) {
     let mut parser = Parser::new(tokens, file, docs, mode);
+    let items = parser.parse_items(false);
+    (Program { items }, parser.errors)
+}
+
+/// Parses the toolchain's library declarations: a program in which
+/// functions may be declared without a body (`fn println<T: Display>(value: T);`),
+/// their behaviour being provided by the host.
+pub fn parse_library(tokens: Vec<Token>, file: &SourceFile, docs: &[DocComment]) -> (Program, Vec<ParseError>) {
+    let mut parser = Parser::new(tokens, file, docs, Mode::Extension);
+    parser.library = true;
     let items = parser.parse_items(false);
     (Program { items }, parser.errors)
 }
@@ -149,6 +162,7 @@ impl<'a> Parser<'a> {
             gave_up: false,
             split_hi: 0,
             snippet: false,
+            library: false,
             words,
         }
     }
@@ -288,6 +302,14 @@ impl<'a> Parser<'a> {
                 self.report(ParseErrorKind::ReservedWord(kw.as_str()), span);
                 self.pos += 1;
                 Err(Reported)
+            }
+            // The library declares the types behind primitive names (`String`).
+            TokenKind::Keyword(kw) if self.library && kw.is_primitive_type() => {
+                let name = Symbol::intern(kw.as_str());
+                Ok(Ident {
+                    name,
+                    span: self.bump().span,
+                })
             }
             _ => Err(self.expected("an identifier")),
         }

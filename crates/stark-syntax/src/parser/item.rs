@@ -102,7 +102,8 @@ impl Parser<'_> {
             None
         };
         let sig_span = self.span_from(lo);
-        let body = if place == FnPlace::Trait && self.eat(Punct::Semi) {
+        let bodyless_ok = place == FnPlace::Trait || (self.library && place != FnPlace::Actor);
+        let body = if bodyless_ok && self.eat(Punct::Semi) {
             None
         } else if self.at(Punct::LBrace) {
             Some(self.parse_block()?)

@@ -1,0 +1,167 @@
+//! Loading and name resolution, on in-memory file systems.
+
+use crate::fs::MemoryFileSystem;
+use crate::{check, Checked};
+use stark_syntax::Mode;
+use std::path::Path;
+
+fn check_files(files: &[(&str, &str)]) -> Checked {
+    let mut fs = MemoryFileSystem::new();
+    for (path, text) in files {
+        fs.insert(path, *text);
+    }
+    check(Path::new(files[0].0), &fs, Mode::Extension)
+}
+
+fn codes(files: &[(&str, &str)]) -> Vec<&'static str> {
+    check_files(files).diagnostics.iter().map(|d| d.code).collect()
+}
+
+fn one(text: &str) -> Vec<&'static str> {
+    codes(&[("/p/main.stark", text)])
+}
+
+#[test]
+fn prelude_names_resolve() {
+    let src = "fn main() { let v: Vec<Int32> = Vec::new(); let o = Some(1); let r: Result<Int32, String> = Ok(2); println(v.len()); match o { Some(x) => x, None => 0 }; }";
+    assert_eq!(one(src), Vec::<&str>::new());
+}
+
+#[test]
+fn undefined_names_have_their_codes() {
+    assert_eq!(one("fn main() { let x = y; }"), ["E0200"]);
+    assert_eq!(one("fn main() { nothing(); }"), ["E0201"]);
+    assert_eq!(one("fn f(x: Missing) {}"), ["E0202"]);
+    assert_eq!(one("use nowhere::thing;\nfn main() {}"), ["E0205"]);
+}
+
+#[test]
+fn let_is_not_visible_in_its_own_initializer() {
+    assert_eq!(one("fn main() { let x = x; }"), ["E0200"]);
+    assert_eq!(one("fn main() { let x = 1; { let x = x + 1; } }"), Vec::<&str>::new());
+}
+
+#[test]
+fn same_scope_redeclaration_is_an_error_but_shadowing_is_not() {
+    assert_eq!(one("fn main() { let x = 1; let x = 2; }"), ["E0204"]);
+    assert_eq!(one("fn main() { let x = 1; { let x = 2; } }"), Vec::<&str>::new());
+    assert_eq!(one("fn f() {}\nfn f() {}"), ["E0204"]);
+    assert_eq!(one("fn main() { match (1, 2) { (a, a) => 0 }; }"), ["E0204"]);
+    // Different namespaces may share a spelling.
+    assert_eq!(one("struct S {}\nfn S() {}"), Vec::<&str>::new());
+}
+
+#[test]
+fn modules_use_trees_and_visibility() {
+    let src = "
+mod shapes {
+    pub struct Circle { pub r: Int32 }
+    struct Secret {}
+    pub mod inner { pub fn area() -> Int32 { 1 } }
+}
+use shapes::{Circle, inner::{self, area}};
+use shapes::inner as other;
+fn main() { let c = Circle { r: 1 }; area(); inner::area(); other::area(); }";
+    assert_eq!(one(src), Vec::<&str>::new());
+    assert_eq!(one("mod m { fn hidden() {} }\nfn main() { m::hidden(); }"), ["E0207"]);
+    assert_eq!(
+        one("mod m { fn hidden() {} pub mod c { pub fn f() { super::hidden(); } } }"),
+        Vec::<&str>::new()
+    );
+    assert_eq!(one("fn f() { super::g(); }"), ["E0206"]);
+}
+
+#[test]
+fn imports_resolve_in_any_order_and_globs_lose_to_items() {
+    let src = "use b::y;\nmod a { pub use super::c::z as y; }\nmod b { pub use super::a::y; }\nmod c { pub fn z() {} }\nfn main() { y(); }";
+    assert_eq!(one(src), Vec::<&str>::new());
+    let glob = "mod m { pub fn f() {} pub fn g() {} }\nuse m::*;\nfn g() {}\nfn main() { f(); g(); }";
+    assert_eq!(one(glob), Vec::<&str>::new());
+    let clash = "mod a { pub fn f() {} }\nmod b { pub fn f() {} }\nuse a::*;\nuse b::*;\nfn main() { f(); }";
+    assert_eq!(one(clash), ["E0203"]);
+    assert_eq!(one("mod a { pub fn f() {} }\nuse a::f;\nfn f() {}"), ["E0204"]);
+}
+
+#[test]
+fn patterns_test_constants_and_variants_and_bind_the_rest() {
+    let src = "const LIMIT: Int32 = 3;\nenum E { A, B(Int32) }\nuse E::A;\nfn main() { match E::B(1) { A => 0, E::B(n) => n }; match 3 { LIMIT => 1, other => other }; }";
+    assert_eq!(one(src), Vec::<&str>::new());
+}
+
+#[test]
+fn self_and_generics() {
+    let src = "trait T { type Item; fn make() -> Self; fn get(&self) -> Self::Item; }\nstruct P<X> { x: X }\nimpl<X: Clone> P<X> { fn new(x: X) -> Self { Self { x } } fn same(self) -> P<X> { self } }\nfn id<U>(u: U) -> U { u }";
+    assert_eq!(one(src), Vec::<&str>::new());
+    assert_eq!(one("fn f() -> Self { f() }"), ["E0202"]);
+}
+
+#[test]
+fn actor_fields_are_in_scope_in_handlers() {
+    let src = "actor Counter { mut n: Int = 0, fn on_receive(x: Int) -> Int { n += x; n } }\nfn main() {}";
+    assert_eq!(one(src), Vec::<&str>::new());
+}
+
+#[test]
+fn file_modules_load_relative_to_their_declaring_file() {
+    let files = [
+        (
+            "/p/src/main.stark",
+            "mod net;\nuse net::http::get;\nfn main() { get(); }",
+        ),
+        ("/p/src/net/mod.stark", "pub mod http;"),
+        ("/p/src/net/http.stark", "pub fn get() {}"),
+    ];
+    assert_eq!(codes(&files), Vec::<&str>::new());
+    assert_eq!(codes(&[("/p/main.stark", "mod gone;\nfn main() {}")]), ["E0208"]);
+    let both = [
+        ("/p/main.stark", "mod two;"),
+        ("/p/two.stark", ""),
+        ("/p/two/mod.stark", ""),
+    ];
+    assert_eq!(codes(&both), ["E0208"]);
+}
+
+#[test]
+fn errors_point_into_the_right_file() {
+    let files = [
+        ("/p/main.stark", "mod util;\nfn main() {}"),
+        ("/p/util.stark", "fn broken() { missing(); }"),
+    ];
+    let checked = check_files(&files);
+    let span = checked.diagnostics[0].primary_span().unwrap();
+    let file = checked.map.get(checked.map.file_id_of(span));
+    assert_eq!(file.name(), "/p/util.stark");
+}
+
+#[test]
+fn packages_with_path_dependencies() {
+    let files = [
+        ("/w/app/src/main.stark", "use base::shared;\nfn main() { shared(1); }"),
+        (
+            "/w/app/starkpkg.json",
+            r#"{"name": "app", "version": "0.1.0", "dependencies": {"base": {"path": "../base"}}}"#,
+        ),
+        ("/w/base/starkpkg.json", r#"{"name": "base", "version": "0.1.0"}"#),
+        (
+            "/w/base/src/main.stark",
+            "pub fn shared(v: Int32) -> Int32 { v }\nfn private() {}",
+        ),
+    ];
+    assert_eq!(codes(&files), Vec::<&str>::new());
+    let mut private = files;
+    private[0].1 = "use base::private;\nfn main() {}";
+    assert_eq!(codes(&private), ["E0207"]);
+    let cyclic = [
+        ("/w/a/src/main.stark", ""),
+        (
+            "/w/a/starkpkg.json",
+            r#"{"name": "a", "version": "0.1.0", "dependencies": {"b": {"path": "../b"}}}"#,
+        ),
+        (
+            "/w/b/starkpkg.json",
+            r#"{"name": "b", "version": "0.1.0", "dependencies": {"a": {"path": "../a"}}}"#,
+        ),
+        ("/w/b/src/main.stark", ""),
+    ];
+    assert_eq!(codes(&cyclic), ["E0232"]);
+}
