@@ -378,8 +378,10 @@ impl<'a> Lexer<'a> {
                     return self.token(TokenKind::Str(text.into()), lo);
                 }
                 b'\\' => {
-                    self.error(LexErrorKind::FormatNestedEscape, self.pos, self.pos + 2);
-                    self.pos += 2;
+                    // The escaped character may be multi-byte, or missing at the end.
+                    let escaped = self.src[self.pos + 1..].chars().next().map_or(0, char::len_utf8);
+                    self.error(LexErrorKind::FormatNestedEscape, self.pos, self.pos + 1 + escaped);
+                    self.pos += 1 + escaped;
                     return self.skip_nested_string(lo);
                 }
                 _ => self.pos += 1,

@@ -180,6 +180,18 @@ fn bad_format_strings() {
 }
 
 #[test]
+fn nested_string_escapes_at_the_end_stay_in_bounds() {
+    // Found by fuzzing: a `\` ending the input inside a nested string.
+    for src in ["f\"{[\\\" ff\\", "f\"{g(\\\"a\\é\\\")}\""] {
+        let lexed = lex(src);
+        for error in &lexed.errors {
+            assert!(error.span.hi as usize <= src.len());
+            assert!(src.is_char_boundary(error.span.lo as usize) && src.is_char_boundary(error.span.hi as usize));
+        }
+    }
+}
+
+#[test]
 fn source_rules() {
     assert_eq!(first_error("\u{feff}fn"), LexErrorKind::ByteOrderMark);
     assert_eq!(first_error("é"), LexErrorKind::UnexpectedChar('é'));
