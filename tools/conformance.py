@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Runs the STARK Core v1 conformance corpus against `stark parse`.
+"""Runs the STARK Core v1 conformance corpus against `stark parse` and `stark check`.
 
 Usage: tools/conformance.py SPEC_REPO [--stark PATH]
 
@@ -7,17 +7,24 @@ SPEC_REPO is a checkout (or `git archive` export) of the Core v1
 specification repository. Every case in
 STARKLANG/tests/spec-fixtures/manifest.toml gets its verdict checked, and
 every `.stark` file under starkc/tests/exec_snapshots and
-starkc/tests/c6-corpus must parse. Nothing is copied into this project.
+starkc/tests/c6-corpus must parse and check without errors; each
+`semantic-error` case must report at least its expected codes under
+`stark check`. Nothing is copied into this project.
 """
 import argparse
+import re
 import pathlib
 import subprocess
 import sys
 import tomllib
 
 
-def stark(binary, args):
-    return subprocess.run([binary, "parse", "--color", "never", *args], capture_output=True, text=True)
+def stark(binary, args, command="parse"):
+    return subprocess.run([binary, command, "--color", "never", *args], capture_output=True, text=True)
+
+
+def codes(stderr):
+    return set(re.findall(r"^error\[(E\d+)\]", stderr, re.M))
 
 
 def main():
@@ -46,14 +53,24 @@ def main():
         tally[0 if ok else 1] += 1
         if not ok:
             failures.append((name, verdict, result.stderr))
+        if verdict == "semantic-error":
+            snippet = ["--snippet"] if case.get("mode") == "snippet" else []
+            checked = stark(opts.stark, [*snippet, path], "check")
+            expected = set(case["errors"].split(","))
+            missing = expected - codes(checked.stderr)
+            tally = counts.setdefault("semantic-codes", [0, 0])
+            tally[0 if not missing else 1] += 1
+            if missing:
+                failures.append((name, f"semantic-codes (missing {sorted(missing)})", checked.stderr))
     corpus = sorted(root.glob("starkc/tests/exec_snapshots/**/*.stark")) + sorted(root.glob("starkc/tests/c6-corpus/**/*.stark"))
-    tally = counts.setdefault("corpus-parse", [0, 0])
-    for path in corpus:
-        result = stark(opts.stark, [str(path)])
-        ok = result.returncode == 0
-        tally[0 if ok else 1] += 1
-        if not ok:
-            failures.append((str(path.relative_to(root)), "corpus-parse", result.stderr))
+    for command in ["parse", "check"]:
+        tally = counts.setdefault(f"corpus-{command}", [0, 0])
+        for path in corpus:
+            result = stark(opts.stark, [str(path)], command)
+            ok = result.returncode == 0
+            tally[0 if ok else 1] += 1
+            if not ok:
+                failures.append((str(path.relative_to(root)), f"corpus-{command}", result.stderr))
     for name, verdict, stderr in failures:
         print(f"FAIL {verdict}: {name}")
         if opts.verbose:

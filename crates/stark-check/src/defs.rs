@@ -31,6 +31,10 @@ pub enum DefKind {
     Const,
     /// `actor` (AI extension).
     Actor,
+    /// An `impl` block (named `impl`; not bound in any scope).
+    Impl,
+    /// A function inside an `impl`, a `trait` or an `actor`.
+    Method,
 }
 
 impl DefKind {
@@ -46,6 +50,8 @@ impl DefKind {
             DefKind::Fn => "function",
             DefKind::Const => "constant",
             DefKind::Actor => "actor",
+            DefKind::Impl => "impl",
+            DefKind::Method => "method",
         }
     }
 
@@ -207,6 +213,10 @@ pub struct DefTable {
     pub package_roots: Vec<DefId>,
     /// The parent of each module (none for package roots).
     pub parents: rustc_hash::FxHashMap<DefId, DefId>,
+    /// Definitions by the span of their name (an impl: of the whole block).
+    pub by_span: rustc_hash::FxHashMap<Span, DefId>,
+    /// The impl, trait or actor each method belongs to.
+    pub owners: rustc_hash::FxHashMap<DefId, DefId>,
 }
 
 impl DefTable {
@@ -217,8 +227,15 @@ impl DefTable {
 
     /// Adds a definition.
     pub fn add(&mut self, def: Def) -> DefId {
+        let id = DefId(self.defs.len() as u32);
+        self.by_span.insert(def.span, id);
         self.defs.push(def);
-        DefId(self.defs.len() as u32 - 1)
+        id
+    }
+
+    /// The definition whose name is written at `span`.
+    pub fn at(&self, span: Span) -> Option<DefId> {
+        self.by_span.get(&span).copied()
     }
 
     /// The scope of a module or enum.

@@ -69,6 +69,91 @@ pub fn load(path: &Path, fs: &dyn FileSystem, mode: Mode) -> Loaded {
     }
 }
 
+/// Loads one file as a snippet (`(Item | Statement)*`): its items stay
+/// items, and its statements become the body of a function `snippet`.
+pub fn load_snippet(path: &Path, fs: &dyn FileSystem, mode: Mode) -> Loaded {
+    use stark_syntax::ast::{Block, FnDecl, Ident, StmtKind};
+    let mut map = SourceMap::new();
+    let mut diagnostics = Vec::new();
+    let name = path.display().to_string();
+    let file = match fs.read(path) {
+        Ok(bytes) => match SourceFile::from_bytes(name, bytes) {
+            Ok(file) => map.add(file),
+            Err(err) => {
+                map.add(err.file);
+                diagnostics.push(err.diagnostic);
+                return Loaded {
+                    map,
+                    packages: Vec::new(),
+                    root: None,
+                    diagnostics,
+                };
+            }
+        },
+        Err(err) => {
+            diagnostics.push(Diagnostic::error(
+                "E0208",
+                format!("cannot read `{name}`: {}", crate::io_reason(&err)),
+            ));
+            return Loaded {
+                map,
+                packages: Vec::new(),
+                root: None,
+                diagnostics,
+            };
+        }
+    };
+    let (stmts, errors) = stark_syntax::parse_snippet(map.get(file), mode);
+    diagnostics.extend(errors);
+    let mut items = Vec::new();
+    let mut body = Vec::new();
+    for stmt in stmts {
+        match stmt.kind {
+            StmtKind::Item(item) => items.push(*item),
+            _ => body.push(stmt),
+        }
+    }
+    let span = Span::at(map.get(file).base() as usize);
+    let block = Block {
+        stmts: body,
+        tail: None,
+        span,
+    };
+    let name = Ident {
+        name: Symbol::intern("snippet"),
+        span,
+    };
+    let decl = FnDecl {
+        is_async: false,
+        name,
+        generics: Vec::new(),
+        receiver: None,
+        params: Vec::new(),
+        ret: None,
+        body: Some(block),
+        sig_span: span,
+    };
+    items.push(Item {
+        vis: stark_syntax::ast::Visibility::Inherited,
+        kind: ItemKind::Fn(decl),
+        doc: None,
+        span,
+    });
+    let program = Program { items };
+    let package = Package {
+        name: "snippet".into(),
+        program,
+        deps: Vec::new(),
+        root_file: file,
+    };
+    Loaded {
+        map,
+        packages: vec![package],
+        root: Some(PkgId(0)),
+        diagnostics,
+    }
+}
+
 struct Loader<'a> {
     fs: &'a dyn FileSystem,
     mode: Mode,

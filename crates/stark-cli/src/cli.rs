@@ -21,9 +21,10 @@ pub enum Command {
     /// Lex and parse a file: prints nothing and exits 0 when it is valid
     /// syntax; otherwise prints the errors and exits 1.
     Parse(ParseArgs),
-    /// Check a program (names, types, ownership). Not implemented yet:
-    /// reports syntax errors only.
-    Check(CommonArgs),
+    /// Check a program: load its modules and packages, resolve names,
+    /// check types. Prints the diagnostics; exits 1 on errors, 0 otherwise
+    /// (warnings alone exit 0).
+    Check(CheckArgs),
     /// Run a program. Not implemented yet: reports syntax errors only.
     Run(CommonArgs),
 }
@@ -41,6 +42,18 @@ pub struct CommonArgs {
     /// When to colour diagnostics.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
+}
+
+/// Options of `stark check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The file and language options.
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Check the file as a block body (statements and items, no `fn main`):
+    /// the mode the Core v1 spec's example harness uses.
+    #[arg(long)]
+    pub snippet: bool,
 }
 
 /// Options of `stark parse`.

@@ -12,7 +12,7 @@ const EXIT_ERRORS: u8 = 1;
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Parse(args) => parse(&args),
-        Command::Check(args) => check(&args),
+        Command::Check(args) => check(&args.common, args.snippet),
         Command::Run(args) => not_yet(&args, "run", "execution"),
     }
 }
@@ -56,8 +56,13 @@ fn parse(args: &ParseArgs) -> ExitCode {
 }
 
 /// Loads the program, resolves its names, and reports every problem.
-fn check(args: &CommonArgs) -> ExitCode {
-    let checked = stark_check::check(&args.file, &stark_check::fs::RealFileSystem, mode(args));
+fn check(args: &CommonArgs, snippet: bool) -> ExitCode {
+    let fs = stark_check::fs::RealFileSystem;
+    let checked = if snippet {
+        stark_check::check_snippet(&args.file, &fs, mode(args))
+    } else {
+        stark_check::check(&args.file, &fs, mode(args))
+    };
     if !checked.diagnostics.is_empty() {
         report_all(
             &checked.map,

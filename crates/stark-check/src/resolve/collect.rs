@@ -42,7 +42,27 @@ impl Resolver<'_> {
                 ItemKind::TypeAlias(t) => (DefKind::TypeAlias, t.name, Ns::Type),
                 ItemKind::Actor(a) => (DefKind::Actor, a.name, Ns::Type),
                 ItemKind::Mod(m) => (DefKind::Module, m.name, Ns::Module),
-                ItemKind::Impl(_) => continue,
+                ItemKind::Impl(i) => {
+                    let def = self.table.add(Def {
+                        kind: DefKind::Impl,
+                        name: Symbol::intern("impl"),
+                        span: item.span,
+                        vis,
+                        module,
+                        package,
+                    });
+                    for impl_item in &i.items {
+                        if let ast::ImplItem::Fn(method_vis, f) = impl_item {
+                            let vis = if matches!(method_vis, Visibility::Public(_)) {
+                                Vis::Public
+                            } else {
+                                Vis::Private
+                            };
+                            self.add_method(def, f, vis, module, package);
+                        }
+                    }
+                    continue;
+                }
                 ItemKind::Use(tree) => {
                     flatten_use(module, vis, &[], tree, imports);
                     continue;
@@ -68,6 +88,18 @@ impl Resolver<'_> {
                 },
             );
             match &item.kind {
+                ItemKind::Trait(t) => {
+                    for trait_item in &t.items {
+                        if let ast::TraitItem::Fn(f) = trait_item {
+                            self.add_method(def, f, Vis::Public, module, package);
+                        }
+                    }
+                }
+                ItemKind::Actor(a) => {
+                    for handler in &a.handlers {
+                        self.add_method(def, handler, Vis::Public, module, package);
+                    }
+                }
                 ItemKind::Mod(m) => {
                     self.table.scopes.insert(def, Scope::default());
                     self.table.parents.insert(def, module);
@@ -79,6 +111,18 @@ impl Resolver<'_> {
                 _ => {}
             }
         }
+    }
+
+    fn add_method(&mut self, owner: DefId, f: &ast::FnDecl, vis: Vis, module: DefId, package: PkgId) {
+        let def = self.table.add(Def {
+            kind: DefKind::Method,
+            name: f.name.name,
+            span: f.name.span,
+            vis,
+            module,
+            package,
+        });
+        self.table.owners.insert(def, owner);
     }
 
     fn collect_variants(&mut self, enum_def: DefId, module: DefId, package: PkgId, decl: &ast::EnumDecl) {

@@ -1,0 +1,62 @@
+//! Language items: the standard library definitions the checker knows by
+//! identity (STD-HOOK-001), found once in the library's root module.
+
+use crate::defs::{DefId, DefTable, Ns, Res};
+use stark_syntax::Symbol;
+
+macro_rules! lang_items {
+    ($($field:ident => $name:literal,)*) => {
+        /// Standard library definitions with a meaning to the checker.
+        #[derive(Clone, Copy, Debug)]
+        pub struct Lang { $(#[doc = concat!("`", $name, "`")] pub $field: Option<DefId>,)* }
+
+        impl Lang {
+            /// Looks the items up in the standard library's root module.
+            pub fn find(defs: &DefTable) -> Lang {
+                let root = *defs.package_roots.last().expect("the standard library is loaded");
+                let scope = defs.scope(root);
+                let get = |name: &str| {
+                    let name = Symbol::intern(name);
+                    scope.and_then(|s| s.ns(Ns::Type).get(&name).or_else(|| s.ns(Ns::Value).get(&name))).and_then(|b| match b.res {
+                        Res::Def(def) => Some(def),
+                        _ => None,
+                    })
+                };
+                Lang { $($field: get($name),)* }
+            }
+        }
+    };
+}
+
+lang_items! {
+    option => "Option",
+    result => "Result",
+    string => "String",
+    vec => "Vec",
+    boxed => "Box",
+    range => "Range",
+    range_inclusive => "RangeInclusive",
+    iterator => "Iterator",
+    display => "Display",
+    eq => "Eq",
+    ord => "Ord",
+    hash => "Hash",
+    clone => "Clone",
+    copy => "Copy",
+    drop => "Drop",
+    default => "Default",
+    num => "Num",
+    future => "Future",
+    task => "Task",
+    channel => "Channel",
+    actor_ref => "ActorRef",
+    hashmap => "HashMap",
+    tensor => "Tensor",
+}
+
+impl Lang {
+    /// Whether `def` is the lang item `item`.
+    pub fn is(item: Option<DefId>, def: DefId) -> bool {
+        item == Some(def)
+    }
+}
