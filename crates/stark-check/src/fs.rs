@@ -53,10 +53,7 @@ impl MemoryFileSystem {
 
 impl FileSystem for MemoryFileSystem {
     fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
-        self.files
-            .get(&normalize(path))
-            .cloned()
-            .ok_or_else(|| io::Error::from(io::ErrorKind::NotFound))
+        self.files.get(&normalize(path)).cloned().ok_or_else(|| io::Error::from(io::ErrorKind::NotFound))
     }
 
     fn is_file(&self, path: &Path) -> bool {

@@ -103,10 +103,7 @@ pub enum AdtKind {
     /// An enum's variants.
     Enum(Vec<VariantDef>),
     /// An actor's fields (mutability, default) and handlers.
-    Actor {
-        fields: Vec<(FieldDef, bool, bool)>,
-        handlers: Vec<(Symbol, DefId)>,
-    },
+    Actor { fields: Vec<(FieldDef, bool, bool)>, handlers: Vec<(Symbol, DefId)> },
 }
 
 /// An `impl` block.
@@ -152,6 +149,8 @@ pub struct Items {
     pub aliases: FxHashMap<DefId, (Vec<Symbol>, Ty)>,
     /// Constants' types.
     pub consts: FxHashMap<DefId, Ty>,
+    /// Constants' value expressions, for compile-time evaluation.
+    pub const_exprs: FxHashMap<DefId, ast::Expr>,
     /// The variant definition each variant's `DefId` belongs to: (enum, index).
     pub variants: FxHashMap<DefId, (DefId, usize)>,
 }
@@ -168,8 +167,6 @@ pub struct Lowering<'a> {
     /// Generic parameters in scope (for `T::Item`).
     pub generics: &'a [GenericParamDef],
     pub diagnostics: &'a mut Vec<Diagnostic>,
-    /// Set while lowering aliases, to find cycles.
-    pub alias_stack: Vec<DefId>,
 }
 
 impl Lowering<'_> {
@@ -210,10 +207,7 @@ impl Lowering<'_> {
                         ast::DimKind::Unknown => Dim::Unknown,
                     })
                     .collect();
-                self.types.intern(TyKind::Tensor {
-                    dtype,
-                    dims: Some(dims),
-                })
+                self.types.intern(TyKind::Tensor { dtype, dims: Some(dims) })
             }
         }
     }
@@ -289,11 +283,7 @@ impl Lowering<'_> {
             kind => {
                 let diagnostic = Diagnostic::error(
                     "E0202",
-                    format!(
-                        "expected a type, found {} `{}`",
-                        kind.describe(),
-                        self.defs.def(def).name
-                    ),
+                    format!("expected a type, found {} `{}`", kind.describe(), self.defs.def(def).name),
                 )
                 .primary(path.span, "not a type")
                 .secondary(self.defs.def(def).span, "declared here");
@@ -325,11 +315,9 @@ impl Lowering<'_> {
         }
         // Arguments left out in a signature: an error too (no inference there).
         let d = self.defs.def(def);
-        let diagnostic = Diagnostic::error(
-            "E0010",
-            format!("`{}` needs {expected} generic argument{}", d.name, plural(expected)),
-        )
-        .primary(span, format!("write `{}<..>`", d.name));
+        let diagnostic =
+            Diagnostic::error("E0010", format!("`{}` needs {expected} generic argument{}", d.name, plural(expected)))
+                .primary(span, format!("write `{}<..>`", d.name));
         self.diagnostics.push(diagnostic);
         vec![self.common.err; expected]
     }
@@ -354,10 +342,7 @@ impl Lowering<'_> {
             None => {
                 let diagnostic = Diagnostic::error(
                     "E0202",
-                    format!(
-                        "cannot find associated type `{name}` of `{}`",
-                        self.types.display(base, self.defs)
-                    ),
+                    format!("cannot find associated type `{name}` of `{}`", self.types.display(base, self.defs)),
                 )
                 .primary(span, "not found");
                 self.diagnostics.push(diagnostic);
@@ -384,10 +369,7 @@ pub fn subst(types: &mut Types, ty: Ty, map: &FxHashMap<Symbol, Ty>) -> Ty {
     let kind = match kind {
         TyKind::Param(name) => return map.get(&name).copied().unwrap_or(ty),
         TyKind::Adt(def, args) => TyKind::Adt(def, args.iter().map(|&a| subst(types, a, map)).collect()),
-        TyKind::Ref { mutable, ty } => TyKind::Ref {
-            mutable,
-            ty: subst(types, ty, map),
-        },
+        TyKind::Ref { mutable, ty } => TyKind::Ref { mutable, ty: subst(types, ty, map) },
         TyKind::Array(elem, n) => TyKind::Array(subst(types, elem, map), n),
         TyKind::Slice(elem) => TyKind::Slice(subst(types, elem, map)),
         TyKind::Tuple(items) => TyKind::Tuple(items.iter().map(|&a| subst(types, a, map)).collect()),
@@ -395,15 +377,8 @@ pub fn subst(types: &mut Types, ty: Ty, map: &FxHashMap<Symbol, Ty>) -> Ty {
             let params = params.iter().map(|&a| subst(types, a, map)).collect();
             TyKind::Fn(params, subst(types, ret, map))
         }
-        TyKind::Proj { base, trait_, name } => TyKind::Proj {
-            base: subst(types, base, map),
-            trait_,
-            name,
-        },
-        TyKind::Tensor { dtype, dims } => TyKind::Tensor {
-            dtype: subst(types, dtype, map),
-            dims,
-        },
+        TyKind::Proj { base, trait_, name } => TyKind::Proj { base: subst(types, base, map), trait_, name },
+        TyKind::Tensor { dtype, dims } => TyKind::Tensor { dtype: subst(types, dtype, map), dims },
         TyKind::Prim(_) | TyKind::Never | TyKind::Var(_) | TyKind::IntVar(_) | TyKind::FloatVar(_) | TyKind::Err => {
             return ty
         }
@@ -420,15 +395,17 @@ pub fn collect(
     types: &mut Types,
     common: Common,
 ) -> (Items, Vec<Diagnostic>) {
-    let mut collector = Collector {
-        defs,
-        res,
-        types,
-        common,
-        items: Items::default(),
-        diagnostics: Vec::new(),
-    };
-    for pass in [Pass::Aliases, Pass::Adts, Pass::Traits, Pass::Impls, Pass::Fns] {
+    let mut collector = Collector { defs, res, types, common, items: Items::default(), diagnostics: Vec::new() };
+    let mut aliases = FxHashMap::default();
+    for package in packages {
+        gather_aliases(&package.program.items, defs, &mut aliases);
+    }
+    let mut order: Vec<DefId> = aliases.keys().copied().collect();
+    order.sort();
+    for def in order {
+        collector.alias(def, &aliases, &mut Vec::new());
+    }
+    for pass in [Pass::Adts, Pass::Traits, Pass::Impls, Pass::Fns] {
         for package in packages {
             collector.items_in(&package.program.items, pass);
         }
@@ -436,9 +413,27 @@ pub fn collect(
     (collector.items, collector.diagnostics)
 }
 
+/// Every type alias declaration, by definition.
+fn gather_aliases<'a>(items: &'a [ast::Item], defs: &DefTable, out: &mut FxHashMap<DefId, &'a ast::TypeAlias>) {
+    for item in items {
+        match &item.kind {
+            ItemKind::TypeAlias(a) => {
+                if let Some(def) = defs.at(a.name.span) {
+                    out.insert(def, a);
+                }
+            }
+            ItemKind::Mod(m) => {
+                if let Some(items) = &m.items {
+                    gather_aliases(items, defs, out);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Pass {
-    Aliases,
     Adts,
     Traits,
     Impls,
@@ -466,7 +461,6 @@ impl Collector<'_> {
             self_ty,
             generics,
             diagnostics: &mut self.diagnostics,
-            alias_stack: Vec::new(),
         };
         let result = f(&mut lowering);
         self.items = items;
@@ -481,7 +475,6 @@ impl Collector<'_> {
                         self.items_in(items, pass);
                     }
                 }
-                (ItemKind::TypeAlias(a), Pass::Aliases) => self.alias(a),
                 (ItemKind::Struct(s), Pass::Adts) => self.structure(s),
                 (ItemKind::Enum(e), Pass::Adts) => self.enumeration(e),
                 (ItemKind::Actor(a), Pass::Adts) => self.actor(a),
@@ -497,6 +490,7 @@ impl Collector<'_> {
                     if let Some(def) = self.defs.at(c.name.span) {
                         let ty = self.lower(None, &[], |l| l.ty(&c.ty));
                         self.items.consts.insert(def, ty);
+                        self.items.const_exprs.insert(def, c.value.clone());
                     }
                 }
                 _ => {}
@@ -506,10 +500,7 @@ impl Collector<'_> {
 
     fn generics(&mut self, params: &[ast::GenericParam], outer: &[GenericParamDef]) -> Vec<GenericParamDef> {
         let mut all: Vec<GenericParamDef> = outer.to_vec();
-        all.extend(params.iter().map(|p| GenericParamDef {
-            name: p.name.name,
-            bounds: Vec::new(),
-        }));
+        all.extend(params.iter().map(|p| GenericParamDef { name: p.name.name, bounds: Vec::new() }));
         for (i, param) in params.iter().enumerate() {
             let bounds = param.bounds.iter().filter_map(|b| self.trait_ref(b, &all)).collect();
             all[outer.len() + i].bounds = bounds;
@@ -548,28 +539,44 @@ impl Collector<'_> {
         Some(TraitRef { trait_, args, bindings })
     }
 
-    fn alias(&mut self, a: &ast::TypeAlias) {
-        let Some(def) = self.defs.at(a.name.span) else { return };
+    /// Lowers alias `def` after the aliases its target names; every alias
+    /// on a cycle gets E0216 and the error type.
+    fn alias(&mut self, def: DefId, all: &FxHashMap<DefId, &ast::TypeAlias>, visiting: &mut Vec<DefId>) {
         if self.items.aliases.contains_key(&def) {
             return;
         }
+        let a = all[&def];
         let params: Vec<Symbol> = a.generics.iter().map(|g| g.name.name).collect();
-        let generics: Vec<GenericParamDef> = params
-            .iter()
-            .map(|&name| GenericParamDef {
-                name,
-                bounds: Vec::new(),
-            })
-            .collect();
-        // Placeholder so that a cycle finds itself instead of recursing.
-        self.items.aliases.insert(def, (params.clone(), self.common.err));
-        if alias_refers_to(&a.ty, def, self.res, self.defs) {
-            let diagnostic = Diagnostic::error("E0216", format!("type alias `{}` refers to itself", a.name.name))
-                .primary(a.name.span, "recursive type alias")
-                .help("a type alias is only another name; use a struct or enum for a recursive type");
-            self.diagnostics.push(diagnostic);
+        if let Some(pos) = visiting.iter().position(|&d| d == def) {
+            for &member in &visiting[pos..] {
+                let alias = all[&member];
+                let diagnostic = Diagnostic::error("E0216", format!("type alias `{}` is recursive", alias.name.name))
+                    .primary(alias.name.span, "this alias expands to itself")
+                    .help("a type alias is only another name; use a struct or enum for a recursive type");
+                self.diagnostics.push(diagnostic);
+                let params = alias.generics.iter().map(|g| g.name.name).collect();
+                self.items.aliases.insert(member, (params, self.common.err));
+            }
             return;
         }
+        visiting.push(def);
+        let mut deps = Vec::new();
+        visit_paths(&a.ty, &mut |path| {
+            if let Some(Res::Def(d)) = self.res.paths.get(&path.span).map(|r| r.res) {
+                if all.contains_key(&d) {
+                    deps.push(d);
+                }
+            }
+        });
+        for dep in deps {
+            self.alias(dep, all, visiting);
+        }
+        visiting.pop();
+        if self.items.aliases.contains_key(&def) {
+            return; // on a cycle, already reported
+        }
+        let generics: Vec<GenericParamDef> =
+            params.iter().map(|&name| GenericParamDef { name, bounds: Vec::new() }).collect();
         let target = self.lower(None, &generics, |l| l.ty(&a.ty));
         self.items.aliases.insert(def, (params, target));
     }
@@ -592,10 +599,7 @@ impl Collector<'_> {
     }
 
     fn adt_self(&mut self, def: DefId, generics: &[GenericParamDef]) -> Ty {
-        let args = generics
-            .iter()
-            .map(|g| self.types.intern(TyKind::Param(g.name)))
-            .collect();
+        let args = generics.iter().map(|g| self.types.intern(TyKind::Param(g.name))).collect();
         self.types.intern(TyKind::Adt(def, args))
     }
 
@@ -604,13 +608,7 @@ impl Collector<'_> {
         let generics = self.generics(&s.generics, &[]);
         let self_ty = self.adt_self(def, &generics);
         let fields = self.fields(&s.fields, Some(self_ty), &generics);
-        self.items.adts.insert(
-            def,
-            AdtDef {
-                generics,
-                kind: AdtKind::Struct(fields),
-            },
-        );
+        self.items.adts.insert(def, AdtDef { generics, kind: AdtKind::Struct(fields) });
     }
 
     fn enumeration(&mut self, e: &ast::EnumDecl) {
@@ -625,27 +623,14 @@ impl Collector<'_> {
             let shape = match &v.kind {
                 ast::VariantKind::Unit => VariantShape::Unit,
                 ast::VariantKind::Tuple(types) => VariantShape::Tuple(
-                    types
-                        .iter()
-                        .map(|t| self.lower(Some(self_ty), &generics, |l| l.ty(t)))
-                        .collect(),
+                    types.iter().map(|t| self.lower(Some(self_ty), &generics, |l| l.ty(t))).collect(),
                 ),
                 ast::VariantKind::Struct(fields) => VariantShape::Struct(self.fields(fields, Some(self_ty), &generics)),
             };
             self.items.variants.insert(vdef, (def, index));
-            variants.push(VariantDef {
-                def: vdef,
-                name: v.name.name,
-                shape,
-            });
+            variants.push(VariantDef { def: vdef, name: v.name.name, shape });
         }
-        self.items.adts.insert(
-            def,
-            AdtDef {
-                generics,
-                kind: AdtKind::Enum(variants),
-            },
-        );
+        self.items.adts.insert(def, AdtDef { generics, kind: AdtKind::Enum(variants) });
     }
 
     fn actor(&mut self, a: &ast::ActorDecl) {
@@ -655,12 +640,7 @@ impl Collector<'_> {
         for f in &a.fields {
             let ty = self.lower(Some(self_ty), &[], |l| l.ty(&f.ty));
             fields.push((
-                FieldDef {
-                    name: f.name.name,
-                    ty,
-                    public: false,
-                    span: f.name.span,
-                },
+                FieldDef { name: f.name.name, ty, public: false, span: f.name.span },
                 f.mutable,
                 f.default.is_some(),
             ));
@@ -673,13 +653,7 @@ impl Collector<'_> {
                 handlers.push((h.name.name, hdef));
             }
         }
-        self.items.adts.insert(
-            def,
-            AdtDef {
-                generics: Vec::new(),
-                kind: AdtKind::Actor { fields, handlers },
-            },
-        );
+        self.items.adts.insert(def, AdtDef { generics: Vec::new(), kind: AdtKind::Actor { fields, handlers } });
     }
 
     fn trait_(&mut self, t: &ast::TraitDecl) {
@@ -694,24 +668,14 @@ impl Collector<'_> {
             })
             .collect();
         // Register first so that `Self::Item` in the methods resolves.
-        self.items.traits.insert(
-            def,
-            TraitDef {
-                generics: generics.clone(),
-                methods: Vec::new(),
-                assoc_types,
-            },
-        );
+        self.items.traits.insert(def, TraitDef { generics: generics.clone(), methods: Vec::new(), assoc_types });
         let self_param = self.types.intern(TyKind::Param(Symbol::intern("Self")));
         let mut scope = generics.clone();
         scope.push(GenericParamDef {
             name: Symbol::intern("Self"),
             bounds: vec![TraitRef {
                 trait_: def,
-                args: generics
-                    .iter()
-                    .map(|g| self.types.intern(TyKind::Param(g.name)))
-                    .collect(),
+                args: generics.iter().map(|g| self.types.intern(TyKind::Param(g.name))).collect(),
                 bindings: Vec::new(),
             }],
         });
@@ -752,14 +716,7 @@ impl Collector<'_> {
                 }
             }
         }
-        self.items.impls.push(ImplDef {
-            def,
-            generics,
-            trait_ref,
-            self_ty,
-            methods,
-            assoc_types,
-        });
+        self.items.impls.push(ImplDef { def, generics, trait_ref, self_ty, methods, assoc_types });
     }
 
     fn fn_sig(&mut self, f: &ast::FnDecl, self_ty: Option<Ty>, outer: &[GenericParamDef]) -> FnSig {
@@ -784,21 +741,6 @@ impl Collector<'_> {
             span: f.sig_span,
         }
     }
-}
-
-/// Whether an alias's target names the alias itself (directly, or through
-/// other aliases' written targets).
-fn alias_refers_to(ty: &ast::Type, alias: DefId, res: &Resolutions, defs: &DefTable) -> bool {
-    let _ = defs;
-    let mut found = false;
-    visit_paths(ty, &mut |path| {
-        if let Some(r) = res.paths.get(&path.span) {
-            if r.res == Res::Def(alias) {
-                found = true;
-            }
-        }
-    });
-    found
 }
 
 fn visit_paths(ty: &ast::Type, f: &mut impl FnMut(&ast::Path)) {

@@ -16,6 +16,7 @@ pub mod manifest;
 pub mod resolve;
 pub mod ty;
 pub mod typeck;
+pub mod wf;
 
 use defs::DefTable;
 use fs::FileSystem;
@@ -67,11 +68,7 @@ pub fn check_snippet(entry: &Path, fs: &dyn FileSystem, mode: Mode) -> Checked {
 fn analyze(mut loaded: loader::Loaded) -> Checked {
     let std_file = loaded.map.add(SourceFile::new("<std>", STD_SOURCE));
     let parsed = stark_syntax::parse_library(loaded.map.get(std_file));
-    debug_assert!(
-        parsed.diagnostics.is_empty(),
-        "the standard library must parse: {:?}",
-        parsed.diagnostics
-    );
+    debug_assert!(parsed.diagnostics.is_empty(), "the standard library must parse: {:?}", parsed.diagnostics);
     loaded.diagnostics.extend(parsed.diagnostics);
     let mut checked = Checked {
         map: loaded.map,
@@ -100,6 +97,8 @@ fn analyze(mut loaded: loader::Loaded) -> Checked {
         let (mut types, common) = ty::Types::new();
         let (items, item_errors) = items::collect(&loaded.packages, &defs, &resolutions, &mut types, common);
         checked.diagnostics.extend(item_errors);
+        let root = loaded.root.map_or(0, |r| r.0 as usize);
+        checked.diagnostics.extend(wf::check(&loaded.packages, root, &defs, &resolutions, &items, &mut types));
         let (results, body_errors) = typeck::check(&loaded.packages, &defs, &resolutions, &items, &mut types, common);
         checked.diagnostics.extend(body_errors);
         checked.types_checked = true;

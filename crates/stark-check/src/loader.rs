@@ -61,12 +61,7 @@ pub fn load(path: &Path, fs: &dyn FileSystem, mode: Mode) -> Loaded {
         files: FxHashMap::default(),
     };
     let root = loader.load_entry(path);
-    Loaded {
-        map: loader.map,
-        packages: loader.packages,
-        root,
-        diagnostics: loader.diagnostics,
-    }
+    Loaded { map: loader.map, packages: loader.packages, root, diagnostics: loader.diagnostics }
 }
 
 /// Loads one file as a snippet (`(Item | Statement)*`): its items stay
@@ -82,25 +77,12 @@ pub fn load_snippet(path: &Path, fs: &dyn FileSystem, mode: Mode) -> Loaded {
             Err(err) => {
                 map.add(err.file);
                 diagnostics.push(err.diagnostic);
-                return Loaded {
-                    map,
-                    packages: Vec::new(),
-                    root: None,
-                    diagnostics,
-                };
+                return Loaded { map, packages: Vec::new(), root: None, diagnostics };
             }
         },
         Err(err) => {
-            diagnostics.push(Diagnostic::error(
-                "E0208",
-                format!("cannot read `{name}`: {}", crate::io_reason(&err)),
-            ));
-            return Loaded {
-                map,
-                packages: Vec::new(),
-                root: None,
-                diagnostics,
-            };
+            diagnostics.push(Diagnostic::error("E0208", format!("cannot read `{name}`: {}", crate::io_reason(&err))));
+            return Loaded { map, packages: Vec::new(), root: None, diagnostics };
         }
     };
     let (stmts, errors) = stark_syntax::parse_snippet(map.get(file), mode);
@@ -114,15 +96,8 @@ pub fn load_snippet(path: &Path, fs: &dyn FileSystem, mode: Mode) -> Loaded {
         }
     }
     let span = Span::at(map.get(file).base() as usize);
-    let block = Block {
-        stmts: body,
-        tail: None,
-        span,
-    };
-    let name = Ident {
-        name: Symbol::intern("snippet"),
-        span,
-    };
+    let block = Block { stmts: body, tail: None, span };
+    let name = Ident { name: Symbol::intern("snippet"), span };
     let decl = FnDecl {
         is_async: false,
         name,
@@ -133,25 +108,10 @@ pub fn load_snippet(path: &Path, fs: &dyn FileSystem, mode: Mode) -> Loaded {
         body: Some(block),
         sig_span: span,
     };
-    items.push(Item {
-        vis: stark_syntax::ast::Visibility::Inherited,
-        kind: ItemKind::Fn(decl),
-        doc: None,
-        span,
-    });
+    items.push(Item { vis: stark_syntax::ast::Visibility::Inherited, kind: ItemKind::Fn(decl), doc: None, span });
     let program = Program { items };
-    let package = Package {
-        name: "snippet".into(),
-        program,
-        deps: Vec::new(),
-        root_file: file,
-    };
-    Loaded {
-        map,
-        packages: vec![package],
-        root: Some(PkgId(0)),
-        diagnostics,
-    }
+    let package = Package { name: "snippet".into(), program, deps: Vec::new(), root_file: file };
+    Loaded { map, packages: vec![package], root: Some(PkgId(0)), diagnostics }
 }
 
 struct Loader<'a> {
@@ -186,11 +146,7 @@ impl Loader<'_> {
     }
 
     fn load_entry(&mut self, path: &Path) -> Option<PkgId> {
-        let source = if self.fs.is_file(path) {
-            self.package_of_file(path)?
-        } else {
-            self.package_in_dir(path, None)?
-        };
+        let source = if self.fs.is_file(path) { self.package_of_file(path)? } else { self.package_in_dir(path, None)? };
         self.load_package(source, None)
     }
 
@@ -209,17 +165,9 @@ impl Loader<'_> {
             }
             dir = d.parent().filter(|p| !p.as_os_str().is_empty()).map(Path::to_path_buf);
         }
-        let name = file
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let name = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
         let dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
-        Some(PackageSource {
-            name,
-            dir,
-            entry: file.to_path_buf(),
-            deps: Vec::new(),
-        })
+        Some(PackageSource { name, dir, entry: file.to_path_buf(), deps: Vec::new() })
     }
 
     /// The package whose manifest is in `dir`.
@@ -255,18 +203,9 @@ impl Loader<'_> {
             return Some(id);
         }
         if self.loading.contains(&canonical_dir) {
-            let cycle = self
-                .loading
-                .iter()
-                .chain([&canonical_dir])
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>();
-            self.error(
-                "E0232",
-                format!("package dependency cycle: {}", cycle.join(" -> ")),
-                span,
-                "depends on itself",
-            );
+            let cycle =
+                self.loading.iter().chain([&canonical_dir]).map(|p| p.display().to_string()).collect::<Vec<_>>();
+            self.error("E0232", format!("package dependency cycle: {}", cycle.join(" -> ")), span, "depends on itself");
             return None;
         }
         self.loading.push(canonical_dir.clone());
@@ -276,14 +215,12 @@ impl Loader<'_> {
                 deps.push((Symbol::intern(alias), id));
             }
         }
-        let package = self
-            .load_root_file(&source, &canonical_dir, span)
-            .map(|(program, root_file)| Package {
-                name: source.name.clone(),
-                program,
-                deps,
-                root_file,
-            });
+        let package = self.load_root_file(&source, &canonical_dir, span).map(|(program, root_file)| Package {
+            name: source.name.clone(),
+            program,
+            deps,
+            root_file,
+        });
         self.loading.pop();
         let id = PkgId(self.packages.len() as u32);
         self.packages.push(package?);
@@ -328,12 +265,7 @@ impl Loader<'_> {
             Ok(bytes) => bytes,
             Err(err) => {
                 let reason = crate::io_reason(&err);
-                self.error(
-                    "E0208",
-                    format!("cannot read `{name}`: {reason}"),
-                    span,
-                    "declared here",
-                );
+                self.error("E0208", format!("cannot read `{name}`: {reason}"), span, "declared here");
                 return None;
             }
         };
@@ -341,17 +273,10 @@ impl Loader<'_> {
             Ok(file) => self.map.add(file),
             Err(err) => {
                 // Register the (lossy) text so the diagnostic can show it.
-                let base = self
-                    .map
-                    .files()
-                    .last()
-                    .map_or(0, |f| f.base() + f.text().len() as u32 + 1);
+                let base = self.map.files().last().map_or(0, |f| f.base() + f.text().len() as u32 + 1);
                 let mut diagnostic = err.diagnostic;
                 for label in &mut diagnostic.labels {
-                    label.span = Span {
-                        lo: label.span.lo + base,
-                        hi: label.span.hi + base,
-                    };
+                    label.span = Span { lo: label.span.lo + base, hi: label.span.hi + base };
                 }
                 self.map.add(err.file);
                 self.diagnostics.push(diagnostic);
@@ -374,12 +299,7 @@ impl Loader<'_> {
             let name = module.name.name.as_str();
             let sub_dir = dir.join(name);
             if depth >= MAX_MODULE_DEPTH {
-                self.error(
-                    "E0208",
-                    format!("modules nest more than {MAX_MODULE_DEPTH} deep"),
-                    Some(span),
-                    "too deep",
-                );
+                self.error("E0208", format!("modules nest more than {MAX_MODULE_DEPTH} deep"), Some(span), "too deep");
                 continue;
             }
             if module.items.is_none() {
@@ -428,12 +348,10 @@ impl Loader<'_> {
             return None;
         }
         if let Some(&first) = self.files.get(&canonical) {
-            let diagnostic = Diagnostic::error(
-                "E0208",
-                format!("file `{}` is already a module of this program", path.display()),
-            )
-            .primary(span, "declared again here")
-            .secondary(first, "first declared here");
+            let diagnostic =
+                Diagnostic::error("E0208", format!("file `{}` is already a module of this program", path.display()))
+                    .primary(span, "declared again here")
+                    .secondary(first, "first declared here");
             self.diagnostics.push(diagnostic);
             return None;
         }

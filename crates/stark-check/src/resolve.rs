@@ -43,6 +43,11 @@ pub struct Local {
     pub span: Span,
     /// `let mut` / `mut` parameter.
     pub mutable: bool,
+    /// How many times a path names it.
+    pub uses: u32,
+    /// Whether never using it deserves a warning (bindings made by `let`,
+    /// patterns, `for` and closures; not parameters or actor fields).
+    pub warn_unused: bool,
 }
 
 /// Where a path is used, which decides the namespace and the error code.
@@ -121,15 +126,19 @@ pub fn resolve(packages: &[Package]) -> (DefTable, Resolutions, Vec<Diagnostic>)
         let root = resolver.collect_package(PkgId(index as u32), package, &mut imports);
         resolver.table.package_roots.push(root);
     }
-    resolver.std_root = *resolver
-        .table
-        .package_roots
-        .last()
-        .expect("the standard library is loaded");
+    resolver.std_root = *resolver.table.package_roots.last().expect("the standard library is loaded");
     resolver.resolve_imports(imports);
     for (index, package) in packages.iter().enumerate() {
         let root = resolver.table.package_roots[index];
         resolver.resolve_bodies(root, &package.program.items);
+    }
+    for local in &resolver.resolutions.locals {
+        if local.warn_unused && local.uses == 0 && !local.name.as_str().starts_with('_') {
+            let diagnostic = stark_syntax::Diagnostic::warning("W0001", format!("unused variable `{}`", local.name))
+                .primary(local.span, "never used")
+                .help(format!("if this is intentional, name it `_{}`", local.name));
+            resolver.diagnostics.push(diagnostic);
+        }
     }
     (resolver.table, resolver.resolutions, resolver.diagnostics)
 }
@@ -178,21 +187,13 @@ impl Resolver<'_> {
             return Ok(None);
         };
         // An enum's scope holds its variants, all in the value namespace.
-        let ns = if self.table.def(scope_def).kind == DefKind::Enum {
-            Ns::Value
-        } else {
-            ns
-        };
+        let ns = if self.table.def(scope_def).kind == DefKind::Enum { Ns::Value } else { ns };
         let Some(binding) = scope.ns(ns).get(&name) else {
             return Ok(None);
         };
         if let Some(&(first, second)) = self.ambiguous.get(&(scope_def, name)) {
             if binding.res == Res::Err {
-                return Err(PathError::Ambiguous {
-                    index: 0,
-                    first,
-                    second,
-                });
+                return Err(PathError::Ambiguous { index: 0, first, second });
             }
         }
         if !self.visible(binding, scope_def, from) {
@@ -269,9 +270,7 @@ impl Resolver<'_> {
         if first.name == self.std_name {
             return Ok(Some(Res::Def(self.std_root)));
         }
-        Ok(self
-            .prelude(first.name, Ns::Module)
-            .or_else(|| self.prelude(first.name, Ns::Type)))
+        Ok(self.prelude(first.name, Ns::Module).or_else(|| self.prelude(first.name, Ns::Type)))
     }
 
     /// Resolves a path at module level, as used in `context` from `module`.
@@ -302,9 +301,7 @@ impl Resolver<'_> {
                 None => Err(PathError::NotFound { index: 0 }),
             };
         }
-        let mut res = self
-            .first_segment(module, *first)?
-            .ok_or(PathError::NotFound { index: 0 })?;
+        let mut res = self.first_segment(module, *first)?.ok_or(PathError::NotFound { index: 0 })?;
         let mut index = 1;
         // Leading `super::super::..`.
         while let (Res::Def(current), Some(seg)) = (res, segments.get(index)) {
@@ -360,14 +357,7 @@ impl Resolver<'_> {
                 let place = if index == 0 {
                     "this scope".to_owned()
                 } else {
-                    format!(
-                        "`{}`",
-                        segments[..index]
-                            .iter()
-                            .map(|s| s.name.as_str())
-                            .collect::<Vec<_>>()
-                            .join("::")
-                    )
+                    format!("`{}`", segments[..index].iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join("::"))
                 };
                 let message = match context {
                     PathContext::Import => format!("unresolved import: no `{}` in {place}", seg.name),

@@ -2,7 +2,7 @@
 
 use crate::fs::MemoryFileSystem;
 use crate::{check, Checked};
-use stark_syntax::Mode;
+use stark_syntax::{Mode, Severity};
 use std::path::Path;
 
 fn check_files(files: &[(&str, &str)]) -> Checked {
@@ -13,8 +13,14 @@ fn check_files(files: &[(&str, &str)]) -> Checked {
     check(Path::new(files[0].0), &fs, Mode::Extension)
 }
 
+/// The codes of the errors (warnings left out).
 fn codes(files: &[(&str, &str)]) -> Vec<&'static str> {
-    check_files(files).diagnostics.iter().map(|d| d.code).collect()
+    check_files(files).diagnostics.iter().filter(|d| d.severity == Severity::Error).map(|d| d.code).collect()
+}
+
+/// Every code, warnings included.
+fn all_codes(text: &str) -> Vec<&'static str> {
+    check_files(&[("/p/main.stark", text)]).diagnostics.iter().map(|d| d.code).collect()
 }
 
 fn one(text: &str) -> Vec<&'static str> {
@@ -64,10 +70,7 @@ use shapes::inner as other;
 fn main() { let c = Circle { r: 1 }; area(); inner::area(); other::area(); }";
     assert_eq!(one(src), Vec::<&str>::new());
     assert_eq!(one("mod m { fn hidden() {} }\nfn main() { m::hidden(); }"), ["E0207"]);
-    assert_eq!(
-        one("mod m { fn hidden() {} pub mod c { pub fn f() { super::hidden(); } } }"),
-        Vec::<&str>::new()
-    );
+    assert_eq!(one("mod m { fn hidden() {} pub mod c { pub fn f() { super::hidden(); } } }"), Vec::<&str>::new());
     assert_eq!(one("fn f() { super::g(); }"), ["E0206"]);
 }
 
@@ -104,29 +107,19 @@ fn actor_fields_are_in_scope_in_handlers() {
 #[test]
 fn file_modules_load_relative_to_their_declaring_file() {
     let files = [
-        (
-            "/p/src/main.stark",
-            "mod net;\nuse net::http::get;\nfn main() { get(); }",
-        ),
+        ("/p/src/main.stark", "mod net;\nuse net::http::get;\nfn main() { get(); }"),
         ("/p/src/net/mod.stark", "pub mod http;"),
         ("/p/src/net/http.stark", "pub fn get() {}"),
     ];
     assert_eq!(codes(&files), Vec::<&str>::new());
     assert_eq!(codes(&[("/p/main.stark", "mod gone;\nfn main() {}")]), ["E0208"]);
-    let both = [
-        ("/p/main.stark", "mod two;"),
-        ("/p/two.stark", ""),
-        ("/p/two/mod.stark", ""),
-    ];
+    let both = [("/p/main.stark", "mod two;"), ("/p/two.stark", ""), ("/p/two/mod.stark", "")];
     assert_eq!(codes(&both), ["E0208"]);
 }
 
 #[test]
 fn errors_point_into_the_right_file() {
-    let files = [
-        ("/p/main.stark", "mod util;\nfn main() {}"),
-        ("/p/util.stark", "fn broken() { missing(); }"),
-    ];
+    let files = [("/p/main.stark", "mod util;\nfn main() {}"), ("/p/util.stark", "fn broken() { missing(); }")];
     let checked = check_files(&files);
     let span = checked.diagnostics[0].primary_span().unwrap();
     let file = checked.map.get(checked.map.file_id_of(span));
@@ -142,10 +135,7 @@ fn packages_with_path_dependencies() {
             r#"{"name": "app", "version": "0.1.0", "dependencies": {"base": {"path": "../base"}}}"#,
         ),
         ("/w/base/starkpkg.json", r#"{"name": "base", "version": "0.1.0"}"#),
-        (
-            "/w/base/src/main.stark",
-            "pub fn shared(v: Int32) -> Int32 { v }\nfn private() {}",
-        ),
+        ("/w/base/src/main.stark", "pub fn shared(v: Int32) -> Int32 { v }\nfn private() {}"),
     ];
     assert_eq!(codes(&files), Vec::<&str>::new());
     let mut private = files;
@@ -153,15 +143,84 @@ fn packages_with_path_dependencies() {
     assert_eq!(codes(&private), ["E0207"]);
     let cyclic = [
         ("/w/a/src/main.stark", ""),
-        (
-            "/w/a/starkpkg.json",
-            r#"{"name": "a", "version": "0.1.0", "dependencies": {"b": {"path": "../b"}}}"#,
-        ),
-        (
-            "/w/b/starkpkg.json",
-            r#"{"name": "b", "version": "0.1.0", "dependencies": {"a": {"path": "../a"}}}"#,
-        ),
+        ("/w/a/starkpkg.json", r#"{"name": "a", "version": "0.1.0", "dependencies": {"b": {"path": "../b"}}}"#),
+        ("/w/b/starkpkg.json", r#"{"name": "b", "version": "0.1.0", "dependencies": {"a": {"path": "../a"}}}"#),
         ("/w/b/src/main.stark", ""),
     ];
     assert_eq!(codes(&cyclic), ["E0232"]);
+}
+
+#[test]
+fn unused_let_bindings_warn_but_parameters_and_underscores_do_not() {
+    assert_eq!(all_codes("fn f(p: Int32) { let x = 1; let _y = 2; }"), ["W0001"]);
+}
+
+#[test]
+fn literal_types_and_mismatches() {
+    assert_eq!(one("fn main() { let x: Int64 = 5; let y: Float32 = 1.5; let z: UInt8 = 255; }"), Vec::<&str>::new());
+    assert_eq!(one("fn main() { let z: UInt8 = 256; }"), ["E0008"]);
+    assert_eq!(one("fn main() { let z = 300u8; }"), ["E0008"]);
+    assert_eq!(one("fn main() { let s: String = 42; }"), ["E0001"]);
+    // Too big for Int32 without annotation: the literal is an Int64.
+    assert_eq!(one("fn main() { let big = 9223372036854775807; let n: Int64 = big; }"), Vec::<&str>::new());
+}
+
+#[test]
+fn calls_generics_and_inference() {
+    let src = "fn id<T>(x: T) -> T { x }\nfn main() { let a: Int64 = id(5); let v: Vec<Int32> = Vec::new(); let w = Vec::new(); let n: Int32 = 1; let mut u = w; u.push(n); }";
+    assert_eq!(one(src), Vec::<&str>::new());
+    assert_eq!(one("fn add(a: Int32, b: Int32) -> Int32 { a + b }\nfn main() { add(1); }"), ["E0005"]);
+    assert_eq!(one("fn main() { let n = size_of(); }"), ["E0004"]);
+}
+
+#[test]
+fn methods_traits_and_bounds() {
+    let src = "struct P { x: Int32 }\nimpl P { fn get(&self) -> Int32 { self.x } fn bump(&mut self) { self.x += 1; } }\n\
+               trait Show { fn show(&self) -> String; }\nimpl Show for P { fn show(&self) -> String { String::from(\"p\") } }\n\
+               fn print_it<T: Show>(t: &T) -> String { t.show() }\n\
+               fn main() { let mut p = P { x: 1 }; p.bump(); let n: Int32 = p.get(); let s = print_it(&p); println(s); println(n); }";
+    assert_eq!(one(src), Vec::<&str>::new());
+    assert_eq!(
+        one("struct P { x: Int32 }\nimpl P { fn bump(&mut self) {} }\nfn main() { let p = P { x: 1 }; p.bump(); }"),
+        ["E0400"]
+    );
+    assert_eq!(one("struct Q {}\nfn main() { println(Q {}); }"), ["E0500"]);
+    assert_eq!(one("trait T { fn a(&self); }\nstruct S {}\nimpl T for S {}"), ["E0500"]);
+}
+
+#[test]
+fn control_flow_and_initialization() {
+    assert_eq!(one("fn f(c: Bool) -> Int32 { if c { return 1; } }"), ["E0301"]);
+    assert_eq!(one("fn f() -> Int32 { loop { } }"), Vec::<&str>::new());
+    assert_eq!(one("fn f() { break; }"), ["E0302"]);
+    assert_eq!(one("fn f(c: Bool) { let x: Int32; if c { x = 1; } println(x); }"), ["E0401"]);
+    assert_eq!(one("fn f(c: Bool) { let x: Int32; if c { x = 1; } else { x = 2; } println(x); }"), Vec::<&str>::new());
+    assert_eq!(one("fn f() { let x: Int32; x = 1; x = 2; println(x); }"), ["E0400"]);
+    assert_eq!(one("fn f() { let x = 1; x = 2; }"), ["E0400"]);
+}
+
+#[test]
+fn exhaustiveness_reports_a_missing_value() {
+    let checked = check_files(&[(
+        "/p/main.stark",
+        "enum C { R, G, B }\nfn f(c: C) -> Int32 { match c { C::R => 1, C::G => 2 } }",
+    )]);
+    let d = &checked.diagnostics[0];
+    assert_eq!(d.code, "E0303");
+    assert!(d.message.contains("C::B"), "{}", d.message);
+    assert_eq!(one("fn f(o: Option<Bool>) -> Int32 { match o { Some(true) => 1, None => 0 } }"), ["E0303"]);
+    assert_eq!(
+        one("fn f(o: Option<Bool>) -> Int32 { match o { Some(true) => 1, Some(false) => 2, None => 0 } }"),
+        Vec::<&str>::new()
+    );
+    assert_eq!(all_codes("fn f(b: Bool) -> Int32 { match b { _ => 1, true => 2 } }"), ["W0006"]);
+}
+
+#[test]
+fn item_well_formedness() {
+    assert_eq!(one("fn main(x: Int32) {}"), ["E0214"]);
+    assert_eq!(one("struct N { next: N }"), ["E0217"]);
+    assert_eq!(one("struct N { next: Option<Box<N>> }"), Vec::<&str>::new());
+    assert_eq!(one("fn f() -> Int32 { 1 }\nconst C: Int32 = f();"), ["E0215"]);
+    assert_eq!(one("type A = B;\ntype B = A;"), ["E0216", "E0216"]);
 }

@@ -80,10 +80,7 @@ pub struct Common {
 impl Types {
     /// An interner holding the common types.
     pub fn new() -> (Types, Common) {
-        let mut types = Types {
-            kinds: Vec::new(),
-            map: FxHashMap::default(),
-        };
+        let mut types = Types { kinds: Vec::new(), map: FxHashMap::default() };
         let common = Common {
             unit: types.intern(TyKind::Prim(Prim::Unit)),
             bool: types.intern(TyKind::Prim(Prim::Bool)),

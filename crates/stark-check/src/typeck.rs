@@ -49,23 +49,11 @@ pub fn check(
     common: Common,
 ) -> (TypeckResults, Vec<Diagnostic>) {
     let local_at = res.locals.iter().enumerate().map(|(i, l)| (l.span, i as u32)).collect();
-    let env = Env {
-        defs,
-        res,
-        items,
-        lang: Lang::find(defs),
-        common,
-        local_at,
-    };
+    let env = Env { defs, res, items, lang: Lang::find(defs), common, local_at };
     let mut results = TypeckResults::default();
     let mut diagnostics = Vec::new();
     for package in packages {
-        let mut walker = ItemWalker {
-            env: &env,
-            types,
-            results: &mut results,
-            diagnostics: &mut diagnostics,
-        };
+        let mut walker = ItemWalker { env: &env, types, results: &mut results, diagnostics: &mut diagnostics };
         walker.items(&package.program.items);
     }
     (results, diagnostics)
@@ -105,11 +93,7 @@ impl ItemWalker<'_, '_> {
                     }
                 }
                 ItemKind::Actor(a) => {
-                    let self_ty = self
-                        .env
-                        .defs
-                        .at(a.name.span)
-                        .map(|d| self.types.intern(TyKind::Adt(d, Vec::new())));
+                    let self_ty = self.env.defs.at(a.name.span).map(|d| self.types.intern(TyKind::Adt(d, Vec::new())));
                     for handler in &a.handlers {
                         self.function(handler, self_ty);
                     }
@@ -198,6 +182,34 @@ pub(crate) struct FnCtxt<'a, 'b> {
     expr_types: Vec<(Span, Ty)>,
     /// Set once a `match` reported a pattern of the wrong type.
     pub(crate) pattern_mismatch_reported: bool,
+    /// Locals declared without an initializer, with the loop depth of
+    /// their declaration.
+    pub(crate) deferred: FxHashMap<u32, usize>,
+    /// Which deferred locals are assigned, along the current path.
+    pub(crate) init: InitState,
+    /// Deferred locals already reported as used uninitialized.
+    reported_uninit: rustc_hash::FxHashSet<u32>,
+    /// Variables standing for generic arguments, to report if never inferred.
+    pub(crate) generic_vars: Vec<(Ty, Span)>,
+}
+
+/// Definite-assignment state of deferred locals (`let x: T;`).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct InitState {
+    /// Assigned on some path here.
+    pub maybe: rustc_hash::FxHashSet<u32>,
+    /// Assigned on every path here.
+    pub definitely: rustc_hash::FxHashSet<u32>,
+}
+
+impl InitState {
+    /// The state after two paths meet.
+    pub fn join(a: InitState, b: InitState) -> InitState {
+        InitState {
+            maybe: a.maybe.union(&b.maybe).copied().collect(),
+            definitely: a.definitely.intersection(&b.definitely).copied().collect(),
+        }
+    }
 }
 
 impl<'a, 'b> FnCtxt<'a, 'b> {
@@ -224,6 +236,10 @@ impl<'a, 'b> FnCtxt<'a, 'b> {
             obligations: Vec::new(),
             expr_types: Vec::new(),
             pattern_mismatch_reported: false,
+            deferred: FxHashMap::default(),
+            init: InitState::default(),
+            reported_uninit: Default::default(),
+            generic_vars: Vec::new(),
         }
     }
 
@@ -231,14 +247,8 @@ impl<'a, 'b> FnCtxt<'a, 'b> {
         if let (Some(receiver), Some(self_ty)) = (f.receiver, self_ty) {
             let ty = match receiver.kind {
                 ast::ReceiverKind::Value => self_ty,
-                ast::ReceiverKind::Ref => self.types.intern(TyKind::Ref {
-                    mutable: false,
-                    ty: self_ty,
-                }),
-                ast::ReceiverKind::RefMut => self.types.intern(TyKind::Ref {
-                    mutable: true,
-                    ty: self_ty,
-                }),
+                ast::ReceiverKind::Ref => self.types.intern(TyKind::Ref { mutable: false, ty: self_ty }),
+                ast::ReceiverKind::RefMut => self.types.intern(TyKind::Ref { mutable: true, ty: self_ty }),
             };
             self.bind_local_at(receiver.span, ty);
         }
@@ -248,10 +258,8 @@ impl<'a, 'b> FnCtxt<'a, 'b> {
         // Actor fields are locals in every handler.
         if let Some(self_ty) = self_ty {
             if let TyKind::Adt(def, _) = *self.types.kind(self_ty) {
-                if let Some(crate::items::AdtDef {
-                    kind: crate::items::AdtKind::Actor { fields, .. },
-                    ..
-                }) = self.env.items.adts.get(&def)
+                if let Some(crate::items::AdtDef { kind: crate::items::AdtKind::Actor { fields, .. }, .. }) =
+                    self.env.items.adts.get(&def)
                 {
                     for (field, _, _) in fields {
                         self.bind_local_at(field.span, field.ty);
@@ -266,6 +274,42 @@ impl<'a, 'b> FnCtxt<'a, 'b> {
         if let Some(&id) = self.env.local_at.get(&span) {
             self.locals.insert(id, ty);
         }
+    }
+
+    /// A read of a local: a deferred one must be assigned on every path
+    /// here (E0401).
+    pub(crate) fn read_local(&mut self, id: u32, span: Span) -> Ty {
+        if self.deferred.contains_key(&id) && !self.init.definitely.contains(&id) && self.reported_uninit.insert(id) {
+            let local = &self.env.res.locals[id as usize];
+            let (name, decl) = (local.name, local.span);
+            let how = if self.init.maybe.contains(&id) { "possibly-uninitialized" } else { "uninitialized" };
+            let diagnostic = Diagnostic::error("E0401", format!("use of {how} variable `{name}`"))
+                .primary(span, format!("`{name}` is read here"))
+                .secondary(decl, "declared here without a value");
+            self.diagnostics.push(diagnostic);
+        }
+        self.local_ty(id)
+    }
+
+    /// Records an assignment to a local; an immutable deferred local may be
+    /// assigned once (returns whether this assignment is allowed).
+    pub(crate) fn assign_local(&mut self, id: u32, span: Span) -> bool {
+        let Some(&depth) = self.deferred.get(&id) else { return false };
+        let local = &self.env.res.locals[id as usize];
+        let (name, decl, mutable) = (local.name, local.span, local.mutable);
+        let twice = self.init.maybe.contains(&id) || depth < self.loops.len();
+        self.init.maybe.insert(id);
+        self.init.definitely.insert(id);
+        if mutable {
+            return true;
+        }
+        if twice {
+            let diagnostic = Diagnostic::error("E0400", format!("cannot assign twice to immutable variable `{name}`"))
+                .primary(span, "may already be assigned here")
+                .secondary(decl, format!("declared here; write `mut {name}` to allow it"));
+            self.diagnostics.push(diagnostic);
+        }
+        true
     }
 
     pub(crate) fn local_ty(&mut self, id: u32) -> Ty {
@@ -283,17 +327,13 @@ impl<'a, 'b> FnCtxt<'a, 'b> {
         }
         let tail_span = body.tail.as_ref().map_or(body.span, |t| t.span);
         let unit = self.env.common.unit;
-        if body.tail.is_none() && found == unit && self.infer.resolve(self.types, ret) != unit {
+        let found_unit = self.infer.resolve(self.types, found) == unit;
+        if found_unit && self.infer.resolve(self.types, ret) != unit {
             let expected = self.show(ret);
-            let diagnostic = Diagnostic::error(
-                "E0301",
-                format!("missing return value: this function must return `{expected}`"),
-            )
-            .primary(
-                Span::at(body.span.hi.saturating_sub(1) as usize),
-                "the body ends without a value",
-            )
-            .secondary(sig.span, format!("declared to return `{expected}`"));
+            let diagnostic =
+                Diagnostic::error("E0301", format!("missing return value: this function must return `{expected}`"))
+                    .primary(Span::at(body.span.hi.saturating_sub(1) as usize), "the body ends without a value")
+                    .secondary(sig.span, format!("declared to return `{expected}`"));
             self.diagnostics.push(diagnostic);
             return;
         }
@@ -308,7 +348,27 @@ impl<'a, 'b> FnCtxt<'a, 'b> {
     /// Finishes inference: defaults literals, checks literal ranges and
     /// trait obligations, and stores the solved types.
     fn finish(mut self, results: &mut TypeckResults) {
+        // An unconstrained literal too big for `Int32` is an `Int64`.
+        let i64_ty = self.env.common.i64;
+        for &(ty, value, _) in &self.int_literals {
+            if value > i32::MAX as u64
+                && matches!(self.types.kind(self.infer.resolve(self.types, ty)), TyKind::IntVar(_))
+            {
+                let _ = self.infer.unify(self.types, ty, i64_ty);
+            }
+        }
         self.infer.default_literals(self.types);
+        let clean = !self.diagnostics.iter().any(|d| d.severity == stark_syntax::Severity::Error);
+        for (var, span) in std::mem::take(&mut self.generic_vars) {
+            let ty = self.infer.resolve(self.types, var);
+            if clean && matches!(self.types.kind(ty), TyKind::Var(_)) {
+                let diagnostic = Diagnostic::error("E0004", "cannot infer a type argument of this call")
+                    .primary(span, "its generic parameter is never determined")
+                    .help("give it explicitly (`f::<Int32>()`) or annotate the result");
+                self.diagnostics.push(diagnostic);
+                break;
+            }
+        }
         for (ty, value, span) in std::mem::take(&mut self.int_literals) {
             let ty = self.infer.resolve(self.types, ty);
             if let TyKind::Prim(p) = *self.types.kind(ty) {
@@ -344,11 +404,7 @@ impl<'a, 'b> FnCtxt<'a, 'b> {
                 span,
                 format!(
                     "`{}` does not fit; the range is {min}..={max}",
-                    if negated {
-                        format!("-{value}")
-                    } else {
-                        value.to_string()
-                    }
+                    if negated { format!("-{value}") } else { value.to_string() }
                 ),
             );
             self.diagnostics.push(diagnostic);

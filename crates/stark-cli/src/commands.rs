@@ -26,13 +26,7 @@ fn parse(args: &ParseArgs) -> ExitCode {
     let (dump, diagnostics): (Box<dyn Fn() -> String>, _) = if args.tokens {
         let lexed = stark_syntax::lexer::lex(file.text());
         let diagnostics = lexed.errors.iter().map(|e| e.to_diagnostic()).collect();
-        let dump = move || {
-            lexed
-                .tokens
-                .iter()
-                .map(|t| format!("{:?} {:?}\n", t.span, t.kind))
-                .collect()
-        };
+        let dump = move || lexed.tokens.iter().map(|t| format!("{:?} {:?}\n", t.span, t.kind)).collect();
         (Box::new(dump), diagnostics)
     } else if args.snippet {
         let (stmts, diagnostics) = stark_syntax::parse_snippet(&file, mode);
@@ -64,13 +58,7 @@ fn check(args: &CommonArgs, snippet: bool) -> ExitCode {
         stark_check::check(&args.file, &fs, mode(args))
     };
     if !checked.diagnostics.is_empty() {
-        report_all(
-            &checked.map,
-            &checked.diagnostics,
-            args.color,
-            "check",
-            &args.file.display().to_string(),
-        );
+        report_all(&checked.map, &checked.diagnostics, args.color, "check", &args.file.display().to_string());
     }
     if checked.has_errors() {
         return ExitCode::from(EXIT_ERRORS);
@@ -151,9 +139,7 @@ fn report_all(map: &SourceMap, diagnostics: &[Diagnostic], color: Color, verb: &
     let errors = diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
     if errors > 0 {
         let plural = if errors == 1 { "" } else { "s" };
-        text.push_str(&format!(
-            "error: could not {verb} `{name}` due to {errors} previous error{plural}\n"
-        ));
+        text.push_str(&format!("error: could not {verb} `{name}` due to {errors} previous error{plural}\n"));
     }
     let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }

@@ -32,10 +32,7 @@ fn main() {
 }
 
 fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .expect("repository root")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repository root")
 }
 
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -51,11 +48,7 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 fn check(root: &Path, rel: &Path) -> Result<(), Failed> {
-    let area = rel
-        .components()
-        .nth(2)
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let area = rel.components().nth(2).map(|c| c.as_os_str().to_string_lossy().into_owned()).unwrap_or_default();
     let command = if area == "syntax" { "parse" } else { "run" };
     let source = std::fs::read(root.join(rel)).map_err(|e| format!("cannot read the program: {e}"))?;
     let output = Command::new(env!("CARGO_BIN_EXE_stark"))
@@ -79,20 +72,13 @@ fn check(root: &Path, rel: &Path) -> Result<(), Failed> {
     let expected_status = if err_path.exists() { 1 } else { 0 };
     let mut problems = Vec::new();
     if output.status.code() != Some(expected_status) {
-        problems.push(format!(
-            "exit status {:?}, expected {expected_status}",
-            output.status.code()
-        ));
+        problems.push(format!("exit status {:?}, expected {expected_status}", output.status.code()));
     }
     if stdout != expected_out {
-        problems.push(format!(
-            "stdout differs:\n--- expected\n{expected_out}\n--- actual\n{stdout}"
-        ));
+        problems.push(format!("stdout differs:\n--- expected\n{expected_out}\n--- actual\n{stdout}"));
     }
     if stderr != expected_err {
-        problems.push(format!(
-            "stderr differs:\n--- expected\n{expected_err}\n--- actual\n{stderr}"
-        ));
+        problems.push(format!("stderr differs:\n--- expected\n{expected_err}\n--- actual\n{stderr}"));
     }
     if problems.is_empty() {
         Ok(())
@@ -105,10 +91,7 @@ fn check(root: &Path, rel: &Path) -> Result<(), Failed> {
 fn extra_args(source: &[u8]) -> Vec<String> {
     let first = source.split(|&b| b == b'\n').next().unwrap_or_default();
     let first = String::from_utf8_lossy(first);
-    first
-        .strip_prefix("// args:")
-        .map(|rest| rest.split_whitespace().map(str::to_owned).collect())
-        .unwrap_or_default()
+    first.strip_prefix("// args:").map(|rest| rest.split_whitespace().map(str::to_owned).collect()).unwrap_or_default()
 }
 
 /// Writes `text` as the expected output, or removes the file when empty.

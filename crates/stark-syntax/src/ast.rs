@@ -610,27 +610,15 @@ pub enum ExprKind {
     /// `a op b`.
     Binary(BinOp, Box<Expr>, Box<Expr>),
     /// `a = b` (`op` is `None`) or `a op= b`.
-    Assign {
-        op: Option<BinOp>,
-        target: Box<Expr>,
-        value: Box<Expr>,
-    },
+    Assign { op: Option<BinOp>, target: Box<Expr>, value: Box<Expr> },
     /// `a..b` or `a..=b`.
-    Range {
-        start: Box<Expr>,
-        end: Box<Expr>,
-        inclusive: bool,
-    },
+    Range { start: Box<Expr>, end: Box<Expr>, inclusive: bool },
     /// `e as T`.
     Cast(Box<Expr>, Box<Type>),
     /// `f(args)`.
     Call(Box<Expr>, Vec<Expr>),
     /// `receiver.method(args)`.
-    MethodCall {
-        receiver: Box<Expr>,
-        method: Ident,
-        args: Vec<Expr>,
-    },
+    MethodCall { receiver: Box<Expr>, method: Ident, args: Vec<Expr> },
     /// `e.field`.
     Field(Box<Expr>, Ident),
     /// `e.0`.
@@ -648,17 +636,9 @@ pub enum ExprKind {
     /// `[value; count]`.
     ArrayRepeat(Box<Expr>, Box<Expr>),
     /// `Path { fields, ..base }` (`..base` is the AI extension's struct update).
-    Struct {
-        path: Path,
-        fields: Vec<FieldInit>,
-        base: Option<Box<Expr>>,
-    },
+    Struct { path: Path, fields: Vec<FieldInit>, base: Option<Box<Expr>> },
     /// `if c { } else ..`; `else_` is a block or another `if`.
-    If {
-        cond: Box<Expr>,
-        then: Block,
-        else_: Option<Box<Expr>>,
-    },
+    If { cond: Box<Expr>, then: Block, else_: Option<Box<Expr>> },
     /// `match e { arms }`.
     Match { scrutinee: Box<Expr>, arms: Vec<Arm> },
     /// `loop { }`.
@@ -670,12 +650,7 @@ pub enum ExprKind {
     /// `{ }`.
     Block(Block),
     /// `|params| body` or `move |params| -> T { }` (AI extension).
-    Closure {
-        is_move: bool,
-        params: Vec<ClosureParam>,
-        ret: Option<Box<Type>>,
-        body: Box<Expr>,
-    },
+    Closure { is_move: bool, params: Vec<ClosureParam>, ret: Option<Box<Type>>, body: Box<Expr> },
     /// `await e` or `e.await` (AI extension).
     Await(Box<Expr>),
     /// `spawn call(..)` or `spawn { }` (AI extension).

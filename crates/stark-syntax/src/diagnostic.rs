@@ -44,40 +44,23 @@ pub struct Diagnostic {
 impl Diagnostic {
     /// A new error with no labels yet.
     pub fn error(code: &'static str, message: impl Into<String>) -> Diagnostic {
-        Diagnostic {
-            severity: Severity::Error,
-            code,
-            message: message.into(),
-            labels: Vec::new(),
-            notes: Vec::new(),
-        }
+        Diagnostic { severity: Severity::Error, code, message: message.into(), labels: Vec::new(), notes: Vec::new() }
     }
 
     /// A new warning with no labels yet.
     pub fn warning(code: &'static str, message: impl Into<String>) -> Diagnostic {
-        Diagnostic {
-            severity: Severity::Warning,
-            ..Diagnostic::error(code, message)
-        }
+        Diagnostic { severity: Severity::Warning, ..Diagnostic::error(code, message) }
     }
 
     /// Adds the primary label.
     pub fn primary(mut self, span: Span, message: impl Into<String>) -> Diagnostic {
-        self.labels.push(Label {
-            span,
-            message: message.into(),
-            primary: true,
-        });
+        self.labels.push(Label { span, message: message.into(), primary: true });
         self
     }
 
     /// Adds a secondary label.
     pub fn secondary(mut self, span: Span, message: impl Into<String>) -> Diagnostic {
-        self.labels.push(Label {
-            span,
-            message: message.into(),
-            primary: false,
-        });
+        self.labels.push(Label { span, message: message.into(), primary: false });
         self
     }
 
@@ -107,11 +90,7 @@ impl Diagnostic {
             .labels
             .iter()
             .map(|l| {
-                let style = if l.primary {
-                    cs::LabelStyle::Primary
-                } else {
-                    cs::LabelStyle::Secondary
-                };
+                let style = if l.primary { cs::LabelStyle::Primary } else { cs::LabelStyle::Secondary };
                 let file = map.file_id_of(l.span);
                 let range = map.get(file).local_range(l.span);
                 cs::Label::new(style, file.0 as usize, range).with_message(&l.message)
@@ -132,10 +111,7 @@ pub fn render(map: &SourceMap, diagnostics: &[Diagnostic], color: bool) -> Strin
     for file in map.files() {
         files.add(file.name(), file.text());
     }
-    let config = term::Config {
-        chars: term::Chars::ascii(),
-        ..term::Config::default()
-    };
+    let config = term::Config { chars: term::Chars::ascii(), ..term::Config::default() };
     let mut out = String::new();
     for diagnostic in diagnostics {
         let diagnostic = diagnostic.to_codespan(map);
@@ -148,13 +124,11 @@ pub fn render(map: &SourceMap, diagnostics: &[Diagnostic], color: bool) -> Strin
         };
         // Rendering only fails for spans outside the file, which would be a
         // bug in a phase; fall back to the bare message rather than lose it.
-        out.push_str(&rendered.unwrap_or_else(|_| {
-            format!(
-                "error[{}]: {}\n",
-                diagnostic.code.unwrap_or_default(),
-                diagnostic.message
-            )
-        }));
+        out.push_str(
+            &rendered.unwrap_or_else(|_| {
+                format!("error[{}]: {}\n", diagnostic.code.unwrap_or_default(), diagnostic.message)
+            }),
+        );
     }
     out
 }

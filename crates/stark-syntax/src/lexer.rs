@@ -54,11 +54,7 @@ pub fn lex_at(src: &str, base: u32) -> Lexed {
             break;
         }
     }
-    Lexed {
-        tokens,
-        docs: lexer.docs,
-        errors: lexer.errors,
-    }
+    Lexed { tokens, docs: lexer.docs, errors: lexer.errors }
 }
 
 /// Where the lexer is reading: the whole file, or the expression of an
@@ -82,14 +78,7 @@ struct Lexer<'a> {
 
 impl<'a> Lexer<'a> {
     fn new(src: &'a str, base: usize) -> Lexer<'a> {
-        Lexer {
-            src,
-            base,
-            bytes: src.as_bytes(),
-            pos: 0,
-            docs: Vec::new(),
-            errors: Vec::new(),
-        }
+        Lexer { src, base, bytes: src.as_bytes(), pos: 0, docs: Vec::new(), errors: Vec::new() }
     }
 
     fn peek(&self) -> u8 {
@@ -114,10 +103,7 @@ impl<'a> Lexer<'a> {
     }
 
     fn token(&self, kind: TokenKind, lo: usize) -> Token {
-        Token {
-            kind,
-            span: self.span(lo, self.pos),
-        }
+        Token { kind, span: self.span(lo, self.pos) }
     }
 
     /// The file-wide span of local byte offsets `lo..hi`.
@@ -207,10 +193,7 @@ impl<'a> Lexer<'a> {
                 .filter(|line| !line.is_empty())
                 .collect::<Vec<_>>()
                 .join("\n");
-            self.docs.push(DocComment {
-                span: self.span(lo, self.pos),
-                text,
-            });
+            self.docs.push(DocComment { span: self.span(lo, self.pos), text });
         }
     }
 

@@ -121,13 +121,7 @@ pub fn parse_snippet(
     let mut stmts = block.stmts;
     if let Some(tail) = block.tail {
         let span = tail.span;
-        stmts.push(Stmt {
-            kind: crate::ast::StmtKind::Expr {
-                expr: *tail,
-                semi: false,
-            },
-            span,
-        });
+        stmts.push(Stmt { kind: crate::ast::StmtKind::Expr { expr: *tail, semi: false }, span });
     }
     (stmts, parser.errors)
 }
@@ -143,13 +137,7 @@ impl<'a> Parser<'a> {
             tensor: Symbol::intern("Tensor"),
             underscore: Symbol::intern("_"),
         };
-        debug_assert!(matches!(
-            tokens.last(),
-            Some(Token {
-                kind: TokenKind::Eof,
-                ..
-            })
-        ));
+        debug_assert!(matches!(tokens.last(), Some(Token { kind: TokenKind::Eof, .. })));
         Parser {
             tokens,
             file,
@@ -184,20 +172,13 @@ impl<'a> Parser<'a> {
 
     /// The end of the previous token (for spans that end there).
     fn prev_hi(&self) -> u32 {
-        let prev = if self.pos == 0 {
-            0
-        } else {
-            self.tokens[self.pos - 1].span.hi
-        };
+        let prev = if self.pos == 0 { 0 } else { self.tokens[self.pos - 1].span.hi };
         prev.max(self.split_hi)
     }
 
     /// The span from `lo` to the end of the previous token.
     fn span_from(&self, lo: Span) -> Span {
-        Span {
-            lo: lo.lo,
-            hi: self.prev_hi().max(lo.lo),
-        }
+        Span { lo: lo.lo, hi: self.prev_hi().max(lo.lo) }
     }
 
     fn at_eof(&self) -> bool {
@@ -306,10 +287,7 @@ impl<'a> Parser<'a> {
             // The library declares the types behind primitive names (`String`).
             TokenKind::Keyword(kw) if self.library && kw.is_primitive_type() => {
                 let name = Symbol::intern(kw.as_str());
-                Ok(Ident {
-                    name,
-                    span: self.bump().span,
-                })
+                Ok(Ident { name, span: self.bump().span })
             }
             _ => Err(self.expected("an identifier")),
         }
@@ -335,10 +313,7 @@ impl<'a> Parser<'a> {
             TokenKind::Ident(_) => true,
             TokenKind::Keyword(kw) => {
                 kw.is_primitive_type()
-                    || matches!(
-                        kw,
-                        Keyword::SelfValue | Keyword::SelfType | Keyword::Super | Keyword::Crate
-                    )
+                    || matches!(kw, Keyword::SelfValue | Keyword::SelfType | Keyword::Super | Keyword::Crate)
             }
             _ => false,
         }
@@ -367,13 +342,7 @@ impl<'a> Parser<'a> {
     fn expected(&mut self, expected: &str) -> Reported {
         if self.peek() != &TokenKind::Error {
             let found = self.peek().to_string();
-            self.report(
-                ParseErrorKind::Expected {
-                    expected: expected.to_owned(),
-                    found,
-                },
-                self.span(),
-            );
+            self.report(ParseErrorKind::Expected { expected: expected.to_owned(), found }, self.span());
         }
         Reported
     }

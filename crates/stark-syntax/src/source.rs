@@ -15,10 +15,7 @@ pub struct Span {
 impl Span {
     /// The span `lo..hi`.
     pub fn new(lo: usize, hi: usize) -> Span {
-        Span {
-            lo: lo as u32,
-            hi: hi as u32,
-        }
+        Span { lo: lo as u32, hi: hi as u32 }
     }
 
     /// An empty span at `pos`.
@@ -28,10 +25,7 @@ impl Span {
 
     /// The smallest span covering `self` and `other`.
     pub fn to(self, other: Span) -> Span {
-        Span {
-            lo: self.lo.min(other.lo),
-            hi: self.hi.max(other.hi),
-        }
+        Span { lo: self.lo.min(other.lo), hi: self.hi.max(other.hi) }
     }
 
     /// The byte range, for slicing the source text.
@@ -68,11 +62,7 @@ pub struct SourceError {
 impl SourceFile {
     /// A source file from text that is already known to be valid UTF-8.
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> SourceFile {
-        SourceFile {
-            name: name.into(),
-            text: text.into(),
-            base: 0,
-        }
+        SourceFile { name: name.into(), text: text.into(), base: 0 }
     }
 
     /// A source file from raw bytes: rejects invalid UTF-8 at its first bad
@@ -99,10 +89,7 @@ impl SourceFile {
                 )
             }
         };
-        Err(Box::new(SourceError {
-            file: SourceFile { name, text, base: 0 },
-            diagnostic: error.to_diagnostic(),
-        }))
+        Err(Box::new(SourceError { file: SourceFile { name, text, base: 0 }, diagnostic: error.to_diagnostic() }))
     }
 
     /// The name shown in diagnostics.

@@ -28,13 +28,7 @@ struct Walker<'r, 'a> {
 impl Resolver<'_> {
     /// Resolves every signature and body of `module`'s items.
     pub(super) fn resolve_bodies(&mut self, module: DefId, items: &[Item]) {
-        let mut walker = Walker {
-            r: self,
-            module,
-            ribs: Vec::new(),
-            generics: Vec::new(),
-            self_ty: false,
-        };
+        let mut walker = Walker { r: self, module, ribs: Vec::new(), generics: Vec::new(), self_ty: false };
         walker.items(items);
     }
 }
@@ -136,15 +130,12 @@ impl Walker<'_, '_> {
         self.with_generics(&f.generics, |w| {
             w.ribs.push(Rib::default());
             if let Some(receiver) = f.receiver {
-                let name = Ident {
-                    name: Symbol::intern("self"),
-                    span: receiver.span,
-                };
-                w.bind_local(name, false);
+                let name = Ident { name: Symbol::intern("self"), span: receiver.span };
+                w.bind_param(name, false);
             }
             for param in &f.params {
                 w.ty(&param.ty);
-                w.bind_local(param.name, param.mutable);
+                w.bind_param(param.name, param.mutable);
             }
             if let Some(RetType::Type(ty)) = &f.ret {
                 w.ty(ty);
@@ -167,13 +158,10 @@ impl Walker<'_, '_> {
             }
             w.ribs.push(Rib::default());
             for field in &a.fields {
-                w.bind_local(field.name, field.mutable);
+                w.bind_param(field.name, field.mutable);
             }
-            let self_name = Ident {
-                name: Symbol::intern("self"),
-                span: a.name.span,
-            };
-            w.bind_local(self_name, false);
+            let self_name = Ident { name: Symbol::intern("self"), span: a.name.span };
+            w.bind_param(self_name, false);
             for handler in &a.handlers {
                 w.function(handler);
             }
@@ -186,19 +174,18 @@ impl Walker<'_, '_> {
     /// Binds a local in the innermost scope; a second binding of the same
     /// name in the same scope is an error (NAME-SHADOW-001).
     fn bind_local(&mut self, name: Ident, mutable: bool) {
+        self.bind(name, mutable, true);
+    }
+
+    /// Binds a parameter, actor field or `self`: never warned about.
+    fn bind_param(&mut self, name: Ident, mutable: bool) {
+        self.bind(name, mutable, false);
+    }
+
+    fn bind(&mut self, name: Ident, mutable: bool, warn_unused: bool) {
         let id = self.r.resolutions.locals.len() as u32;
-        self.r.resolutions.locals.push(Local {
-            name: name.name,
-            span: name.span,
-            mutable,
-        });
-        self.r.resolutions.paths.insert(
-            name.span,
-            PathRes {
-                res: Res::Local(id),
-                assoc_from: 1,
-            },
-        );
+        self.r.resolutions.locals.push(Local { name: name.name, span: name.span, mutable, uses: 0, warn_unused });
+        self.r.resolutions.paths.insert(name.span, PathRes { res: Res::Local(id), assoc_from: 1 });
         let rib = self.ribs.last_mut().expect("a scope");
         if let Some(&(_, first)) = rib.names.get(&name.name) {
             let diagnostic = Diagnostic::error("E0204", format!("`{}` is already declared in this scope", name.name))
@@ -211,10 +198,7 @@ impl Walker<'_, '_> {
     }
 
     fn lookup_local(&self, name: Symbol) -> Option<u32> {
-        self.ribs
-            .iter()
-            .rev()
-            .find_map(|rib| rib.names.get(&name).map(|&(id, _)| id))
+        self.ribs.iter().rev().find_map(|rib| rib.names.get(&name).map(|&(id, _)| id))
     }
 
     fn duplicate(&mut self, name: Ident, what: &str) {
@@ -235,13 +219,7 @@ impl Walker<'_, '_> {
         if let [segment] = path.segments.as_slice() {
             let name = segment.name;
             if self.generics.iter().any(|names| names.contains(&name)) {
-                return self.record(
-                    path,
-                    PathRes {
-                        res: Res::TyParam(name),
-                        assoc_from: 1,
-                    },
-                );
+                return self.record(path, PathRes { res: Res::TyParam(name), assoc_from: 1 });
             }
         }
         if self.self_or_param_path(path) {
@@ -265,13 +243,8 @@ impl Walker<'_, '_> {
         self.generic_args(path);
         if let [segment] = path.segments.as_slice() {
             if let Some(id) = self.lookup_local(segment.name) {
-                return self.record(
-                    path,
-                    PathRes {
-                        res: Res::Local(id),
-                        assoc_from: 1,
-                    },
-                );
+                self.r.resolutions.locals[id as usize].uses += 1;
+                return self.record(path, PathRes { res: Res::Local(id), assoc_from: 1 });
             }
         }
         if self.self_or_param_path(path) {
@@ -286,13 +259,7 @@ impl Walker<'_, '_> {
         let first = path.segments[0];
         if first.name.as_str() == "Self" {
             if self.self_ty {
-                self.record(
-                    path,
-                    PathRes {
-                        res: Res::SelfTy,
-                        assoc_from: 1,
-                    },
-                );
+                self.record(path, PathRes { res: Res::SelfTy, assoc_from: 1 });
             } else {
                 let diagnostic = Diagnostic::error("E0202", "`Self` is only available in traits, impls and actors")
                     .primary(first.span, "no `Self` type here");
@@ -302,13 +269,7 @@ impl Walker<'_, '_> {
         }
         if path.segments.len() > 1 && self.generics.iter().any(|names| names.contains(&first.name)) {
             // An associated item of a type parameter.
-            self.record(
-                path,
-                PathRes {
-                    res: Res::TyParam(first.name),
-                    assoc_from: 1,
-                },
-            );
+            self.record(path, PathRes { res: Res::TyParam(first.name), assoc_from: 1 });
             return true;
         }
         false
@@ -318,13 +279,7 @@ impl Walker<'_, '_> {
         match self.r.resolve_path(self.module, &path.segments, context) {
             Ok(res) => self.record(path, res),
             Err(err) => {
-                self.record(
-                    path,
-                    PathRes {
-                        res: Res::Err,
-                        assoc_from: path.segments.len(),
-                    },
-                );
+                self.record(path, PathRes { res: Res::Err, assoc_from: path.segments.len() });
                 self.r.report_path_error(err, &path.segments, context);
             }
         }
@@ -528,21 +483,16 @@ impl Walker<'_, '_> {
     fn ident_pattern(&mut self, name: Ident, seen: &mut FxHashMap<Symbol, Span>) {
         if let Ok(Some(Res::Def(def))) = self.r.lookup_module_level(self.module, name.name, Ns::Value) {
             if matches!(self.r.table.def(def).kind, DefKind::Variant | DefKind::Const) {
-                let path = PathRes {
-                    res: Res::Def(def),
-                    assoc_from: 1,
-                };
+                let path = PathRes { res: Res::Def(def), assoc_from: 1 };
                 self.r.resolutions.paths.insert(name.span, path);
                 return;
             }
         }
         if let Some(&first) = seen.get(&name.name) {
-            let diagnostic = Diagnostic::error(
-                "E0204",
-                format!("`{}` is bound more than once in the same pattern", name.name),
-            )
-            .primary(name.span, "bound again here")
-            .secondary(first, "first bound here");
+            let diagnostic =
+                Diagnostic::error("E0204", format!("`{}` is bound more than once in the same pattern", name.name))
+                    .primary(name.span, "bound again here")
+                    .secondary(first, "first bound here");
             self.r.diagnostics.push(diagnostic);
             return;
         }

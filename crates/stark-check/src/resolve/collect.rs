@@ -53,11 +53,8 @@ impl Resolver<'_> {
                     });
                     for impl_item in &i.items {
                         if let ast::ImplItem::Fn(method_vis, f) = impl_item {
-                            let vis = if matches!(method_vis, Visibility::Public(_)) {
-                                Vis::Public
-                            } else {
-                                Vis::Private
-                            };
+                            let vis =
+                                if matches!(method_vis, Visibility::Public(_)) { Vis::Public } else { Vis::Private };
                             self.add_method(def, f, vis, module, package);
                         }
                     }
@@ -68,25 +65,8 @@ impl Resolver<'_> {
                     continue;
                 }
             };
-            let def = self.table.add(Def {
-                kind,
-                name: name.name,
-                span: name.span,
-                vis,
-                module,
-                package,
-            });
-            self.bind(
-                module,
-                ns,
-                name,
-                Binding {
-                    res: Res::Def(def),
-                    vis,
-                    span: name.span,
-                    imported: false,
-                },
-            );
+            let def = self.table.add(Def { kind, name: name.name, span: name.span, vis, module, package });
+            self.bind(module, ns, name, Binding { res: Res::Def(def), vis, span: name.span, imported: false });
             match &item.kind {
                 ItemKind::Trait(t) => {
                     for trait_item in &t.items {
@@ -114,14 +94,8 @@ impl Resolver<'_> {
     }
 
     fn add_method(&mut self, owner: DefId, f: &ast::FnDecl, vis: Vis, module: DefId, package: PkgId) {
-        let def = self.table.add(Def {
-            kind: DefKind::Method,
-            name: f.name.name,
-            span: f.name.span,
-            vis,
-            module,
-            package,
-        });
+        let def =
+            self.table.add(Def { kind: DefKind::Method, name: f.name.name, span: f.name.span, vis, module, package });
         self.table.owners.insert(def, owner);
     }
 
@@ -141,12 +115,7 @@ impl Resolver<'_> {
                 enum_def,
                 Ns::Value,
                 name,
-                Binding {
-                    res: Res::Def(def),
-                    vis: Vis::Public,
-                    span: name.span,
-                    imported: false,
-                },
+                Binding { res: Res::Def(def), vis: Vis::Public, span: name.span, imported: false },
             );
         }
     }
@@ -163,15 +132,9 @@ impl Resolver<'_> {
             Some(existing) => {
                 let (first, imported) = (existing.span, existing.imported || binding.imported);
                 let (code, message) = if imported && existing.imported && binding.imported {
-                    (
-                        "E0203",
-                        format!("`{}` is imported twice, naming different items", name.name),
-                    )
+                    ("E0203", format!("`{}` is imported twice, naming different items", name.name))
                 } else {
-                    (
-                        "E0204",
-                        format!("`{}` is defined more than once in this module", name.name),
-                    )
+                    ("E0204", format!("`{}` is defined more than once in this module", name.name))
                 };
                 let diagnostic = Diagnostic::error(code, message)
                     .primary(binding.span, "defined again here")
@@ -190,13 +153,7 @@ fn flatten_use(module: DefId, vis: Vis, prefix: &[Ident], tree: &UseTree, import
     let mut path: Vec<Ident> = prefix.to_vec();
     path.extend_from_slice(&tree.path.segments);
     match &tree.kind {
-        UseKind::Glob => imports.push(Import {
-            module,
-            path,
-            target: ImportTarget::Glob,
-            vis,
-            span: tree.span,
-        }),
+        UseKind::Glob => imports.push(Import { module, path, target: ImportTarget::Glob, vis, span: tree.span }),
         UseKind::Nested(trees) => {
             for tree in trees {
                 flatten_use(module, vis, &path, tree, imports);
@@ -209,13 +166,7 @@ fn flatten_use(module: DefId, vis: Vis, prefix: &[Ident], tree: &UseTree, import
             }
             let Some(&last) = path.last() else { return };
             let alias = rename.unwrap_or(last);
-            imports.push(Import {
-                module,
-                path,
-                target: ImportTarget::Single { alias },
-                vis,
-                span: tree.span,
-            });
+            imports.push(Import { module, path, target: ImportTarget::Single { alias }, vis, span: tree.span });
         }
     }
 }

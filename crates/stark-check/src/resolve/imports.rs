@@ -75,12 +75,7 @@ impl Resolver<'_> {
             ImportTarget::Single { alias } => {
                 let found = self.import_leaf(import)?;
                 for (ns, res) in found {
-                    let binding = Binding {
-                        res,
-                        vis: import.vis,
-                        span: alias.span,
-                        imported: true,
-                    };
+                    let binding = Binding { res, vis: import.vis, span: alias.span, imported: true };
                     self.bind(import.module, ns, alias, binding);
                 }
                 Some(None)
@@ -104,10 +99,7 @@ impl Resolver<'_> {
         let (last, prefix) = import.path.split_last()?;
         if prefix.is_empty() {
             // `use name;`: a module, type or dependency in scope.
-            let res = self
-                .resolve_path(import.module, &import.path, PathContext::Import)
-                .ok()?
-                .res;
+            let res = self.resolve_path(import.module, &import.path, PathContext::Import).ok()?.res;
             let ns = match res {
                 Res::Def(def) if self.table.def(def).kind == DefKind::Module => Ns::Module,
                 _ => Ns::Type,
@@ -151,15 +143,7 @@ impl Resolver<'_> {
             let names = self.table.scopes.entry(import.module).or_default().ns_mut(ns);
             match names.get(&name) {
                 None => {
-                    names.insert(
-                        name,
-                        Binding {
-                            res,
-                            vis: import.vis,
-                            span: import.span,
-                            imported: true,
-                        },
-                    );
+                    names.insert(name, Binding { res, vis: import.vis, span: import.span, imported: true });
                     self.glob_bound.insert((import.module, ns, name));
                     changed = true;
                 }
@@ -167,15 +151,7 @@ impl Resolver<'_> {
                 Some(existing) if self.glob_bound.contains(&(import.module, ns, name)) => {
                     // Two globs disagree: the name is ambiguous where used.
                     let first = existing.span;
-                    names.insert(
-                        name,
-                        Binding {
-                            res: Res::Err,
-                            vis: import.vis,
-                            span: import.span,
-                            imported: true,
-                        },
-                    );
+                    names.insert(name, Binding { res: Res::Err, vis: import.vis, span: import.span, imported: true });
                     self.ambiguous.insert((import.module, name), (first, import.span));
                     changed = true;
                 }
@@ -194,9 +170,7 @@ impl Resolver<'_> {
         let err = match self.resolve_path(import.module, &path, PathContext::Import) {
             Err(err) => err,
             // The path resolves but names nothing importable here.
-            Ok(_) => PathError::NotFound {
-                index: path.len().saturating_sub(1),
-            },
+            Ok(_) => PathError::NotFound { index: path.len().saturating_sub(1) },
         };
         self.report_path_error(err, &path, PathContext::Import);
     }

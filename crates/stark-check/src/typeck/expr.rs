@@ -45,7 +45,6 @@ impl FnCtxt<'_, '_> {
                 self_ty: self.self_ty,
                 generics: self.generics,
                 diagnostics: self.diagnostics,
-                alias_stack: Vec::new(),
             };
             lowering.ty(ty)
         };
@@ -174,6 +173,11 @@ impl FnCtxt<'_, '_> {
             (None, None) => self.infer.var(self.types),
         };
         self.bind_local_at(l.name.span, ty);
+        if l.init.is_none() {
+            if let Some(&id) = self.env.local_at.get(&l.name.span) {
+                self.deferred.insert(id, self.loops.len());
+            }
+        }
     }
 
     /// Warns when a `Future` or `Task` is dropped without being awaited,
@@ -250,10 +254,7 @@ impl FnCtxt<'_, '_> {
 
     fn literal(&mut self, lit: &Lit, span: Span, expected: Option<Ty>) -> Ty {
         match lit {
-            Lit::Int {
-                value,
-                suffix: Some(suffix),
-            } => {
+            Lit::Int { value, suffix: Some(suffix) } => {
                 let prim = int_suffix_prim(*suffix);
                 self.check_int_range(*value, prim, span, false);
                 self.prim(prim)
@@ -273,14 +274,8 @@ impl FnCtxt<'_, '_> {
                 self.note_int_literal(ty, *value, span);
                 ty
             }
-            Lit::Float {
-                suffix: Some(FloatSuffix::F32),
-                ..
-            } => self.prim(Prim::Float32),
-            Lit::Float {
-                suffix: Some(FloatSuffix::F64),
-                ..
-            } => self.prim(Prim::Float64),
+            Lit::Float { suffix: Some(FloatSuffix::F32), .. } => self.prim(Prim::Float32),
+            Lit::Float { suffix: Some(FloatSuffix::F64), .. } => self.prim(Prim::Float64),
             Lit::Float { suffix: None, .. } => {
                 let ty = self.infer.float_var(self.types);
                 if let Some(expected) = expected {
@@ -290,10 +285,7 @@ impl FnCtxt<'_, '_> {
             }
             Lit::Str(_) => {
                 let str_ty = self.env.common.str;
-                self.types.intern(TyKind::Ref {
-                    mutable: false,
-                    ty: str_ty,
-                })
+                self.types.intern(TyKind::Ref { mutable: false, ty: str_ty })
             }
             Lit::Char(_) => self.env.common.char,
             Lit::Bool(_) => self.env.common.bool,
@@ -397,17 +389,48 @@ impl FnCtxt<'_, '_> {
         let u64_ty = self.env.common.u64;
         let count_ty = self.expr(count, Some(u64_ty));
         self.coerce(count_ty, u64_ty, count.span, None);
-        let n = match &count.kind {
-            ExprKind::Lit(Lit::Int { value, .. }) => *value,
+        let n = match self.const_int(count, 0) {
+            Some(n) if n >= 0 => n as u64,
             _ => {
                 let diagnostic = Diagnostic::error("E0009", "array repeat count must be a compile-time constant")
-                    .primary(count.span, "not an integer literal")
-                    .help("write the count as a literal, as in `[0; 16]`");
+                    .primary(count.span, "not a constant non-negative integer")
+                    .help("use an integer literal or a `const`, as in `[0; 16]` or `[0; SIZE]`");
                 self.diagnostics.push(diagnostic);
-                0
+                return self.env.common.err;
             }
         };
         self.types.intern(TyKind::Array(elem, n))
+    }
+
+    /// The value of a constant integer expression: literals, constants,
+    /// unary minus, arithmetic, parentheses and casts.
+    pub(crate) fn const_int(&self, e: &ast::Expr, depth: u32) -> Option<i128> {
+        if depth > 64 {
+            return None;
+        }
+        match &e.kind {
+            ExprKind::Lit(Lit::Int { value, .. }) => Some(*value as i128),
+            ExprKind::Paren(inner) | ExprKind::Cast(inner, _) => self.const_int(inner, depth + 1),
+            ExprKind::Unary(UnOp::Neg, inner) => self.const_int(inner, depth + 1).map(|v| -v),
+            ExprKind::Path(path) => match self.path_res(path)?.res {
+                Res::Def(def) if self.env.defs.def(def).kind == DefKind::Const => {
+                    self.const_int(self.env.items.const_exprs.get(&def)?, depth + 1)
+                }
+                _ => None,
+            },
+            ExprKind::Binary(op, a, b) => {
+                let (a, b) = (self.const_int(a, depth + 1)?, self.const_int(b, depth + 1)?);
+                match op {
+                    BinOp::Add => a.checked_add(b),
+                    BinOp::Sub => a.checked_sub(b),
+                    BinOp::Mul => a.checked_mul(b),
+                    BinOp::Div => a.checked_div(b),
+                    BinOp::Rem => a.checked_rem(b),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
     }
 
     fn range(&mut self, start: &ast::Expr, end: &ast::Expr, inclusive: bool, expected: Option<Ty>) -> Ty {
@@ -418,11 +441,7 @@ impl FnCtxt<'_, '_> {
         let a = self.expr(start, expected_elem);
         let b = self.expr(end, Some(a));
         self.coerce(b, a, end.span, None);
-        let def = if inclusive {
-            self.env.lang.range_inclusive
-        } else {
-            self.env.lang.range
-        };
+        let def = if inclusive { self.env.lang.range_inclusive } else { self.env.lang.range };
         match def {
             Some(def) => self.types.intern(TyKind::Adt(def, vec![a])),
             None => self.env.common.err,
@@ -435,17 +454,28 @@ impl FnCtxt<'_, '_> {
         self.coerce(c, bool_ty, cond.span, None);
         let outer = std::mem::replace(&mut self.diverges, false);
         let Some(else_) = else_ else {
+            let before = self.init.clone();
             let ty = self.block(then, Some(self.env.common.unit));
+            let after = std::mem::take(&mut self.init);
+            self.init = if self.diverges { before } else { super::InitState::join(after, before) };
             let unit = self.env.common.unit;
             let tail = then.tail.as_ref().map_or(then.span, |t| t.span);
             self.coerce(ty, unit, tail, None);
             self.diverges = outer;
             return unit;
         };
+        let before = self.init.clone();
         let then_ty = self.block(then, expected);
         let then_diverges = std::mem::replace(&mut self.diverges, false);
+        let after_then = std::mem::replace(&mut self.init, before);
         let else_ty = self.expr(else_, expected.or(Some(then_ty)));
         let else_diverges = self.diverges;
+        let after_else = std::mem::take(&mut self.init);
+        self.init = match (then_diverges, else_diverges) {
+            (true, false) => after_else,
+            (false, true) => after_then,
+            _ => super::InitState::join(after_then, after_else),
+        };
         self.diverges = outer || (then_diverges && else_diverges);
         self.join(then_ty, else_ty, else_.span)
     }
@@ -470,16 +500,18 @@ impl FnCtxt<'_, '_> {
 
     /// Checks a loop body; returns the unified type of its breaks.
     fn loop_body(&mut self, body: &ast::Block, is_loop: bool) -> Option<Ty> {
-        self.loops.push(LoopCtx {
-            is_loop,
-            break_ty: None,
-        });
+        let before = self.init.clone();
+        self.loops.push(LoopCtx { is_loop, break_ty: None });
         let outer = std::mem::replace(&mut self.diverges, false);
         let ty = self.block(body, Some(self.env.common.unit));
         let unit = self.env.common.unit;
         let tail = body.tail.as_ref().map_or(body.span, |t| t.span);
         self.coerce(ty, unit, tail, None);
         self.diverges = outer;
+        // The body may run zero times (or be left early): what it assigns
+        // is only possibly assigned after it.
+        let after = std::mem::take(&mut self.init);
+        self.init = super::InitState::join(after, before);
         self.loops.pop().and_then(|l| l.break_ty)
     }
 
@@ -555,7 +587,7 @@ impl FnCtxt<'_, '_> {
             return self.assoc_path(path, resolved, expected);
         }
         match resolved.res {
-            Res::Local(id) => self.local_ty(id),
+            Res::Local(id) => self.read_local(id, path.span),
             Res::Def(def) => self.def_value(def, path, expected),
             Res::Err => self.env.common.err,
             Res::Prim(_) | Res::TyParam(_) | Res::SelfTy => {
@@ -576,11 +608,7 @@ impl FnCtxt<'_, '_> {
             kind => {
                 let diagnostic = Diagnostic::error(
                     "E0013",
-                    format!(
-                        "expected a value, found {} `{}`",
-                        kind.describe(),
-                        self.env.defs.def(def).name
-                    ),
+                    format!("expected a value, found {} `{}`", kind.describe(), self.env.defs.def(def).name),
                 )
                 .primary(path.span, "not a value");
                 self.diagnostics.push(diagnostic);
@@ -605,10 +633,7 @@ impl FnCtxt<'_, '_> {
         match &variants[index].shape {
             VariantShape::Unit => enum_ty,
             VariantShape::Tuple(payload) => {
-                let params = payload
-                    .iter()
-                    .map(|&t| crate::items::subst(self.types, t, &map))
-                    .collect();
+                let params = payload.iter().map(|&t| crate::items::subst(self.types, t, &map)).collect();
                 self.types.intern(TyKind::Fn(params, enum_ty))
             }
             VariantShape::Struct(_) => {
@@ -629,13 +654,8 @@ impl FnCtxt<'_, '_> {
         def: crate::defs::DefId,
         expected: Option<Ty>,
     ) -> (Ty, rustc_hash::FxHashMap<stark_syntax::Symbol, Ty>) {
-        let params: Vec<stark_syntax::Symbol> = self
-            .env
-            .items
-            .adts
-            .get(&def)
-            .map(|a| a.generics.iter().map(|g| g.name).collect())
-            .unwrap_or_default();
+        let params: Vec<stark_syntax::Symbol> =
+            self.env.items.adts.get(&def).map(|a| a.generics.iter().map(|g| g.name).collect()).unwrap_or_default();
         let args: Vec<Ty> = params.iter().map(|_| self.infer.var(self.types)).collect();
         let ty = self.types.intern(TyKind::Adt(def, args.clone()));
         if let Some(expected) = expected {
@@ -678,11 +698,7 @@ impl FnCtxt<'_, '_> {
             }
             UnOp::Neg => {
                 // `-128i8`: the literal is checked with its sign.
-                if let ExprKind::Lit(Lit::Int {
-                    value,
-                    suffix: Some(suffix),
-                }) = &operand.kind
-                {
+                if let ExprKind::Lit(Lit::Int { value, suffix: Some(suffix) }) = &operand.kind {
                     let prim = int_suffix_prim(*suffix);
                     if prim.int_range().is_none_or(|(min, _)| min >= 0) {
                         let ty = self.prim(prim);
@@ -763,11 +779,9 @@ impl FnCtxt<'_, '_> {
                 let right = self.expr(b, Some(u32_ty));
                 self.coerce(right, u32_ty, b.span, None);
                 if !self.is_integer(left) {
-                    let mut d = Diagnostic::error(
-                        "E0017",
-                        format!("operator `**` cannot be applied to `{}`", self.show(left)),
-                    )
-                    .primary(span, "`**` needs integers");
+                    let mut d =
+                        Diagnostic::error("E0017", format!("operator `**` cannot be applied to `{}`", self.show(left)))
+                            .primary(span, "`**` needs integers");
                     d = d.help("for floats use `math::pow(base, exponent)`");
                     if !self.is_err(left) {
                         self.diagnostics.push(d);
@@ -854,7 +868,35 @@ impl FnCtxt<'_, '_> {
     }
 
     fn assign(&mut self, op: Option<BinOp>, target: &ast::Expr, value: &ast::Expr, span: Span) -> Ty {
-        let target_ty = self.expr(target, None);
+        let local = match &target.kind {
+            ExprKind::Path(path) => match self.path_res(path).map(|r| r.res) {
+                Some(Res::Local(id)) if op.is_none() => Some(id),
+                _ => None,
+            },
+            _ => None,
+        };
+        let target_ty = match local {
+            Some(id) => {
+                let ty = self.local_ty(id);
+                self.record(target.span, ty);
+                ty
+            }
+            None => self.expr(target, None),
+        };
+        let first_init = match local {
+            Some(id) => {
+                let found = self.expr(value, Some(target_ty));
+                self.coerce(found, target_ty, value.span, None);
+                self.assign_local(id, target.span)
+            }
+            None => false,
+        };
+        if local.is_some() {
+            if !first_init {
+                self.check_mutable_place(target, "assign to");
+            }
+            return self.env.common.unit;
+        }
         self.check_mutable_place(target, "assign to");
         match op {
             None => {
@@ -944,20 +986,13 @@ impl FnCtxt<'_, '_> {
 
     /// The type already recorded for an expression.
     fn expr_type_of(&self, e: &ast::Expr) -> Option<Ty> {
-        self.expr_types
-            .iter()
-            .rev()
-            .find(|(span, _)| *span == e.span)
-            .map(|&(_, ty)| ty)
+        self.expr_types.iter().rev().find(|(span, _)| *span == e.span).map(|&(_, ty)| ty)
     }
 
     fn cast(&mut self, value: &ast::Expr, ty: &ast::Type, span: Span) -> Ty {
         let target = self.lower_ty(ty);
         let found = self.expr(value, None);
-        let (f, t) = (
-            self.infer.resolve(self.types, found),
-            self.infer.resolve(self.types, target),
-        );
+        let (f, t) = (self.infer.resolve(self.types, found), self.infer.resolve(self.types, target));
         let numeric = |cx: &Self, x: Ty| match cx.types.kind(x) {
             TyKind::Prim(p) => p.is_numeric(),
             TyKind::IntVar(_) | TyKind::FloatVar(_) | TyKind::Err => true,
@@ -1029,11 +1064,7 @@ impl FnCtxt<'_, '_> {
                     let t = self.show(ty);
                     let diagnostic = Diagnostic::error("E0011", format!("no field `{index}` on tuple `{t}`")).primary(
                         span,
-                        format!(
-                            "the tuple has {} element{}",
-                            items.len(),
-                            if items.len() == 1 { "" } else { "s" }
-                        ),
+                        format!("the tuple has {} element{}", items.len(), if items.len() == 1 { "" } else { "s" }),
                     );
                     self.diagnostics.push(diagnostic);
                     self.env.common.err
@@ -1057,11 +1088,9 @@ impl FnCtxt<'_, '_> {
         let is_range = matches!(self.types.kind(idx), TyKind::Adt(d, _) if self.env.lang.range == Some(*d) || self.env.lang.range_inclusive == Some(*d));
         if !is_range && !self.is_integer(idx) {
             let t = self.show(index_ty);
-            let diagnostic = Diagnostic::error(
-                "E0001",
-                format!("mismatched types: expected an integer index, found `{t}`"),
-            )
-            .primary(index.span, "not an integer or range");
+            let diagnostic =
+                Diagnostic::error("E0001", format!("mismatched types: expected an integer index, found `{t}`"))
+                    .primary(index.span, "not an integer or range");
             self.diagnostics.push(diagnostic);
         }
         let mut ty = self.infer.resolve(self.types, base_ty);
@@ -1070,8 +1099,8 @@ impl FnCtxt<'_, '_> {
         }
         let elem = match self.types.kind(ty).clone() {
             TyKind::Array(elem, n) => {
-                if let ExprKind::Lit(Lit::Int { value, .. }) = &index.kind {
-                    if *value >= n {
+                if let Some(value) = self.const_int(index, 0) {
+                    if value >= n as i128 {
                         let diagnostic = Diagnostic::error(
                             "E0007",
                             format!("index {value} is out of bounds for an array of length {n}"),
@@ -1134,20 +1163,13 @@ impl FnCtxt<'_, '_> {
                     return self.env.common.err;
                 };
                 let VariantShape::Struct(defs) = &variants[index].shape else {
-                    let diagnostic = Diagnostic::error(
-                        "E0011",
-                        format!("variant `{}` has no named fields", variants[index].name),
-                    )
-                    .primary(path.span, "not a struct-like variant");
+                    let diagnostic =
+                        Diagnostic::error("E0011", format!("variant `{}` has no named fields", variants[index].name))
+                            .primary(path.span, "not a struct-like variant");
                     self.diagnostics.push(diagnostic);
                     return self.env.common.err;
                 };
-                (
-                    ty,
-                    defs.iter()
-                        .map(|f| (f.name, crate::items::subst(self.types, f.ty, &map), f.span))
-                        .collect(),
-                )
+                (ty, defs.iter().map(|f| (f.name, crate::items::subst(self.types, f.ty, &map), f.span)).collect())
             }
             Res::SelfTy => match self.self_ty.map(|t| self.types.kind(t).clone()) {
                 Some(TyKind::Adt(def, args)) => {
@@ -1159,12 +1181,7 @@ impl FnCtxt<'_, '_> {
                         return self.env.common.err;
                     };
                     let map = adt.generics.iter().map(|g| g.name).zip(args).collect();
-                    (
-                        ty,
-                        defs.iter()
-                            .map(|f| (f.name, crate::items::subst(self.types, f.ty, &map), f.span))
-                            .collect(),
-                    )
+                    (ty, defs.iter().map(|f| (f.name, crate::items::subst(self.types, f.ty, &map), f.span)).collect())
                 }
                 _ => return self.env.common.err,
             },
@@ -1204,11 +1221,8 @@ impl FnCtxt<'_, '_> {
             let found = self.expr(base, Some(ty));
             self.coerce(found, ty, base.span, None);
         } else {
-            let missing: Vec<String> = field_defs
-                .iter()
-                .filter(|(n, _, _)| !seen.contains(n))
-                .map(|(n, _, _)| format!("`{n}`"))
-                .collect();
+            let missing: Vec<String> =
+                field_defs.iter().filter(|(n, _, _)| !seen.contains(n)).map(|(n, _, _)| format!("`{n}`")).collect();
             if !missing.is_empty() {
                 let diagnostic = Diagnostic::error(
                     "E0012",
@@ -1278,21 +1292,31 @@ impl FnCtxt<'_, '_> {
         let mut pats = Vec::with_capacity(arms.len());
         let errors_before = self.diagnostics.len();
         self.pattern_mismatch_reported = false;
+        let before = self.init.clone();
+        let mut joined: Option<super::InitState> = None;
         for arm in arms {
+            self.init = before.clone();
             self.diverges = false;
             let pat = self.pattern(&arm.pattern, scrutinee_ty);
             pats.push((pat, arm.pattern.span));
             let ty = self.expr(&arm.body, expected.or(result));
             all_diverge &= self.diverges;
+            if !self.diverges {
+                let state = std::mem::take(&mut self.init);
+                joined = Some(match joined {
+                    None => state,
+                    Some(previous) => super::InitState::join(previous, state),
+                });
+            }
             result = Some(match result {
                 None => ty,
                 Some(previous) => self.join(previous, ty, arm.body.span),
             });
         }
+        self.init = joined.unwrap_or(before);
         // Coverage of patterns that did not type-check would only mislead.
-        let pattern_errors = self.diagnostics[errors_before..]
-            .iter()
-            .any(|d| d.severity == stark_syntax::Severity::Error);
+        let pattern_errors =
+            self.diagnostics[errors_before..].iter().any(|d| d.severity == stark_syntax::Severity::Error);
         if !pattern_errors {
             self.check_exhaustive(scrutinee_ty, &pats, span);
         }

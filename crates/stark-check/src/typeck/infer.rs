@@ -58,10 +58,7 @@ impl Infer {
         let kind = types.kind(ty).clone();
         let kind = match kind {
             TyKind::Adt(def, args) => TyKind::Adt(def, args.iter().map(|&a| self.zonk(types, a)).collect()),
-            TyKind::Ref { mutable, ty } => TyKind::Ref {
-                mutable,
-                ty: self.zonk(types, ty),
-            },
+            TyKind::Ref { mutable, ty } => TyKind::Ref { mutable, ty: self.zonk(types, ty) },
             TyKind::Array(elem, n) => TyKind::Array(self.zonk(types, elem), n),
             TyKind::Slice(elem) => TyKind::Slice(self.zonk(types, elem)),
             TyKind::Tuple(items) => TyKind::Tuple(items.iter().map(|&a| self.zonk(types, a)).collect()),
@@ -69,15 +66,8 @@ impl Infer {
                 let params = params.iter().map(|&a| self.zonk(types, a)).collect();
                 TyKind::Fn(params, self.zonk(types, ret))
             }
-            TyKind::Proj { base, trait_, name } => TyKind::Proj {
-                base: self.zonk(types, base),
-                trait_,
-                name,
-            },
-            TyKind::Tensor { dtype, dims } => TyKind::Tensor {
-                dtype: self.zonk(types, dtype),
-                dims,
-            },
+            TyKind::Proj { base, trait_, name } => TyKind::Proj { base: self.zonk(types, base), trait_, name },
+            TyKind::Tensor { dtype, dims } => TyKind::Tensor { dtype: self.zonk(types, dtype), dims },
             _ => return ty,
         };
         types.intern(kind)
@@ -91,9 +81,11 @@ impl Infer {
         }
         let (ka, kb) = (types.kind(a).clone(), types.kind(b).clone());
         match (ka, kb) {
-            (TyKind::Err, _) | (_, TyKind::Err) => Ok(()),
+            // A variable meeting an error becomes the error, so that it is
+            // not reported again as uninferred.
             (TyKind::Var(v), _) => self.bind_var(types, v, b),
             (_, TyKind::Var(v)) => self.bind_var(types, v, a),
+            (TyKind::Err, _) | (_, TyKind::Err) => Ok(()),
             (TyKind::IntVar(v), TyKind::IntVar(_)) => {
                 self.ints[v as usize] = Some(b);
                 Ok(())
@@ -123,18 +115,11 @@ impl Infer {
                 self.unify_all(types, &p1, &p2)?;
                 self.unify(types, r1, r2)
             }
-            (
-                TyKind::Proj {
-                    base: b1,
-                    trait_: t1,
-                    name: n1,
-                },
-                TyKind::Proj {
-                    base: b2,
-                    trait_: t2,
-                    name: n2,
-                },
-            ) if t1 == t2 && n1 == n2 => self.unify(types, b1, b2),
+            (TyKind::Proj { base: b1, trait_: t1, name: n1 }, TyKind::Proj { base: b2, trait_: t2, name: n2 })
+                if t1 == t2 && n1 == n2 =>
+            {
+                self.unify(types, b1, b2)
+            }
             (TyKind::Tensor { dtype: d1, dims: s1 }, TyKind::Tensor { dtype: d2, dims: s2 }) => {
                 self.unify(types, d1, d2)?;
                 match (s1, s2) {

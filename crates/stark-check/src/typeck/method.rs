@@ -64,7 +64,11 @@ impl FnCtxt<'_, '_> {
             }
             let ty = match explicit.get(i.wrapping_sub(own_start)) {
                 Some(&t) if i >= own_start => t,
-                _ => self.infer.var(self.types),
+                _ => {
+                    let var = self.infer.var(self.types);
+                    self.generic_vars.push((var, span));
+                    var
+                }
             };
             map.insert(g.name, ty);
         }
@@ -157,14 +161,7 @@ impl FnCtxt<'_, '_> {
                     args.len()
                 ),
             )
-            .primary(
-                span,
-                format!(
-                    "expected {} argument{}",
-                    params.len(),
-                    if params.len() == 1 { "" } else { "s" }
-                ),
-            )
+            .primary(span, format!("expected {} argument{}", params.len(), if params.len() == 1 { "" } else { "s" }))
             .secondary(callee_span, "called here");
             self.diagnostics.push(diagnostic);
         }
@@ -302,21 +299,13 @@ impl FnCtxt<'_, '_> {
     }
 
     fn method_from_bounds(&mut self, param: Symbol, ty: Ty, name: Symbol) -> Option<Candidate> {
-        let bounds: Vec<_> = self
-            .generics
-            .iter()
-            .filter(|g| g.name == param)
-            .flat_map(|g| g.bounds.iter().cloned())
-            .collect();
+        let bounds: Vec<_> =
+            self.generics.iter().filter(|g| g.name == param).flat_map(|g| g.bounds.iter().cloned()).collect();
         for bound in bounds {
             let trait_def = self.env.items.traits.get(&bound.trait_)?;
             if let Some(&(_, def, _)) = trait_def.methods.iter().find(|(n, _, _)| *n == name) {
-                let mut map: Subst = trait_def
-                    .generics
-                    .iter()
-                    .map(|g| g.name)
-                    .zip(bound.args.iter().copied())
-                    .collect();
+                let mut map: Subst =
+                    trait_def.generics.iter().map(|g| g.name).zip(bound.args.iter().copied()).collect();
                 map.insert(Symbol::intern("Self"), ty);
                 return Some(Candidate { def, map });
             }
@@ -374,14 +363,8 @@ impl FnCtxt<'_, '_> {
     fn receiver_ty(&mut self, receiver: ReceiverKind, self_ty: Ty) -> Ty {
         match receiver {
             ReceiverKind::Value => self_ty,
-            ReceiverKind::Ref => self.types.intern(TyKind::Ref {
-                mutable: false,
-                ty: self_ty,
-            }),
-            ReceiverKind::RefMut => self.types.intern(TyKind::Ref {
-                mutable: true,
-                ty: self_ty,
-            }),
+            ReceiverKind::Ref => self.types.intern(TyKind::Ref { mutable: false, ty: self_ty }),
+            ReceiverKind::RefMut => self.types.intern(TyKind::Ref { mutable: true, ty: self_ty }),
         }
     }
 
@@ -394,11 +377,7 @@ impl FnCtxt<'_, '_> {
         let Some(&(_, def, _)) = trait_def.methods.iter().find(|(n, _, _)| *n == name.name) else {
             let diagnostic = Diagnostic::error(
                 "E0014",
-                format!(
-                    "no method `{}` in trait `{}`",
-                    name.name,
-                    self.env.defs.def(trait_).name
-                ),
+                format!("no method `{}` in trait `{}`", name.name, self.env.defs.def(trait_).name),
             )
             .primary(name.span, "not found");
             self.diagnostics.push(diagnostic);
@@ -422,11 +401,7 @@ impl FnCtxt<'_, '_> {
         if name.name.as_str() != "new" {
             let diagnostic = Diagnostic::error(
                 "E0014",
-                format!(
-                    "no function named `{}` on actor `{}`",
-                    name.name,
-                    self.env.defs.def(def).name
-                ),
+                format!("no function named `{}` on actor `{}`", name.name, self.env.defs.def(def).name),
             )
             .primary(name.span, "actors are built with `new`");
             self.diagnostics.push(diagnostic);
@@ -435,11 +410,7 @@ impl FnCtxt<'_, '_> {
         let Some(AdtKind::Actor { fields, .. }) = self.env.items.adts.get(&def).map(|a| &a.kind) else {
             return self.env.common.err;
         };
-        let params = fields
-            .iter()
-            .filter(|(_, _, has_default)| !has_default)
-            .map(|(f, _, _)| f.ty)
-            .collect();
+        let params = fields.iter().filter(|(_, _, has_default)| !has_default).map(|(f, _, _)| f.ty).collect();
         let _ = span;
         self.types.intern(TyKind::Fn(params, actor_ty))
     }
@@ -489,14 +460,11 @@ impl FnCtxt<'_, '_> {
             {
                 return self.implements_depth(elem, trait_, depth + 1)
             }
-            TyKind::Prim(Prim::Unit) => return false,
+            TyKind::Prim(Prim::Unit) => return Some(trait_) == lang.display || Some(trait_) == lang.clone,
             _ => {}
         }
         let impls = &self.env.items.impls;
-        for imp in impls
-            .iter()
-            .filter(|i| i.trait_ref.as_ref().is_some_and(|t| t.trait_ == trait_))
-        {
+        for imp in impls.iter().filter(|i| i.trait_ref.as_ref().is_some_and(|t| t.trait_ == trait_)) {
             let saved = self.infer.clone();
             if let Some(map) = self.match_impl(imp, ty) {
                 let ok = imp.generics.iter().all(|g| {
@@ -513,11 +481,7 @@ impl FnCtxt<'_, '_> {
     }
 
     fn param_bound(&self, name: Symbol, trait_: DefId) -> bool {
-        self.generics
-            .iter()
-            .filter(|g| g.name == name)
-            .flat_map(|g| g.bounds.iter())
-            .any(|b| b.trait_ == trait_)
+        self.generics.iter().filter(|g| g.name == name).flat_map(|g| g.bounds.iter()).any(|b| b.trait_ == trait_)
     }
 
     /// OWN-COPY-001: primitives (not `str`), shared references, function
@@ -548,15 +512,12 @@ impl FnCtxt<'_, '_> {
         let copy = self.env.lang.copy;
         let explicit = |cx: &mut Self| {
             let impls = &cx.env.items.impls;
-            impls
-                .iter()
-                .filter(|i| i.trait_ref.as_ref().map(|t| Some(t.trait_)) == Some(copy))
-                .any(|imp| {
-                    let saved = cx.infer.clone();
-                    let found = cx.match_impl(imp, ty).is_some();
-                    cx.infer = saved;
-                    found
-                })
+            impls.iter().filter(|i| i.trait_ref.as_ref().map(|t| Some(t.trait_)) == Some(copy)).any(|imp| {
+                let saved = cx.infer.clone();
+                let found = cx.match_impl(imp, ty).is_some();
+                cx.infer = saved;
+                found
+            })
         };
         if self.env.defs.def(def).package.0 as usize == std_package {
             return explicit(self);
@@ -616,10 +577,7 @@ impl FnCtxt<'_, '_> {
                     return self.types.intern(TyKind::Proj { base, trait_, name });
                 }
                 let impls = &self.env.items.impls;
-                for imp in impls
-                    .iter()
-                    .filter(|i| i.trait_ref.as_ref().is_some_and(|t| t.trait_ == trait_))
-                {
+                for imp in impls.iter().filter(|i| i.trait_ref.as_ref().is_some_and(|t| t.trait_ == trait_)) {
                     let saved = self.infer.clone();
                     if let Some(map) = self.match_impl(imp, base) {
                         if let Some(&(_, assoc)) = imp.assoc_types.iter().find(|(n, _)| *n == name) {
@@ -653,31 +611,21 @@ impl FnCtxt<'_, '_> {
         let item = Symbol::intern("Item");
         if let TyKind::Param(name) = *self.types.kind(ty) {
             if self.param_bound(name, iterator) {
-                let binding = self
-                    .generics
-                    .iter()
-                    .filter(|g| g.name == name)
-                    .flat_map(|g| g.bounds.iter())
-                    .find_map(|b| {
+                let binding =
+                    self.generics.iter().filter(|g| g.name == name).flat_map(|g| g.bounds.iter()).find_map(|b| {
                         (b.trait_ == iterator)
                             .then(|| b.bindings.iter().find(|(n, _)| *n == item).map(|(_, t)| *t))
                             .flatten()
                     });
-                return Some(binding.unwrap_or_else(|| {
-                    self.types.intern(TyKind::Proj {
-                        base: ty,
-                        trait_: iterator,
-                        name: item,
-                    })
-                }));
+                return Some(
+                    binding
+                        .unwrap_or_else(|| self.types.intern(TyKind::Proj { base: ty, trait_: iterator, name: item })),
+                );
             }
             return None;
         }
         let impls = &self.env.items.impls;
-        for imp in impls
-            .iter()
-            .filter(|i| i.trait_ref.as_ref().is_some_and(|t| t.trait_ == iterator))
-        {
+        for imp in impls.iter().filter(|i| i.trait_ref.as_ref().is_some_and(|t| t.trait_ == iterator)) {
             if let Some(map) = self.match_impl(imp, ty) {
                 let assoc = imp.assoc_types.iter().find(|(n, _)| *n == item).map(|(_, t)| *t)?;
                 return Some(subst(self.types, assoc, &map));

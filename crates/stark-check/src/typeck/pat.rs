@@ -61,11 +61,7 @@ impl FnCtxt<'_, '_> {
                 if !self.pattern_unify(tuple, expected, p.span) {
                     return Pat::Wild;
                 }
-                let subs = items
-                    .iter()
-                    .zip(vars)
-                    .map(|(item, ty)| self.pattern(item, ty))
-                    .collect();
+                let subs = items.iter().zip(vars).map(|(item, ty)| self.pattern(item, ty)).collect();
                 Pat::Ctor(Ctor::Single, subs)
             }
             PatternKind::Array(items) => {
@@ -145,10 +141,7 @@ impl FnCtxt<'_, '_> {
     }
 
     fn expr_for_pattern(&mut self, lit: &Lit, span: Span, expected: Ty) -> Ty {
-        let e = ast::Expr {
-            kind: ast::ExprKind::Lit(lit.clone()),
-            span,
-        };
+        let e = ast::Expr { kind: ast::ExprKind::Lit(lit.clone()), span };
         self.expr(&e, Some(expected))
     }
 
@@ -157,11 +150,9 @@ impl FnCtxt<'_, '_> {
             return self.wild_subpatterns(items);
         };
         let Some(&(enum_def, index)) = self.env.items.variants.get(&def) else {
-            let diagnostic = Diagnostic::error(
-                "E0001",
-                format!("`{}` is not a tuple variant", self.env.defs.def(def).name),
-            )
-            .primary(path.span, "not a tuple variant");
+            let diagnostic =
+                Diagnostic::error("E0001", format!("`{}` is not a tuple variant", self.env.defs.def(def).name))
+                    .primary(path.span, "not a tuple variant");
             self.diagnostics.push(diagnostic);
             return self.wild_subpatterns(items);
         };
@@ -195,11 +186,7 @@ impl FnCtxt<'_, '_> {
             return self.wild_subpatterns(items);
         }
         let payload: Vec<Ty> = payload.iter().map(|&t| subst(self.types, t, &map)).collect();
-        let subs = items
-            .iter()
-            .zip(payload)
-            .map(|(item, ty)| self.pattern(item, ty))
-            .collect();
+        let subs = items.iter().zip(payload).map(|(item, ty)| self.pattern(item, ty)).collect();
         Pat::Ctor(Ctor::Variant(index), subs)
     }
 
@@ -231,11 +218,9 @@ impl FnCtxt<'_, '_> {
                     return Pat::Wild;
                 };
                 let VariantShape::Struct(defs) = &variants[index].shape else {
-                    let diagnostic = Diagnostic::error(
-                        "E0021",
-                        format!("variant `{}` has no named fields", variants[index].name),
-                    )
-                    .primary(path.span, "not a struct-like variant");
+                    let diagnostic =
+                        Diagnostic::error("E0021", format!("variant `{}` has no named fields", variants[index].name))
+                            .primary(path.span, "not a struct-like variant");
                     self.diagnostics.push(diagnostic);
                     return Pat::Wild;
                 };
@@ -361,10 +346,7 @@ impl FnCtxt<'_, '_> {
 
     /// Rows whose first column is a wildcard, without it.
     fn default_rows(rows: &[Vec<Pat>]) -> Vec<Vec<Pat>> {
-        rows.iter()
-            .filter(|r| matches!(r.first(), Some(Pat::Wild)))
-            .map(|r| r[1..].to_vec())
-            .collect()
+        rows.iter().filter(|r| matches!(r.first(), Some(Pat::Wild))).map(|r| r[1..].to_vec()).collect()
     }
 
     /// Whether the row `v` matches some value no row of `rows` matches.
@@ -386,10 +368,9 @@ impl FnCtxt<'_, '_> {
             }
             Pat::Wild => match self.constructors(tys[0]) {
                 Some(all)
-                    if all.iter().all(|(c, _, _)| {
-                        rows.iter()
-                            .any(|r| matches!(r.first(), Some(Pat::Ctor(h, _)) if h == c))
-                    }) =>
+                    if all
+                        .iter()
+                        .all(|(c, _, _)| rows.iter().any(|r| matches!(r.first(), Some(Pat::Ctor(h, _)) if h == c))) =>
                 {
                     all.into_iter().any(|(c, field_tys, _)| {
                         let arity = field_tys.len();
@@ -405,10 +386,8 @@ impl FnCtxt<'_, '_> {
     }
 
     fn ctor_fields(&mut self, ty: Ty, ctor: &Ctor, arity: usize) -> Vec<Ty> {
-        let found = self
-            .constructors(ty)
-            .and_then(|all| all.into_iter().find(|(c, _, _)| c == ctor))
-            .map(|(_, t, _)| t);
+        let found =
+            self.constructors(ty).and_then(|all| all.into_iter().find(|(c, _, _)| c == ctor)).map(|(_, t, _)| t);
         match found {
             Some(tys) if tys.len() == arity => tys,
             _ => vec![self.env.common.err; arity],

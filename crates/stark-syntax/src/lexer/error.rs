@@ -100,18 +100,10 @@ impl LexError {
     pub fn to_diagnostic(&self) -> Diagnostic {
         use LexErrorKind::*;
         let (message, label, help): (String, &str, Option<&str>) = match &self.kind {
-            UnexpectedChar(c) => (
-                format!("unexpected character {c:?}"),
-                "not valid here",
-                Self::char_help(*c),
-            ),
+            UnexpectedChar(c) => (format!("unexpected character {c:?}"), "not valid here", Self::char_help(*c)),
             UnterminatedString => ("unterminated string literal".into(), "this string never closes", None),
             UnterminatedChar => ("unterminated character literal".into(), "expected a closing `'`", None),
-            EmptyChar => (
-                "empty character literal".into(),
-                "a character literal holds exactly one character",
-                None,
-            ),
+            EmptyChar => ("empty character literal".into(), "a character literal holds exactly one character", None),
             CharTooLong => (
                 "character literal holds more than one character".into(),
                 "only one character allowed",
@@ -137,27 +129,20 @@ impl LexError {
                 "not a Unicode scalar value",
                 Some("`\\u{...}` takes 1 to 6 hex digits naming a scalar value (no surrogates, at most 10FFFF)"),
             ),
-            InvalidUtf8Escapes => (
-                "`\\x` escapes make this string invalid UTF-8".into(),
-                "decodes to invalid UTF-8",
-                None,
-            ),
+            InvalidUtf8Escapes => {
+                ("`\\x` escapes make this string invalid UTF-8".into(), "decodes to invalid UTF-8", None)
+            }
             BadSeparator => (
                 "invalid digit separator".into(),
                 "`_` must stand between two digits",
                 Some("separators may not lead, trail or repeat: write `1_000`, not `1__000` or `1000_`"),
             ),
             MissingDigits => ("missing digits in number literal".into(), "expected digits here", None),
-            InvalidDigit { digit, base } => (
-                format!("invalid digit `{digit}` in a base-{base} literal"),
-                "invalid digit",
-                None,
-            ),
+            InvalidDigit { digit, base } => {
+                (format!("invalid digit `{digit}` in a base-{base} literal"), "invalid digit", None)
+            }
             InvalidSuffix { suffix, float } => (
-                format!(
-                    "invalid suffix `{suffix}` for {} literal",
-                    if *float { "a float" } else { "an integer" }
-                ),
+                format!("invalid suffix `{suffix}` for {} literal", if *float { "a float" } else { "an integer" }),
                 "invalid suffix",
                 Some(if *float {
                     "float suffixes are `f32` and `f64`"
@@ -166,11 +151,9 @@ impl LexError {
                 }),
             ),
             IntegerTooLarge => ("integer literal is too large".into(), "larger than UInt64::MAX", None),
-            IdentifierTooLong(len) => (
-                format!("identifier is {len} bytes long"),
-                "identifiers are at most 255 bytes",
-                None,
-            ),
+            IdentifierTooLong(len) => {
+                (format!("identifier is {len} bytes long"), "identifiers are at most 255 bytes", None)
+            }
             ByteOrderMark => (
                 "source file starts with a byte-order mark".into(),
                 "byte-order mark",
@@ -181,11 +164,9 @@ impl LexError {
                 "invalid UTF-8",
                 None,
             ),
-            FormatStrayBrace => (
-                "unmatched `}` in interpolated string".into(),
-                "closes nothing",
-                Some("write `}}` for a literal `}`"),
-            ),
+            FormatStrayBrace => {
+                ("unmatched `}` in interpolated string".into(), "closes nothing", Some("write `}}` for a literal `}`"))
+            }
             FormatBadSpec(spec) => (
                 format!("invalid format specification `{spec}`"),
                 "not a format specification",

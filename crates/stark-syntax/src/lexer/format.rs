@@ -98,15 +98,8 @@ impl Lexer<'_> {
             self.error(LexErrorKind::FormatEmptyField, lo, self.pos);
             return None;
         }
-        tokens.push(Token {
-            kind: TokenKind::Eof,
-            span: self.span(self.pos - 1, self.pos - 1),
-        });
-        ok.then(|| FmtField {
-            tokens,
-            spec,
-            span: self.span(lo, self.pos),
-        })
+        tokens.push(Token { kind: TokenKind::Eof, span: self.span(self.pos - 1, self.pos - 1) });
+        ok.then(|| FmtField { tokens, spec, span: self.span(lo, self.pos) })
     }
 
     /// The specification after a field's `:`, through the closing `}`.
@@ -133,10 +126,7 @@ impl Lexer<'_> {
 /// Parses `[[fill]align][sign][#][0][width][.precision][type]`.
 fn parse_spec(text: &str, span: Span) -> Result<FormatSpec, LexErrorKind> {
     let chars: Vec<char> = text.chars().collect();
-    let mut spec = FormatSpec {
-        span,
-        ..FormatSpec::default()
-    };
+    let mut spec = FormatSpec { span, ..FormatSpec::default() };
     let mut i = 0;
     let is_align = |c: Option<&char>| matches!(c, Some('<' | '>' | '^'));
     if is_align(chars.get(1)) {

@@ -17,11 +17,7 @@ impl Lexer<'_> {
             self.pos += 2;
         }
         let digits_lo = self.pos;
-        let digit_ok: fn(u8) -> bool = if radix == 16 {
-            |b| b.is_ascii_hexdigit()
-        } else {
-            |b| b.is_ascii_digit()
-        };
+        let digit_ok: fn(u8) -> bool = if radix == 16 { |b| b.is_ascii_hexdigit() } else { |b| b.is_ascii_digit() };
         self.eat_digits(digit_ok);
         let mut ok = self.check_digits(digits_lo, radix);
         let mut is_float = false;
@@ -72,10 +68,7 @@ impl Lexer<'_> {
         }
         // Binary and octal literals are scanned as decimal so that `0b102`
         // reports the bad digit rather than an odd suffix.
-        if let Some((i, c)) = text
-            .char_indices()
-            .find(|&(_, c)| c != '_' && c.to_digit(radix).is_none())
-        {
+        if let Some((i, c)) = text.char_indices().find(|&(_, c)| c != '_' && c.to_digit(radix).is_none()) {
             self.error(LexErrorKind::InvalidDigit { digit: c, base: radix }, lo + i, lo + i + 1);
             return false;
         }

@@ -3,12 +3,7 @@ use super::*;
 fn kinds(src: &str) -> Vec<TokenKind> {
     let lexed = lex(src);
     assert!(lexed.errors.is_empty(), "unexpected errors: {:?}", lexed.errors);
-    lexed
-        .tokens
-        .into_iter()
-        .map(|t| t.kind)
-        .filter(|k| *k != TokenKind::Eof)
-        .collect()
+    lexed.tokens.into_iter().map(|t| t.kind).filter(|k| *k != TokenKind::Eof).collect()
 }
 
 fn first_error(src: &str) -> LexErrorKind {
@@ -40,20 +35,8 @@ fn bad_numbers() {
     assert_eq!(first_error("0x"), LexErrorKind::MissingDigits);
     assert_eq!(first_error("0b102"), LexErrorKind::InvalidDigit { digit: '2', base: 2 });
     assert_eq!(first_error("18446744073709551616"), LexErrorKind::IntegerTooLarge);
-    assert_eq!(
-        first_error("1f32"),
-        LexErrorKind::InvalidSuffix {
-            suffix: "f32".into(),
-            float: false
-        }
-    );
-    assert_eq!(
-        first_error("1.5u8"),
-        LexErrorKind::InvalidSuffix {
-            suffix: "u8".into(),
-            float: true
-        }
-    );
+    assert_eq!(first_error("1f32"), LexErrorKind::InvalidSuffix { suffix: "f32".into(), float: false });
+    assert_eq!(first_error("1.5u8"), LexErrorKind::InvalidSuffix { suffix: "u8".into(), float: true });
 }
 
 #[test]
@@ -61,12 +44,7 @@ fn floats_and_tuple_index_shapes() {
     let float = |value, suffix| TokenKind::Float { value, suffix };
     assert_eq!(
         kinds("2.75 2.5e-3 1e10 42.0f32"),
-        vec![
-            float(2.75, None),
-            float(2.5e-3, None),
-            float(1e10, None),
-            float(42.0, Some(FloatSuffix::F32)),
-        ]
+        vec![float(2.75, None), float(2.5e-3, None), float(1e10, None), float(42.0, Some(FloatSuffix::F32)),]
     );
     // `1.` is not a float, and `1..2` is a range.
     assert_eq!(kinds("1..2").len(), 3);
@@ -75,10 +53,7 @@ fn floats_and_tuple_index_shapes() {
 
 #[test]
 fn strings_and_escapes() {
-    assert_eq!(
-        kinds(r#""a\n\x41\u{1F600}""#),
-        vec![TokenKind::Str("a\nA\u{1F600}".into())]
-    );
+    assert_eq!(kinds(r#""a\n\x41\u{1F600}""#), vec![TokenKind::Str("a\nA\u{1F600}".into())]);
     assert_eq!(kinds(r#"r"raw \n""#), vec![TokenKind::Str("raw \\n".into())]);
     assert_eq!(first_error(r#""\q""#), LexErrorKind::UnknownEscape('q'));
     assert_eq!(first_error(r#""\u{D800}""#), LexErrorKind::InvalidUnicodeEscape);
@@ -92,12 +67,7 @@ fn strings_and_escapes() {
 fn chars() {
     assert_eq!(
         kinds(r"'a' '\n' '\x41' '\u{1F600}'"),
-        vec![
-            TokenKind::Char('a'),
-            TokenKind::Char('\n'),
-            TokenKind::Char('A'),
-            TokenKind::Char('\u{1F600}'),
-        ]
+        vec![TokenKind::Char('a'), TokenKind::Char('\n'), TokenKind::Char('A'), TokenKind::Char('\u{1F600}'),]
     );
     assert_eq!(first_error("''"), LexErrorKind::EmptyChar);
     assert_eq!(first_error("'ab'"), LexErrorKind::CharTooLong);
@@ -148,9 +118,7 @@ fn keywords_reserved_words_and_identifier_limit() {
 fn format_strings() {
     let lexed = lex(r#"f"n={count:04} r={ratio:.2} {{x}} {lookup(\"k:}\")} {p:*^10}""#);
     assert!(lexed.errors.is_empty(), "{:?}", lexed.errors);
-    let TokenKind::FormatStr(pieces) = &lexed.tokens[0].kind else {
-        panic!("not a format string")
-    };
+    let TokenKind::FormatStr(pieces) = &lexed.tokens[0].kind else { panic!("not a format string") };
     let fields: Vec<_> = pieces
         .iter()
         .filter_map(|p| match p {

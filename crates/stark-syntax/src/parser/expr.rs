@@ -82,14 +82,7 @@ impl Parser<'_> {
         self.pos += 1;
         let value = self.parse_expr()?;
         let span = target.span.to(value.span);
-        Ok(Expr {
-            kind: ExprKind::Assign {
-                op,
-                target: Box::new(target),
-                value: Box::new(value),
-            },
-            span,
-        })
+        Ok(Expr { kind: ExprKind::Assign { op, target: Box::new(target), value: Box::new(value) }, span })
     }
 
     fn parse_range(&mut self) -> PResult<Expr> {
@@ -102,14 +95,7 @@ impl Parser<'_> {
         self.pos += 1;
         let end = self.parse_binary(1)?;
         let span = start.span.to(end.span);
-        Ok(Expr {
-            kind: ExprKind::Range {
-                start: Box::new(start),
-                end: Box::new(end),
-                inclusive,
-            },
-            span,
-        })
+        Ok(Expr { kind: ExprKind::Range { start: Box::new(start), end: Box::new(end), inclusive }, span })
     }
 
     /// Binary operators binding at least as tightly as `min_prec`.
@@ -134,10 +120,7 @@ impl Parser<'_> {
                 *last_comparison = Some((prec, op_span));
             }
             let span = lhs.span.to(rhs.span);
-            Ok(Ok(Expr {
-                kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)),
-                span,
-            }))
+            Ok(Ok(Expr { kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)), span }))
         })
     }
 
@@ -175,10 +158,7 @@ impl Parser<'_> {
             }
             let ty = p.parse_type()?;
             let span = expr.span.to(ty.span);
-            Ok(Ok(Expr {
-                kind: ExprKind::Cast(Box::new(expr), Box::new(ty)),
-                span,
-            }))
+            Ok(Ok(Expr { kind: ExprKind::Cast(Box::new(expr), Box::new(ty)), span }))
         })
     }
 
@@ -195,33 +175,20 @@ impl Parser<'_> {
                 self.split_first(Punct::Amp);
                 let inner = self.nested(|p| p.parse_unary())?;
                 let span = self.span_from(lo);
-                return Ok(Expr {
-                    kind: ExprKind::Unary(UnOp::Ref, Box::new(inner)),
-                    span,
-                });
+                return Ok(Expr { kind: ExprKind::Unary(UnOp::Ref, Box::new(inner)), span });
             }
             TokenKind::Keyword(Keyword::Await) => {
                 self.pos += 1;
                 self.extension("`await`", lo);
                 let inner = self.nested(|p| p.parse_unary())?;
-                return Ok(Expr {
-                    kind: ExprKind::Await(Box::new(inner)),
-                    span: self.span_from(lo),
-                });
+                return Ok(Expr { kind: ExprKind::Await(Box::new(inner)), span: self.span_from(lo) });
             }
             _ => return self.parse_postfix(),
         };
         self.pos += 1;
-        let op = if op == UnOp::Ref && self.eat_kw(Keyword::Mut) {
-            UnOp::RefMut
-        } else {
-            op
-        };
+        let op = if op == UnOp::Ref && self.eat_kw(Keyword::Mut) { UnOp::RefMut } else { op };
         let operand = self.nested(|p| p.parse_unary())?;
-        Ok(Expr {
-            kind: ExprKind::Unary(op, Box::new(operand)),
-            span: self.span_from(lo),
-        })
+        Ok(Expr { kind: ExprKind::Unary(op, Box::new(operand)), span: self.span_from(lo) })
     }
 
     fn parse_postfix(&mut self) -> PResult<Expr> {
@@ -254,10 +221,7 @@ impl Parser<'_> {
                 }
                 _ => return Ok(Err(expr)),
             };
-            Ok(Ok(Expr {
-                kind,
-                span: p.span_from(lo),
-            }))
+            Ok(Ok(Expr { kind, span: p.span_from(lo) }))
         })
     }
 
@@ -265,17 +229,10 @@ impl Parser<'_> {
     fn parse_dot(&mut self, expr: Expr) -> PResult<ExprKind> {
         match *self.peek() {
             TokenKind::Ident(name) => {
-                let method = Ident {
-                    name,
-                    span: self.bump().span,
-                };
+                let method = Ident { name, span: self.bump().span };
                 if self.at(Punct::LParen) {
                     let args = self.parse_args()?;
-                    Ok(ExprKind::MethodCall {
-                        receiver: Box::new(expr),
-                        method,
-                        args,
-                    })
+                    Ok(ExprKind::MethodCall { receiver: Box::new(expr), method, args })
                 } else {
                     Ok(ExprKind::Field(Box::new(expr), method))
                 }
@@ -310,18 +267,8 @@ impl Parser<'_> {
         let dot = span.lo + first_len;
         let lo = expr.span.lo;
         let first_field = ExprKind::TupleField(Box::new(expr), first, Span { lo: span.lo, hi: dot });
-        let inner = Expr {
-            kind: first_field,
-            span: Span { lo, hi: dot },
-        };
-        Ok(ExprKind::TupleField(
-            Box::new(inner),
-            second,
-            Span {
-                lo: dot + 1,
-                hi: span.hi,
-            },
-        ))
+        let inner = Expr { kind: first_field, span: Span { lo, hi: dot } };
+        Ok(ExprKind::TupleField(Box::new(inner), second, Span { lo: dot + 1, hi: span.hi }))
     }
 
     /// `( args )`.
@@ -344,10 +291,7 @@ impl Parser<'_> {
         let lo = self.span();
         if let Some(lit) = self.literal() {
             self.pos += 1;
-            return Ok(Expr {
-                kind: ExprKind::Lit(lit),
-                span: lo,
-            });
+            return Ok(Expr { kind: ExprKind::Lit(lit), span: lo });
         }
         let kind = match self.peek() {
             TokenKind::FormatStr(_) => self.parse_format_string()?,
@@ -382,10 +326,7 @@ impl Parser<'_> {
             }
             _ => return Err(self.expected("an expression")),
         };
-        Ok(Expr {
-            kind,
-            span: self.span_from(lo),
-        })
+        Ok(Expr { kind, span: self.span_from(lo) })
     }
 
     /// A block-formed expression: block, `if`, `match`, `loop`, `while`,
@@ -403,28 +344,18 @@ impl Parser<'_> {
             TokenKind::Keyword(Keyword::While) => {
                 self.pos += 1;
                 let cond = Box::new(self.parse_cond()?);
-                ExprKind::While {
-                    cond,
-                    body: self.parse_block()?,
-                }
+                ExprKind::While { cond, body: self.parse_block()? }
             }
             TokenKind::Keyword(Keyword::For) => {
                 self.pos += 1;
                 let var = self.expect_ident()?;
                 self.expect_kw(Keyword::In)?;
                 let iter = Box::new(self.parse_cond()?);
-                ExprKind::For {
-                    var,
-                    iter,
-                    body: self.parse_block()?,
-                }
+                ExprKind::For { var, iter, body: self.parse_block()? }
             }
             _ => self.parse_select()?,
         };
-        Ok(Expr {
-            kind,
-            span: self.span_from(lo),
-        })
+        Ok(Expr { kind, span: self.span_from(lo) })
     }
 
     /// `if c { } [else if c { }]* [else { }]`.
@@ -443,10 +374,7 @@ impl Parser<'_> {
             } else {
                 None
             };
-            Ok(Expr {
-                kind: ExprKind::If { cond, then, else_ },
-                span: p.span_from(lo),
-            })
+            Ok(Expr { kind: ExprKind::If { cond, then, else_ }, span: p.span_from(lo) })
         })
     }
 
@@ -485,12 +413,7 @@ impl Parser<'_> {
                 p.expect(Punct::FatArrow)?;
                 let body = p.parse_expr()?;
                 let span = pattern.span.to(body.span);
-                arms.push(SelectArm {
-                    pattern,
-                    op,
-                    body,
-                    span,
-                });
+                arms.push(SelectArm { pattern, op, body, span });
                 p.eat(Punct::Comma);
             }
             p.expect_close(Punct::RBrace, open)?;
@@ -560,18 +483,11 @@ impl Parser<'_> {
                 break;
             }
         }
-        let path = Path {
-            segments,
-            generics,
-            span: self.span_from(lo),
-        };
+        let path = Path { segments, generics, span: self.span_from(lo) };
         if self.at(Punct::LBrace) && self.struct_literal_here() {
             return self.parse_struct_literal(path);
         }
-        Ok(Expr {
-            span: path.span,
-            kind: ExprKind::Path(path),
-        })
+        Ok(Expr { span: path.span, kind: ExprKind::Path(path) })
     }
 
     /// Whether a `{` after a path opens a struct literal. Where struct
@@ -611,18 +527,8 @@ impl Parser<'_> {
                 let (value, shorthand) = if p.eat(Punct::Colon) {
                     (p.parse_expr()?, false)
                 } else {
-                    let path = Path {
-                        segments: vec![name],
-                        generics: None,
-                        span: name.span,
-                    };
-                    (
-                        Expr {
-                            kind: ExprKind::Path(path),
-                            span: name.span,
-                        },
-                        true,
-                    )
+                    let path = Path { segments: vec![name], generics: None, span: name.span };
+                    (Expr { kind: ExprKind::Path(path), span: name.span }, true)
                 };
                 fields.push(FieldInit { name, value, shorthand });
                 if !p.eat(Punct::Comma) {
@@ -633,10 +539,7 @@ impl Parser<'_> {
             Ok((fields, base))
         })?;
         let span = self.span_from(path.span);
-        Ok(Expr {
-            kind: ExprKind::Struct { path, fields, base },
-            span,
-        })
+        Ok(Expr { kind: ExprKind::Struct { path, fields, base }, span })
     }
 
     /// `|a, b: T| body`, `|| body`, `|x| -> T { }` (AI extension).
@@ -648,17 +551,10 @@ impl Parser<'_> {
             self.expect(Punct::Pipe)?;
             while !self.at(Punct::Pipe) && !self.at_eof() {
                 let name = match *self.peek() {
-                    TokenKind::Ident(name) => Ident {
-                        name,
-                        span: self.bump().span,
-                    },
+                    TokenKind::Ident(name) => Ident { name, span: self.bump().span },
                     _ => return Err(self.expected("a closure parameter")),
                 };
-                let ty = if self.eat(Punct::Colon) {
-                    Some(self.parse_type()?)
-                } else {
-                    None
-                };
+                let ty = if self.eat(Punct::Colon) { Some(self.parse_type()?) } else { None };
                 params.push(ClosureParam { name, ty });
                 if !self.eat(Punct::Comma) {
                     break;
@@ -672,22 +568,11 @@ impl Parser<'_> {
                 return Err(self.expected("`{` (a closure with a return type needs a block body)"));
             }
             let block = self.parse_block()?;
-            (
-                Some(Box::new(ret)),
-                Expr {
-                    span: block.span,
-                    kind: ExprKind::Block(block),
-                },
-            )
+            (Some(Box::new(ret)), Expr { span: block.span, kind: ExprKind::Block(block) })
         } else {
             (None, self.parse_expr()?)
         };
-        Ok(ExprKind::Closure {
-            is_move,
-            params,
-            ret,
-            body: Box::new(body),
-        })
+        Ok(ExprKind::Closure { is_move, params, ret, body: Box::new(body) })
     }
 
     /// Whether the token after `spawn` starts its operand.
@@ -697,10 +582,7 @@ impl Parser<'_> {
             TokenKind::Ident(_) => true,
             TokenKind::Keyword(kw) => {
                 kw.is_primitive_type()
-                    || matches!(
-                        kw,
-                        Keyword::SelfValue | Keyword::SelfType | Keyword::Super | Keyword::Crate
-                    )
+                    || matches!(kw, Keyword::SelfValue | Keyword::SelfType | Keyword::Super | Keyword::Crate)
             }
             _ => false,
         }
@@ -712,10 +594,7 @@ impl Parser<'_> {
         self.extension("`spawn`", lo);
         let operand = if self.at(Punct::LBrace) {
             let block = self.parse_block()?;
-            Expr {
-                span: block.span,
-                kind: ExprKind::Block(block),
-            }
+            Expr { span: block.span, kind: ExprKind::Block(block) }
         } else {
             let callee = self.parse_path_expr()?;
             let operand = self.parse_postfix_ops(callee)?;
@@ -734,19 +613,14 @@ impl Parser<'_> {
         // Taken, not cloned: the pieces hold whole token lists.
         let kind = std::mem::replace(&mut self.tokens[self.pos].kind, TokenKind::Error);
         self.pos += 1;
-        let TokenKind::FormatStr(pieces) = kind else {
-            unreachable!("checked by the caller")
-        };
+        let TokenKind::FormatStr(pieces) = kind else { unreachable!("checked by the caller") };
         let mut parts = Vec::with_capacity(pieces.len());
         let mut ok = true;
         for piece in pieces.into_vec() {
             match piece {
                 FmtPiece::Text(text) => parts.push(FmtPart::Text(text)),
                 FmtPiece::Field(field) => match self.parse_field_expr(field.tokens) {
-                    Some(expr) => parts.push(FmtPart::Field {
-                        expr: Box::new(expr),
-                        spec: field.spec,
-                    }),
+                    Some(expr) => parts.push(FmtPart::Field { expr: Box::new(expr), spec: field.spec }),
                     None => ok = false,
                 },
             }

@@ -62,12 +62,7 @@ impl Parser<'_> {
                 )
             }
         };
-        Ok(Item {
-            vis,
-            kind,
-            doc,
-            span: self.span_from(lo),
-        })
+        Ok(Item { vis, kind, doc, span: self.span_from(lo) })
     }
 
     /// `[async] fn name<G>(params) [-> T] (block | ;)`.
@@ -110,16 +105,7 @@ impl Parser<'_> {
         } else {
             return Err(self.expected(if place == FnPlace::Trait { "`{` or `;`" } else { "`{`" }));
         };
-        Ok(FnDecl {
-            is_async,
-            name,
-            generics,
-            receiver,
-            params,
-            ret,
-            body,
-            sig_span,
-        })
+        Ok(FnDecl { is_async, name, generics, receiver, params, ret, body, sig_span })
     }
 
     /// `async` is reserved in Core; the extension gives it its meaning.
@@ -233,11 +219,7 @@ impl Parser<'_> {
             }
         }
         self.expect_close(Punct::RBrace, open)?;
-        Ok(EnumDecl {
-            name,
-            generics,
-            variants,
-        })
+        Ok(EnumDecl { name, generics, variants })
     }
 
     fn parse_variant(&mut self) -> PResult<Variant> {
@@ -255,11 +237,7 @@ impl Parser<'_> {
         } else {
             VariantKind::Unit
         };
-        Ok(Variant {
-            name,
-            kind,
-            span: self.span_from(name.span),
-        })
+        Ok(Variant { name, kind, span: self.span_from(name.span) })
     }
 
     fn parse_trait(&mut self) -> PResult<TraitDecl> {
@@ -288,10 +266,7 @@ impl Parser<'_> {
         let (trait_, self_ty) = if self.eat_kw(Keyword::For) {
             let TypeKind::Path(path) = first.kind else {
                 self.report(
-                    ParseErrorKind::Expected {
-                        expected: "a trait name".into(),
-                        found: "a type".into(),
-                    },
+                    ParseErrorKind::Expected { expected: "a trait name".into(), found: "a type".into() },
                     first.span,
                 );
                 return Err(Reported);
@@ -322,12 +297,7 @@ impl Parser<'_> {
             }
         }
         self.expect_close(Punct::RBrace, open)?;
-        Ok(ImplDecl {
-            generics,
-            trait_,
-            self_ty,
-            items,
-        })
+        Ok(ImplDecl { generics, trait_, self_ty, items })
     }
 
     fn parse_const(&mut self) -> PResult<ConstDecl> {
@@ -368,11 +338,7 @@ impl Parser<'_> {
                 None => return Err(self.expected("a path segment")),
             }
             if !self.eat(Punct::ColonColon) {
-                let rename = if self.eat_kw(Keyword::As) {
-                    Some(self.expect_ident()?)
-                } else {
-                    None
-                };
+                let rename = if self.eat_kw(Keyword::As) { Some(self.expect_ident()?) } else { None };
                 break UseKind::Simple(rename);
             }
             if self.eat(Punct::Star) {
@@ -392,16 +358,8 @@ impl Parser<'_> {
             }
         };
         let path_hi = segments.last().map_or(lo, |s| s.span);
-        let path = Path {
-            segments,
-            generics: None,
-            span: lo.to(path_hi),
-        };
-        Ok(UseTree {
-            path,
-            kind,
-            span: self.span_from(lo),
-        })
+        let path = Path { segments, generics: None, span: lo.to(path_hi) };
+        Ok(UseTree { path, kind, span: self.span_from(lo) })
     }
 
     fn parse_mod(&mut self) -> PResult<ModDecl> {
@@ -413,10 +371,7 @@ impl Parser<'_> {
         let open = self.expect(Punct::LBrace)?;
         let items = self.nested(|p| Ok(p.parse_items(true)))?;
         self.expect_close(Punct::RBrace, open)?;
-        Ok(ModDecl {
-            name,
-            items: Some(items),
-        })
+        Ok(ModDecl { name, items: Some(items) })
     }
 
     /// `actor Name { [mut] field: T [= default], ... fn handler(..) { } }`.
@@ -436,17 +391,8 @@ impl Parser<'_> {
             let name = self.expect_ident()?;
             self.expect(Punct::Colon)?;
             let ty = self.parse_type()?;
-            let default = if self.eat(Punct::Eq) {
-                Some(self.parse_expr()?)
-            } else {
-                None
-            };
-            fields.push(ActorField {
-                mutable,
-                name,
-                ty,
-                default,
-            });
+            let default = if self.eat(Punct::Eq) { Some(self.parse_expr()?) } else { None };
+            fields.push(ActorField { mutable, name, ty, default });
             if !self.eat(Punct::Comma) && !self.at(Punct::RBrace) {
                 return Err(self.expected("`,` or `}`"));
             }

@@ -15,10 +15,7 @@ impl Parser<'_> {
         let lo = self.span();
         if let Some(lit) = self.literal() {
             self.pos += 1;
-            return Ok(Pattern {
-                kind: PatternKind::Lit(lit),
-                span: lo,
-            });
+            return Ok(Pattern { kind: PatternKind::Lit(lit), span: lo });
         }
         let kind = match self.peek() {
             TokenKind::Ident(s) if *s == self.words.underscore => {
@@ -51,10 +48,7 @@ impl Parser<'_> {
             }
             _ => return Err(self.expected("a pattern")),
         };
-        Ok(Pattern {
-            kind,
-            span: self.span_from(lo),
-        })
+        Ok(Pattern { kind, span: self.span_from(lo) })
     }
 
     /// A name, a path, `Path(..)` or `Path { .. }`.
@@ -83,10 +77,7 @@ impl Parser<'_> {
             let pattern = if self.eat(Punct::Colon) {
                 self.parse_pattern()?
             } else {
-                Pattern {
-                    kind: PatternKind::Ident(name),
-                    span: name.span,
-                }
+                Pattern { kind: PatternKind::Ident(name), span: name.span }
             };
             fields.push(FieldPattern { name, pattern });
             if !self.eat(Punct::Comma) {
@@ -126,24 +117,14 @@ impl Parser<'_> {
                 break;
             }
         }
-        Ok(Path {
-            segments,
-            generics: None,
-            span: self.span_from(lo),
-        })
+        Ok(Path { segments, generics: None, span: self.span_from(lo) })
     }
 
     /// The current token as a literal, if it is one (not consumed).
     pub(super) fn literal(&self) -> Option<Lit> {
         Some(match self.peek() {
-            TokenKind::Int { value, suffix } => Lit::Int {
-                value: *value,
-                suffix: *suffix,
-            },
-            TokenKind::Float { value, suffix } => Lit::Float {
-                value: *value,
-                suffix: *suffix,
-            },
+            TokenKind::Int { value, suffix } => Lit::Int { value: *value, suffix: *suffix },
+            TokenKind::Float { value, suffix } => Lit::Float { value: *value, suffix: *suffix },
             TokenKind::Str(s) => Lit::Str(s.clone()),
             TokenKind::Char(c) => Lit::Char(*c),
             TokenKind::Keyword(Keyword::True) => Lit::Bool(true),

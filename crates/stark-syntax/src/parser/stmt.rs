@@ -35,10 +35,7 @@ impl Parser<'_> {
             if snippet && self.at_item_start() {
                 let lo = self.span();
                 match self.parse_item() {
-                    Ok(item) => stmts.push(Stmt {
-                        kind: StmtKind::Item(Box::new(item)),
-                        span: self.span_from(lo),
-                    }),
+                    Ok(item) => stmts.push(Stmt { kind: StmtKind::Item(Box::new(item)), span: self.span_from(lo) }),
                     Err(Reported) => self.recover_stmt(start),
                 }
                 continue;
@@ -52,11 +49,7 @@ impl Parser<'_> {
                 Err(Reported) => self.recover_stmt(start),
             }
         }
-        Block {
-            stmts,
-            tail,
-            span: open,
-        }
+        Block { stmts, tail, span: open }
     }
 
     fn parse_stmt(&mut self) -> PResult<Step> {
@@ -104,10 +97,7 @@ impl Parser<'_> {
                 StmtKind::Expr { expr, semi: true }
             }
         };
-        Ok(Step::Stmt(Stmt {
-            kind,
-            span: self.span_from(lo),
-        }))
+        Ok(Step::Stmt(Stmt { kind, span: self.span_from(lo) }))
     }
 
     /// The optional value of `return` or `break`, then `;`.
@@ -125,27 +115,13 @@ impl Parser<'_> {
         self.expect_kw(Keyword::Let)?;
         let mutable = self.eat_kw(Keyword::Mut);
         let name = self.expect_ident()?;
-        let ty = if self.eat(Punct::Colon) {
-            Some(self.parse_type()?)
-        } else {
-            None
-        };
-        let init = if self.eat(Punct::Eq) {
-            Some(self.parse_expr()?)
-        } else {
-            None
-        };
+        let ty = if self.eat(Punct::Colon) { Some(self.parse_type()?) } else { None };
+        let init = if self.eat(Punct::Eq) { Some(self.parse_expr()?) } else { None };
         if ty.is_none() && init.is_none() {
             return Err(self.expected("`:` or `=`"));
         }
         self.expect(Punct::Semi)?;
-        Ok(LetStmt {
-            shared,
-            mutable,
-            name,
-            ty,
-            init,
-        })
+        Ok(LetStmt { shared, mutable, name, ty, init })
     }
 
     /// Whether a block-formed expression starts here: a block, `if`,

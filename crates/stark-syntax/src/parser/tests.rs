@@ -7,12 +7,8 @@ fn expr(src: &str) -> String {
     let file = SourceFile::new("t.stark", format!("fn main() {{ let v = {src}; }}"));
     let parsed = parse(&file, Mode::Extension);
     assert!(parsed.diagnostics.is_empty(), "{src}: {:?}", parsed.diagnostics);
-    let ItemKind::Fn(f) = &parsed.program.items[0].kind else {
-        panic!("not a fn")
-    };
-    let StmtKind::Let(l) = &f.body.as_ref().unwrap().stmts[0].kind else {
-        panic!("not a let")
-    };
+    let ItemKind::Fn(f) = &parsed.program.items[0].kind else { panic!("not a fn") };
+    let StmtKind::Let(l) = &f.body.as_ref().unwrap().stmts[0].kind else { panic!("not a let") };
     show(l.init.as_ref().unwrap())
 }
 
@@ -20,12 +16,7 @@ fn show(e: &Expr) -> String {
     match &e.kind {
         ExprKind::Lit(Lit::Int { value, .. }) => value.to_string(),
         ExprKind::Lit(Lit::Bool(b)) => b.to_string(),
-        ExprKind::Path(p) => p
-            .segments
-            .iter()
-            .map(|s| s.name.as_str())
-            .collect::<Vec<_>>()
-            .join("::"),
+        ExprKind::Path(p) => p.segments.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join("::"),
         ExprKind::Unary(op, x) => {
             let op = match op {
                 UnOp::Neg => "-",
@@ -42,22 +33,12 @@ fn show(e: &Expr) -> String {
             format!("({} {}= {})", show(target), op.map_or("", |o| o.as_str()), show(value))
         }
         ExprKind::Range { start, end, inclusive } => {
-            format!(
-                "({}{}{})",
-                show(start),
-                if *inclusive { "..=" } else { ".." },
-                show(end)
-            )
+            format!("({}{}{})", show(start), if *inclusive { "..=" } else { ".." }, show(end))
         }
         ExprKind::Cast(x, _) => format!("({} as T)", show(x)),
         ExprKind::Call(f, args) => format!("{}({})", show(f), args.iter().map(show).collect::<Vec<_>>().join(", ")),
         ExprKind::MethodCall { receiver, method, args } => {
-            format!(
-                "{}.{}({})",
-                show(receiver),
-                method.name,
-                args.iter().map(show).collect::<Vec<_>>().join(", ")
-            )
+            format!("{}.{}({})", show(receiver), method.name, args.iter().map(show).collect::<Vec<_>>().join(", "))
         }
         ExprKind::Field(x, name) => format!("{}.{}", show(x), name.name),
         ExprKind::TupleField(x, i, _) => format!("{}.{i}", show(x)),
@@ -65,12 +46,9 @@ fn show(e: &Expr) -> String {
         ExprKind::Try(x) => format!("{}?", show(x)),
         ExprKind::Paren(x) => format!("({})", show(x)),
         ExprKind::Await(x) => format!("(await {})", show(x)),
-        ExprKind::Struct { path, fields, base } => format!(
-            "{}{{{}{}}}",
-            path.segments[0].name,
-            fields.len(),
-            if base.is_some() { " ..base" } else { "" }
-        ),
+        ExprKind::Struct { path, fields, base } => {
+            format!("{}{{{}{}}}", path.segments[0].name, fields.len(), if base.is_some() { " ..base" } else { "" })
+        }
         ExprKind::Closure { params, body, .. } => format!("(|{}| {})", params.len(), show(body)),
         other => format!("<{}>", format!("{other:?}").split(['(', ' ', '{']).next().unwrap()),
     }
@@ -78,11 +56,7 @@ fn show(e: &Expr) -> String {
 
 fn errors(src: &str) -> Vec<&'static str> {
     let file = SourceFile::new("t.stark", src);
-    parse(&file, Mode::Extension)
-        .diagnostics
-        .iter()
-        .map(|d| d.code)
-        .collect()
+    parse(&file, Mode::Extension).diagnostics.iter().map(|d| d.code).collect()
 }
 
 #[test]
@@ -246,10 +220,7 @@ fn snippets_mix_items_and_statements() {
 
 #[test]
 fn doc_comments_attach_to_items() {
-    let file = SourceFile::new(
-        "d.stark",
-        "/** Adds. */\nfn add() {}\n/** stray */ fn x() {}\nfn y() {}",
-    );
+    let file = SourceFile::new("d.stark", "/** Adds. */\nfn add() {}\n/** stray */ fn x() {}\nfn y() {}");
     let parsed = parse(&file, Mode::Extension);
     let docs: Vec<_> = parsed.program.items.iter().map(|i| i.doc.clone()).collect();
     assert_eq!(docs, [Some("Adds.".into()), Some("stray".into()), None]);

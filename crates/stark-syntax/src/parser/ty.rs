@@ -34,19 +34,13 @@ impl Parser<'_> {
             TokenKind::Punct(Punct::Amp) => {
                 self.pos += 1;
                 let mutable = self.eat_kw(Keyword::Mut);
-                TypeKind::Ref {
-                    mutable,
-                    ty: Box::new(self.parse_type()?),
-                }
+                TypeKind::Ref { mutable, ty: Box::new(self.parse_type()?) }
             }
             TokenKind::Punct(Punct::AndAnd) => {
                 // `&&T` is `& &T`: split the token.
                 self.split_first(Punct::Amp);
                 let inner = self.parse_type()?;
-                TypeKind::Ref {
-                    mutable: false,
-                    ty: Box::new(inner),
-                }
+                TypeKind::Ref { mutable: false, ty: Box::new(inner) }
             }
             TokenKind::Keyword(Keyword::Fn) => self.parse_fn_type()?,
             TokenKind::Punct(Punct::Bang) => {
@@ -66,10 +60,7 @@ impl Parser<'_> {
             }
             _ => return Err(self.expected("a type")),
         };
-        Ok(Type {
-            kind,
-            span: self.span_from(lo),
-        })
+        Ok(Type { kind, span: self.span_from(lo) })
     }
 
     /// `()`, `(T)`, `(T,)`, `(A, B)`.
@@ -103,11 +94,7 @@ impl Parser<'_> {
             }
         }
         self.expect_close(Punct::RParen, open)?;
-        let ret = if self.eat(Punct::Arrow) {
-            Some(Box::new(self.parse_type()?))
-        } else {
-            None
-        };
+        let ret = if self.eat(Punct::Arrow) { Some(Box::new(self.parse_type()?)) } else { None };
         Ok(TypeKind::Fn { params, ret })
     }
 
@@ -125,16 +112,8 @@ impl Parser<'_> {
             }
             self.pos += 1;
         }
-        let generics = if self.at(Punct::Lt) {
-            Some(Box::new(self.parse_generic_args()?))
-        } else {
-            None
-        };
-        Ok(Path {
-            segments,
-            generics,
-            span: self.span_from(lo),
-        })
+        let generics = if self.at(Punct::Lt) { Some(Box::new(self.parse_generic_args()?)) } else { None };
+        Ok(Path { segments, generics, span: self.span_from(lo) })
     }
 
     /// `<T, Item = U>`; the cursor is on `<`.
@@ -155,18 +134,12 @@ impl Parser<'_> {
             }
         }
         self.expect_gt()?;
-        Ok(GenericArgs {
-            args,
-            span: self.span_from(open),
-        })
+        Ok(GenericArgs { args, span: self.span_from(open) })
     }
 
     /// Whether the current token begins with `>` (`>`, `>>`, `>=`, `>>=`).
     pub(super) fn at_gt(&self) -> bool {
-        matches!(
-            self.peek(),
-            TokenKind::Punct(Punct::Gt | Punct::Shr | Punct::Ge | Punct::ShrEq)
-        )
+        matches!(self.peek(), TokenKind::Punct(Punct::Gt | Punct::Shr | Punct::Ge | Punct::ShrEq))
     }
 
     /// A `>` closing generic arguments: `>>`, `>=` and `>>=` are split and
