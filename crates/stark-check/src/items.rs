@@ -395,7 +395,9 @@ pub fn collect(
     types: &mut Types,
     common: Common,
 ) -> (Items, Vec<Diagnostic>) {
-    let mut collector = Collector { defs, res, types, common, items: Items::default(), diagnostics: Vec::new() };
+    let actor_trait = crate::lang::Lang::find(defs).actor;
+    let mut collector =
+        Collector { defs, res, types, common, items: Items::default(), diagnostics: Vec::new(), actor_trait };
     let mut aliases = FxHashMap::default();
     for package in packages {
         gather_aliases(&package.program.items, defs, &mut aliases);
@@ -447,6 +449,8 @@ struct Collector<'a> {
     common: Common,
     items: Items,
     diagnostics: Vec<Diagnostic>,
+    /// The library's `Actor` trait, implemented by every actor.
+    actor_trait: Option<DefId>,
 }
 
 impl Collector<'_> {
@@ -653,7 +657,53 @@ impl Collector<'_> {
                 handlers.push((h.name.name, hdef));
             }
         }
+        let (message, reply) = self.actor_protocol(a, &handlers);
+        if let Some(trait_) = self.actor_trait {
+            self.items.impls.push(ImplDef {
+                def,
+                generics: Vec::new(),
+                trait_ref: Some(TraitRef { trait_, args: Vec::new(), bindings: Vec::new() }),
+                self_ty,
+                methods: Vec::new(),
+                assoc_types: vec![(Symbol::intern("In"), message), (Symbol::intern("Out"), reply)],
+            });
+        }
         self.items.adts.insert(def, AdtDef { generics: Vec::new(), kind: AdtKind::Actor { fields, handlers } });
+    }
+
+    /// An actor's message and reply types, from `on_receive(msg: In) -> Out`;
+    /// E0211 for a missing `on_receive` or a handler of the wrong shape.
+    fn actor_protocol(&mut self, a: &ast::ActorDecl, handlers: &[(Symbol, DefId)]) -> (Ty, Ty) {
+        let err = self.common.err;
+        let sig_of = |name: &str| {
+            handlers.iter().find(|(n, _)| n.as_str() == name).map(|&(_, d)| d).and_then(|d| self.items.fns.get(&d))
+        };
+        let Some(receive) = sig_of("on_receive").cloned() else {
+            let diagnostic = Diagnostic::error("E0211", format!("actor `{}` has no `on_receive` handler", a.name.name))
+                .primary(a.name.span, "every actor needs `fn on_receive(message: In) -> Out`")
+                .help("add a handler such as `fn on_receive(msg: Int) -> Int { msg }`");
+            self.diagnostics.push(diagnostic);
+            return (err, err);
+        };
+        let mut problems = Vec::new();
+        if receive.params.len() != 1 || receive.receiver.is_some() {
+            problems.push((receive.span, "`on_receive` takes exactly one parameter, the message, and no `self`"));
+        }
+        let expected_params = [("on_start", 0), ("on_stop", 0), ("on_restart", 1), ("on_batch", 1)];
+        for (name, count) in expected_params {
+            if let Some(sig) = sig_of(name) {
+                if sig.params.len() != count || sig.receiver.is_some() {
+                    problems.push((sig.span, "lifecycle handlers take no `self`; `on_start`/`on_stop` no parameters, `on_restart(failure: TaskError)`, `on_batch(msgs: Vec<In>) -> Vec<Out>`"));
+                }
+            }
+        }
+        for (span, message) in problems {
+            let diagnostic = Diagnostic::error("E0211", format!("invalid handler in actor `{}`", a.name.name))
+                .primary(span, message);
+            self.diagnostics.push(diagnostic);
+        }
+        let message = receive.params.first().copied().unwrap_or(err);
+        (message, receive.ret)
     }
 
     fn trait_(&mut self, t: &ast::TraitDecl) {

@@ -50,6 +50,7 @@ lang_items! {
     task => "Task",
     channel => "Channel",
     actor_ref => "ActorRef",
+    actor => "Actor",
     hashmap => "HashMap",
     tensor => "Tensor",
 }

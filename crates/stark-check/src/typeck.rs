@@ -4,6 +4,7 @@
 //! (never-to-any, `&mut` to `&`, array reference to slice reference).
 
 mod expr;
+mod ext;
 mod infer;
 mod method;
 mod pat;
@@ -26,6 +27,25 @@ pub struct TypeckResults {
     pub expr_types: FxHashMap<Span, Ty>,
     /// The type of every local variable.
     pub local_types: FxHashMap<u32, Ty>,
+    /// The outer locals each closure and spawned block uses, by its span.
+    pub captures: FxHashMap<Span, Vec<Capture>>,
+}
+
+/// A local used inside a closure or spawned block but declared outside.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Capture {
+    /// The local.
+    pub local: u32,
+    /// Moved in (`move` closures, `spawn` blocks) rather than borrowed;
+    /// the ownership checker decides what a borrow may reach.
+    pub by_move: bool,
+}
+
+/// A nested body being checked, collecting its captures.
+struct CaptureFrame {
+    span: Span,
+    by_move: bool,
+    captures: Vec<Capture>,
 }
 
 /// Everything a body is checked against.
@@ -191,6 +211,10 @@ pub(crate) struct FnCtxt<'a, 'b> {
     reported_uninit: rustc_hash::FxHashSet<u32>,
     /// Variables standing for generic arguments, to report if never inferred.
     pub(crate) generic_vars: Vec<(Ty, Span)>,
+    /// Closures and spawned blocks being checked, innermost last.
+    capture_frames: Vec<CaptureFrame>,
+    /// Finished nested bodies and what they capture.
+    captures: Vec<(Span, Vec<Capture>)>,
 }
 
 /// Definite-assignment state of deferred locals (`let x: T;`).
@@ -240,6 +264,8 @@ impl<'a, 'b> FnCtxt<'a, 'b> {
             init: InitState::default(),
             reported_uninit: Default::default(),
             generic_vars: Vec::new(),
+            capture_frames: Vec::new(),
+            captures: Vec::new(),
         }
     }
 
@@ -279,6 +305,7 @@ impl<'a, 'b> FnCtxt<'a, 'b> {
     /// A read of a local: a deferred one must be assigned on every path
     /// here (E0401).
     pub(crate) fn read_local(&mut self, id: u32, span: Span) -> Ty {
+        self.note_capture(id);
         if self.deferred.contains_key(&id) && !self.init.definitely.contains(&id) && self.reported_uninit.insert(id) {
             let local = &self.env.res.locals[id as usize];
             let (name, decl) = (local.name, local.span);
@@ -385,6 +412,7 @@ impl<'a, 'b> FnCtxt<'a, 'b> {
             let ty = self.infer.zonk(self.types, ty);
             results.expr_types.insert(span, ty);
         }
+        results.captures.extend(std::mem::take(&mut self.captures));
         for (id, ty) in std::mem::take(&mut self.locals) {
             let ty = self.infer.zonk(self.types, ty);
             results.local_types.insert(id, ty);

@@ -6,7 +6,7 @@ use crate::items::{AdtKind, VariantShape};
 use crate::ty::{Ty, TyKind};
 use stark_syntax::ast::{self, BinOp, ExprKind, Lit, StmtKind, UnOp};
 use stark_syntax::lexer::{FloatSuffix, IntSuffix};
-use stark_syntax::{Diagnostic, Span};
+use stark_syntax::{Diagnostic, Span, Symbol};
 
 fn int_suffix_prim(s: IntSuffix) -> Prim {
     match s {
@@ -21,7 +21,7 @@ fn int_suffix_prim(s: IntSuffix) -> Prim {
     }
 }
 
-impl FnCtxt<'_, '_> {
+impl<'a> FnCtxt<'a, '_> {
     pub(crate) fn prim(&mut self, p: Prim) -> Ty {
         self.types.intern(TyKind::Prim(p))
     }
@@ -244,10 +244,12 @@ impl FnCtxt<'_, '_> {
             }
             ExprKind::For { var, iter, body } => self.for_expr(*var, iter, body),
             ExprKind::Block(block) => self.block(block, expected),
-            ExprKind::Closure { .. } => self.unsupported("closures", e.span),
-            ExprKind::Await(_) => self.unsupported("`await`", e.span),
-            ExprKind::Spawn(_) => self.unsupported("`spawn`", e.span),
-            ExprKind::Select(_) => self.unsupported("`select`", e.span),
+            ExprKind::Closure { is_move, params, ret, body } => {
+                self.closure(e.span, *is_move, params, ret.as_deref(), body, expected)
+            }
+            ExprKind::Await(inner) => self.await_expr(inner),
+            ExprKind::Spawn(inner) => self.spawn_expr(e.span, inner),
+            ExprKind::Select(arms) => self.select_expr(arms, expected),
             ExprKind::Error => self.env.common.err,
         }
     }
@@ -877,6 +879,7 @@ impl FnCtxt<'_, '_> {
         };
         let target_ty = match local {
             Some(id) => {
+                self.note_capture(id);
                 let ty = self.local_ty(id);
                 self.record(target.span, ty);
                 ty
@@ -949,11 +952,20 @@ impl FnCtxt<'_, '_> {
                 };
                 let local = &self.env.res.locals[id as usize];
                 if !local.mutable {
-                    let name = local.name;
+                    let (name, decl) = (local.name, local.span);
+                    if self.actor_field(name).is_some() {
+                        return self.immutable_actor_field(name, place.span, decl, action);
+                    }
                     let diagnostic = Diagnostic::error("E0400", format!("cannot {action} immutable variable `{name}`"))
                         .primary(place.span, format!("cannot {action} this"))
-                        .secondary(local.span, format!("declared here; write `mut {name}` to allow it"));
+                        .secondary(decl, format!("declared here; write `mut {name}` to allow it"));
                     self.diagnostics.push(diagnostic);
+                }
+            }
+            // `self.field` in a handler: the field's own `mut` decides.
+            ExprKind::Field(base, name) if self.is_actor_self(base) => {
+                if let Some((false, decl)) = self.actor_field(name.name) {
+                    self.immutable_actor_field(name.name, place.span, decl, action);
                 }
             }
             ExprKind::Field(base, _) | ExprKind::TupleField(base, _, _) | ExprKind::Index(base, _) => {
@@ -982,6 +994,35 @@ impl FnCtxt<'_, '_> {
             }
             _ => {}
         }
+    }
+
+    /// Whether `e` is `self` inside an actor's handler.
+    fn is_actor_self(&self, e: &ast::Expr) -> bool {
+        let ExprKind::Path(path) = &e.kind else { return false };
+        path.segments.len() == 1 && path.segments[0].name.as_str() == "self" && self.actor_fields().is_some()
+    }
+
+    /// The fields of the actor whose handler is being checked.
+    fn actor_fields(&self) -> Option<&'a [(crate::items::FieldDef, bool, bool)]> {
+        let self_ty = self.self_ty?;
+        let TyKind::Adt(def, _) = *self.types.kind(self_ty) else { return None };
+        match &self.env.items.adts.get(&def)?.kind {
+            crate::items::AdtKind::Actor { fields, .. } => Some(fields),
+            _ => None,
+        }
+    }
+
+    /// Whether the current actor has a field `name` (and if it is `mut`).
+    fn actor_field(&self, name: Symbol) -> Option<(bool, Span)> {
+        self.actor_fields()?.iter().find(|(f, _, _)| f.name == name).map(|(f, mutable, _)| (*mutable, f.span))
+    }
+
+    fn immutable_actor_field(&mut self, name: Symbol, span: Span, decl: Span, action: &str) {
+        let diagnostic =
+            Diagnostic::error("E0400", format!("cannot {action} actor field `{name}`: it is not declared `mut`"))
+                .primary(span, format!("cannot {action} this"))
+                .secondary(decl, format!("declared here; write `mut {name}` to allow it"));
+        self.diagnostics.push(diagnostic);
     }
 
     /// The type already recorded for an expression.

@@ -128,7 +128,8 @@ impl FnCtxt<'_, '_> {
                     self.probe(|cx| cx.infer.unify(cx.types, probe_ret, expected).ok());
                 }
                 self.check_args(&params, args, span, callee.span);
-                ret
+                // Projections on arguments' types (`A::Out`) are known now.
+                self.normalize(ret)
             }
             TyKind::Err => {
                 for arg in args {
@@ -230,7 +231,7 @@ impl FnCtxt<'_, '_> {
                 }
                 let (params, ret) = self.instantiate(&sig, candidate.map, &[], span);
                 self.check_args(&params, args, span, method.span);
-                return ret;
+                return self.normalize(ret);
             }
             match self.types.kind(ty).clone() {
                 TyKind::Ref { mutable, ty: inner } => {
@@ -574,6 +575,10 @@ impl FnCtxt<'_, '_> {
                     if let Some(&(_, t)) = bound.and_then(|b| b.bindings.iter().find(|(n, _)| *n == name)) {
                         return t;
                     }
+                    return self.types.intern(TyKind::Proj { base, trait_, name });
+                }
+                // Unknown yet: matching impls would guess the type.
+                if matches!(self.types.kind(base), TyKind::Var(_)) {
                     return self.types.intern(TyKind::Proj { base, trait_, name });
                 }
                 let impls = &self.env.items.impls;

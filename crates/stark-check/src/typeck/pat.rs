@@ -395,7 +395,7 @@ impl FnCtxt<'_, '_> {
     }
 
     /// A row of values (as text) that no row of `rows` matches.
-    fn witness(&mut self, rows: &[Vec<Pat>], tys: &[Ty], depth: u32) -> Option<Vec<String>> {
+    pub(crate) fn witness(&mut self, rows: &[Vec<Pat>], tys: &[Ty], depth: u32) -> Option<Vec<String>> {
         if tys.is_empty() {
             return rows.is_empty().then(Vec::new);
         }
