@@ -51,6 +51,13 @@ pub struct FnSig {
     pub span: Span,
 }
 
+impl FnSig {
+    /// The parameter and return types.
+    pub fn signature_types(&self) -> Vec<Ty> {
+        self.params.iter().copied().chain(std::iter::once(self.ret)).collect()
+    }
+}
+
 /// A field of a struct or struct-like variant.
 #[derive(Clone, Debug)]
 pub struct FieldDef {
@@ -215,7 +222,7 @@ impl Lowering<'_> {
     fn tensor_dtype(&mut self, path: &ast::Path) -> Ty {
         let args = self.generic_args(path);
         match args.as_slice() {
-            [dtype] => *dtype,
+            [dtype] => self.element_type(*dtype, path.span),
             _ => {
                 let diagnostic = Diagnostic::error("E0213", "`Tensor` takes one element type: `Tensor<Float32>`")
                     .primary(path.span, "expected one type argument");
@@ -223,6 +230,26 @@ impl Lowering<'_> {
                 self.common.err
             }
         }
+    }
+
+    /// `dtype` if tensors can hold it (LANGUAGE.md section 7), else E0213.
+    fn element_type(&mut self, dtype: Ty, span: Span) -> Ty {
+        let ok = match self.types.kind(dtype) {
+            TyKind::Prim(p) => {
+                matches!(p, Prim::Float32 | Prim::Float64 | Prim::Int32 | Prim::Int64 | Prim::UInt8 | Prim::Bool)
+            }
+            TyKind::Param(_) | TyKind::Err => true,
+            _ => false,
+        };
+        if ok {
+            return dtype;
+        }
+        let t = self.types.display(dtype, self.defs);
+        let diagnostic = Diagnostic::error("E0213", format!("`{t}` is not a tensor element type"))
+            .primary(span, "invalid element type")
+            .help("tensors hold `Float32`, `Float64`, `Int32`, `Int64`, `UInt8` or `Bool`");
+        self.diagnostics.push(diagnostic);
+        self.common.err
     }
 
     fn generic_args(&mut self, path: &ast::Path) -> Vec<Ty> {
@@ -266,6 +293,7 @@ impl Lowering<'_> {
                     && self.defs.def(def).package.0 as usize + 1 == self.defs.package_roots.len()
                 {
                     let dtype = args.first().copied().unwrap_or(self.common.err);
+                    let dtype = self.element_type(dtype, path.span);
                     return self.types.intern(TyKind::Tensor { dtype, dims: None });
                 }
                 let expected = self.items.adts.get(&def).map_or(args.len(), |a| a.generics.len());

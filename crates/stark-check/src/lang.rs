@@ -53,6 +53,7 @@ lang_items! {
     actor => "Actor",
     hashmap => "HashMap",
     tensor => "Tensor",
+    shape => "Shape",
 }
 
 impl Lang {

@@ -8,6 +8,7 @@ mod ext;
 mod infer;
 mod method;
 mod pat;
+mod tensor;
 
 use crate::defs::{DefId, DefTable, Prim, Res};
 use crate::items::{FnSig, GenericParamDef, Items};
@@ -211,6 +212,8 @@ pub(crate) struct FnCtxt<'a, 'b> {
     reported_uninit: rustc_hash::FxHashSet<u32>,
     /// Variables standing for generic arguments, to report if never inferred.
     pub(crate) generic_vars: Vec<(Ty, Span)>,
+    /// Two traits that both supplied the method last looked up (E0203).
+    ambiguous: Option<(DefId, DefId)>,
     /// Closures and spawned blocks being checked, innermost last.
     capture_frames: Vec<CaptureFrame>,
     /// Finished nested bodies and what they capture.
@@ -264,6 +267,7 @@ impl<'a, 'b> FnCtxt<'a, 'b> {
             init: InitState::default(),
             reported_uninit: Default::default(),
             generic_vars: Vec::new(),
+            ambiguous: None,
             capture_frames: Vec::new(),
             captures: Vec::new(),
         }
@@ -490,6 +494,14 @@ impl<'a, 'b> FnCtxt<'a, 'b> {
                 }
             }
         }
+        // An integer array is a tensor `Shape` (`Tensor::zeros([2, 3])`).
+        if let (TyKind::Array(elem, _), TyKind::Adt(def, _)) = (self.types.kind(f).clone(), self.types.kind(e).clone())
+        {
+            let i64_ty = self.env.common.i64;
+            if self.env.lang.shape == Some(def) && self.infer.unify(self.types, elem, i64_ty).is_ok() {
+                return expected;
+            }
+        }
         if self.infer.unify(self.types, found, expected).is_err() {
             self.mismatch(expected, found, span, origin);
             return self.env.common.err;
@@ -503,7 +515,9 @@ impl<'a, 'b> FnCtxt<'a, 'b> {
         if e.contains("{error}") || f.contains("{error}") {
             return;
         }
-        let mut diagnostic = Diagnostic::error("E0001", format!("mismatched types: expected `{e}`, found `{f}`"))
+        let tensors = self.tensor_parts(expected).is_some() && self.tensor_parts(found).is_some();
+        let (code, what) = if tensors { ("E0212", "mismatched tensor types") } else { ("E0001", "mismatched types") };
+        let mut diagnostic = Diagnostic::error(code, format!("{what}: expected `{e}`, found `{f}`"))
             .primary(span, format!("expected `{e}`, found `{f}`"));
         if let Some((origin, label)) = origin {
             diagnostic = diagnostic.secondary(origin, label);

@@ -1,6 +1,7 @@
 //! Item well-formedness: the program's entry point (PROC-MAIN-001), trait
 //! implementations against their traits (TRAIT-DEF-001), infinitely sized
-//! types (TYPE-WF-001), and constant expressions (the Core subset).
+//! types (TYPE-WF-001), constant expressions (the Core subset), and
+//! public signatures naming only public types (MOD-REEXPORT-001).
 
 use crate::defs::{DefId, DefKind, DefTable, Prim, Res};
 use crate::items::{subst, AdtKind, Items, VariantShape};
@@ -26,6 +27,7 @@ pub fn check(
     wf.main(&packages[root]);
     wf.impls();
     wf.sizes();
+    wf.public_api();
     for package in packages {
         wf.consts(&package.program.items);
     }
@@ -282,6 +284,97 @@ impl Wf<'_> {
 
     /// A constant's value must be a Core constant expression: literals,
     /// other constants, operators, casts, tuples and arrays (E0215).
+    /// E0209: a signature reachable from outside its package may only name
+    /// types that are reachable too (MOD-REEXPORT-001).
+    fn public_api(&mut self) {
+        let std_package = self.defs.package_roots.len() - 1;
+        for index in 0..self.defs.defs.len() {
+            let id = DefId(index as u32);
+            let def = self.defs.def(id);
+            if def.package.0 as usize == std_package || !self.reachable(id) {
+                continue;
+            }
+            let tys: Vec<Ty> = match def.kind {
+                DefKind::Fn => self.items.fns.get(&id).map(|s| s.signature_types()).unwrap_or_default(),
+                DefKind::Method => match self.inherent_owner(id) {
+                    Some(self_ty) if self.ty_private(self_ty).is_none() => {
+                        self.items.fns.get(&id).map(|s| s.signature_types()).unwrap_or_default()
+                    }
+                    _ => Vec::new(),
+                },
+                DefKind::Const => self.items.consts.get(&id).copied().into_iter().collect(),
+                DefKind::TypeAlias => self.items.aliases.get(&id).map(|a| a.1).into_iter().collect(),
+                DefKind::Struct => match self.items.adts.get(&id).map(|a| &a.kind) {
+                    Some(AdtKind::Struct(fields)) => fields.iter().filter(|f| f.public).map(|f| f.ty).collect(),
+                    _ => Vec::new(),
+                },
+                _ => Vec::new(),
+            };
+            if let Some(private) = tys.into_iter().find_map(|t| self.ty_private(t)) {
+                let (item, hidden) = (self.defs.def(id), self.defs.def(private));
+                let diagnostic = Diagnostic::error(
+                    "E0209",
+                    format!(
+                        "public {} `{}` exposes the private type `{}`",
+                        item.kind.describe(),
+                        item.name,
+                        hidden.name
+                    ),
+                )
+                .primary(item.span, "part of the public API")
+                .secondary(hidden.span, format!("`{}` cannot be named outside its module", hidden.name))
+                .help(format!("make `{}` `pub`, or this item private", hidden.name));
+                self.diagnostics.push(diagnostic);
+            }
+        }
+    }
+
+    /// Whether `id` is `pub` along its whole module path.
+    fn reachable(&self, mut id: DefId) -> bool {
+        loop {
+            let def = self.defs.def(id);
+            if def.kind == DefKind::Module && def.module == id {
+                return true;
+            }
+            if def.vis != crate::defs::Vis::Public {
+                return false;
+            }
+            id = match def.kind {
+                DefKind::Method => match self.defs.owners.get(&id) {
+                    Some(&owner) => self.defs.def(owner).module,
+                    None => def.module,
+                },
+                _ => def.module,
+            };
+        }
+    }
+
+    /// The self type of the inherent impl that method `id` belongs to.
+    fn inherent_owner(&self, id: DefId) -> Option<Ty> {
+        let owner = *self.defs.owners.get(&id)?;
+        let imp = self.items.impls.iter().find(|i| i.def == owner)?;
+        imp.trait_ref.is_none().then_some(imp.self_ty)
+    }
+
+    /// A user type named in `ty` that is not reachable from outside.
+    fn ty_private(&self, ty: Ty) -> Option<DefId> {
+        match self.types.kind(ty) {
+            TyKind::Adt(def, args) => {
+                let def = *def;
+                let std_package = self.defs.package_roots.len() - 1;
+                if self.defs.def(def).package.0 as usize != std_package && !self.reachable(def) {
+                    return Some(def);
+                }
+                args.iter().find_map(|&a| self.ty_private(a))
+            }
+            TyKind::Ref { ty, .. } | TyKind::Array(ty, _) | TyKind::Slice(ty) => self.ty_private(*ty),
+            TyKind::Tuple(items) => items.iter().find_map(|&a| self.ty_private(a)),
+            TyKind::Fn(params, ret) => params.iter().chain(std::iter::once(ret)).find_map(|&a| self.ty_private(a)),
+            TyKind::Tensor { dtype, .. } => self.ty_private(*dtype),
+            _ => None,
+        }
+    }
+
     fn consts(&mut self, items: &[ast::Item]) {
         for item in items {
             match &item.kind {

@@ -795,6 +795,9 @@ impl<'a> FnCtxt<'a, '_> {
             Add | Sub | Mul | Div | Rem | BitAnd | BitOr | BitXor => {
                 let left = self.expr(a, expected);
                 let right = self.expr(b, Some(left));
+                if self.tensor_parts(left).is_some() || self.tensor_parts(right).is_some() {
+                    return self.tensor_binary(op, left, right, (a, b), span);
+                }
                 if self.infer.unify(self.types, left, right).is_err() {
                     let (l, r) = (self.show(left), self.show(right));
                     let diagnostic =
@@ -1026,7 +1029,7 @@ impl<'a> FnCtxt<'a, '_> {
     }
 
     /// The type already recorded for an expression.
-    fn expr_type_of(&self, e: &ast::Expr) -> Option<Ty> {
+    pub(crate) fn expr_type_of(&self, e: &ast::Expr) -> Option<Ty> {
         self.expr_types.iter().rev().find(|(span, _)| *span == e.span).map(|&(_, ty)| ty)
     }
 

@@ -7,7 +7,7 @@ use crate::items::{subst, AdtKind, FnSig, ImplDef};
 use crate::resolve::PathRes;
 use crate::ty::{Ty, TyKind};
 use rustc_hash::FxHashMap;
-use stark_syntax::ast::{self, ReceiverKind};
+use stark_syntax::ast::{self, ExprKind, ReceiverKind};
 use stark_syntax::{Diagnostic, Span, Symbol};
 
 type Subst = FxHashMap<Symbol, Ty>;
@@ -129,7 +129,9 @@ impl FnCtxt<'_, '_> {
                 }
                 self.check_args(&params, args, span, callee.span);
                 // Projections on arguments' types (`A::Out`) are known now.
-                self.normalize(ret)
+                let ret = self.normalize(ret);
+                let ret = self.bind_named_dims(&params, args, ret);
+                self.library_tensor_call(callee, args, ret, span)
             }
             TyKind::Err => {
                 for arg in args {
@@ -148,6 +150,27 @@ impl FnCtxt<'_, '_> {
                 self.env.common.err
             }
         }
+    }
+
+    /// The shaped result of a library tensor constructor (`Tensor::zeros`)
+    /// or function (`softmax`); other calls' results are unchanged.
+    fn library_tensor_call(&mut self, callee: &ast::Expr, args: &[ast::Expr], ret: Ty, span: Span) -> Ty {
+        let ExprKind::Path(path) = &callee.kind else { return ret };
+        let Some(resolved) = self.path_res(path) else { return ret };
+        let Res::Def(def) = resolved.res else { return ret };
+        let std_package = self.env.defs.package_roots.len() - 1;
+        if self.env.defs.def(def).package.0 as usize != std_package {
+            return ret;
+        }
+        if resolved.assoc_from + 1 == path.segments.len() && self.env.lang.tensor == Some(def) {
+            let name = path.segments[resolved.assoc_from].name;
+            return self.tensor_constructor(name.as_str(), args, ret);
+        }
+        if resolved.assoc_from == path.segments.len() && self.env.defs.def(def).kind == DefKind::Fn {
+            let name = self.env.defs.def(def).name;
+            return self.tensor_function(name.as_str(), args, ret, span);
+        }
+        ret
     }
 
     /// Checks arguments against parameter types (E0005 on a count mismatch).
@@ -199,6 +222,7 @@ impl FnCtxt<'_, '_> {
                 return ty;
             }
             if let Some(candidate) = self.find_method(ty, method.name) {
+                self.report_ambiguity(method, ty);
                 let sig = self.env.items.fns[&candidate.def].clone();
                 if sig.receiver == Some(ReceiverKind::RefMut) {
                     match through {
@@ -231,7 +255,9 @@ impl FnCtxt<'_, '_> {
                 }
                 let (params, ret) = self.instantiate(&sig, candidate.map, &[], span);
                 self.check_args(&params, args, span, method.span);
-                return self.normalize(ret);
+                let ret = self.normalize(ret);
+                let ret = self.bind_named_dims(&params, args, ret);
+                return self.tensor_method(method.name, ty, args, ret, span);
             }
             match self.types.kind(ty).clone() {
                 TyKind::Ref { mutable, ty: inner } => {
@@ -264,6 +290,7 @@ impl FnCtxt<'_, '_> {
 
     /// The unique method `name` applicable to `ty` (no auto-deref here).
     fn find_method(&mut self, ty: Ty, name: Symbol) -> Option<Candidate> {
+        self.ambiguous = None;
         // Generic parameters: only their bounds' traits (TYPE-METHOD-003).
         if let TyKind::Param(param) = *self.types.kind(ty) {
             return self.method_from_bounds(param, ty, name);
@@ -285,6 +312,7 @@ impl FnCtxt<'_, '_> {
                 continue;
             };
             if let Some(mut map) = self.match_impl(imp, ty) {
+                self.check_ambiguity(ty, name, trait_ref.trait_);
                 if let Some(&(_, def)) = imp.methods.iter().find(|(n, _)| *n == name) {
                     return Some(Candidate { def, map });
                 }
@@ -297,6 +325,61 @@ impl FnCtxt<'_, '_> {
             }
         }
         None
+    }
+
+    /// Notes (for E0203) a second trait that also gives a known type `ty`
+    /// a method `name`; the first trait found is `first`.
+    fn check_ambiguity(&mut self, ty: Ty, name: Symbol, first: DefId) {
+        let zonked = self.infer.zonk(self.types, ty);
+        if self.has_infer_vars(zonked) {
+            return;
+        }
+        let impls = &self.env.items.impls;
+        for imp in impls.iter() {
+            let Some(trait_ref) = &imp.trait_ref else { continue };
+            if trait_ref.trait_ == first {
+                continue;
+            }
+            let Some(trait_def) = self.env.items.traits.get(&trait_ref.trait_) else { continue };
+            if !trait_def.methods.iter().any(|(n, _, _)| *n == name) {
+                continue;
+            }
+            let saved = self.infer.clone();
+            let applies = self.match_impl(imp, ty).is_some();
+            self.infer = saved;
+            if applies {
+                self.ambiguous = Some((first, trait_ref.trait_));
+                return;
+            }
+        }
+    }
+
+    /// Whether `ty` still has inference variables in it.
+    fn has_infer_vars(&self, ty: Ty) -> bool {
+        match self.types.kind(ty) {
+            TyKind::Var(_) | TyKind::IntVar(_) | TyKind::FloatVar(_) => true,
+            TyKind::Adt(_, args) | TyKind::Tuple(args) => args.iter().any(|&a| self.has_infer_vars(a)),
+            TyKind::Ref { ty, .. } | TyKind::Array(ty, _) | TyKind::Slice(ty) => self.has_infer_vars(*ty),
+            TyKind::Fn(params, ret) => params.iter().any(|&a| self.has_infer_vars(a)) || self.has_infer_vars(*ret),
+            TyKind::Tensor { dtype, .. } => self.has_infer_vars(*dtype),
+            _ => false,
+        }
+    }
+
+    /// E0203 when the last method lookup found the name in two traits.
+    fn report_ambiguity(&mut self, name: ast::Ident, ty: Ty) {
+        let Some((first, second)) = self.ambiguous.take() else { return };
+        let t = self.show(ty);
+        let (a, b) = (self.env.defs.def(first), self.env.defs.def(second));
+        let diagnostic = Diagnostic::error(
+            "E0203",
+            format!("ambiguous method `{}`: both `{}` and `{}` give `{t}` one", name.name, a.name, b.name),
+        )
+        .primary(name.span, "which trait's method is meant is unclear")
+        .secondary(a.span, format!("`{}` declared here", a.name))
+        .secondary(b.span, format!("`{}` declared here", b.name))
+        .help(format!("call it as `{}::{}(&value)` or `{}::{}(&value)`", a.name, name.name, b.name, name.name));
+        self.diagnostics.push(diagnostic);
     }
 
     fn method_from_bounds(&mut self, param: Symbol, ty: Ty, name: Symbol) -> Option<Candidate> {
@@ -324,6 +407,11 @@ impl FnCtxt<'_, '_> {
         }
         let base = match resolved.res {
             Res::Def(def) => match self.env.defs.def(def).kind {
+                DefKind::Struct if self.env.lang.tensor == Some(def) => {
+                    let dtype = self.infer.var(self.types);
+                    self.generic_vars.push((dtype, path.span));
+                    self.types.intern(TyKind::Tensor { dtype, dims: None })
+                }
                 DefKind::Struct | DefKind::Enum => self.fresh_adt(def, None).0,
                 DefKind::Actor => return self.actor_constructor(def, name, path.span),
                 DefKind::TypeAlias => match self.env.items.aliases.get(&def) {
