@@ -160,6 +160,69 @@ pub struct Items {
     pub const_exprs: FxHashMap<DefId, ast::Expr>,
     /// The variant definition each variant's `DefId` belongs to: (enum, index).
     pub variants: FxHashMap<DefId, (DefId, usize)>,
+    /// Impls by the outermost constructor of their self type, so that a
+    /// lookup does not scan every impl of the program.
+    impls_by_head: FxHashMap<TypeHead, Vec<usize>>,
+    /// Impls for a bare type parameter (`impl<T> Tr for T`): they apply to any type.
+    blanket_impls: Vec<usize>,
+}
+
+/// The outermost constructor of a type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TypeHead {
+    Adt(DefId),
+    Prim(Prim),
+    Ref,
+    Array,
+    Slice,
+    Tuple,
+    Fn,
+    Tensor,
+    Never,
+}
+
+impl TypeHead {
+    /// The head of `ty`; `None` while it is a variable or parameter.
+    pub fn of(types: &Types, ty: Ty) -> Option<TypeHead> {
+        Some(match types.kind(ty) {
+            TyKind::Adt(def, _) => TypeHead::Adt(*def),
+            TyKind::Prim(p) => TypeHead::Prim(*p),
+            TyKind::Ref { .. } => TypeHead::Ref,
+            TyKind::Array(..) => TypeHead::Array,
+            TyKind::Slice(_) => TypeHead::Slice,
+            TyKind::Tuple(_) => TypeHead::Tuple,
+            TyKind::Fn(..) => TypeHead::Fn,
+            TyKind::Tensor { .. } => TypeHead::Tensor,
+            TyKind::Never => TypeHead::Never,
+            TyKind::Param(_) | TyKind::Var(_) | TyKind::IntVar(_) | TyKind::FloatVar(_) | TyKind::Proj { .. } => {
+                return None
+            }
+            TyKind::Err => return None,
+        })
+    }
+}
+
+impl Items {
+    /// The impls that may apply to a type with this head (all of them
+    /// when the head is unknown), in source order within each group.
+    pub fn impls_for(&self, head: Option<TypeHead>) -> Box<dyn Iterator<Item = &ImplDef> + '_> {
+        match head {
+            None => Box::new(self.impls.iter()),
+            Some(head) => {
+                let own = self.impls_by_head.get(&head).map_or(&[][..], |v| v.as_slice());
+                Box::new(own.iter().chain(&self.blanket_impls).map(|&i| &self.impls[i]))
+            }
+        }
+    }
+
+    fn index_impls(&mut self, types: &Types) {
+        for (i, imp) in self.impls.iter().enumerate() {
+            match TypeHead::of(types, imp.self_ty) {
+                Some(head) => self.impls_by_head.entry(head).or_default().push(i),
+                None => self.blanket_impls.push(i),
+            }
+        }
+    }
 }
 
 /// Lowers syntax types to `Ty`, in the context of one item.
@@ -440,6 +503,7 @@ pub fn collect(
             collector.items_in(&package.program.items, pass);
         }
     }
+    collector.items.index_impls(collector.types);
     (collector.items, collector.diagnostics)
 }
 

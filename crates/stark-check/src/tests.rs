@@ -1,4 +1,4 @@
-//! Loading and name resolution, on in-memory file systems.
+//! The checker end to end, on in-memory file systems.
 
 use crate::fs::MemoryFileSystem;
 use crate::{check, Checked};
@@ -223,4 +223,54 @@ fn item_well_formedness() {
     assert_eq!(one("struct N { next: Option<Box<N>> }"), Vec::<&str>::new());
     assert_eq!(one("fn f() -> Int32 { 1 }\nconst C: Int32 = f();"), ["E0215"]);
     assert_eq!(one("type A = B;\ntype B = A;"), ["E0216", "E0216"]);
+}
+
+#[test]
+fn broadcasting_aligns_trailing_dimensions() {
+    let ok = "fn main() { let a: Tensor<Float32>[4, 1, 3] = Tensor::ones([4, 1, 3]); let b: Tensor<Float32>[2, 3] = Tensor::ones([2, 3]); let c: Tensor<Float32>[4, 2, 3] = a + b; println(c.numel()); }";
+    assert_eq!(one(ok), Vec::<&str>::new());
+    let bad = "fn main() { let a: Tensor<Float32>[2, 3] = Tensor::ones([2, 3]); let b: Tensor<Float32>[2] = Tensor::ones([2]); let c = a * b; println(c.numel()); }";
+    assert_eq!(one(bad), ["E0212"]);
+}
+
+#[test]
+fn named_dimensions_are_bound_per_call() {
+    let lin = "fn lin(x: Tensor<Float32>[n, 3], w: Tensor<Float32>[3, k]) -> Tensor<Float32>[n, k] { x.matmul(&w) }\n";
+    let ok = format!("{lin}fn main() {{ let y: Tensor<Float32>[7, 5] = lin(Tensor::ones([7, 3]), Tensor::ones([3, 5])); println(y.numel()); }}");
+    assert_eq!(one(&ok), Vec::<&str>::new());
+    // The result takes the sizes the arguments bound: [7, 5], not [7, 4].
+    let bad = format!("{lin}fn main() {{ let y: Tensor<Float32>[7, 4] = lin(Tensor::ones([7, 3]), Tensor::ones([3, 5])); println(y.numel()); }}");
+    assert_eq!(one(&bad), ["E0212"]);
+}
+
+#[test]
+fn reshape_to_minus_one_takes_the_rest() {
+    let src = "fn main() { let t: Tensor<Float32>[2, 6] = Tensor::zeros([2, 6]); let r: Tensor<Float32>[3, 4] = t.reshape([3, -1]); println(r.numel()); }";
+    assert_eq!(one(src), Vec::<&str>::new());
+}
+
+#[test]
+fn closures_record_what_they_capture() {
+    let src = "fn main() { let a = 1; let b = 2; let f = move |x: Int32| x + a; let t = spawn { b * 2 }; println(f(1) + t.join()); }";
+    let checked = check_files(&[("/p/main.stark", src)]);
+    assert!(checked.diagnostics.iter().all(|d| d.severity != Severity::Error));
+    let typed = checked.typeck.expect("types checked");
+    let mut captured: Vec<(String, bool)> = typed
+        .results
+        .captures
+        .values()
+        .flatten()
+        .map(|c| (checked.resolutions.locals[c.local as usize].name.to_string(), c.by_move))
+        .collect();
+    captured.sort();
+    assert_eq!(captured, [("a".to_string(), true), ("b".to_string(), true)]);
+}
+
+#[test]
+fn actor_protocol_comes_from_on_receive() {
+    let actor = "actor Echo { mut seen: Int = 0, fn on_receive(s: String) -> Int { seen += 1; seen } }\n";
+    let ok = format!("{actor}fn main() {{ let e: ActorRef<String, Int> = spawn_actor(Echo::new()); let n: Int = e.ask(String::from(\"hi\")).await; println(n); }}");
+    assert_eq!(one(&ok), Vec::<&str>::new());
+    let bad = format!("{actor}fn main() {{ let e = spawn_actor(Echo::new()); e.tell(3); }}");
+    assert_eq!(one(&bad), ["E0001"]);
 }

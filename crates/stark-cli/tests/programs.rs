@@ -1,11 +1,12 @@
 //! Golden tests: every `tests/programs/<area>/<name>.stark` runs through the
 //! real `stark` binary, and its stdout, stderr and exit status are compared
 //! with `<name>.out` and `<name>.err` beside it (a missing file means
-//! "empty"). A program with a `.err` file must fail with exit status 1;
-//! one without must succeed.
+//! "empty"). A program whose expected stderr reports an error must fail
+//! with exit status 1; any other must succeed (warnings alone do not fail).
 //!
-//! The `syntax` area runs `stark parse`; other areas run `stark run`. A
-//! first line `// args: --core` passes extra arguments.
+//! The `syntax` area runs `stark parse`, `check` runs `stark check`, other
+//! areas run `stark run`. A first line `// args: --core` passes extra
+//! arguments.
 //! `STARK_BLESS=1 cargo test -p stark-cli --test programs` rewrites the
 //! expected files from the actual output: review the diff before committing.
 
@@ -49,7 +50,11 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
 
 fn check(root: &Path, rel: &Path) -> Result<(), Failed> {
     let area = rel.components().nth(2).map(|c| c.as_os_str().to_string_lossy().into_owned()).unwrap_or_default();
-    let command = if area == "syntax" { "parse" } else { "run" };
+    let command = match area.as_str() {
+        "syntax" => "parse",
+        "check" => "check",
+        _ => "run",
+    };
     let source = std::fs::read(root.join(rel)).map_err(|e| format!("cannot read the program: {e}"))?;
     let output = Command::new(env!("CARGO_BIN_EXE_stark"))
         .current_dir(root)
@@ -69,7 +74,7 @@ fn check(root: &Path, rel: &Path) -> Result<(), Failed> {
     }
     let expected_out = std::fs::read_to_string(&out_path).unwrap_or_default();
     let expected_err = std::fs::read_to_string(&err_path).unwrap_or_default();
-    let expected_status = if err_path.exists() { 1 } else { 0 };
+    let expected_status = if expected_err.lines().any(|l| l.starts_with("error")) { 1 } else { 0 };
     let mut problems = Vec::new();
     if output.status.code() != Some(expected_status) {
         problems.push(format!("exit status {:?}, expected {expected_status}", output.status.code()));

@@ -3,7 +3,7 @@
 
 use super::FnCtxt;
 use crate::defs::{DefId, DefKind, Prim, Res};
-use crate::items::{subst, AdtKind, FnSig, ImplDef};
+use crate::items::{subst, AdtKind, FnSig, ImplDef, TypeHead};
 use crate::resolve::PathRes;
 use crate::ty::{Ty, TyKind};
 use rustc_hash::FxHashMap;
@@ -179,10 +179,11 @@ impl FnCtxt<'_, '_> {
             let diagnostic = Diagnostic::error(
                 "E0005",
                 format!(
-                    "this call takes {} argument{} but {} were given",
+                    "this call takes {} argument{} but {} {} given",
                     params.len(),
                     if params.len() == 1 { "" } else { "s" },
-                    args.len()
+                    args.len(),
+                    if args.len() == 1 { "was" } else { "were" }
                 ),
             )
             .primary(span, format!("expected {} argument{}", params.len(), if params.len() == 1 { "" } else { "s" }))
@@ -295,7 +296,8 @@ impl FnCtxt<'_, '_> {
         if let TyKind::Param(param) = *self.types.kind(ty) {
             return self.method_from_bounds(param, ty, name);
         }
-        let impls = &self.env.items.impls;
+        let head = TypeHead::of(self.types, ty);
+        let impls: Vec<&ImplDef> = self.env.items.impls_for(head).collect();
         // Inherent impls first.
         for imp in impls.iter().filter(|i| i.trait_ref.is_none()) {
             if let Some(&(_, def)) = imp.methods.iter().find(|(n, _)| *n == name) {
@@ -334,8 +336,8 @@ impl FnCtxt<'_, '_> {
         if self.has_infer_vars(zonked) {
             return;
         }
-        let impls = &self.env.items.impls;
-        for imp in impls.iter() {
+        let impls = self.env.items.impls_for(TypeHead::of(self.types, zonked));
+        for imp in impls {
             let Some(trait_ref) = &imp.trait_ref else { continue };
             if trait_ref.trait_ == first {
                 continue;
@@ -552,8 +554,9 @@ impl FnCtxt<'_, '_> {
             TyKind::Prim(Prim::Unit) => return Some(trait_) == lang.display || Some(trait_) == lang.clone,
             _ => {}
         }
-        let impls = &self.env.items.impls;
-        for imp in impls.iter().filter(|i| i.trait_ref.as_ref().is_some_and(|t| t.trait_ == trait_)) {
+        let head = TypeHead::of(self.types, self.infer.resolve(self.types, ty));
+        let impls = self.env.items.impls_for(head);
+        for imp in impls.filter(|i| i.trait_ref.as_ref().is_some_and(|t| t.trait_ == trait_)) {
             let saved = self.infer.clone();
             if let Some(map) = self.match_impl(imp, ty) {
                 let ok = imp.generics.iter().all(|g| {
@@ -600,8 +603,8 @@ impl FnCtxt<'_, '_> {
         let std_package = self.env.defs.package_roots.len() - 1;
         let copy = self.env.lang.copy;
         let explicit = |cx: &mut Self| {
-            let impls = &cx.env.items.impls;
-            impls.iter().filter(|i| i.trait_ref.as_ref().map(|t| Some(t.trait_)) == Some(copy)).any(|imp| {
+            let impls = cx.env.items.impls_for(TypeHead::of(cx.types, ty));
+            impls.filter(|i| i.trait_ref.as_ref().map(|t| Some(t.trait_)) == Some(copy)).any(|imp| {
                 let saved = cx.infer.clone();
                 let found = cx.match_impl(imp, ty).is_some();
                 cx.infer = saved;
@@ -612,7 +615,7 @@ impl FnCtxt<'_, '_> {
             return explicit(self);
         }
         let drop = self.env.lang.drop;
-        let has_drop = self.env.items.impls.iter().any(|i| {
+        let has_drop = self.env.items.impls_for(Some(TypeHead::Adt(def))).any(|i| {
             i.trait_ref.as_ref().map(|t| Some(t.trait_)) == Some(drop)
                 && matches!(self.types.kind(i.self_ty), TyKind::Adt(d, _) if *d == def)
         });
@@ -669,8 +672,8 @@ impl FnCtxt<'_, '_> {
                 if matches!(self.types.kind(base), TyKind::Var(_)) {
                     return self.types.intern(TyKind::Proj { base, trait_, name });
                 }
-                let impls = &self.env.items.impls;
-                for imp in impls.iter().filter(|i| i.trait_ref.as_ref().is_some_and(|t| t.trait_ == trait_)) {
+                let impls = self.env.items.impls_for(TypeHead::of(self.types, base));
+                for imp in impls.filter(|i| i.trait_ref.as_ref().is_some_and(|t| t.trait_ == trait_)) {
                     let saved = self.infer.clone();
                     if let Some(map) = self.match_impl(imp, base) {
                         if let Some(&(_, assoc)) = imp.assoc_types.iter().find(|(n, _)| *n == name) {
@@ -717,8 +720,8 @@ impl FnCtxt<'_, '_> {
             }
             return None;
         }
-        let impls = &self.env.items.impls;
-        for imp in impls.iter().filter(|i| i.trait_ref.as_ref().is_some_and(|t| t.trait_ == iterator)) {
+        let impls = self.env.items.impls_for(TypeHead::of(self.types, ty));
+        for imp in impls.filter(|i| i.trait_ref.as_ref().is_some_and(|t| t.trait_ == iterator)) {
             if let Some(map) = self.match_impl(imp, ty) {
                 let assoc = imp.assoc_types.iter().find(|(n, _)| *n == item).map(|(_, t)| *t)?;
                 return Some(subst(self.types, assoc, &map));
