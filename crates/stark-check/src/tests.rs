@@ -274,3 +274,30 @@ fn actor_protocol_comes_from_on_receive() {
     let bad = format!("{actor}fn main() {{ let e = spawn_actor(Echo::new()); e.tell(3); }}");
     assert_eq!(one(&bad), ["E0001"]);
 }
+
+#[test]
+fn calls_record_their_instances() {
+    let src = "fn id<T>(x: T) -> T { x }\nfn main() { let a = id(3); let mut v: Vec<Int64> = Vec::new(); v.push(a as Int64); }";
+    let checked = check_files(&[("/p/main.stark", src)]);
+    assert!(checked.diagnostics.iter().all(|d| d.severity != Severity::Error));
+    let typed = checked.typeck.expect("types checked");
+    let mut seen: Vec<(String, String)> = typed
+        .results
+        .instances
+        .values()
+        .map(|i| {
+            let args: Vec<String> =
+                i.args.iter().map(|(n, t)| format!("{n}={}", typed.types.display(*t, &checked.defs))).collect();
+            (checked.defs.def(i.def).name.to_string(), args.join(","))
+        })
+        .collect();
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            ("id".to_string(), "T=Int32".to_string()),
+            ("new".to_string(), "Self=Vec<Int64>,T=Int64".to_string()),
+            ("push".to_string(), "T=Int64".to_string()),
+        ]
+    );
+}

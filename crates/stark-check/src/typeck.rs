@@ -30,6 +30,21 @@ pub struct TypeckResults {
     pub local_types: FxHashMap<u32, Ty>,
     /// The outer locals each closure and spawned block uses, by its span.
     pub captures: FxHashMap<Span, Vec<Capture>>,
+    /// The function or method each call resolved to, with its generic
+    /// arguments: by the span of a method call expression, or of the path
+    /// naming a function. What monomorphisation and dispatch need.
+    pub instances: FxHashMap<Span, Instance>,
+}
+
+/// A use of a function or method at concrete generic arguments.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Instance {
+    /// The function, method, or trait method (for a default body or a
+    /// call through a bound).
+    pub def: DefId,
+    /// Its generic parameters (the owner's, its own, and `Self` where
+    /// there is one) and their types, by name.
+    pub args: Vec<(stark_syntax::Symbol, Ty)>,
 }
 
 /// A local used inside a closure or spawned block but declared outside.
@@ -218,6 +233,8 @@ pub(crate) struct FnCtxt<'a, 'b> {
     capture_frames: Vec<CaptureFrame>,
     /// Finished nested bodies and what they capture.
     captures: Vec<(Span, Vec<Capture>)>,
+    /// Calls resolved so far, zonked when the body is done.
+    instances: Vec<(Span, Instance)>,
 }
 
 /// Definite-assignment state of deferred locals (`let x: T;`).
@@ -270,6 +287,7 @@ impl<'a, 'b> FnCtxt<'a, 'b> {
             ambiguous: None,
             capture_frames: Vec::new(),
             captures: Vec::new(),
+            instances: Vec::new(),
         }
     }
 
@@ -417,6 +435,12 @@ impl<'a, 'b> FnCtxt<'a, 'b> {
             results.expr_types.insert(span, ty);
         }
         results.captures.extend(std::mem::take(&mut self.captures));
+        for (span, mut instance) in std::mem::take(&mut self.instances) {
+            for (_, ty) in &mut instance.args {
+                *ty = self.infer.zonk(self.types, *ty);
+            }
+            results.instances.insert(span, instance);
+        }
         for (id, ty) in std::mem::take(&mut self.locals) {
             let ty = self.infer.zonk(self.types, ty);
             results.local_types.insert(id, ty);

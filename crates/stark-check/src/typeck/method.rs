@@ -43,7 +43,7 @@ impl FnCtxt<'_, '_> {
     /// Instantiates a signature: fresh variables for parameters not in
     /// `preset`, explicit arguments for its own generics, obligations for
     /// every bound. Returns (parameter types, return type).
-    fn instantiate(&mut self, sig: &FnSig, mut map: Subst, explicit: &[Ty], span: Span) -> (Vec<Ty>, Ty) {
+    fn instantiate(&mut self, def: DefId, sig: &FnSig, mut map: Subst, explicit: &[Ty], span: Span) -> (Vec<Ty>, Ty) {
         let own_start = sig.generics.len() - sig.own_generics;
         if !explicit.is_empty() && explicit.len() != sig.own_generics {
             let diagnostic = Diagnostic::error(
@@ -79,6 +79,9 @@ impl FnCtxt<'_, '_> {
             }
         }
         let params: Vec<Ty> = sig.params.iter().map(|&p| subst(self.types, p, &map)).collect();
+        let mut args: Vec<(Symbol, Ty)> = map.iter().map(|(&name, &ty)| (name, ty)).collect();
+        args.sort_by_key(|(name, _)| name.as_str());
+        self.instances.push((span, super::Instance { def, args }));
         let params = params.into_iter().map(|p| self.normalize(p)).collect();
         let mut ret = subst(self.types, sig.ret, &map);
         ret = self.normalize(ret);
@@ -112,7 +115,7 @@ impl FnCtxt<'_, '_> {
             return self.env.common.err;
         };
         let explicit = self.explicit_args(path);
-        let (params, ret) = self.instantiate(sig, Subst::default(), &explicit, span);
+        let (params, ret) = self.instantiate(def, sig, Subst::default(), &explicit, span);
         self.types.intern(TyKind::Fn(params, ret))
     }
 
@@ -254,7 +257,7 @@ impl FnCtxt<'_, '_> {
                     .help(format!("call it as `Type::{}(..)`", method.name));
                     self.diagnostics.push(diagnostic);
                 }
-                let (params, ret) = self.instantiate(&sig, candidate.map, &[], span);
+                let (params, ret) = self.instantiate(candidate.def, &sig, candidate.map, &[], span);
                 self.check_args(&params, args, span, method.span);
                 let ret = self.normalize(ret);
                 let ret = self.bind_named_dims(&params, args, ret);
@@ -444,7 +447,7 @@ impl FnCtxt<'_, '_> {
         let explicit = self.explicit_args(path);
         let mut map = candidate.map;
         map.entry(Symbol::intern("Self")).or_insert(base);
-        let (mut params, ret) = self.instantiate(&sig, map, &explicit, path.span);
+        let (mut params, ret) = self.instantiate(candidate.def, &sig, map, &explicit, path.span);
         if let Some(receiver) = sig.receiver {
             params.insert(0, self.receiver_ty(receiver, base));
         }
@@ -479,7 +482,7 @@ impl FnCtxt<'_, '_> {
         let mut map = Subst::default();
         map.insert(Symbol::intern("Self"), self_var);
         let sig = self.env.items.fns[&def].clone();
-        let (mut params, ret) = self.instantiate(&sig, map, &[], span);
+        let (mut params, ret) = self.instantiate(def, &sig, map, &[], span);
         if let Some(receiver) = sig.receiver {
             params.insert(0, self.receiver_ty(receiver, self_var));
         }
