@@ -23,6 +23,14 @@ fn all_codes(text: &str) -> Vec<&'static str> {
     check_files(&[("/p/main.stark", text)]).diagnostics.iter().map(|d| d.code).collect()
 }
 
+/// A program that must check without errors, and its types.
+fn clean(text: &str) -> (Checked, crate::Typed) {
+    let mut checked = check_files(&[("/p/main.stark", text)]);
+    assert!(checked.diagnostics.iter().all(|d| d.severity != Severity::Error), "{:?}", checked.diagnostics);
+    let typed = checked.typeck.take().expect("types checked");
+    (checked, typed)
+}
+
 fn one(text: &str) -> Vec<&'static str> {
     codes(&[("/p/main.stark", text)])
 }
@@ -252,9 +260,7 @@ fn reshape_to_minus_one_takes_the_rest() {
 #[test]
 fn closures_record_what_they_capture() {
     let src = "fn main() { let a = 1; let b = 2; let f = move |x: Int32| x + a; let t = spawn { b * 2 }; println(f(1) + t.join()); }";
-    let checked = check_files(&[("/p/main.stark", src)]);
-    assert!(checked.diagnostics.iter().all(|d| d.severity != Severity::Error));
-    let typed = checked.typeck.expect("types checked");
+    let (checked, typed) = clean(src);
     let mut captured: Vec<(String, bool)> = typed
         .results
         .captures
@@ -278,9 +284,7 @@ fn actor_protocol_comes_from_on_receive() {
 #[test]
 fn calls_record_their_instances() {
     let src = "fn id<T>(x: T) -> T { x }\nfn main() { let a = id(3); let mut v: Vec<Int64> = Vec::new(); v.push(a as Int64); }";
-    let checked = check_files(&[("/p/main.stark", src)]);
-    assert!(checked.diagnostics.iter().all(|d| d.severity != Severity::Error));
-    let typed = checked.typeck.expect("types checked");
+    let (checked, typed) = clean(src);
     let mut seen: Vec<(String, String)> = typed
         .results
         .instances
