@@ -41,6 +41,8 @@ pub struct FnSig {
     pub receiver: Option<ReceiverKind>,
     /// Parameter types (the receiver excluded).
     pub params: Vec<Ty>,
+    /// Where each parameter is declared (its name through its type).
+    pub param_spans: Vec<Span>,
     /// The declared return type (for `async fn`, the value the future gives).
     pub ret: Ty,
     /// `async fn`.
@@ -880,6 +882,7 @@ impl Collector<'_> {
             ret,
             is_async: f.is_async,
             has_body: f.body.is_some(),
+            param_spans: f.params.iter().map(|p| p.name.span.to(p.ty.span)).collect(),
             span: f.sig_span,
         }
     }

@@ -130,7 +130,8 @@ impl FnCtxt<'_, '_> {
                     let probe_ret = ret;
                     self.probe(|cx| cx.infer.unify(cx.types, probe_ret, expected).ok());
                 }
-                self.check_args(&params, args, span, callee.span);
+                let declared = self.declared_params(callee.span, params.len());
+                self.check_args(&params, args, span, callee.span, &declared);
                 // Projections on arguments' types (`A::Out`) are known now.
                 let ret = self.normalize(ret);
                 let ret = self.bind_named_dims(&params, args, ret);
@@ -176,8 +177,31 @@ impl FnCtxt<'_, '_> {
         ret
     }
 
-    /// Checks arguments against parameter types (E0005 on a count mismatch).
-    fn check_args(&mut self, params: &[Ty], args: &[ast::Expr], span: Span, callee_span: Span) {
+    /// Where the parameters of the function named at `callee` are
+    /// declared (the signature stands for a receiver taken as an argument);
+    /// empty for closures and `fn` values.
+    fn declared_params(&self, callee: Span, count: usize) -> Vec<Span> {
+        let Some((_, instance)) = self.instances.iter().rev().find(|(s, _)| *s == callee) else { return Vec::new() };
+        let Some(sig) = self.env.items.fns.get(&instance.def) else { return Vec::new() };
+        if self.in_library(instance.def) {
+            return Vec::new();
+        }
+        let mut spans = sig.param_spans.clone();
+        if count == spans.len() + 1 {
+            spans.insert(0, sig.span);
+        }
+        spans
+    }
+
+    /// Whether `def` is the standard library's (its source is not the
+    /// user's to read, so diagnostics do not point into it).
+    fn in_library(&self, def: DefId) -> bool {
+        self.env.defs.def(def).package.0 as usize + 1 == self.env.defs.package_roots.len()
+    }
+
+    /// Checks arguments against parameter types (E0005 on a count
+    /// mismatch); a mismatch points at the parameter's declaration too.
+    fn check_args(&mut self, params: &[Ty], args: &[ast::Expr], span: Span, callee_span: Span, declared: &[Span]) {
         if params.len() != args.len() {
             let diagnostic = Diagnostic::error(
                 "E0005",
@@ -197,7 +221,8 @@ impl FnCtxt<'_, '_> {
             match params.get(i) {
                 Some(&param) => {
                     let found = self.expr(arg, Some(param));
-                    self.coerce(found, param, arg.span, None);
+                    let origin = declared.get(i).map(|&d| (d, "parameter declared here"));
+                    self.coerce(found, param, arg.span, origin);
                 }
                 None => {
                     self.expr(arg, None);
@@ -258,7 +283,8 @@ impl FnCtxt<'_, '_> {
                     self.diagnostics.push(diagnostic);
                 }
                 let (params, ret) = self.instantiate(candidate.def, &sig, candidate.map, &[], span);
-                self.check_args(&params, args, span, method.span);
+                let declared = if self.in_library(candidate.def) { Vec::new() } else { sig.param_spans.clone() };
+                self.check_args(&params, args, span, method.span, &declared);
                 let ret = self.normalize(ret);
                 let ret = self.bind_named_dims(&params, args, ret);
                 return self.tensor_method(method.name, ty, args, ret, span);
