@@ -146,7 +146,10 @@ impl Loader<'_> {
     }
 
     fn load_entry(&mut self, path: &Path) -> Option<PkgId> {
-        let source = if self.fs.is_file(path) { self.package_of_file(path)? } else { self.package_in_dir(path, None)? };
+        // A `.stark` path is a file even when it is missing, so that the
+        // error says the file cannot be read.
+        let is_file = self.fs.is_file(path) || path.extension().is_some_and(|e| e == "stark");
+        let source = if is_file { self.package_of_file(path)? } else { self.package_in_dir(path, None)? };
         self.load_package(source, None)
     }
 

@@ -305,3 +305,12 @@ fn calls_record_their_instances() {
         ]
     );
 }
+
+#[test]
+fn a_missing_entry_file_is_reported_as_unreadable() {
+    let fs = MemoryFileSystem::new();
+    let checked = check(Path::new("/p/missing.stark"), &fs, Mode::Extension);
+    let codes: Vec<&str> = checked.diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(codes, ["E0208"]);
+    assert!(checked.diagnostics[0].message.contains("cannot read"), "{}", checked.diagnostics[0].message);
+}
