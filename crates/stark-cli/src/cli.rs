@@ -25,7 +25,7 @@ pub enum Command {
     /// check types. Prints the diagnostics; exits 1 on errors, 0 otherwise
     /// (warnings alone exit 0).
     Check(CheckArgs),
-    /// Run a program. Not implemented yet: reports syntax errors only.
+    /// Run a program. Execution is not implemented yet: the program is checked and its errors reported, then `run` says so and exits 1.
     Run(CommonArgs),
 }
 

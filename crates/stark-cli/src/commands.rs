@@ -13,7 +13,7 @@ pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Parse(args) => parse(&args),
         Command::Check(args) => check(&args.common, args.snippet),
-        Command::Run(args) => not_yet(&args, "run", "execution"),
+        Command::Run(args) => run_program(&args),
     }
 }
 
@@ -70,20 +70,15 @@ fn check(args: &CommonArgs, snippet: bool) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// `check` and `run` until their phases exist: syntax errors are still
-/// reported, then the missing phase is named.
-fn not_yet(args: &CommonArgs, command: &str, phase: &str) -> ExitCode {
-    let Some(file) = load(args) else {
-        return ExitCode::from(EXIT_ERRORS);
-    };
-    let parsed = stark_syntax::parse(&file, mode(args));
-    if !parsed.diagnostics.is_empty() {
-        report(&file, &parsed.diagnostics, args.color);
-    } else {
-        eprintln!(
-            "error: not supported yet: `stark {command}` ({phase} is not implemented yet; `stark parse` checks syntax)"
-        );
+/// `run`: the program is checked (its diagnostics printed); executing it
+/// arrives with the VM, so a program that checks is answered "not
+/// supported yet" with a failing status rather than silently not run.
+fn run_program(args: &CommonArgs) -> ExitCode {
+    let status = check(args, false);
+    if status != ExitCode::SUCCESS {
+        return status;
     }
+    eprintln!("error: not supported yet: executing programs (`{}` checks without errors)", args.file.display());
     ExitCode::from(EXIT_ERRORS)
 }
 
