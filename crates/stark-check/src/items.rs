@@ -791,6 +791,12 @@ impl Collector<'_> {
                 }
             }
         }
+        let known = ["on_receive", "on_batch", "on_start", "on_stop", "on_restart"];
+        for h in &a.handlers {
+            if !known.contains(&h.name.name.as_str()) {
+                problems.push((h.name.span, "not supported yet: functions other than the handlers `on_receive`, `on_batch`, `on_start`, `on_stop` and `on_restart` inside an actor; declare helpers outside it"));
+            }
+        }
         for (span, message) in problems {
             let diagnostic = Diagnostic::error("E0211", format!("invalid handler in actor `{}`", a.name.name))
                 .primary(span, message);

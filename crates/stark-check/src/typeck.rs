@@ -133,10 +133,15 @@ impl ItemWalker<'_, '_> {
                     for handler in &a.handlers {
                         self.function(handler, self_ty);
                     }
+                    // A default is checked against its field's declared type.
+                    let fields = self.env.defs.at(a.name.span).and_then(|d| match &self.env.items.adts.get(&d)?.kind {
+                        crate::items::AdtKind::Actor { fields, .. } => Some(fields),
+                        _ => None,
+                    });
                     for field in &a.fields {
-                        if let Some(default) = &field.default {
-                            let ty = self.env.local_at.get(&field.name.span).copied();
-                            self.constant(default, ty.map_or(self.env.common.err, |_| self.env.common.err), &[]);
+                        let declared = fields.and_then(|fs| fs.iter().find(|(f, _, _)| f.span == field.name.span));
+                        if let (Some(default), Some((def, _, _))) = (&field.default, declared) {
+                            self.constant(default, def.ty, &[]);
                         }
                     }
                 }

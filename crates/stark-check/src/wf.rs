@@ -266,7 +266,11 @@ impl Wf<'_> {
     fn type_contains(&self, target: DefId, ty: Ty, stack: &mut Vec<DefId>, depth: u32) -> bool {
         match self.types.kind(ty).clone() {
             TyKind::Adt(def, args) => {
-                let indirect = [self.lang.boxed, self.lang.vec, self.lang.hashmap].contains(&Some(def));
+                // Library types hold their parameters behind a handle or a
+                // heap allocation, all but `Option` and `Result`.
+                let std_package = self.defs.package_roots.len() - 1;
+                let indirect = self.defs.def(def).package.0 as usize == std_package
+                    && ![self.lang.option, self.lang.result].contains(&Some(def));
                 if indirect {
                     return false;
                 }
@@ -282,8 +286,6 @@ impl Wf<'_> {
         }
     }
 
-    /// A constant's value must be a Core constant expression: literals,
-    /// other constants, operators, casts, tuples and arrays (E0215).
     /// E0209: a signature reachable from outside its package may only name
     /// types that are reachable too (MOD-REEXPORT-001).
     fn public_api(&mut self) {
@@ -375,6 +377,8 @@ impl Wf<'_> {
         }
     }
 
+    /// A constant's value must be a Core constant expression: literals,
+    /// other constants, operators, casts, tuples and arrays (E0215).
     fn consts(&mut self, items: &[ast::Item]) {
         for item in items {
             match &item.kind {

@@ -976,9 +976,12 @@ impl<'a> FnCtxt<'a, '_> {
                 match base_ty.map(|t| self.types.kind(self.infer.resolve(self.types, t)).clone()) {
                     Some(TyKind::Ref { mutable: true, .. }) => {}
                     Some(TyKind::Ref { mutable: false, .. }) => {
-                        let diagnostic = Diagnostic::error("E0400", format!("cannot {action} through a `&` reference"))
-                            .primary(place.span, "behind a shared reference")
-                            .help("take a `&mut` reference instead");
+                        let diagnostic = Diagnostic::error(
+                            "E0400",
+                            format!("cannot {} through a `&` reference", action.trim_end_matches(" to")),
+                        )
+                        .primary(place.span, "behind a shared reference")
+                        .help("take a `&mut` reference instead");
                         self.diagnostics.push(diagnostic);
                     }
                     _ => self.check_mutable_place(base, action),
@@ -989,9 +992,12 @@ impl<'a> FnCtxt<'a, '_> {
                 if let Some(TyKind::Ref { mutable: false, .. }) =
                     ty.map(|t| self.types.kind(self.infer.resolve(self.types, t)).clone())
                 {
-                    let diagnostic = Diagnostic::error("E0400", format!("cannot {action} through a `&` reference"))
-                        .primary(place.span, "behind a shared reference")
-                        .help("take a `&mut` reference instead");
+                    let diagnostic = Diagnostic::error(
+                        "E0400",
+                        format!("cannot {} through a `&` reference", action.trim_end_matches(" to")),
+                    )
+                    .primary(place.span, "behind a shared reference")
+                    .help("take a `&mut` reference instead");
                     self.diagnostics.push(diagnostic);
                 }
             }

@@ -206,7 +206,27 @@ impl FnCtxt<'_, '_> {
     }
 
     fn reshape(&mut self, shape: Shape, arg: Option<&ast::Expr>, span: Span) -> Shape {
-        let mut target = arg.and_then(|a| self.shape_literal(a))?;
+        let values = arg.and_then(|a| self.shape_values(a))?;
+        let shown = |values: &[Option<i128>]| {
+            let parts: Vec<String> = values.iter().map(|v| v.map_or("?".into(), |n| n.to_string())).collect();
+            format!("[{}]", parts.join(", "))
+        };
+        let inferred = values.iter().filter(|v| **v == Some(-1)).count();
+        if inferred > 1 || values.iter().any(|v| matches!(v, Some(n) if *n < -1)) {
+            let target = shown(&values);
+            self.shape_error(
+                span,
+                format!("invalid reshape target {target}: sizes are at least 0, and at most one is -1"),
+            );
+            return None;
+        }
+        let mut target: Vec<Dim> = values
+            .iter()
+            .map(|v| match v {
+                Some(n) if *n >= 0 => Dim::Known(*n as u64),
+                _ => Dim::Unknown,
+            })
+            .collect();
         let count = |dims: &[Dim]| -> Option<u64> {
             dims.iter().try_fold(1u64, |acc, d| match d {
                 Dim::Known(n) => acc.checked_mul(*n),
@@ -214,27 +234,39 @@ impl FnCtxt<'_, '_> {
             })
         };
         let from = shape.as_deref().and_then(count);
-        let to = count(&target);
-        if let (Some(from), Some(to)) = (from, to) {
-            if from != to {
-                let (sa, sb) = (display_dims(shape.as_deref().unwrap_or(&[])), display_dims(&target));
-                self.shape_error(span, format!("cannot reshape {sa} ({from} elements) to {sb} ({to} elements)"));
-                return None;
-            }
-        }
-        // One `?` (written -1) takes the rest, when the count is known.
-        let known: Option<u64> = target
-            .iter()
-            .filter(|d| !matches!(d, Dim::Unknown))
-            .map(|d| if let Dim::Known(n) = d { Some(*n) } else { None })
-            .product();
-        if let (Some(from), Some(known), 1) = (from, known, target.iter().filter(|d| matches!(d, Dim::Unknown)).count())
-        {
-            if known > 0 && from % known == 0 {
-                if let Some(slot) = target.iter_mut().find(|d| matches!(d, Dim::Unknown)) {
-                    *slot = Dim::Known(from / known);
+        let plural = |n: u64| if n == 1 { "element" } else { "elements" };
+        let source = display_dims(shape.as_deref().unwrap_or(&[]));
+        match (from, inferred) {
+            (Some(from), 0) => {
+                if let Some(to) = count(&target).filter(|&to| to != from) {
+                    let sb = display_dims(&target);
+                    self.shape_error(
+                        span,
+                        format!("cannot reshape {source} ({from} {}) to {sb} ({to} {})", plural(from), plural(to)),
+                    );
+                    return None;
                 }
             }
+            // The one -1 takes what the others leave, which must divide.
+            (Some(from), 1) => {
+                let rest: Vec<Dim> = target.iter().filter(|d| !matches!(d, Dim::Unknown)).cloned().collect();
+                if rest.len() + 1 == target.len() {
+                    if let Some(known) = count(&rest) {
+                        if known == 0 || from % known != 0 {
+                            let target = shown(&values);
+                            self.shape_error(
+                                span,
+                                format!("cannot reshape {source} ({from} {}) to {target}", plural(from)),
+                            );
+                            return None;
+                        }
+                        if let Some(slot) = target.iter_mut().find(|d| matches!(d, Dim::Unknown)) {
+                            *slot = Dim::Known(from / known);
+                        }
+                    }
+                }
+            }
+            _ => {}
         }
         Some(target)
     }
@@ -330,12 +362,23 @@ impl FnCtxt<'_, '_> {
         Some(axis as usize)
     }
 
-    /// The dimensions an integer array literal spells (`-1` or a value
-    /// only known at run time is `?`); `None` for any other expression.
-    fn shape_literal(&self, e: &ast::Expr) -> Option<Vec<Dim>> {
+    /// The dimensions an integer array literal spells (a value only known
+    /// at run time is `?`; a negative size is E0212); `None` for any other
+    /// expression.
+    fn shape_literal(&mut self, e: &ast::Expr) -> Option<Vec<Dim>> {
+        let values = self.shape_values(e)?;
+        if let Some(n) = values.iter().flatten().find(|n| **n < 0) {
+            self.shape_error(e.span, format!("a tensor dimension cannot be negative ({n})"));
+            return None;
+        }
+        Some(values.into_iter().map(|v| v.map_or(Dim::Unknown, |n| Dim::Known(n as u64))).collect())
+    }
+
+    /// The constant values of an array literal's elements.
+    fn shape_values(&self, e: &ast::Expr) -> Option<Vec<Option<i128>>> {
         match &e.kind {
-            ExprKind::Array(items) => Some(items.iter().map(|i| self.dim_literal(Some(i))).collect()),
-            ExprKind::Paren(inner) => self.shape_literal(inner),
+            ExprKind::Array(items) => Some(items.iter().map(|i| self.const_int(i, 0)).collect()),
+            ExprKind::Paren(inner) => self.shape_values(inner),
             _ => None,
         }
     }
