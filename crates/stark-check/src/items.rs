@@ -167,6 +167,8 @@ pub struct Items {
     impls_by_head: FxHashMap<TypeHead, Vec<usize>>,
     /// Impls for a bare type parameter (`impl<T> Tr for T`): they apply to any type.
     blanket_impls: Vec<usize>,
+    /// Each impl by its definition (an actor's `Actor` impl by the actor).
+    impls_by_def: FxHashMap<DefId, usize>,
 }
 
 /// The outermost constructor of a type.
@@ -217,8 +219,14 @@ impl Items {
         }
     }
 
+    /// The impl block (or an actor's `Actor` impl) defined as `def`.
+    pub fn impl_by_def(&self, def: DefId) -> Option<&ImplDef> {
+        self.impls_by_def.get(&def).map(|&i| &self.impls[i])
+    }
+
     fn index_impls(&mut self, types: &Types) {
         for (i, imp) in self.impls.iter().enumerate() {
+            self.impls_by_def.insert(imp.def, i);
             match TypeHead::of(types, imp.self_ty) {
                 Some(head) => self.impls_by_head.entry(head).or_default().push(i),
                 None => self.blanket_impls.push(i),
@@ -317,7 +325,9 @@ impl Lowering<'_> {
         self.common.err
     }
 
-    fn generic_args(&mut self, path: &ast::Path) -> Vec<Ty> {
+    /// The type arguments written on a path (`Vec::<Int32>`); bindings are
+    /// not types and are left out.
+    pub fn generic_args(&mut self, path: &ast::Path) -> Vec<Ty> {
         let Some(args) = &path.generics else { return Vec::new() };
         args.args
             .iter()

@@ -108,12 +108,8 @@ impl ItemWalker<'_, '_> {
             match &item.kind {
                 ItemKind::Fn(f) => self.function(f, None),
                 ItemKind::Impl(i) => {
-                    let self_ty = self
-                        .env
-                        .defs
-                        .at(item.span)
-                        .and_then(|d| self.env.items.impls.iter().find(|imp| imp.def == d))
-                        .map(|imp| imp.self_ty);
+                    let self_ty =
+                        self.env.defs.at(item.span).and_then(|d| self.env.items.impl_by_def(d)).map(|imp| imp.self_ty);
                     for impl_item in &i.items {
                         if let ast::ImplItem::Fn(_, f) = impl_item {
                             self.function(f, self_ty);
@@ -493,34 +489,16 @@ impl<'a, 'b> FnCtxt<'a, 'b> {
         if matches!(self.types.kind(f), TyKind::Never) {
             return expected;
         }
-        // `&mut T` to `&T`, and `&[T; N]` to `&[T]`.
-        if let (TyKind::Ref { mutable: fm, ty: ft }, TyKind::Ref { mutable: false, ty: et }) =
+        // `&mut T` to `&T`, and `&[T; N]` to `&[T]` behind either reference
+        // kind (never `&` to `&mut`).
+        if let (TyKind::Ref { mutable: fm, ty: ft }, TyKind::Ref { mutable: em, ty: et }) =
             (self.types.kind(f).clone(), self.types.kind(e).clone())
         {
-            let ft_r = self.infer.resolve(self.types, ft);
-            let et_r = self.infer.resolve(self.types, et);
-            if let (TyKind::Array(elem, _), TyKind::Slice(selem)) =
-                (self.types.kind(ft_r).clone(), self.types.kind(et_r).clone())
-            {
-                if self.infer.unify(self.types, elem, selem).is_ok() {
-                    return expected;
-                }
-            }
-            if fm && self.infer.unify(self.types, ft, et).is_ok() {
+            if (fm || !em) && self.array_to_slice(ft, et) {
                 return expected;
             }
-        }
-        if let (TyKind::Ref { mutable: true, ty: ft }, TyKind::Ref { mutable: true, ty: et }) =
-            (self.types.kind(f).clone(), self.types.kind(e).clone())
-        {
-            let ft_r = self.infer.resolve(self.types, ft);
-            let et_r = self.infer.resolve(self.types, et);
-            if let (TyKind::Array(elem, _), TyKind::Slice(selem)) =
-                (self.types.kind(ft_r).clone(), self.types.kind(et_r).clone())
-            {
-                if self.infer.unify(self.types, elem, selem).is_ok() {
-                    return expected;
-                }
+            if fm && !em && self.infer.unify(self.types, ft, et).is_ok() {
+                return expected;
             }
         }
         // An integer array is a tensor `Shape` (`Tensor::zeros([2, 3])`).
@@ -536,6 +514,15 @@ impl<'a, 'b> FnCtxt<'a, 'b> {
             return self.env.common.err;
         }
         expected
+    }
+
+    /// Whether `found` is an array whose element type fits slice `expected`.
+    fn array_to_slice(&mut self, found: Ty, expected: Ty) -> bool {
+        let (f, e) = (self.infer.resolve(self.types, found), self.infer.resolve(self.types, expected));
+        match (self.types.kind(f).clone(), self.types.kind(e).clone()) {
+            (TyKind::Array(elem, _), TyKind::Slice(selem)) => self.infer.unify(self.types, elem, selem).is_ok(),
+            _ => false,
+        }
     }
 
     /// Reports that `found` is not `expected` (E0001).

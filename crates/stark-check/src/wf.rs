@@ -354,7 +354,7 @@ impl Wf<'_> {
     /// The self type of the inherent impl that method `id` belongs to.
     fn inherent_owner(&self, id: DefId) -> Option<Ty> {
         let owner = *self.defs.owners.get(&id)?;
-        let imp = self.items.impls.iter().find(|i| i.def == owner)?;
+        let imp = self.items.impl_by_def(owner)?;
         imp.trait_ref.is_none().then_some(imp.self_ty)
     }
 

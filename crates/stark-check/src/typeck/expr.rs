@@ -33,21 +33,25 @@ impl<'a> FnCtxt<'a, '_> {
         }
     }
 
+    /// Runs `f` with a lowering of syntax to types in this body's generic
+    /// context.
+    pub(crate) fn lowering<T>(&mut self, f: impl FnOnce(&mut crate::items::Lowering) -> T) -> T {
+        let mut lowering = crate::items::Lowering {
+            defs: self.env.defs,
+            res: self.env.res,
+            types: self.types,
+            common: self.env.common,
+            items: self.env.items,
+            self_ty: self.self_ty,
+            generics: self.generics,
+            diagnostics: self.diagnostics,
+        };
+        f(&mut lowering)
+    }
+
     /// A type from syntax, in this body's generic context.
     pub(crate) fn lower_ty(&mut self, ty: &ast::Type) -> Ty {
-        let ty = {
-            let mut lowering = crate::items::Lowering {
-                defs: self.env.defs,
-                res: self.env.res,
-                types: self.types,
-                common: self.env.common,
-                items: self.env.items,
-                self_ty: self.self_ty,
-                generics: self.generics,
-                diagnostics: self.diagnostics,
-            };
-            lowering.ty(ty)
-        };
+        let ty = self.lowering(|l| l.ty(ty));
         self.normalize(ty)
     }
 

@@ -99,14 +99,8 @@ impl FnCtxt<'_, '_> {
     }
 
     fn explicit_args(&mut self, path: &ast::Path) -> Vec<Ty> {
-        let Some(args) = &path.generics else { return Vec::new() };
-        args.args
-            .iter()
-            .filter_map(|a| match a {
-                ast::GenericArg::Type(t) => Some(self.lower_ty(t)),
-                ast::GenericArg::Binding(..) => None,
-            })
-            .collect()
+        let args = self.lowering(|l| l.generic_args(path));
+        args.into_iter().map(|t| self.normalize(t)).collect()
     }
 
     /// A function item used as a value: its instantiated `fn` type.
@@ -181,7 +175,8 @@ impl FnCtxt<'_, '_> {
     /// declared (the signature stands for a receiver taken as an argument);
     /// empty for closures and `fn` values.
     fn declared_params(&self, callee: Span, count: usize) -> Vec<Span> {
-        let Some((_, instance)) = self.instances.iter().rev().find(|(s, _)| *s == callee) else { return Vec::new() };
+        // The callee path was instantiated just before its arguments.
+        let Some((_, instance)) = self.instances.last().filter(|(s, _)| *s == callee) else { return Vec::new() };
         let Some(sig) = self.env.items.fns.get(&instance.def) else { return Vec::new() };
         if self.in_library(instance.def) {
             return Vec::new();
