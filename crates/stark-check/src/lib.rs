@@ -43,6 +43,9 @@ pub struct Checked {
     pub types_checked: bool,
     /// The types, when they were checked.
     pub typeck: Option<Typed>,
+    /// The parsed packages (the program's first, the standard library
+    /// last): with the side tables, the typed HIR code generation reads.
+    pub packages: Vec<Package>,
 }
 
 impl Checked {
@@ -77,6 +80,7 @@ fn analyze(mut loaded: loader::Loaded) -> Checked {
         diagnostics: loaded.diagnostics,
         types_checked: false,
         typeck: None,
+        packages: Vec::new(),
     };
     // Syntax and loading errors come first: names in a half-read program
     // would only produce follow-on errors.
@@ -106,6 +110,7 @@ fn analyze(mut loaded: loader::Loaded) -> Checked {
     }
     checked.defs = defs;
     checked.resolutions = resolutions;
+    checked.packages = loaded.packages;
     checked
 }
 

@@ -25,8 +25,11 @@ pub enum Command {
     /// check types. Prints the diagnostics; exits 1 on errors, 0 otherwise
     /// (warnings alone exit 0).
     Check(CheckArgs),
-    /// Run a program. Execution is not implemented yet: the program is checked and its errors reported, then `run` says so and exits 1.
-    Run(CommonArgs),
+    /// Run a program: check it, compile it to bytecode and run `main`.
+    /// Exits with `main`'s status (0, or the `Int32` it returns; 1 when it
+    /// returns `Err`), 1 when the program has errors, and 101 when it
+    /// traps (the message and the STARK stack trace go to stderr).
+    Run(RunArgs),
 }
 
 /// Options every command that reads a source file takes.
@@ -54,6 +57,17 @@ pub struct CheckArgs {
     /// the mode the Core v1 spec's example harness uses.
     #[arg(long)]
     pub snippet: bool,
+}
+
+/// Options of `stark run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The file and language options.
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Print the compiled bytecode (a readable listing) instead of running.
+    #[arg(long)]
+    pub dump_bytecode: bool,
 }
 
 /// Options of `stark parse`.

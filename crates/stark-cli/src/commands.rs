@@ -1,12 +1,15 @@
 //! What each subcommand does.
 
-use crate::cli::{Cli, Color, Command, CommonArgs, ParseArgs};
+use crate::cli::{Cli, Color, Command, CommonArgs, ParseArgs, RunArgs};
 use stark_syntax::{render, Diagnostic, Mode, Severity, SourceFile, SourceMap};
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 /// Exit status when the program has errors.
 const EXIT_ERRORS: u8 = 1;
+
+/// Exit status when the program traps (PROC-EXIT-001).
+const EXIT_TRAP: u8 = 101;
 
 /// Runs one command and returns the process's exit status.
 pub fn run(cli: Cli) -> ExitCode {
@@ -70,16 +73,43 @@ fn check(args: &CommonArgs, snippet: bool) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// `run`: the program is checked (its diagnostics printed); executing it
-/// arrives with the VM, so a program that checks is answered "not
-/// supported yet" with a failing status rather than silently not run.
-fn run_program(args: &CommonArgs) -> ExitCode {
-    let status = check(args, false);
-    if status != ExitCode::SUCCESS {
-        return status;
+/// `run`: check, compile, run `main` as a task; the exit status is
+/// `main`'s (PROC-EXIT-001), 1 for a program with errors, 101 for a trap.
+fn run_program(args: &RunArgs) -> ExitCode {
+    let common = &args.common;
+    let fs = stark_check::fs::RealFileSystem;
+    let mut checked = stark_check::check(&common.file, &fs, mode(common));
+    let name = common.file.display().to_string();
+    if !checked.diagnostics.is_empty() {
+        report_all(&checked.map, &checked.diagnostics, common.color, "check", &name);
     }
-    eprintln!("error: not supported yet: executing programs (`{}` checks without errors)", args.file.display());
-    ExitCode::from(EXIT_ERRORS)
+    if checked.has_errors() {
+        return ExitCode::from(EXIT_ERRORS);
+    }
+    let program = match stark_codegen::compile(&mut checked) {
+        Ok(p) => p,
+        Err(errors) => {
+            report_all(&checked.map, &errors, common.color, "compile", &name);
+            return ExitCode::from(EXIT_ERRORS);
+        }
+    };
+    if args.dump_bytecode {
+        let _ = std::io::stdout().lock().write_all(stark_vm::disasm::program(&program).as_bytes());
+        return ExitCode::SUCCESS;
+    }
+    // The checked program is no longer needed; freeing it node by node
+    // would only delay the start.
+    std::mem::forget(checked);
+    let mut host = stark_runtime::ProcessHost::new();
+    let outcome = stark_runtime::run_main(std::sync::Arc::new(program), &mut host);
+    host.flush();
+    match outcome {
+        stark_runtime::Outcome::Exit(code) => ExitCode::from(code),
+        stark_runtime::Outcome::Trapped(trap) => {
+            let _ = std::io::stderr().lock().write_all(trap.to_string().as_bytes());
+            ExitCode::from(EXIT_TRAP)
+        }
+    }
 }
 
 fn mode(args: &CommonArgs) -> Mode {

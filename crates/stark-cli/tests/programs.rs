@@ -5,8 +5,10 @@
 //! with exit status 1; any other must succeed (warnings alone do not fail).
 //!
 //! The `syntax` area runs `stark parse`, `check` runs `stark check`, other
-//! areas run `stark run`. A first line `// args: --core` passes extra
-//! arguments.
+//! areas run `stark run`. Leading comment lines set options: `// args:
+//! --core` passes extra arguments, and `// status: 101` is the expected
+//! exit status (otherwise 1 when the expected stderr reports an error, 0
+//! else).
 //! `STARK_BLESS=1 cargo test -p stark-cli --test programs` rewrites the
 //! expected files from the actual output: review the diff before committing.
 
@@ -74,7 +76,9 @@ fn check(root: &Path, rel: &Path) -> Result<(), Failed> {
     }
     let expected_out = std::fs::read_to_string(&out_path).unwrap_or_default();
     let expected_err = std::fs::read_to_string(&err_path).unwrap_or_default();
-    let expected_status = if expected_err.lines().any(|l| l.starts_with("error")) { 1 } else { 0 };
+    let expected_status = header(&source, "status")
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(if expected_err.lines().any(|l| l.starts_with("error")) { 1 } else { 0 });
     let mut problems = Vec::new();
     if output.status.code() != Some(expected_status) {
         problems.push(format!("exit status {:?}, expected {expected_status}", output.status.code()));
@@ -92,11 +96,16 @@ fn check(root: &Path, rel: &Path) -> Result<(), Failed> {
     }
 }
 
-/// Extra command-line arguments from a first line `// args: --core ...`.
+/// Extra command-line arguments from a leading `// args: --core ...`.
 fn extra_args(source: &[u8]) -> Vec<String> {
-    let first = source.split(|&b| b == b'\n').next().unwrap_or_default();
-    let first = String::from_utf8_lossy(first);
-    first.strip_prefix("// args:").map(|rest| rest.split_whitespace().map(str::to_owned).collect()).unwrap_or_default()
+    header(source, "args").map(|rest| rest.split_whitespace().map(str::to_owned).collect()).unwrap_or_default()
+}
+
+/// The text after `// KEY:` in the file's leading comment lines.
+fn header(source: &[u8], key: &str) -> Option<String> {
+    let text = String::from_utf8_lossy(source);
+    let prefix = format!("// {key}:");
+    text.lines().take_while(|l| l.starts_with("//")).find_map(|l| l.strip_prefix(&prefix).map(str::to_owned))
 }
 
 /// Writes `text` as the expected output, or removes the file when empty.

@@ -1,0 +1,486 @@
+//! Library functions without a STARK body: each becomes a native call
+//! (or a few instructions), chosen by its qualified name and instance.
+
+use crate::body::FnCx;
+use crate::types::Subst;
+use stark_check::defs::{DefId, Prim};
+use stark_check::ty::{Ty, TyKind};
+use stark_syntax::ast;
+use stark_syntax::Symbol;
+use stark_vm::bytecode::{Instr, NumTy, Reg};
+use stark_vm::native::{MathFn, Native};
+use stark_vm::program::{Slot, NO_LAYOUT, STR_LAYOUT};
+use stark_vm::Value;
+
+impl<'a> FnCx<'_, 'a> {
+    /// A call of library function `name`.
+    pub fn library_call(
+        &mut self,
+        name: &str,
+        def: DefId,
+        subst: &Subst,
+        recv: Option<Reg>,
+        args: &'a [ast::Expr],
+        e: &'a ast::Expr,
+    ) -> Reg {
+        let ret = self.ty_of(e);
+        let t = |n: &str| subst.get(&Symbol::intern(n)).copied();
+        self.at(e.span);
+        match name {
+            "print" | "println" | "eprint" | "eprintln" | "io::print" | "io::println" | "io::eprint"
+            | "io::eprintln" => {
+                let ty = self.ty_of(&args[0]);
+                let v = self.expr(&args[0]);
+                let s = self.display_string(v, ty);
+                let native = match name.trim_start_matches("io::") {
+                    "print" => Native::Print,
+                    "println" => Native::Println,
+                    "eprint" => Native::Eprint,
+                    _ => Native::Eprintln,
+                };
+                self.native(native, Slot::Scalar(NumTy::Unit), NO_LAYOUT, NO_LAYOUT, s);
+                self.drop_reg(v, ty);
+                return self.unit();
+            }
+            "drop" => {
+                let ty = self.ty_of(&args[0]);
+                let v = self.expr(&args[0]);
+                self.drop_reg(v, ty);
+                return self.unit();
+            }
+            "size_of" | "align_of" => {
+                let n = match t("T").and_then(|ty| self.c.scalar(ty)) {
+                    Some(n) if n == NumTy::Unit => 0,
+                    Some(n) if n == NumTy::Bool => 1,
+                    Some(n) => n.bits() as u64 / 8,
+                    None => 8,
+                };
+                return self.constant(Value::from_bits(n.max(if name == "align_of" { 1 } else { 0 })));
+            }
+            "assert_eq" => {
+                let ty = self.ty_of(&args[0]);
+                let (x, y) = (self.by_ref(&args[0]), self.by_ref(&args[1]));
+                let inner = match self.c.types.kind(ty) {
+                    TyKind::Ref { ty, .. } => *ty,
+                    _ => ty,
+                };
+                let has_user_eq = self.c.lang.eq.and_then(|eq| self.user_trait_method(eq, inner, "eq")).is_some();
+                if has_user_eq || self.c.scalar(ty).is_some() {
+                    let ok = if self.c.scalar(ty).is_some() {
+                        let xv = self.expr(&args[0]);
+                        let yv = self.expr(&args[1]);
+                        let dst = self.alloc();
+                        self.emit(Instr::Cmp {
+                            op: stark_vm::bytecode::CmpTy::new(
+                                stark_vm::bytecode::CmpOp::Eq,
+                                self.c.scalar(ty).unwrap_or(NumTy::I64),
+                            ),
+                            a: dst,
+                            b: xv,
+                            c: yv,
+                        });
+                        let base = self.alloc_n(3);
+                        self.emit(Instr::Copy { a: base, b: xv });
+                        self.emit(Instr::Copy { a: base + 1, b: yv });
+                        let j = self.emit(Instr::JmpIf { a: dst, off: 0 });
+                        let slot = self.c.slot(ty);
+                        self.native(Native::AssertEq, slot, NO_LAYOUT, NO_LAYOUT, base);
+                        self.patch(j);
+                        return self.unit();
+                    } else {
+                        self.compare_values(stark_vm::bytecode::CmpOp::Eq, x, y, ty)
+                    };
+                    let base = self.alloc();
+                    self.emit(Instr::Copy { a: base, b: ok });
+                    self.native(Native::Assert, Slot::Scalar(NumTy::Bool), NO_LAYOUT, NO_LAYOUT, base);
+                } else {
+                    let slot = match self.c.slot(inner) {
+                        Slot::Owned(l) => Slot::Shared(l),
+                        s => s,
+                    };
+                    let base = self.alloc_n(2);
+                    self.emit(Instr::Copy { a: base, b: x });
+                    self.emit(Instr::Copy { a: base + 1, b: y });
+                    self.native(Native::AssertEq, slot, NO_LAYOUT, NO_LAYOUT, base);
+                }
+                return self.unit();
+            }
+            "Box::new" => {
+                let base = self.alloc();
+                let v = self.expr(&args[0]);
+                self.emit(Instr::Copy { a: base, b: v });
+                let l = self.c.layout(ret);
+                self.emit(Instr::New { base, l });
+                return base;
+            }
+            "Box::into_inner" => {
+                let b = recv.unwrap_or_else(|| self.expr(&args[0]));
+                let dst = self.alloc();
+                self.emit(Instr::TakeField { a: dst, obj: b, i: 0 });
+                self.emit(Instr::FreeShell { a: b });
+                return dst;
+            }
+            "<Clone>::clone" => {
+                let r = recv.unwrap_or_else(|| self.expr(&args[0]));
+                let self_ty = t("Self").unwrap_or(ret);
+                let dst = self.alloc();
+                if self.c.is_object(self_ty) {
+                    self.emit(Instr::Clone { a: dst, b: r });
+                } else {
+                    self.emit(Instr::Load { a: dst, r });
+                }
+                return dst;
+            }
+            "<Display>::fmt" => {
+                let r = recv.unwrap_or_else(|| self.expr(&args[0]));
+                let self_ty = t("Self").unwrap_or(ret);
+                let ref_ty = self.c.types.intern(TyKind::Ref { mutable: false, ty: self_ty });
+                return self.display_string(r, ref_ty);
+            }
+            "<Default>::default" => {
+                let self_ty = t("Self").unwrap_or(ret);
+                return self.default_value(self_ty, e);
+            }
+            _ => {}
+        }
+        // The rest take their arguments in a block, receiver first.
+        let wants_slice = matches!(
+            name,
+            "String::len"
+                | "String::is_empty"
+                | "String::chars"
+                | "String::bytes"
+                | "String::as_str"
+                | "String::contains"
+                | "String::starts_with"
+                | "String::ends_with"
+                | "String::find"
+                | "String::replace"
+                | "String::split"
+                | "String::trim"
+                | "String::to_lowercase"
+                | "String::to_uppercase"
+                | "String::substring"
+                | "Vec::get"
+                | "Vec::get_mut"
+                | "Vec::as_slice"
+        );
+        let recv = match recv {
+            Some(r) if wants_slice => {
+                let s = self.alloc();
+                self.emit(Instr::SliceAll { a: s, b: r });
+                Some(s)
+            }
+            other => other,
+        };
+        let base = self.args_block(recv, args);
+        let self_ty = t("Self");
+        let elem_slot = |cx: &mut Self, n: &str| match t(n) {
+            Some(ty) => cx.c.slot(ty),
+            None => Slot::Scalar(NumTy::Unit),
+        };
+        let ret_layout = if self.c.is_object(ret) { self.c.layout(ret) } else { NO_LAYOUT };
+        let (native, slot, layout, aux) = match name {
+            "panic" => (Native::Panic, Slot::Scalar(NumTy::Unit), NO_LAYOUT, NO_LAYOUT),
+            "assert" => (Native::Assert, Slot::Scalar(NumTy::Bool), NO_LAYOUT, NO_LAYOUT),
+            "String::new" | "String::with_capacity" | "<Default>::default" => {
+                (Native::StringNew, Slot::Fn, NO_LAYOUT, NO_LAYOUT)
+            }
+            "String::from" | "str::to_string" => (Native::StringFrom, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "String::len" | "str::len" => (Native::StrLen, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "String::is_empty" | "str::is_empty" => (Native::StrIsEmpty, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "String::push" => (Native::StringPush, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "String::push_str" => (Native::StringPushStr, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "String::pop" => (Native::StringPop, Slot::Fn, ret_layout, NO_LAYOUT),
+            "String::clear" => (Native::StringClear, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "String::chars" | "str::chars" => (Native::StrChars, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "String::bytes" | "str::bytes" | "String::as_str" | "Vec::as_slice" => {
+                return base;
+            }
+            "String::contains" | "str::contains" => (Native::StrContains, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "String::starts_with" | "str::starts_with" => (Native::StrStartsWith, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "String::ends_with" | "str::ends_with" => (Native::StrEndsWith, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "String::find" | "str::find" => (Native::StrFind, Slot::Fn, ret_layout, NO_LAYOUT),
+            "String::replace" | "str::replace" => (Native::StrReplace, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "String::split" | "str::split" => (Native::StrSplit, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "String::trim" | "str::trim" => (Native::StrTrim, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "String::to_lowercase" => (Native::StrToLower, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "String::to_uppercase" => (Native::StrToUpper, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "String::substring" => (Native::StrSubstring, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "Vec::new" | "Vec::with_capacity" => (Native::VecNew, Slot::Fn, ret_layout, NO_LAYOUT),
+            "Vec::push" => (Native::VecPush, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "Vec::pop" => (Native::VecPop, Slot::Fn, ret_layout, NO_LAYOUT),
+            "Vec::len" => (Native::VecLen, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "Vec::capacity" => (Native::VecCapacity, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "Vec::is_empty" => {
+                self.native(Native::VecLen, Slot::Fn, NO_LAYOUT, NO_LAYOUT, base);
+                let zero = self.constant(Value::int(0));
+                self.emit(Instr::EqI { a: base, b: base, c: zero });
+                self.top = base + 1;
+                return base;
+            }
+            "Vec::get" | "Vec::get_mut" | "[]::get" => (Native::SliceGet, elem_slot(self, "T"), ret_layout, NO_LAYOUT),
+            "Vec::insert" => (Native::VecInsert, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "Vec::remove" => (Native::VecRemove, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "Vec::clear" => (Native::VecClear, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "Vec::append" => (Native::VecAppend, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "Vec::extend" => (Native::VecExtend, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "Vec::iter" => (Native::VecIter, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "Vec::contains" | "[]::contains" => (Native::VecContains, elem_slot(self, "T"), NO_LAYOUT, NO_LAYOUT),
+            "Vec::sort" => (Native::VecSort, elem_slot(self, "T"), NO_LAYOUT, NO_LAYOUT),
+            "Vec::reverse" => (Native::VecReverse, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "[]::len" => (Native::SliceLen, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "[]::is_empty" => {
+                self.native(Native::SliceLen, Slot::Fn, NO_LAYOUT, NO_LAYOUT, base);
+                let zero = self.constant(Value::int(0));
+                self.emit(Instr::EqI { a: base, b: base, c: zero });
+                self.top = base + 1;
+                return base;
+            }
+            "[]::iter" => (Native::SliceIter, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "HashMap::new" | "HashMap::with_capacity" => (Native::MapNew, Slot::Fn, ret_layout, NO_LAYOUT),
+            "HashMap::insert" => (Native::MapInsert, Slot::Fn, ret_layout, NO_LAYOUT),
+            "HashMap::get" | "HashMap::get_mut" => (Native::MapGet, Slot::Fn, ret_layout, NO_LAYOUT),
+            "HashMap::remove" => (Native::MapRemove, Slot::Fn, ret_layout, NO_LAYOUT),
+            "HashMap::contains_key" => (Native::MapContainsKey, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "HashMap::len" => (Native::MapLen, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "HashMap::is_empty" | "HashSet::is_empty" => {
+                self.native(Native::MapLen, Slot::Fn, NO_LAYOUT, NO_LAYOUT, base);
+                let zero = self.constant(Value::int(0));
+                self.emit(Instr::EqI { a: base, b: base, c: zero });
+                self.top = base + 1;
+                return base;
+            }
+            "HashMap::clear" => (Native::MapClear, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "HashMap::keys" => (Native::MapKeys, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "HashMap::values" => (Native::MapValues, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "HashMap::iter" => (Native::MapIter, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "HashSet::new" => (Native::SetNew, Slot::Fn, ret_layout, NO_LAYOUT),
+            "HashSet::insert" => (Native::SetInsert, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "HashSet::remove" => (Native::SetRemove, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "HashSet::contains" => (Native::SetContains, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "HashSet::len" => (Native::SetLen, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "HashSet::clear" => (Native::SetClear, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "HashSet::iter" => (Native::SetIter, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "<Iterator>::next" => {
+                let self_ty = self_ty.unwrap_or(ret);
+                return self.iter_next(self_ty, ret, base, e.span);
+            }
+            "<Hash>::hash" => {
+                let self_ty = self_ty.unwrap_or(ret);
+                if self.c.scalar(self_ty).is_some() {
+                    self.emit(Instr::Load { a: base, r: base });
+                }
+                let slot = match self.c.slot(self_ty) {
+                    Slot::Owned(l) => Slot::Shared(l),
+                    s => s,
+                };
+                (Native::Hash, slot, NO_LAYOUT, NO_LAYOUT)
+            }
+            "<Eq>::eq" | "<Ord>::cmp" => {
+                let self_ty = self_ty.unwrap_or(ret);
+                if let Some(n) = self.c.scalar(self_ty) {
+                    self.emit(Instr::Load { a: base, r: base });
+                    self.emit(Instr::Load { a: base + 1, r: base + 1 });
+                    if name == "<Eq>::eq" {
+                        self.emit(Instr::Cmp {
+                            op: stark_vm::bytecode::CmpTy::new(stark_vm::bytecode::CmpOp::Eq, n),
+                            a: base,
+                            b: base,
+                            c: base + 1,
+                        });
+                        self.top = base + 1;
+                        return base;
+                    }
+                }
+                let slot = match self.c.slot(self_ty) {
+                    Slot::Owned(l) => Slot::Shared(l),
+                    s => s,
+                };
+                if name == "<Eq>::eq" {
+                    (Native::Eq, slot, NO_LAYOUT, NO_LAYOUT)
+                } else {
+                    (Native::CmpOrdering, slot, ret_layout, NO_LAYOUT)
+                }
+            }
+            "math::sqrt" => (Native::Math(MathFn::Sqrt), Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "math::pow" => (Native::Math(MathFn::Pow), Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "math::log" => (Native::Math(MathFn::Log), Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "math::log10" => (Native::Math(MathFn::Log10), Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "math::exp" => (Native::Math(MathFn::Exp), Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "math::sin" => (Native::Math(MathFn::Sin), Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "math::cos" => (Native::Math(MathFn::Cos), Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "math::tan" => (Native::Math(MathFn::Tan), Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "math::floor" => (Native::Math(MathFn::Floor), Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "math::ceil" => (Native::Math(MathFn::Ceil), Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "math::round" => (Native::Math(MathFn::Round), Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "math::trunc" => (Native::Math(MathFn::Trunc), Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "math::abs" => (Native::Abs, elem_slot(self, "T"), NO_LAYOUT, NO_LAYOUT),
+            "math::min" => (Native::Min, elem_slot(self, "T"), NO_LAYOUT, NO_LAYOUT),
+            "math::max" => (Native::Max, elem_slot(self, "T"), NO_LAYOUT, NO_LAYOUT),
+            "math::clamp" => (Native::Clamp, elem_slot(self, "T"), NO_LAYOUT, NO_LAYOUT),
+            "io::read_file" | "io::write_file" => {
+                let io_error = self.io_error_ty();
+                let aux = io_error.map_or(NO_LAYOUT, |t| self.c.layout(t));
+                let native = if name == "io::read_file" { Native::ReadFile } else { Native::WriteFile };
+                (native, Slot::Fn, ret_layout, aux)
+            }
+            "sleep" => (Native::Sleep, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "yield_now" => (Native::YieldNow, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "Duration::milliseconds" | "Duration::seconds" | "Duration::microseconds" => {
+                let scale = match name {
+                    "Duration::milliseconds" => 1_000,
+                    "Duration::seconds" => 1_000_000,
+                    _ => 1,
+                };
+                let k = self.constant(Value::int(scale));
+                self.emit(Instr::MulI { a: base, b: base, c: k });
+                self.top = base + 1;
+                return base;
+            }
+            _ => {
+                self.c.unsupported(e.span, &format!("the library function `{name}`"));
+                return base;
+            }
+        };
+        let _ = def;
+        self.native(native, slot, layout, aux, base);
+        self.top = base + 1;
+        base
+    }
+
+    /// `next()` of a library iterator of type `self_ty` whose handle is
+    /// in `base`; the `Option` (of type `option_ty`) lands in `base`.
+    pub fn iter_next(&mut self, self_ty: Ty, option_ty: Ty, base: Reg, span: stark_syntax::Span) -> Reg {
+        let iter_name = match self.c.types.kind(self_ty) {
+            TyKind::Adt(d, _) => self.c.defs.def(*d).name.to_string(),
+            _ => String::new(),
+        };
+        let item_ty = match self.c.types.kind(option_ty) {
+            TyKind::Adt(_, a) if !a.is_empty() => a[0],
+            _ => option_ty,
+        };
+        let item_slot = match self.c.types.kind(item_ty).clone() {
+            TyKind::Ref { ty, .. } => match self.c.scalar(ty) {
+                Some(n) => Slot::ScalarRef(n),
+                None => Slot::Owned(0),
+            },
+            _ => self.c.slot(item_ty),
+        };
+        let layout = self.c.layout(option_ty);
+        let (native, aux, slot) = match iter_name.as_str() {
+            "VecIter" => (Native::ListNext, NO_LAYOUT, item_slot),
+            "KeysIter" => (Native::KeysNext, NO_LAYOUT, item_slot),
+            "ValuesIter" => (Native::ValuesNext, NO_LAYOUT, item_slot),
+            "MapIter" => (Native::PairsNext, self.c.layout(item_ty), item_slot),
+            "SetIter" => (Native::SetNext, NO_LAYOUT, item_slot),
+            "CharsIter" => (Native::CharsNext, NO_LAYOUT, item_slot),
+            "SplitIter" => (Native::SplitNext, NO_LAYOUT, item_slot),
+            "Range" | "RangeInclusive" => {
+                let n = self.c.scalar(item_ty).unwrap_or(NumTy::I64);
+                (Native::RangeNext, (iter_name == "RangeInclusive") as u32, Slot::Scalar(n))
+            }
+            _ => {
+                self.c.unsupported(span, &format!("iterating `{iter_name}`"));
+                return base;
+            }
+        };
+        self.native(native, slot, layout, aux, base);
+        self.top = base + 1;
+        base
+    }
+
+    /// `std::io::IOError`'s type.
+    fn io_error_ty(&mut self) -> Option<Ty> {
+        let def = self.c.defs.defs.iter().position(|d| d.name.as_str() == "IOError")?;
+        Some(self.c.types.intern(TyKind::Adt(DefId(def as u32), Vec::new())))
+    }
+
+    /// A `String` with the `Display` text of the value in `v` of type
+    /// `ty` (a value or a reference); `v` is not consumed.
+    pub fn display_string(&mut self, v: Reg, ty: Ty) -> Reg {
+        let mut ty = ty;
+        let mut v = v;
+        while let TyKind::Ref { ty: inner, .. } = self.c.types.kind(ty).clone() {
+            if self.c.is_object(inner) {
+                ty = inner;
+                break;
+            }
+            let n = self.alloc();
+            self.emit(Instr::Load { a: n, r: v });
+            v = n;
+            ty = inner;
+        }
+        if let Some(display) = self.c.lang.display {
+            if let Some(f) = self.user_trait_method(display, ty, "fmt") {
+                let base = self.alloc();
+                self.emit(Instr::Copy { a: base, b: v });
+                self.emit(Instr::Call { base, f });
+                return base;
+            }
+        }
+        let slot = match self.c.slot(ty) {
+            Slot::Owned(l) => Slot::Shared(l),
+            s => s,
+        };
+        let base = self.alloc();
+        self.emit(Instr::Copy { a: base, b: v });
+        self.native(Native::ToString, slot, NO_LAYOUT, NO_LAYOUT, base);
+        base
+    }
+
+    /// The compiled user method `name` of `trait_` for `ty`, if the
+    /// impl has a body (user code, or a library body in STARK).
+    pub fn user_trait_method(&mut self, trait_: DefId, ty: Ty, name: &str) -> Option<u32> {
+        let (imp, map) = self.c.find_impl(trait_, ty)?;
+        let name = Symbol::intern(name);
+        let def = self.c.items.impls[imp].methods.iter().find(|(n, _)| *n == name).map(|(_, d)| *d);
+        let def = match def {
+            Some(d) => d,
+            None => {
+                // The trait's default body.
+                let t = &self.c.items.traits[&trait_];
+                let (_, d, has_default) = *t.methods.iter().find(|(n, _, _)| *n == name)?;
+                if !has_default {
+                    return None;
+                }
+                let mut m = map;
+                m.insert(Symbol::intern("Self"), ty);
+                return Some(self.c.instance(d, m));
+            }
+        };
+        if !self.c.bodies.get(&def).is_some_and(|b| b.decl.body.is_some()) {
+            return None;
+        }
+        Some(self.c.instance(def, map))
+    }
+
+    /// `Default::default()` of a library type.
+    fn default_value(&mut self, ty: Ty, e: &ast::Expr) -> Reg {
+        if let Some(n) = self.c.scalar(ty) {
+            let v = if n == NumTy::F64 {
+                Value::f64(0.0)
+            } else if n == NumTy::F32 {
+                Value::f32(0.0)
+            } else {
+                Value::int(0)
+            };
+            return self.constant(v);
+        }
+        let base = self.alloc();
+        if Some(ty) == self.c.string_ty() {
+            self.native(Native::StringNew, Slot::Fn, NO_LAYOUT, NO_LAYOUT, base);
+            return base;
+        }
+        if matches!(self.c.types.kind(ty), TyKind::Adt(d, _) if Some(*d) == self.c.lang.vec) {
+            let l = self.c.layout(ty);
+            self.native(Native::VecNew, Slot::Fn, l, NO_LAYOUT, base);
+            return base;
+        }
+        self.c.unsupported(e.span, "`Default::default()` for this library type");
+        base
+    }
+}
+
+#[allow(dead_code)]
+const _: (u32, Prim) = (STR_LAYOUT, Prim::Unit);

@@ -1,0 +1,345 @@
+//! The instruction set: a typed register bytecode.
+//!
+//! Every function has a fixed register file `R[0..n)`; its parameters
+//! arrive in `R[0..arity)`. Operations are specialised by type at compile
+//! time, so a handler never inspects a value's type. Each opcode's comment
+//! gives its register transfer, Lua-style. `K[k]` is a program constant,
+//! `pc` the index of the next instruction, and jumps are relative to it.
+//! An instruction is 8 bytes (pinned by a test below).
+//!
+//! Calls follow Lua's convention: the caller evaluates the arguments into
+//! consecutive registers `R[base..]` at the top of its live registers; the
+//! callee's frame starts there, so the arguments become its `R[0..]`
+//! without copying, and its result comes back in `R[base]`.
+
+/// A register index.
+pub type Reg = u16;
+
+/// The numeric and comparable scalar types, as operands of generic opcodes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum NumTy {
+    I8,
+    I16,
+    I32,
+    I64,
+    U8,
+    U16,
+    U32,
+    U64,
+    F32,
+    F64,
+    Bool,
+    Char,
+    Unit,
+}
+
+impl NumTy {
+    /// Whether this is a signed or unsigned integer type.
+    pub fn is_int(self) -> bool {
+        !matches!(self, NumTy::F32 | NumTy::F64 | NumTy::Bool | NumTy::Char | NumTy::Unit)
+    }
+
+    /// Whether this is a signed integer type.
+    pub fn is_signed(self) -> bool {
+        matches!(self, NumTy::I8 | NumTy::I16 | NumTy::I32 | NumTy::I64)
+    }
+
+    /// Whether this is a float type.
+    pub fn is_float(self) -> bool {
+        matches!(self, NumTy::F32 | NumTy::F64)
+    }
+
+    /// The inclusive range of an integer type.
+    pub fn int_range(self) -> (i128, i128) {
+        match self {
+            NumTy::I8 => (i8::MIN as i128, i8::MAX as i128),
+            NumTy::I16 => (i16::MIN as i128, i16::MAX as i128),
+            NumTy::I32 => (i32::MIN as i128, i32::MAX as i128),
+            NumTy::I64 => (i64::MIN as i128, i64::MAX as i128),
+            NumTy::U8 => (0, u8::MAX as i128),
+            NumTy::U16 => (0, u16::MAX as i128),
+            NumTy::U32 => (0, u32::MAX as i128),
+            NumTy::U64 => (0, u64::MAX as i128),
+            _ => (0, 0),
+        }
+    }
+
+    /// The width in bits of an integer type.
+    pub fn bits(self) -> u32 {
+        match self {
+            NumTy::I8 | NumTy::U8 => 8,
+            NumTy::I16 | NumTy::U16 => 16,
+            NumTy::I32 | NumTy::U32 | NumTy::F32 | NumTy::Char => 32,
+            _ => 64,
+        }
+    }
+
+    /// The STARK spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            NumTy::I8 => "Int8",
+            NumTy::I16 => "Int16",
+            NumTy::I32 => "Int32",
+            NumTy::I64 => "Int64",
+            NumTy::U8 => "UInt8",
+            NumTy::U16 => "UInt16",
+            NumTy::U32 => "UInt32",
+            NumTy::U64 => "UInt64",
+            NumTy::F32 => "Float32",
+            NumTy::F64 => "Float64",
+            NumTy::Bool => "Bool",
+            NumTy::Char => "Char",
+            NumTy::Unit => "Unit",
+        }
+    }
+}
+
+/// A binary operation of the generic arithmetic opcode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum BinOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+    Pow,
+    BitAnd,
+    BitOr,
+    BitXor,
+    Shl,
+    Shr,
+}
+
+/// A comparison.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum CmpOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+/// A binary operation at a type, packed in one byte (4 bits each).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ArithOp(u8);
+
+impl ArithOp {
+    /// `op` at type `ty`.
+    pub fn new(op: BinOp, ty: NumTy) -> ArithOp {
+        ArithOp(((op as u8) << 4) | ty as u8)
+    }
+
+    /// The operation.
+    pub fn op(self) -> BinOp {
+        BIN_OPS[(self.0 >> 4) as usize]
+    }
+
+    /// The type.
+    pub fn ty(self) -> NumTy {
+        NUM_TYS[(self.0 & 15) as usize]
+    }
+}
+
+/// A comparison at a type, packed in one byte (4 bits each).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CmpTy(u8);
+
+impl CmpTy {
+    /// `op` at type `ty`.
+    pub fn new(op: CmpOp, ty: NumTy) -> CmpTy {
+        CmpTy(((op as u8) << 4) | ty as u8)
+    }
+
+    /// The comparison.
+    pub fn op(self) -> CmpOp {
+        CMP_OPS[(self.0 >> 4) as usize]
+    }
+
+    /// The type.
+    pub fn ty(self) -> NumTy {
+        NUM_TYS[(self.0 & 15) as usize]
+    }
+}
+
+const BIN_OPS: [BinOp; 11] = [
+    BinOp::Add,
+    BinOp::Sub,
+    BinOp::Mul,
+    BinOp::Div,
+    BinOp::Rem,
+    BinOp::Pow,
+    BinOp::BitAnd,
+    BinOp::BitOr,
+    BinOp::BitXor,
+    BinOp::Shl,
+    BinOp::Shr,
+];
+const CMP_OPS: [CmpOp; 6] = [CmpOp::Eq, CmpOp::Ne, CmpOp::Lt, CmpOp::Le, CmpOp::Gt, CmpOp::Ge];
+const NUM_TYS: [NumTy; 13] = [
+    NumTy::I8,
+    NumTy::I16,
+    NumTy::I32,
+    NumTy::I64,
+    NumTy::U8,
+    NumTy::U16,
+    NumTy::U32,
+    NumTy::U64,
+    NumTy::F32,
+    NumTy::F64,
+    NumTy::Bool,
+    NumTy::Char,
+    NumTy::Unit,
+];
+
+/// One instruction.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Instr {
+    // ----- moves and constants -----
+    /// `R[a] := R[b]` (a copy of a scalar, reference or handle).
+    Copy { a: Reg, b: Reg },
+    /// `R[a] := R[b]; R[b] := NONE` (ownership moves out of `b`).
+    Move { a: Reg, b: Reg },
+    /// `R[a] := NONE` (forget an owner without dropping it).
+    Clear { a: Reg },
+    /// `R[a] := K[k]`.
+    LoadK { a: Reg, k: u32 },
+    /// `R[a] := imm` (an integer, sign-extended).
+    LoadI { a: Reg, imm: i32 },
+    /// `R[a] := function f` as a `fn` value without environment.
+    LoadFn { a: Reg, f: u32 },
+    /// `R[a].env := R[env]` (makes the function value in `R[a]` a closure).
+    SetEnv { a: Reg, env: Reg },
+
+    // ----- Int64 and Float64 fast paths -----
+    /// `R[a] := R[b] + R[c]` (Int64, traps on overflow).
+    AddI { a: Reg, b: Reg, c: Reg },
+    /// `R[a] := R[b] - R[c]` (Int64, traps on overflow).
+    SubI { a: Reg, b: Reg, c: Reg },
+    /// `R[a] := R[b] * R[c]` (Int64, traps on overflow).
+    MulI { a: Reg, b: Reg, c: Reg },
+    /// `R[a] := R[b] + imm` (Int64, traps on overflow).
+    AddIImm { a: Reg, b: Reg, imm: i16 },
+    /// `R[a] := R[b] < R[c]` (Int64).
+    LtI { a: Reg, b: Reg, c: Reg },
+    /// `R[a] := R[b] <= R[c]` (Int64).
+    LeI { a: Reg, b: Reg, c: Reg },
+    /// `R[a] := R[b] == R[c]` (any integer, `Bool` or `Char`: equal bits).
+    EqI { a: Reg, b: Reg, c: Reg },
+    /// `R[a] := R[b] != R[c]` (any integer, `Bool` or `Char`).
+    NeI { a: Reg, b: Reg, c: Reg },
+    /// `R[a] := R[b] + R[c]` (Float64).
+    AddF { a: Reg, b: Reg, c: Reg },
+    /// `R[a] := R[b] - R[c]` (Float64).
+    SubF { a: Reg, b: Reg, c: Reg },
+    /// `R[a] := R[b] * R[c]` (Float64).
+    MulF { a: Reg, b: Reg, c: Reg },
+    /// `R[a] := R[b] / R[c]` (Float64).
+    DivF { a: Reg, b: Reg, c: Reg },
+    /// `R[a] := R[b] < R[c]` (Float64).
+    LtF { a: Reg, b: Reg, c: Reg },
+
+    // ----- generic scalar operations -----
+    /// `R[a] := R[b] op R[c]` at type `ty`; integers are checked (overflow,
+    /// division by zero, shift range trap).
+    Arith { op: ArithOp, a: Reg, b: Reg, c: Reg },
+    /// `R[a] := R[b] op R[c]` compared at type `ty`.
+    Cmp { op: CmpTy, a: Reg, b: Reg, c: Reg },
+    /// `R[a] := -R[b]` at type `ty` (checked for integers).
+    Neg { ty: NumTy, a: Reg, b: Reg },
+    /// `R[a] := !R[b]` (`Bool`: logical; integers: bitwise at type `ty`).
+    Not { ty: NumTy, a: Reg, b: Reg },
+    /// `R[a] := R[b] as to`, from type `from` (checked where it can fail).
+    Cast { from: NumTy, to: NumTy, a: Reg, b: Reg },
+
+    // ----- control -----
+    /// `pc += off`.
+    Jmp { off: i32 },
+    /// `if R[a] { pc += off }`.
+    JmpIf { a: Reg, off: i32 },
+    /// `if !R[a] { pc += off }`.
+    JmpIfNot { a: Reg, off: i32 },
+    /// `if R[a] is NONE { pc += off }` (an empty owner: nothing to drop).
+    JmpIfNone { a: Reg, off: i32 },
+    /// `if !(R[a] < R[b]) { pc += off }` (Int64): a loop's test.
+    JmpIfNotLtI { a: Reg, b: Reg, off: i16 },
+
+    // ----- calls -----
+    /// Calls function `f` with its arguments in `R[base..]`; its result
+    /// lands in `R[base]`.
+    Call { base: Reg, f: u32 },
+    /// Calls the `fn` value in `R[callee]` (a function or a closure) with
+    /// its arguments in `R[base..]`; the result lands in `R[base]`.
+    CallValue { base: Reg, callee: Reg },
+    /// Calls the native (library) operation of call site `site` with its
+    /// arguments in `R[base..]`; the result lands in `R[base]`. A native
+    /// may suspend the task (a host operation that is not ready).
+    Native { base: Reg, site: u32 },
+    /// Returns `R[a]` to the caller.
+    Ret { a: Reg },
+    /// Traps with the message `K[k]` (a string constant).
+    Trap { k: u32 },
+
+    // ----- objects -----
+    /// `R[base] := a new object of layout l` (a record, or one variant of
+    /// an enum), its fields moved from `R[base..base+n]`.
+    New { base: Reg, l: u32 },
+    /// `R[a] := R[obj].fields[i]` (a copy of the bits).
+    GetField { a: Reg, obj: Reg, i: u16 },
+    /// `R[a] := R[obj].fields[i]; R[obj].fields[i] := NONE` (a move out).
+    TakeField { a: Reg, obj: Reg, i: u16 },
+    /// `R[obj].fields[i] := R[b]` (the old value is not dropped).
+    SetField { obj: Reg, i: u16, b: Reg },
+    /// `R[a] := the variant index of the enum object R[obj]`.
+    GetTag { a: Reg, obj: Reg },
+
+    // ----- places and references -----
+    /// `R[a] := &R[b]` (a place reference to a register of this frame).
+    RefReg { a: Reg, b: Reg },
+    /// `R[a] := &R[obj].fields[i]` (a place reference into an object).
+    RefField { a: Reg, obj: Reg, i: u16 },
+    /// `R[a] := *R[r]` (reads a scalar through a place reference).
+    Load { a: Reg, r: Reg },
+    /// `*R[r] := R[b]` (writes a scalar through a place reference).
+    Store { r: Reg, b: Reg },
+
+    // ----- lists, arrays and slices -----
+    /// `R[a] := R[list][R[i]]` (bounds-checked; `R[list]` is a `Vec` or
+    /// array handle).
+    Index { a: Reg, list: Reg, i: Reg },
+    /// As `Index`, on a slice value (`&[T]`, honouring its start and length).
+    IndexSlice { a: Reg, list: Reg, i: Reg },
+    /// `R[a] := &R[list][R[i]]` (a bounds-checked place reference).
+    RefIndex { a: Reg, list: Reg, i: Reg },
+    /// As `RefIndex`, on a slice value.
+    RefIndexSlice { a: Reg, list: Reg, i: Reg },
+    /// `R[a] := the slice R[b] as a whole` (`&[T; N]`, `&Vec<T>`, `&String` to a slice).
+    SliceAll { a: Reg, b: Reg },
+
+    // ----- ownership -----
+    /// Destroys the owner in `R[a]` (no user `Drop` inside; see drop glue)
+    /// unless it is `NONE`, then `R[a] := NONE`.
+    Drop { a: Reg },
+    /// `R[a] := a deep copy of the object R[b]` (a `Copy` aggregate, or
+    /// `clone()` of a type without user `Clone`).
+    Clone { a: Reg, b: Reg },
+    /// Moves the contents of object `R[b]` into object `R[a]`, and the old
+    /// contents of `R[a]` into `R[b]` (assignment through a reference;
+    /// the caller then drops `R[b]`).
+    Swap { a: Reg, b: Reg },
+    /// Frees the object `R[a]` itself, not what its fields own (after drop
+    /// glue has destroyed them); `R[a] := NONE`.
+    FreeShell { a: Reg },
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn instruction_is_eight_bytes() {
+        assert_eq!(std::mem::size_of::<super::Instr>(), 8);
+    }
+}

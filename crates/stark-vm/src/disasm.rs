@@ -1,0 +1,58 @@
+//! A readable listing of a program's bytecode (`stark run --dump-bytecode`).
+
+use crate::bytecode::Instr;
+use crate::program::{LayoutKind, Program};
+use std::fmt::Write;
+
+/// The whole program, function by function.
+pub fn program(prog: &Program) -> String {
+    let mut out = String::new();
+    for (i, l) in prog.layouts.iter().enumerate() {
+        let kind = match &l.kind {
+            LayoutKind::Record { fields, .. } => format!("record of {}", fields.len()),
+            LayoutKind::Enum { variants } => format!("enum of {}", variants.len()),
+            LayoutKind::Variant { of, tag } => format!("variant {tag} of L{of}"),
+            LayoutKind::List { .. } => "list".into(),
+            LayoutKind::Str => "string".into(),
+            LayoutKind::Map { .. } => "map".into(),
+            LayoutKind::Set { .. } => "set".into(),
+            LayoutKind::Iter => "iterator".into(),
+        };
+        let _ = writeln!(out, "layout L{i} {}: {kind}", l.name);
+    }
+    for (i, f) in prog.functions.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "\nfn F{i} {} (arity {}, registers {}{})",
+            f.name,
+            f.arity,
+            f.nregs,
+            if f.has_env { ", closure" } else { "" }
+        );
+        for (pc, instr) in f.code.iter().enumerate() {
+            let line = f.lines.get(pc).copied().unwrap_or(0);
+            let _ = writeln!(out, "  {pc:5}  {:<48} ; line {line}", show(prog, instr, pc));
+        }
+    }
+    out
+}
+
+/// One instruction, with jump targets made absolute and sites named.
+fn show(prog: &Program, instr: &Instr, pc: usize) -> String {
+    let target = |off: i64| (pc as i64 + 1 + off).to_string();
+    match *instr {
+        Instr::Jmp { off } => format!("Jmp -> {}", target(off as i64)),
+        Instr::JmpIf { a, off } => format!("JmpIf r{a} -> {}", target(off as i64)),
+        Instr::JmpIfNot { a, off } => format!("JmpIfNot r{a} -> {}", target(off as i64)),
+        Instr::JmpIfNone { a, off } => format!("JmpIfNone r{a} -> {}", target(off as i64)),
+        Instr::JmpIfNotLtI { a, b, off } => format!("JmpIfNotLtI r{a} r{b} -> {}", target(off as i64)),
+        Instr::Call { base, f } => {
+            format!("Call r{base} F{f} {}", prog.functions.get(f as usize).map_or("?", |f| f.name.as_str()))
+        }
+        Instr::Native { base, site } => format!("Native r{base} {:?}", prog.sites[site as usize].native),
+        Instr::Arith { op, a, b, c } => format!("Arith.{:?}.{} r{a} r{b} r{c}", op.op(), op.ty().name()),
+        Instr::Cmp { op, a, b, c } => format!("Cmp.{:?}.{} r{a} r{b} r{c}", op.op(), op.ty().name()),
+        Instr::New { base, l } => format!("New r{base} L{l} {}", prog.layout(l).name),
+        other => format!("{other:?}"),
+    }
+}

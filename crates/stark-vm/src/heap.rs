@@ -1,0 +1,283 @@
+//! A task's heap: objects reached through handles (indices), never raw
+//! pointers, so nothing dangles across a suspension and the task's
+//! registers are its exact root set.
+//!
+//! Owned objects are freed where ownership ends (the compiler emits the
+//! drops); freeing follows the object's layout to what it owns.
+
+use crate::native::KEY_PLACE;
+use crate::program::{LayoutKind, Program, Slot};
+use crate::value::{Handle, Value, CONST_HANDLE, NONE};
+use indexmap::IndexMap;
+use rustc_hash::FxBuildHasher;
+
+/// A hash map keyed by a key's canonical form, keeping insertion order.
+pub type KeyMap<V> = IndexMap<Key, V, FxBuildHasher>;
+
+/// One object.
+#[derive(Debug)]
+pub enum Obj {
+    /// A free slot; the next free one.
+    Free(u32),
+    /// A struct, tuple, enum value, `Box`, range or closure environment.
+    Record { layout: u32, tag: u32, fields: Box<[Value]> },
+    /// A `Vec` or array.
+    List { layout: u32, items: Vec<Value> },
+    /// A `String`.
+    Str(String),
+    /// A `HashMap`: canonical key to (key, value).
+    Map { layout: u32, map: Box<KeyMap<(Value, Value)>> },
+    /// A `HashSet`: canonical key to element.
+    Set { layout: u32, set: Box<KeyMap<Value>> },
+    /// A library iterator: the object it walks and the position.
+    Iter { source: Value, pos: usize, end: usize },
+}
+
+/// The canonical form of a map key (a built-in `Hash + Eq` type).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Key {
+    /// Integers, `Bool`, `Char`, `Unit` (their bits).
+    Bits(u64),
+    /// `String` and `str`.
+    Str(Box<str>),
+    /// Tuples, arrays and enums of keys.
+    Seq(u32, Box<[Key]>),
+}
+
+/// A task's objects.
+#[derive(Debug, Default)]
+pub struct Heap {
+    objects: Vec<Obj>,
+    free: u32,
+    live: usize,
+}
+
+const NO_FREE: u32 = u32::MAX;
+
+impl Heap {
+    /// An empty heap.
+    pub fn new() -> Heap {
+        Heap { objects: Vec::new(), free: NO_FREE, live: 0 }
+    }
+
+    /// How many objects are alive.
+    pub fn live(&self) -> usize {
+        self.live
+    }
+
+    /// Stores `obj`, returning its handle.
+    #[inline]
+    pub fn alloc(&mut self, obj: Obj) -> Handle {
+        self.live += 1;
+        if self.free != NO_FREE {
+            let h = self.free;
+            let slot = &mut self.objects[h as usize];
+            if let Obj::Free(next) = *slot {
+                self.free = next;
+            }
+            *slot = obj;
+            return h;
+        }
+        self.objects.push(obj);
+        (self.objects.len() - 1) as Handle
+    }
+
+    /// The object `h`.
+    #[inline]
+    pub fn get(&self, h: Handle) -> &Obj {
+        &self.objects[h as usize]
+    }
+
+    /// The object `h`, mutably.
+    #[inline]
+    pub fn get_mut(&mut self, h: Handle) -> &mut Obj {
+        &mut self.objects[h as usize]
+    }
+
+    /// Removes object `h` and returns it (its slot becomes free).
+    pub fn take(&mut self, h: Handle) -> Obj {
+        self.live -= 1;
+        let old = std::mem::replace(&mut self.objects[h as usize], Obj::Free(self.free));
+        self.free = h;
+        old
+    }
+
+    /// A new `String` object.
+    pub fn new_str(&mut self, s: String) -> Value {
+        Value::handle(self.alloc(Obj::Str(s)))
+    }
+
+    /// The fields of record `h`.
+    #[inline]
+    pub fn fields(&self, h: Handle) -> &[Value] {
+        match &self.objects[h as usize] {
+            Obj::Record { fields, .. } => fields,
+            other => unreachable_obj("a record", other),
+        }
+    }
+
+    /// The fields of record `h`, mutably.
+    #[inline]
+    pub fn fields_mut(&mut self, h: Handle) -> &mut [Value] {
+        match &mut self.objects[h as usize] {
+            Obj::Record { fields, .. } => fields,
+            other => unreachable_obj("a record", other),
+        }
+    }
+
+    /// The items of list `h`.
+    #[inline]
+    pub fn items(&self, h: Handle) -> &Vec<Value> {
+        match &self.objects[h as usize] {
+            Obj::List { items, .. } => items,
+            other => unreachable_obj("a list", other),
+        }
+    }
+
+    /// The items of list `h`, mutably.
+    #[inline]
+    pub fn items_mut(&mut self, h: Handle) -> &mut Vec<Value> {
+        match &mut self.objects[h as usize] {
+            Obj::List { items, .. } => items,
+            other => unreachable_obj("a list", other),
+        }
+    }
+
+    /// The string object `h`, mutably.
+    pub fn string_mut(&mut self, h: Handle) -> &mut String {
+        match &mut self.objects[h as usize] {
+            Obj::Str(s) => s,
+            other => unreachable_obj("a string", other),
+        }
+    }
+
+    /// Reads a scalar through a place reference (`bits`, `ext`) whose
+    /// object is in this heap; registers are the interpreter's business.
+    pub fn place_get(&self, place: Value) -> Value {
+        let idx = place.ext as usize;
+        match &self.objects[place.bits as usize] {
+            Obj::Record { fields, .. } => fields[idx],
+            Obj::List { items, .. } => items[idx],
+            Obj::Map { map, .. } if place.ext & KEY_PLACE != 0 => map[idx & !(KEY_PLACE as usize)].0,
+            Obj::Map { map, .. } => map[idx].1,
+            Obj::Set { set, .. } => set[idx & !(KEY_PLACE as usize)],
+            Obj::Str(s) => Value::from_bits(s.as_bytes()[idx] as u64),
+            other => unreachable_obj("a place", other),
+        }
+    }
+
+    /// Item `i` of a list, or byte `i` of a string (a `&[UInt8]` view).
+    pub fn item(&self, prog: &Program, h: Handle, i: usize) -> Option<Value> {
+        if h & CONST_HANDLE != 0 {
+            return self.string(prog, h).as_bytes().get(i).map(|b| Value::from_bits(*b as u64));
+        }
+        match &self.objects[h as usize] {
+            Obj::List { items, .. } => items.get(i).copied(),
+            Obj::Str(s) => s.as_bytes().get(i).map(|b| Value::from_bits(*b as u64)),
+            other => unreachable_obj("a list", other),
+        }
+    }
+
+    /// Writes a scalar through a place reference into an object.
+    pub fn place_set(&mut self, place: Value, v: Value) {
+        let idx = place.ext as usize;
+        match &mut self.objects[place.bits as usize] {
+            Obj::Record { fields, .. } => fields[idx] = v,
+            Obj::List { items, .. } => items[idx] = v,
+            Obj::Map { map, .. } => map[idx].1 = v,
+            other => unreachable_obj("a place", other),
+        }
+    }
+
+    /// The text of string object `h` (a constant when `CONST_HANDLE` is set).
+    pub fn string<'a>(&'a self, prog: &'a Program, h: Handle) -> &'a str {
+        if h & CONST_HANDLE != 0 {
+            return &prog.strings[(h & !CONST_HANDLE) as usize];
+        }
+        match &self.objects[h as usize] {
+            Obj::Str(s) => s,
+            other => unreachable_obj("a string", other),
+        }
+    }
+
+    /// The text of a `&str` value (a string object or constant, and a range).
+    pub fn str_slice<'a>(&'a self, prog: &'a Program, v: Value) -> &'a str {
+        let s = self.string(prog, v.as_handle());
+        &s[v.slice_start()..v.slice_start() + v.slice_len()]
+    }
+
+    /// The items a slice value (`&[T]`) views.
+    pub fn list_slice(&self, v: Value) -> &[Value] {
+        &self.items(v.as_handle())[v.slice_start()..v.slice_start() + v.slice_len()]
+    }
+
+    /// Frees `v` (an owner) and everything it owns.
+    pub fn free(&mut self, prog: &Program, v: Value) {
+        if v.bits == NONE {
+            return;
+        }
+        let mut pending = vec![v.as_handle()];
+        while let Some(h) = pending.pop() {
+            let mut owned = |v: &Value, slot: &Slot| {
+                if matches!(slot, Slot::Owned(_)) && v.bits != NONE {
+                    pending.push(v.as_handle());
+                }
+            };
+            match self.take(h) {
+                Obj::Record { layout, tag, fields } => {
+                    for (v, s) in fields.iter().zip(record_slots(prog, layout, tag)) {
+                        owned(v, s);
+                    }
+                }
+                Obj::List { layout, items } => {
+                    if let LayoutKind::List { elem, .. } = prog.layout(layout).kind {
+                        items.iter().for_each(|v| owned(v, &elem));
+                    }
+                }
+                Obj::Map { layout, map } => {
+                    if let LayoutKind::Map { key, value } = prog.layout(layout).kind {
+                        for (kv, vv) in map.values() {
+                            owned(kv, &key);
+                            owned(vv, &value);
+                        }
+                    }
+                }
+                Obj::Set { layout, set } => {
+                    if let LayoutKind::Set { elem } = prog.layout(layout).kind {
+                        set.values().for_each(|v| owned(v, &elem));
+                    }
+                }
+                Obj::Str(_) | Obj::Iter { .. } | Obj::Free(_) => {}
+            }
+        }
+    }
+
+    /// Exchanges the contents of objects `a` and `b`.
+    pub fn swap(&mut self, a: Handle, b: Handle) {
+        if a != b {
+            let taken = std::mem::replace(&mut self.objects[a as usize], Obj::Free(0));
+            let other = std::mem::replace(&mut self.objects[b as usize], taken);
+            self.objects[a as usize] = other;
+        }
+    }
+
+    /// Frees object `h` alone, not what it owns (drop glue destroyed that).
+    pub fn free_shell(&mut self, h: Handle) {
+        self.take(h);
+    }
+}
+
+/// The slots of a record (or of one enum variant).
+pub fn record_slots(prog: &Program, layout: u32, tag: u32) -> &[Slot] {
+    match &prog.layout(layout).kind {
+        LayoutKind::Record { fields, .. } => fields,
+        LayoutKind::Enum { variants } => &variants[tag as usize].1,
+        _ => &[],
+    }
+}
+
+#[cold]
+fn unreachable_obj(what: &str, found: &Obj) -> ! {
+    // The compiler's typing guarantees the kind; reaching this is a VM bug.
+    panic!("internal error: expected {what}, found {found:?}")
+}

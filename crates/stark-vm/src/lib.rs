@@ -1,0 +1,20 @@
+//! `stark-vm`: the bytecode, values, per-task heaps and the pollable
+//! interpreter (ARCHITECTURE.md, "The VM: evaluation is a Future").
+
+pub mod arith;
+pub mod bytecode;
+pub mod deep;
+pub mod disasm;
+pub mod format;
+pub mod heap;
+pub mod native;
+pub mod program;
+pub mod task;
+pub mod trap;
+pub mod value;
+
+pub use bytecode::{Instr, NumTy, Reg};
+pub use program::{EntryKind, Function, Layout, LayoutKind, Program, Site, Slot};
+pub use task::{Host, HostFuture, Task};
+pub use trap::Trap;
+pub use value::Value;

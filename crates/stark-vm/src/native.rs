@@ -1,0 +1,952 @@
+//! Native operations: the library functions the VM implements itself
+//! (strings, collections, formatting, math) and the few that go to the
+//! host (output, files, timers). A native reads its arguments from
+//! `R[base..]` and writes its result to `R[base]`; it never calls back
+//! into bytecode, so library code that runs user code (a closure, a
+//! user `Eq`) is written in STARK instead.
+
+use crate::bytecode::NumTy;
+use crate::deep;
+use crate::format;
+use crate::heap::{Key, Obj};
+use crate::program::{LayoutKind, Program, Site, Slot};
+use crate::task::{Host, HostFuture, Task};
+use crate::trap::Fault;
+use crate::value::Value;
+
+/// What a native did.
+pub enum Flow {
+    /// Finished; the result is in `R[base]`.
+    Done,
+    /// Waiting on the host; the future's output goes to `R[base]`.
+    Suspend(HostFuture),
+    /// Finished, and the task should let others run (`yield_now`).
+    Yield,
+}
+
+/// The native operations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Native {
+    // Output and failure.
+    Print,
+    Println,
+    Eprint,
+    Eprintln,
+    Panic,
+    Assert,
+    AssertEq,
+    // Formatting and the standard trait implementations.
+    ToString,
+    FormatNum,
+    Pad,
+    StrAppend,
+    StrAppendStr,
+    Hash,
+    Eq,
+    Compare,
+    CmpOrdering,
+    // Strings.
+    StringNew,
+    StringFrom,
+    StrLen,
+    StrIsEmpty,
+    StringPush,
+    StringPushStr,
+    StringPop,
+    StringClear,
+    StrChars,
+    StrBytes,
+    StrContains,
+    StrStartsWith,
+    StrEndsWith,
+    StrFind,
+    StrReplace,
+    StrSplit,
+    StrTrim,
+    StrToLower,
+    StrToUpper,
+    StrSubstring,
+    StrRange,
+    // Vectors and slices.
+    VecNew,
+    VecPush,
+    VecPop,
+    VecLen,
+    VecCapacity,
+    VecInsert,
+    VecRemove,
+    VecClear,
+    VecAppend,
+    VecIter,
+    VecContains,
+    VecSort,
+    VecReverse,
+    VecExtend,
+    SliceLen,
+    SliceGet,
+    SliceIter,
+    SliceRange,
+    ListNext,
+    // Maps and sets.
+    MapNew,
+    MapInsert,
+    MapGet,
+    MapRemove,
+    MapContainsKey,
+    MapLen,
+    MapClear,
+    MapKeys,
+    MapValues,
+    MapIter,
+    KeysNext,
+    ValuesNext,
+    PairsNext,
+    SetNew,
+    SetInsert,
+    SetRemove,
+    SetContains,
+    SetLen,
+    SetClear,
+    SetIter,
+    SetNext,
+    CharsNext,
+    SplitNext,
+    RangeNext,
+    // Numbers.
+    Math(MathFn),
+    Abs,
+    Min,
+    Max,
+    Clamp,
+    // Files and time.
+    ReadFile,
+    WriteFile,
+    Sleep,
+    YieldNow,
+}
+
+/// `std::math` functions of one `Float64`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MathFn {
+    Sqrt,
+    Pow,
+    Log,
+    Log10,
+    Exp,
+    Sin,
+    Cos,
+    Tan,
+    Floor,
+    Ceil,
+    Round,
+    Trunc,
+}
+
+/// Runs native `site.native` with its arguments at absolute register `at`.
+pub fn call(task: &mut Task, prog: &Program, host: &mut dyn Host, site: &Site, at: usize) -> Result<Flow, Fault> {
+    let mut cx = Cx { task, prog, site, at };
+    cx.run(host)
+}
+
+struct Cx<'a> {
+    task: &'a mut Task,
+    prog: &'a Program,
+    site: &'a Site,
+    at: usize,
+}
+
+impl Cx<'_> {
+    fn arg(&mut self, i: usize) -> Value {
+        let at = self.at + i;
+        self.task.regs().get(at).copied().unwrap_or(Value::NONE)
+    }
+
+    fn ret(&mut self, v: Value) {
+        let at = self.at;
+        self.task.regs()[at] = v;
+    }
+
+    fn str_arg(&mut self, i: usize) -> String {
+        let v = self.arg(i);
+        self.task.heap.str_slice(self.prog, v).to_string()
+    }
+
+    fn new_str(&mut self, s: String) -> Value {
+        self.task.heap.new_str(s)
+    }
+
+    fn some(&mut self, v: Value) -> Value {
+        let layout = self.site.layout;
+        Value::handle(self.task.heap.alloc(Obj::Record { layout, tag: 0, fields: Box::new([v]) }))
+    }
+
+    fn none(&mut self) -> Value {
+        let layout = self.site.layout;
+        Value::handle(self.task.heap.alloc(Obj::Record { layout, tag: 1, fields: Box::new([]) }))
+    }
+
+    fn option(&mut self, v: Option<Value>) -> Value {
+        match v {
+            Some(v) => self.some(v),
+            None => self.none(),
+        }
+    }
+
+    /// A reference to item `i` of object `h` whose items are `slot`s.
+    fn item_ref(&self, h: u32, i: usize, item: Value, slot: Slot) -> Value {
+        match slot {
+            Slot::Owned(_) => item,
+            _ => Value { bits: h as u64, ext: i as u64 },
+        }
+    }
+
+    /// A lookup argument (`&K`): a scalar's place is read, an object
+    /// reference is its handle already.
+    fn deref(&self, v: Value, slot: Slot) -> Value {
+        match slot {
+            Slot::Scalar(_) => self.task.load(v),
+            _ => v,
+        }
+    }
+
+    fn key(&self, v: Value, slot: Slot) -> Key {
+        deep::key(&self.task.heap, self.prog, v, slot)
+    }
+
+    fn free(&mut self, v: Value) {
+        self.task.heap.free(self.prog, v);
+    }
+
+    fn elem_slot(&self, v: Value) -> Slot {
+        match self.task.heap.get(v.as_handle()) {
+            Obj::List { layout, .. } | Obj::Set { layout, .. } => deep::elem_slot(self.prog, *layout),
+            _ => self.site.slot,
+        }
+    }
+
+    fn map_slots(&self, v: Value) -> (Slot, Slot) {
+        match self.task.heap.get(v.as_handle()) {
+            Obj::Map { layout, .. } => match self.prog.layout(*layout).kind {
+                LayoutKind::Map { key, value } => (key, value),
+                _ => (self.site.slot, self.site.slot),
+            },
+            _ => (self.site.slot, self.site.slot),
+        }
+    }
+
+    fn run(&mut self, host: &mut dyn Host) -> Result<Flow, Fault> {
+        use Native::*;
+        let prog = self.prog;
+        match self.site.native {
+            Print | Println | Eprint | Eprintln => {
+                let v = self.arg(0);
+                let mut text = self.task.heap.string(prog, v.as_handle()).to_string();
+                if matches!(self.site.native, Println | Eprintln) {
+                    text.push('\n');
+                }
+                host.write(matches!(self.site.native, Eprint | Eprintln), text.as_bytes());
+                self.free(v);
+                self.ret(Value::UNIT);
+            }
+            Panic => {
+                let message = self.str_arg(0);
+                return Err(Fault::new(format!("panic: {message}")));
+            }
+            Assert => {
+                if !self.arg(0).as_bool() {
+                    return Err(Fault::new("assertion failed"));
+                }
+            }
+            AssertEq => {
+                let (a, b) = (self.arg(0), self.arg(1));
+                let heap = &self.task.heap;
+                if !deep::eq(heap, prog, a, b, self.site.slot) {
+                    let (x, y) =
+                        (deep::display(heap, prog, a, self.site.slot), deep::display(heap, prog, b, self.site.slot));
+                    return Err(Fault::new(format!("assertion failed: left == right (left: {x}, right: {y})")));
+                }
+                self.ret(Value::UNIT);
+            }
+            ToString => {
+                let v = self.arg(0);
+                let text = deep::display(&self.task.heap, prog, v, self.site.slot);
+                let s = self.new_str(text);
+                self.ret(s);
+            }
+            FormatNum => {
+                let v = self.arg(0);
+                let Slot::Scalar(ty) = self.site.slot else { return Err(Fault::new("internal error: format")) };
+                let text = format::number(v, ty, &prog.specs[self.site.aux as usize]);
+                let s = self.new_str(text);
+                self.ret(s);
+            }
+            Pad => {
+                let v = self.arg(0);
+                let spec = &prog.specs[self.site.aux as usize];
+                let default =
+                    if matches!(self.site.slot, Slot::Scalar(t) if t.is_int() || t.is_float()) { '>' } else { '<' };
+                let s = self.task.heap.string_mut(v.as_handle());
+                *s = format::pad(s, spec, default);
+            }
+            StrAppend => {
+                let (dst, piece) = (self.arg(0), self.arg(1));
+                let text = self.task.heap.string(prog, piece.as_handle()).to_string();
+                self.task.heap.string_mut(dst.as_handle()).push_str(&text);
+                self.free(piece);
+            }
+            StrAppendStr | StringPushStr => {
+                let (dst, piece) = (self.arg(0), self.arg(1));
+                let text = self.task.heap.str_slice(prog, piece).to_string();
+                self.task.heap.string_mut(dst.as_handle()).push_str(&text);
+                if self.site.native == StringPushStr {
+                    self.ret(Value::UNIT);
+                }
+            }
+            Hash => {
+                let v = self.arg(0);
+                let h = deep::hash(&self.task.heap, prog, v, self.site.slot);
+                self.ret(Value::from_bits(h));
+            }
+            Eq => {
+                let (a, b) = (self.arg(0), self.arg(1));
+                let r = deep::eq(&self.task.heap, prog, a, b, self.site.slot);
+                self.ret(Value::bool(r));
+            }
+            Compare => {
+                let (a, b) = (self.arg(0), self.arg(1));
+                let r = deep::cmp(&self.task.heap, prog, a, b, self.site.slot) as i64;
+                self.ret(Value::int(r));
+            }
+            CmpOrdering => {
+                let (a, b) = (self.arg(0), self.arg(1));
+                let tag = deep::cmp(&self.task.heap, prog, a, b, self.site.slot) as i64 + 1;
+                let layout = self.site.layout;
+                let v = self.task.heap.alloc(Obj::Record { layout, tag: tag as u32, fields: Box::new([]) });
+                self.ret(Value::handle(v));
+            }
+            StringNew => {
+                let s = self.new_str(String::new());
+                self.ret(s);
+            }
+            StringFrom => {
+                let text = self.str_arg(0);
+                let s = self.new_str(text);
+                self.ret(s);
+            }
+            StrLen => {
+                let v = self.arg(0);
+                self.ret(Value::from_bits(v.slice_len() as u64));
+            }
+            StrIsEmpty => {
+                let v = self.arg(0);
+                self.ret(Value::bool(v.slice_len() == 0));
+            }
+            StringPush => {
+                let (dst, c) = (self.arg(0), self.arg(1));
+                let c = char::from_u32(c.bits as u32).unwrap_or('\u{fffd}');
+                self.task.heap.string_mut(dst.as_handle()).push(c);
+                self.ret(Value::UNIT);
+            }
+            StringPop => {
+                let dst = self.arg(0);
+                let c = self.task.heap.string_mut(dst.as_handle()).pop();
+                let v = self.option(c.map(|c| Value::from_bits(c as u64)));
+                self.ret(v);
+            }
+            StringClear => {
+                let dst = self.arg(0);
+                self.task.heap.string_mut(dst.as_handle()).clear();
+                self.ret(Value::UNIT);
+            }
+            StrChars | StrSplit => {
+                let source = self.arg(0);
+                let obj = if self.site.native == StrChars {
+                    Obj::Iter { source, pos: 0, end: source.slice_len() }
+                } else {
+                    let delim = self.str_arg(1);
+                    let d = self.new_str(delim);
+                    Obj::Iter { source, pos: 0, end: d.as_handle() as usize }
+                };
+                let h = self.task.heap.alloc(obj);
+                self.ret(Value::handle(h));
+            }
+            StrBytes => {
+                let v = self.arg(0);
+                self.ret(v);
+            }
+            StrContains | StrStartsWith | StrEndsWith => {
+                let (s, p) = (self.str_arg(0), self.str_arg(1));
+                let r = match self.site.native {
+                    StrContains => s.contains(&p),
+                    StrStartsWith => s.starts_with(&p),
+                    _ => s.ends_with(&p),
+                };
+                self.ret(Value::bool(r));
+            }
+            StrFind => {
+                let (s, p) = (self.str_arg(0), self.str_arg(1));
+                let found = s.find(&p).map(|i| Value::from_bits(i as u64));
+                let v = self.option(found);
+                self.ret(v);
+            }
+            StrReplace => {
+                let (s, from, to) = (self.str_arg(0), self.str_arg(1), self.str_arg(2));
+                let v = self.new_str(s.replace(&from, &to));
+                self.ret(v);
+            }
+            StrTrim => {
+                let v = self.arg(0);
+                let s = self.task.heap.str_slice(prog, v);
+                let start = s.len() - s.trim_start().len();
+                let len = s.trim().len();
+                self.ret(Value::slice(v.as_handle(), (v.slice_start() + start) as u32, len as u32));
+            }
+            StrToLower | StrToUpper => {
+                let s = self.str_arg(0);
+                let t = if self.site.native == StrToLower { s.to_lowercase() } else { s.to_uppercase() };
+                let v = self.new_str(t);
+                self.ret(v);
+            }
+            StrSubstring | StrRange => {
+                let (v, start, end) = (self.arg(0), self.arg(1).bits as usize, self.arg(2).bits as usize);
+                let s = self.task.heap.str_slice(prog, v);
+                if start > end || end > s.len() {
+                    return Err(Fault::new(format!(
+                        "range out of bounds: {start}..{end} for a string of length {}",
+                        s.len()
+                    )));
+                }
+                if !s.is_char_boundary(start) || !s.is_char_boundary(end) {
+                    return Err(Fault::new(format!("range {start}..{end} is not on a character boundary")));
+                }
+                self.ret(Value::slice(v.as_handle(), (v.slice_start() + start) as u32, (end - start) as u32));
+            }
+            VecNew => {
+                let layout = self.site.layout;
+                let h = self.task.heap.alloc(Obj::List { layout, items: Vec::new() });
+                self.ret(Value::handle(h));
+            }
+            VecPush => {
+                let (v, x) = (self.arg(0), self.arg(1));
+                self.task.heap.items_mut(v.as_handle()).push(x);
+                self.ret(Value::UNIT);
+            }
+            VecPop => {
+                let v = self.arg(0);
+                let x = self.task.heap.items_mut(v.as_handle()).pop();
+                let r = self.option(x);
+                self.ret(r);
+            }
+            VecLen | VecCapacity => {
+                let v = self.arg(0);
+                let items = self.task.heap.items(v.as_handle());
+                let n = if self.site.native == VecLen { items.len() } else { items.capacity() };
+                self.ret(Value::from_bits(n as u64));
+            }
+            VecInsert => {
+                let (v, i, x) = (self.arg(0), self.arg(1).bits, self.arg(2));
+                let items = self.task.heap.items_mut(v.as_handle());
+                if i as usize > items.len() {
+                    return Err(Fault::new(format!("insertion index (is {i}) should be <= len (is {})", items.len())));
+                }
+                items.insert(i as usize, x);
+                self.ret(Value::UNIT);
+            }
+            VecRemove => {
+                let (v, i) = (self.arg(0), self.arg(1).bits);
+                let items = self.task.heap.items_mut(v.as_handle());
+                if i as usize >= items.len() {
+                    return Err(Fault::bounds(items.len(), i));
+                }
+                let x = items.remove(i as usize);
+                self.ret(x);
+            }
+            VecClear => {
+                let v = self.arg(0);
+                let slot = self.elem_slot(v);
+                let items = std::mem::take(self.task.heap.items_mut(v.as_handle()));
+                if matches!(slot, Slot::Owned(_)) {
+                    for x in items.into_iter().rev() {
+                        self.free(x);
+                    }
+                }
+                self.ret(Value::UNIT);
+            }
+            VecAppend => {
+                let (v, w) = (self.arg(0), self.arg(1));
+                let moved = std::mem::take(self.task.heap.items_mut(w.as_handle()));
+                self.task.heap.items_mut(v.as_handle()).extend(moved);
+                self.ret(Value::UNIT);
+            }
+            VecExtend => {
+                let (v, w) = (self.arg(0), self.arg(1));
+                let moved = std::mem::take(self.task.heap.items_mut(w.as_handle()));
+                self.task.heap.items_mut(v.as_handle()).extend(moved);
+                self.free(w);
+                self.ret(Value::UNIT);
+            }
+            VecIter => {
+                let v = self.arg(0);
+                let len = self.task.heap.items(v.as_handle()).len();
+                let h = self.task.heap.alloc(Obj::Iter {
+                    source: Value::slice(v.as_handle(), 0, len as u32),
+                    pos: 0,
+                    end: len,
+                });
+                self.ret(Value::handle(h));
+            }
+            SliceIter => {
+                let v = self.arg(0);
+                let h = self.task.heap.alloc(Obj::Iter { source: v, pos: 0, end: v.slice_len() });
+                self.ret(Value::handle(h));
+            }
+            VecContains => {
+                let (v, x) = (self.arg(0), self.arg(1));
+                let slot = self.site.slot;
+                let heap = &self.task.heap;
+                let items = if v.is_slice() { heap.list_slice(v) } else { heap.items(v.as_handle()) };
+                let found = items.iter().any(|y| deep::eq(heap, prog, *y, x, slot));
+                self.ret(Value::bool(found));
+            }
+            VecSort => {
+                let v = self.arg(0);
+                let slot = self.site.slot;
+                let mut items = std::mem::take(self.task.heap.items_mut(v.as_handle()));
+                let heap = &self.task.heap;
+                items.sort_by(|a, b| deep::cmp(heap, prog, *a, *b, slot));
+                *self.task.heap.items_mut(v.as_handle()) = items;
+                self.ret(Value::UNIT);
+            }
+            VecReverse => {
+                let v = self.arg(0);
+                self.task.heap.items_mut(v.as_handle()).reverse();
+                self.ret(Value::UNIT);
+            }
+            SliceLen => {
+                let v = self.arg(0);
+                self.ret(Value::from_bits(v.slice_len() as u64));
+            }
+            SliceGet => {
+                let (v, i) = (self.arg(0), self.arg(1).bits as usize);
+                let slot = self.site.slot;
+                let got = if i < v.slice_len() {
+                    let idx = v.slice_start() + i;
+                    self.task.heap.item(prog, v.as_handle(), idx).map(|x| self.item_ref(v.as_handle(), idx, x, slot))
+                } else {
+                    None
+                };
+                let r = self.option(got);
+                self.ret(r);
+            }
+            SliceRange => {
+                let (v, start, end) = (self.arg(0), self.arg(1).bits as usize, self.arg(2).bits as usize);
+                let len = v.slice_len();
+                if start > end || end > len {
+                    return Err(Fault::new(format!("range out of bounds: {start}..{end} for length {len}")));
+                }
+                self.ret(Value::slice(v.as_handle(), (v.slice_start() + start) as u32, (end - start) as u32));
+            }
+            ListNext => {
+                let it = self.arg(0).as_handle();
+                let slot = self.site.slot;
+                let Obj::Iter { source, pos, end } = self.task.heap.get(it) else {
+                    return Err(Fault::new("internal error: not an iterator"));
+                };
+                let (source, pos, end) = (*source, *pos, *end);
+                let next = if pos < end {
+                    let idx = source.slice_start() + pos;
+                    let item = self.task.heap.item(prog, source.as_handle(), idx);
+                    item.map(|x| self.item_ref(source.as_handle(), idx, x, slot))
+                } else {
+                    None
+                };
+                if let Obj::Iter { pos, .. } = self.task.heap.get_mut(it) {
+                    *pos += 1;
+                }
+                let r = self.option(next);
+                self.ret(r);
+            }
+            MapNew => {
+                let layout = self.site.layout;
+                let h = self.task.heap.alloc(Obj::Map { layout, map: Box::default() });
+                self.ret(Value::handle(h));
+            }
+            MapInsert => {
+                let (m, k, v) = (self.arg(0), self.arg(1), self.arg(2));
+                let (kslot, _) = self.map_slots(m);
+                let key = self.key(k, kslot);
+                let Obj::Map { map, .. } = self.task.heap.get_mut(m.as_handle()) else { unreachable!() };
+                let old = match map.get_mut(&key) {
+                    Some(entry) => Some(std::mem::replace(&mut entry.1, v)),
+                    None => {
+                        map.insert(key, (k, v));
+                        None
+                    }
+                };
+                if old.is_some() && matches!(kslot, Slot::Owned(_)) {
+                    // The stored key stays; the duplicate supplied one is destroyed.
+                    self.free(k);
+                }
+                let r = self.option(old);
+                self.ret(r);
+            }
+            MapGet | MapContainsKey => {
+                let (m, k) = (self.arg(0), self.arg(1));
+                let (kslot, vslot) = self.map_slots(m);
+                let key = self.key(self.deref(k, kslot), kslot);
+                let Obj::Map { map, .. } = self.task.heap.get(m.as_handle()) else { unreachable!() };
+                let found = map.get_full(&key).map(|(i, _, (_, v))| (i, *v));
+                if self.site.native == MapContainsKey {
+                    self.ret(Value::bool(found.is_some()));
+                } else {
+                    let r = found.map(|(i, v)| self.item_ref(m.as_handle(), i, v, vslot));
+                    let r = self.option(r);
+                    self.ret(r);
+                }
+            }
+            MapRemove => {
+                let (m, k) = (self.arg(0), self.arg(1));
+                let (kslot, _) = self.map_slots(m);
+                let key = self.key(self.deref(k, kslot), kslot);
+                let Obj::Map { map, .. } = self.task.heap.get_mut(m.as_handle()) else { unreachable!() };
+                let removed = map.shift_remove(&key);
+                let value = removed.map(|(stored_key, v)| {
+                    if matches!(kslot, Slot::Owned(_)) {
+                        self.free(stored_key);
+                    }
+                    v
+                });
+                let r = self.option(value);
+                self.ret(r);
+            }
+            MapLen | SetLen => {
+                let m = self.arg(0);
+                let n = match self.task.heap.get(m.as_handle()) {
+                    Obj::Map { map, .. } => map.len(),
+                    Obj::Set { set, .. } => set.len(),
+                    _ => 0,
+                };
+                self.ret(Value::from_bits(n as u64));
+            }
+            MapClear => {
+                let m = self.arg(0);
+                let (kslot, vslot) = self.map_slots(m);
+                let Obj::Map { map, .. } = self.task.heap.get_mut(m.as_handle()) else { unreachable!() };
+                let entries: Vec<(Value, Value)> = std::mem::take(&mut **map).into_values().collect();
+                for (k, v) in entries.into_iter().rev() {
+                    if matches!(vslot, Slot::Owned(_)) {
+                        self.free(v);
+                    }
+                    if matches!(kslot, Slot::Owned(_)) {
+                        self.free(k);
+                    }
+                }
+                self.ret(Value::UNIT);
+            }
+            MapKeys | MapValues | MapIter | SetIter => {
+                let m = self.arg(0);
+                let h = self.task.heap.alloc(Obj::Iter { source: m, pos: 0, end: usize::MAX });
+                self.ret(Value::handle(h));
+            }
+            KeysNext | ValuesNext | PairsNext => {
+                let it = self.arg(0).as_handle();
+                let Obj::Iter { source, pos, .. } = *self.task.heap.get(it) else { unreachable!() };
+                let (kslot, vslot) = self.map_slots(source);
+                let Obj::Map { map, .. } = self.task.heap.get(source.as_handle()) else { unreachable!() };
+                let entry = map.get_index(pos).map(|(_, (k, v))| (*k, *v));
+                if let Obj::Iter { pos, .. } = self.task.heap.get_mut(it) {
+                    *pos += 1;
+                }
+                let m = source.as_handle();
+                let item = entry.map(|(k, v)| {
+                    // A key is never a place (keys are immutable): a scalar key is
+                    // referenced through the entry's stored key value.
+                    let kref = match kslot {
+                        Slot::Owned(_) => k,
+                        _ => self.key_place(m, pos, k),
+                    };
+                    let vref = self.item_ref(m, pos, v, vslot);
+                    match self.site.native {
+                        KeysNext => kref,
+                        ValuesNext => vref,
+                        _ => {
+                            let layout = self.site.aux;
+                            Value::handle(self.task.heap.alloc(Obj::Record {
+                                layout,
+                                tag: 0,
+                                fields: Box::new([kref, vref]),
+                            }))
+                        }
+                    }
+                });
+                let r = self.option(item);
+                self.ret(r);
+            }
+            SetNew => {
+                let layout = self.site.layout;
+                let h = self.task.heap.alloc(Obj::Set { layout, set: Box::default() });
+                self.ret(Value::handle(h));
+            }
+            SetInsert => {
+                let (s, x) = (self.arg(0), self.arg(1));
+                let slot = self.elem_slot(s);
+                let key = self.key(x, slot);
+                let Obj::Set { set, .. } = self.task.heap.get_mut(s.as_handle()) else { unreachable!() };
+                let inserted = if set.contains_key(&key) {
+                    false
+                } else {
+                    set.insert(key, x);
+                    true
+                };
+                if !inserted && matches!(slot, Slot::Owned(_)) {
+                    self.free(x);
+                }
+                self.ret(Value::bool(inserted));
+            }
+            SetRemove | SetContains => {
+                let (s, x) = (self.arg(0), self.arg(1));
+                let slot = self.elem_slot(s);
+                let key = self.key(self.deref(x, slot), slot);
+                let Obj::Set { set, .. } = self.task.heap.get_mut(s.as_handle()) else { unreachable!() };
+                let r = if self.site.native == SetContains {
+                    set.contains_key(&key)
+                } else {
+                    match set.shift_remove(&key) {
+                        Some(stored) => {
+                            if matches!(slot, Slot::Owned(_)) {
+                                self.free(stored);
+                            }
+                            true
+                        }
+                        None => false,
+                    }
+                };
+                self.ret(Value::bool(r));
+            }
+            SetClear => {
+                let s = self.arg(0);
+                let slot = self.elem_slot(s);
+                let Obj::Set { set, .. } = self.task.heap.get_mut(s.as_handle()) else { unreachable!() };
+                let items: Vec<Value> = std::mem::take(&mut **set).into_values().collect();
+                if matches!(slot, Slot::Owned(_)) {
+                    for x in items.into_iter().rev() {
+                        self.free(x);
+                    }
+                }
+                self.ret(Value::UNIT);
+            }
+            SetNext => {
+                let it = self.arg(0).as_handle();
+                let Obj::Iter { source, pos, .. } = *self.task.heap.get(it) else { unreachable!() };
+                let slot = self.elem_slot(source);
+                let Obj::Set { set, .. } = self.task.heap.get(source.as_handle()) else { unreachable!() };
+                let x = set.get_index(pos).map(|(_, x)| *x);
+                if let Obj::Iter { pos, .. } = self.task.heap.get_mut(it) {
+                    *pos += 1;
+                }
+                let r = x.map(|x| match slot {
+                    Slot::Owned(_) => x,
+                    _ => self.key_place(source.as_handle(), pos, x),
+                });
+                let r = self.option(r);
+                self.ret(r);
+            }
+            CharsNext => {
+                let it = self.arg(0).as_handle();
+                let Obj::Iter { source, pos, end } = *self.task.heap.get(it) else { unreachable!() };
+                let s = self.task.heap.str_slice(prog, source);
+                let c = if pos < end { s[pos..].chars().next() } else { None };
+                if let (Some(c), Obj::Iter { pos, .. }) = (c, self.task.heap.get_mut(it)) {
+                    *pos += c.len_utf8();
+                }
+                let r = self.option(c.map(|c| Value::from_bits(c as u64)));
+                self.ret(r);
+            }
+            SplitNext => {
+                let it = self.arg(0).as_handle();
+                let Obj::Iter { source, pos, end } = *self.task.heap.get(it) else { unreachable!() };
+                let s = self.task.heap.str_slice(prog, source);
+                let next = if pos > s.len() {
+                    None
+                } else {
+                    let delim = self.task.heap.string(prog, end as u32);
+                    let rest = &s[pos..];
+                    let len = if delim.is_empty() { rest.len() } else { rest.find(delim).unwrap_or(rest.len()) };
+                    let step = len + delim.len().max(if len == rest.len() { 1 } else { 0 });
+                    Some((Value::slice(source.as_handle(), (source.slice_start() + pos) as u32, len as u32), step))
+                };
+                let r = match next {
+                    Some((piece, step)) => {
+                        if let Obj::Iter { pos, .. } = self.task.heap.get_mut(it) {
+                            *pos += step;
+                        }
+                        Some(piece)
+                    }
+                    None => {
+                        // The delimiter string is freed with the exhausted iterator.
+                        None
+                    }
+                };
+                let r = self.option(r);
+                self.ret(r);
+            }
+            RangeNext => {
+                let r = self.arg(0).as_handle();
+                let Slot::Scalar(ty) = self.site.slot else { unreachable!() };
+                let inclusive = self.site.aux == 1;
+                let fields = self.task.heap.fields_mut(r);
+                let (start, end) = (fields[0], fields[1]);
+                let more = if inclusive {
+                    crate::arith::compare(crate::bytecode::CmpOp::Le, ty, start, end)
+                } else {
+                    crate::arith::compare(crate::bytecode::CmpOp::Lt, ty, start, end)
+                };
+                let item = if more {
+                    match crate::arith::binary(crate::bytecode::BinOp::Add, ty, start, Value::int(1)) {
+                        Ok(next) => fields[0] = next,
+                        // The last value of an inclusive range: mark it spent.
+                        Err(_) => {
+                            fields[1] = crate::arith::binary(crate::bytecode::BinOp::Sub, ty, start, Value::int(1))?
+                        }
+                    }
+                    Some(start)
+                } else {
+                    None
+                };
+                let v = self.option(item);
+                self.ret(v);
+            }
+            Math(f) => {
+                let x = self.arg(0).as_f64();
+                let y = match f {
+                    MathFn::Sqrt => x.sqrt(),
+                    MathFn::Pow => x.powf(self.arg(1).as_f64()),
+                    MathFn::Log => x.ln(),
+                    MathFn::Log10 => x.log10(),
+                    MathFn::Exp => x.exp(),
+                    MathFn::Sin => x.sin(),
+                    MathFn::Cos => x.cos(),
+                    MathFn::Tan => x.tan(),
+                    MathFn::Floor => x.floor(),
+                    MathFn::Ceil => x.ceil(),
+                    MathFn::Round => x.round(),
+                    MathFn::Trunc => x.trunc(),
+                };
+                self.ret(Value::f64(y));
+            }
+            Abs => {
+                let x = self.arg(0);
+                let Slot::Scalar(ty) = self.site.slot else { unreachable!() };
+                let r = if ty.is_float() {
+                    if ty == NumTy::F32 {
+                        Value::f32(x.as_f32().abs())
+                    } else {
+                        Value::f64(x.as_f64().abs())
+                    }
+                } else if ty.is_signed() && x.as_int() < 0 {
+                    crate::arith::negate(ty, x)?
+                } else {
+                    x
+                };
+                self.ret(r);
+            }
+            Min | Max | Clamp => {
+                let slot = self.site.slot;
+                let (a, b, hi) = (self.arg(0), self.arg(1), self.arg(2));
+                let heap = &self.task.heap;
+                let cmp = |a: Value, b: Value| deep::cmp(heap, prog, a, b, slot);
+                let r = match self.site.native {
+                    Min => {
+                        if cmp(b, a).is_lt() {
+                            b
+                        } else {
+                            a
+                        }
+                    }
+                    Max => {
+                        if cmp(b, a).is_ge() {
+                            b
+                        } else {
+                            a
+                        }
+                    }
+                    _ => {
+                        if cmp(a, b).is_lt() {
+                            b
+                        } else if cmp(a, hi).is_gt() {
+                            hi
+                        } else {
+                            a
+                        }
+                    }
+                };
+                self.ret(r);
+            }
+            ReadFile => {
+                let path = self.str_arg(0);
+                let r = match host.read_file(&path) {
+                    Ok(text) => {
+                        let s = self.new_str(text);
+                        self.result(0, s)
+                    }
+                    Err(e) => {
+                        let err = self.io_error(&e);
+                        self.result(1, err)
+                    }
+                };
+                self.ret(r);
+            }
+            WriteFile => {
+                let (path, text) = (self.str_arg(0), self.str_arg(1));
+                let r = match host.write_file(&path, &text) {
+                    Ok(()) => self.result(0, Value::UNIT),
+                    Err(e) => {
+                        let err = self.io_error(&e);
+                        self.result(1, err)
+                    }
+                };
+                self.ret(r);
+            }
+            Sleep => {
+                let micros = self.arg(0).bits;
+                return Ok(Flow::Suspend(host.sleep(micros)));
+            }
+            YieldNow => {
+                self.ret(Value::UNIT);
+                return Ok(Flow::Yield);
+            }
+        }
+        Ok(Flow::Done)
+    }
+
+    /// A place for a scalar key (or set element) of entry `pos`.
+    fn key_place(&mut self, container: u32, pos: usize, _k: Value) -> Value {
+        Value { bits: container as u64, ext: pos as u64 | KEY_PLACE }
+    }
+
+    /// `Ok(v)` (tag 0) or `Err(v)` (tag 1) of the site's result layout.
+    fn result(&mut self, tag: u32, v: Value) -> Value {
+        let layout = self.site.layout;
+        Value::handle(self.task.heap.alloc(Obj::Record { layout, tag, fields: Box::new([v]) }))
+    }
+
+    /// An `IOError` value (layout `aux`) for a host error.
+    fn io_error(&mut self, e: &std::io::Error) -> Value {
+        use std::io::ErrorKind::*;
+        let layout = self.site.aux;
+        let (tag, fields): (u32, Box<[Value]>) = match e.kind() {
+            NotFound => (0, Box::new([])),
+            PermissionDenied => (1, Box::new([])),
+            AlreadyExists => (2, Box::new([])),
+            InvalidInput => (3, Box::new([])),
+            _ => {
+                let s = self.new_str(e.to_string());
+                (4, Box::new([s]))
+            }
+        };
+        Value::handle(self.task.heap.alloc(Obj::Record { layout, tag, fields }))
+    }
+}
+
+/// Set in a place's index for an entry's key rather than its value.
+pub const KEY_PLACE: u64 = 1 << 62;

@@ -1,0 +1,137 @@
+//! A compiled program: functions, object layouts, constants and call sites.
+//! Immutable once built and shared by every task (behind `Arc`).
+
+use crate::bytecode::{Instr, NumTy};
+use crate::native::Native;
+use crate::value::Value;
+
+/// A whole program, ready to run.
+#[derive(Debug, Default)]
+pub struct Program {
+    /// Every function, drop glue and closure body.
+    pub functions: Vec<Function>,
+    /// Object layouts, by index.
+    pub layouts: Vec<Layout>,
+    /// Scalar constants (`LoadK`).
+    pub consts: Vec<Value>,
+    /// String constants: handle `CONST_HANDLE | i` names `strings[i]`.
+    pub strings: Vec<Box<str>>,
+    /// Native call sites (`Native`).
+    pub sites: Vec<Site>,
+    /// Format specifications of `f"..."` fields.
+    pub specs: Vec<crate::format::Spec>,
+    /// Source file names, for line tables.
+    pub files: Vec<String>,
+    /// The function `main`.
+    pub entry: u32,
+    /// What `main` returns, for the exit status.
+    pub entry_kind: EntryKind,
+}
+
+/// What `main` returns (PROC-EXIT-001).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum EntryKind {
+    /// `Unit`: status 0.
+    #[default]
+    Unit,
+    /// `Int32`: the status, which must be in `0..=255`.
+    Status,
+    /// `Result<Unit, String>`.
+    ResultUnit,
+    /// `Result<Int32, String>`.
+    ResultStatus,
+}
+
+/// One function's code.
+#[derive(Debug, Default)]
+pub struct Function {
+    /// The name shown in stack traces (`main`, `Point::new`).
+    pub name: String,
+    /// How many registers the first instructions find filled (parameters,
+    /// and a closure's environment first).
+    pub arity: u16,
+    /// The size of its register file.
+    pub nregs: u16,
+    /// A closure body: its environment arrives in `R[0]`.
+    pub has_env: bool,
+    /// Library code, left out of stack traces.
+    pub library: bool,
+    /// The instructions.
+    pub code: Vec<Instr>,
+    /// The source line of each instruction.
+    pub lines: Vec<u32>,
+    /// The source file (index into `Program::files`).
+    pub file: u32,
+}
+
+/// How objects of one type are laid out, freed, copied, compared and shown.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Layout {
+    /// The type as the user writes it.
+    pub name: String,
+    /// Its shape.
+    pub kind: LayoutKind,
+}
+
+/// The shape of an object.
+#[derive(Clone, Debug, PartialEq)]
+pub enum LayoutKind {
+    /// A struct, tuple, `Box`, range or closure environment: fixed fields.
+    Record { fields: Vec<Slot>, tuple: bool },
+    /// An enum: one of its variants, each with fixed fields.
+    Enum { variants: Vec<(String, Vec<Slot>)> },
+    /// A constructor of variant `tag` of enum layout `of` (for `New`).
+    Variant { of: u32, tag: u32 },
+    /// `Vec<T>` or `[T; N]`.
+    List { elem: Slot, array: bool },
+    /// `String`.
+    Str,
+    /// `HashMap<K, V>`.
+    Map { key: Slot, value: Slot },
+    /// `HashSet<T>`.
+    Set { elem: Slot },
+    /// A library iterator over another object (it owns nothing).
+    Iter,
+}
+
+/// What one field or element holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Slot {
+    /// A scalar of this type.
+    Scalar(NumTy),
+    /// An object this one owns, of layout `l`.
+    Owned(u32),
+    /// A reference to an object of layout `l` (a whole object or a slice
+    /// of a string or list).
+    Shared(u32),
+    /// A reference to a scalar place.
+    ScalarRef(NumTy),
+    /// A `fn` value.
+    Fn,
+}
+
+/// A native call site: which operation, and the types it works on.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Site {
+    /// The operation.
+    pub native: Native,
+    /// The kind of value it inspects (an argument's or element's).
+    pub slot: Slot,
+    /// The layout of the object it creates (`NO_LAYOUT`: none).
+    pub layout: u32,
+    /// A second layout, or a format specification's index (`NO_LAYOUT`: none).
+    pub aux: u32,
+}
+
+/// No layout.
+pub const NO_LAYOUT: u32 = u32::MAX;
+
+impl Program {
+    /// The layout `l`.
+    pub fn layout(&self, l: u32) -> &Layout {
+        &self.layouts[l as usize]
+    }
+}
+
+/// Layout 0 of every program: `String`.
+pub const STR_LAYOUT: u32 = 0;

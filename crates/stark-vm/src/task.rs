@@ -1,0 +1,495 @@
+//! A task: one STARK thread of execution, polled like a future.
+//!
+//! Call frames are data (`Vec<Frame>`), never Rust recursion, so a task
+//! can stop after any instruction and resume later: when it has spent
+//! its fuel, or when a native operation is waiting on the host (a timer,
+//! I/O). `Task::poll` is the only entry point.
+
+use crate::arith;
+use crate::bytecode::{CmpOp, Instr, NumTy};
+use crate::heap::Heap;
+use crate::native::{self, Flow};
+use crate::program::{Function, Program};
+use crate::trap::{Fault, TraceFrame, Trap};
+use crate::value::{Value, REG_PLACE};
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+/// What the host gives a task: output streams, files and time. The VM
+/// itself touches no file, clock or thread.
+pub trait Host: Send {
+    /// Writes bytes to standard output (`err` false) or standard error.
+    fn write(&mut self, err: bool, bytes: &[u8]);
+    /// Reads a whole file as UTF-8.
+    fn read_file(&mut self, path: &str) -> std::io::Result<String>;
+    /// Writes a whole file.
+    fn write_file(&mut self, path: &str, text: &str) -> std::io::Result<()>;
+    /// A future that completes after `micros` microseconds.
+    fn sleep(&mut self, micros: u64) -> HostFuture;
+}
+
+/// A host operation in progress; its output is the value it produces.
+pub type HostFuture = Pin<Box<dyn Future<Output = Value> + Send>>;
+
+/// How deep calls may nest before the task fails.
+pub const MAX_FRAMES: usize = 100_000;
+
+/// One call's state.
+#[derive(Clone, Copy, Debug)]
+struct Frame {
+    func: u32,
+    /// The next instruction (saved while a callee runs).
+    pc: u32,
+    /// Where its registers start in the task's register stack.
+    base: u32,
+}
+
+/// The state a suspended task waits in.
+struct Suspended {
+    future: HostFuture,
+    /// The absolute register that receives the result.
+    dst: usize,
+}
+
+/// Why `run` stopped.
+enum Exit {
+    Done(Value),
+    Trapped(Trap),
+    OutOfFuel,
+    Suspended,
+}
+
+/// A task of a program.
+pub struct Task {
+    regs: Vec<Value>,
+    frames: Vec<Frame>,
+    /// The task's objects.
+    pub heap: Heap,
+    suspended: Option<Suspended>,
+}
+
+impl Task {
+    /// A task that will call function `f` with `args`.
+    pub fn new(prog: &Program, f: u32, args: &[Value]) -> Task {
+        let mut task = Task { regs: Vec::with_capacity(1024), frames: Vec::new(), heap: Heap::new(), suspended: None };
+        task.regs.extend_from_slice(args);
+        task.enter(prog, f, 0);
+        task
+    }
+
+    /// Runs until the task finishes, traps, waits on the host (having
+    /// registered `cx`'s waker), or has used `fuel` (then it wakes itself
+    /// and returns `Pending`, so a busy task cannot starve others).
+    pub fn poll(
+        &mut self,
+        prog: &Program,
+        host: &mut dyn Host,
+        cx: &mut Context<'_>,
+        fuel: u32,
+    ) -> Poll<Result<Value, Trap>> {
+        loop {
+            if let Some(s) = &mut self.suspended {
+                match s.future.as_mut().poll(cx) {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(v) => {
+                        let dst = s.dst;
+                        self.regs[dst] = v;
+                        self.suspended = None;
+                    }
+                }
+            }
+            match self.run(prog, host, fuel) {
+                Exit::Done(v) => return Poll::Ready(Ok(v)),
+                Exit::Trapped(t) => return Poll::Ready(Err(t)),
+                Exit::OutOfFuel => {
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
+                }
+                Exit::Suspended => continue,
+            }
+        }
+    }
+
+    /// Pushes a frame for `f` whose arguments are at `base`.
+    fn enter(&mut self, prog: &Program, f: u32, base: usize) {
+        let func = &prog.functions[f as usize];
+        let top = base + func.nregs as usize;
+        if self.regs.len() < top {
+            self.regs.resize(top, Value::NONE);
+        }
+        // Registers past the arguments start empty, so drops of owners
+        // never initialised on this path skip them.
+        self.regs[base + func.arity as usize..top].fill(Value::NONE);
+        self.frames.push(Frame { func: f, pc: 0, base: base as u32 });
+    }
+
+    /// The stack trace for a fault at instruction `pc` of the innermost frame.
+    #[cold]
+    fn trap(&self, prog: &Program, fault: Fault, pc: usize) -> Trap {
+        let mut frames = Vec::new();
+        for (depth, frame) in self.frames.iter().rev().enumerate() {
+            let func = &prog.functions[frame.func as usize];
+            if func.library {
+                continue;
+            }
+            let at = if depth == 0 { pc } else { frame.pc as usize - 1 };
+            frames.push(TraceFrame {
+                function: func.name.clone(),
+                file: prog.files.get(func.file as usize).cloned().unwrap_or_default(),
+                line: func.lines.get(at).copied().unwrap_or(0),
+            });
+        }
+        Trap { message: fault.0, frames }
+    }
+
+    /// Reads a scalar through a place reference.
+    #[inline]
+    pub(crate) fn load(&self, place: Value) -> Value {
+        if place.bits & REG_PLACE != 0 {
+            self.regs[(place.bits & !REG_PLACE) as usize]
+        } else {
+            self.heap.place_get(place)
+        }
+    }
+
+    /// Writes a scalar through a place reference.
+    #[inline]
+    fn store(&mut self, place: Value, v: Value) {
+        if place.bits & REG_PLACE != 0 {
+            self.regs[(place.bits & !REG_PLACE) as usize] = v;
+        } else {
+            self.heap.place_set(place, v);
+        }
+    }
+
+    /// The interpreter loop.
+    fn run(&mut self, prog: &Program, host: &mut dyn Host, mut fuel: u32) -> Exit {
+        let mut frame = *self.frames.last().expect("a task has a frame");
+        let mut func: &Function = &prog.functions[frame.func as usize];
+        let mut code: &[Instr] = &func.code;
+        let mut pc = frame.pc as usize;
+        let mut base = frame.base as usize;
+        macro_rules! r {
+            ($i:expr) => {
+                self.regs[base + $i as usize]
+            };
+        }
+        macro_rules! fault {
+            ($f:expr) => {{
+                let f = $f;
+                return Exit::Trapped(self.trap(prog, f, pc - 1));
+            }};
+        }
+        macro_rules! tri {
+            ($e:expr) => {
+                match $e {
+                    Ok(v) => v,
+                    Err(f) => fault!(f),
+                }
+            };
+        }
+        loop {
+            let instr = code[pc];
+            pc += 1;
+            match instr {
+                Instr::Copy { a, b } => r!(a) = r!(b),
+                Instr::Move { a, b } => {
+                    r!(a) = r!(b);
+                    r!(b) = Value::NONE;
+                }
+                Instr::Clear { a } => r!(a) = Value::NONE,
+                Instr::LoadK { a, k } => r!(a) = prog.consts[k as usize],
+                Instr::LoadI { a, imm } => r!(a) = Value::int(imm as i64),
+                Instr::LoadFn { a, f } => r!(a) = Value { bits: f as u64, ext: crate::value::NONE },
+                Instr::SetEnv { a, env } => r!(a).ext = r!(env).bits,
+                Instr::AddI { a, b, c } => match r!(b).as_int().checked_add(r!(c).as_int()) {
+                    Some(v) => r!(a) = Value::int(v),
+                    None => fault!(Fault::overflow()),
+                },
+                Instr::SubI { a, b, c } => match r!(b).as_int().checked_sub(r!(c).as_int()) {
+                    Some(v) => r!(a) = Value::int(v),
+                    None => fault!(Fault::overflow()),
+                },
+                Instr::MulI { a, b, c } => match r!(b).as_int().checked_mul(r!(c).as_int()) {
+                    Some(v) => r!(a) = Value::int(v),
+                    None => fault!(Fault::overflow()),
+                },
+                Instr::AddIImm { a, b, imm } => match r!(b).as_int().checked_add(imm as i64) {
+                    Some(v) => r!(a) = Value::int(v),
+                    None => fault!(Fault::overflow()),
+                },
+                Instr::LtI { a, b, c } => r!(a) = Value::bool(r!(b).as_int() < r!(c).as_int()),
+                Instr::LeI { a, b, c } => r!(a) = Value::bool(r!(b).as_int() <= r!(c).as_int()),
+                Instr::EqI { a, b, c } => r!(a) = Value::bool(r!(b).bits == r!(c).bits),
+                Instr::NeI { a, b, c } => r!(a) = Value::bool(r!(b).bits != r!(c).bits),
+                Instr::AddF { a, b, c } => r!(a) = Value::f64(r!(b).as_f64() + r!(c).as_f64()),
+                Instr::SubF { a, b, c } => r!(a) = Value::f64(r!(b).as_f64() - r!(c).as_f64()),
+                Instr::MulF { a, b, c } => r!(a) = Value::f64(r!(b).as_f64() * r!(c).as_f64()),
+                Instr::DivF { a, b, c } => r!(a) = Value::f64(r!(b).as_f64() / r!(c).as_f64()),
+                Instr::LtF { a, b, c } => r!(a) = Value::bool(r!(b).as_f64() < r!(c).as_f64()),
+                Instr::Arith { op, a, b, c } => r!(a) = tri!(arith::binary(op.op(), op.ty(), r!(b), r!(c))),
+                Instr::Cmp { op, a, b, c } => r!(a) = Value::bool(arith::compare(op.op(), op.ty(), r!(b), r!(c))),
+                Instr::Neg { ty, a, b } => r!(a) = tri!(arith::negate(ty, r!(b))),
+                Instr::Not { ty, a, b } => r!(a) = arith::not(ty, r!(b)),
+                Instr::Cast { from, to, a, b } => r!(a) = tri!(arith::cast(from, to, r!(b))),
+                Instr::Jmp { off } => {
+                    if off < 0 {
+                        if fuel == 0 {
+                            self.frames.last_mut().expect("frame").pc = (pc as i64 + off as i64) as u32;
+                            return Exit::OutOfFuel;
+                        }
+                        fuel -= 1;
+                    }
+                    pc = (pc as i64 + off as i64) as usize;
+                }
+                Instr::JmpIf { a, off } => {
+                    if r!(a).as_bool() {
+                        pc = (pc as i64 + off as i64) as usize;
+                    }
+                }
+                Instr::JmpIfNot { a, off } => {
+                    if !r!(a).as_bool() {
+                        pc = (pc as i64 + off as i64) as usize;
+                    }
+                }
+                Instr::JmpIfNone { a, off } => {
+                    if r!(a).is_none() {
+                        pc = (pc as i64 + off as i64) as usize;
+                    }
+                }
+                Instr::JmpIfNotLtI { a, b, off } => {
+                    if r!(a).as_int() >= r!(b).as_int() {
+                        pc = (pc as i64 + off as i64) as usize;
+                    }
+                }
+                Instr::Call { base: at, f } => {
+                    if fuel == 0 || self.frames.len() >= MAX_FRAMES {
+                        if self.frames.len() >= MAX_FRAMES {
+                            fault!(Fault::new(format!("stack overflow: more than {MAX_FRAMES} nested calls")));
+                        }
+                        self.frames.last_mut().expect("frame").pc = (pc - 1) as u32;
+                        return Exit::OutOfFuel;
+                    }
+                    fuel -= 1;
+                    self.frames.last_mut().expect("frame").pc = pc as u32;
+                    self.enter(prog, f, base + at as usize);
+                    frame = *self.frames.last().expect("frame");
+                    func = &prog.functions[f as usize];
+                    code = &func.code;
+                    pc = 0;
+                    base = frame.base as usize;
+                }
+                Instr::CallValue { base: at, callee } => {
+                    if self.frames.len() >= MAX_FRAMES {
+                        fault!(Fault::new(format!("stack overflow: more than {MAX_FRAMES} nested calls")));
+                    }
+                    let target = r!(callee);
+                    let f = target.bits as u32;
+                    let callee_fn = &prog.functions[f as usize];
+                    let at = base + at as usize;
+                    if callee_fn.has_env {
+                        // The environment goes first: shift the arguments up.
+                        let n = callee_fn.arity as usize - 1;
+                        if self.regs.len() < at + n + 1 {
+                            self.regs.resize(at + n + 1, Value::NONE);
+                        }
+                        self.regs.copy_within(at..at + n, at + 1);
+                        self.regs[at] = Value::handle(target.ext as u32);
+                    }
+                    self.frames.last_mut().expect("frame").pc = pc as u32;
+                    self.enter(prog, f, at);
+                    frame = *self.frames.last().expect("frame");
+                    func = callee_fn;
+                    code = &func.code;
+                    pc = 0;
+                    base = frame.base as usize;
+                }
+                Instr::Native { base: at, site } => {
+                    let site_def = &prog.sites[site as usize];
+                    match native::call(self, prog, host, site_def, base + at as usize) {
+                        Ok(Flow::Done) => {}
+                        Ok(Flow::Suspend(future)) => {
+                            self.frames.last_mut().expect("frame").pc = pc as u32;
+                            self.suspended = Some(Suspended { future, dst: base + at as usize });
+                            return Exit::Suspended;
+                        }
+                        Ok(Flow::Yield) => {
+                            self.frames.last_mut().expect("frame").pc = pc as u32;
+                            return Exit::OutOfFuel;
+                        }
+                        Err(f) => fault!(f),
+                    }
+                }
+                Instr::Ret { a } => {
+                    let v = r!(a);
+                    self.frames.pop();
+                    self.regs[base] = v;
+                    match self.frames.last() {
+                        None => return Exit::Done(v),
+                        Some(&caller) => {
+                            frame = caller;
+                            func = &prog.functions[frame.func as usize];
+                            code = &func.code;
+                            pc = frame.pc as usize;
+                            base = frame.base as usize;
+                        }
+                    }
+                }
+                Instr::Trap { k } => {
+                    let message = self.heap.string(prog, prog.consts[k as usize].as_handle()).to_string();
+                    fault!(Fault::new(message))
+                }
+                Instr::New { base: at, l } => {
+                    let at = base + at as usize;
+                    let v = self.new_object(prog, l, at);
+                    self.regs[at] = v;
+                }
+                Instr::GetField { a, obj, i } => r!(a) = self.heap.fields(r!(obj).as_handle())[i as usize],
+                Instr::TakeField { a, obj, i } => {
+                    let fields = self.heap.fields_mut(self.regs[base + obj as usize].as_handle());
+                    let v = std::mem::replace(&mut fields[i as usize], Value::NONE);
+                    r!(a) = v;
+                }
+                Instr::SetField { obj, i, b } => {
+                    let v = r!(b);
+                    self.heap.fields_mut(r!(obj).as_handle())[i as usize] = v;
+                }
+                Instr::GetTag { a, obj } => r!(a) = Value::int(crate::deep::tag(&self.heap, r!(obj)) as i64),
+                Instr::RefReg { a, b } => r!(a) = Value { bits: REG_PLACE | (base + b as usize) as u64, ext: 0 },
+                Instr::RefField { a, obj, i } => r!(a) = Value { bits: r!(obj).bits, ext: i as u64 },
+                Instr::Load { a, r } => r!(a) = self.load(r!(r)),
+                Instr::Store { r, b } => {
+                    let (place, v) = (r!(r), r!(b));
+                    self.store(place, v);
+                }
+                Instr::Index { a, list, i } => {
+                    let items = self.heap.items(r!(list).as_handle());
+                    let idx = r!(i).bits;
+                    match items.get(idx as usize) {
+                        Some(v) => r!(a) = *v,
+                        None => fault!(Fault::bounds(items.len(), idx)),
+                    }
+                }
+                Instr::IndexSlice { a, list, i } => {
+                    let s = r!(list);
+                    let idx = r!(i).bits;
+                    if idx >= s.slice_len() as u64 {
+                        fault!(Fault::bounds(s.slice_len(), idx));
+                    }
+                    match self.heap.item(prog, s.as_handle(), s.slice_start() + idx as usize) {
+                        Some(v) => r!(a) = v,
+                        None => fault!(Fault::bounds(s.slice_len(), idx)),
+                    }
+                }
+                Instr::RefIndex { a, list, i } => {
+                    let h = r!(list).as_handle();
+                    let len = self.heap.items(h).len();
+                    let idx = r!(i).bits;
+                    if idx >= len as u64 {
+                        fault!(Fault::bounds(len, idx));
+                    }
+                    r!(a) = Value { bits: h as u64, ext: idx };
+                }
+                Instr::RefIndexSlice { a, list, i } => {
+                    let s = r!(list);
+                    let idx = r!(i).bits;
+                    if idx >= s.slice_len() as u64 {
+                        fault!(Fault::bounds(s.slice_len(), idx));
+                    }
+                    r!(a) = Value { bits: s.bits, ext: s.slice_start() as u64 + idx };
+                }
+                Instr::SliceAll { a, b } => {
+                    let h = r!(b).as_handle();
+                    let len = match self.heap_len(prog, h) {
+                        Some(n) => n,
+                        None => fault!(Fault::new("internal error: slicing a value that is not a list")),
+                    };
+                    r!(a) = Value::slice(h, 0, len as u32);
+                }
+                Instr::Drop { a } => {
+                    let v = r!(a);
+                    self.heap.free(prog, v);
+                    r!(a) = Value::NONE;
+                }
+                Instr::Clone { a, b } => {
+                    let v = r!(b);
+                    let slot = self.object_slot(v);
+                    r!(a) = crate::deep::clone(&mut self.heap, prog, v, slot);
+                }
+                Instr::Swap { a, b } => {
+                    let (x, y) = (r!(a).as_handle(), r!(b).as_handle());
+                    self.heap.swap(x, y);
+                }
+                Instr::FreeShell { a } => {
+                    let v = r!(a);
+                    if !v.is_none() {
+                        self.heap.free_shell(v.as_handle());
+                    }
+                    r!(a) = Value::NONE;
+                }
+            }
+        }
+    }
+
+    /// The slot describing object value `v` (by its own layout).
+    fn object_slot(&self, v: Value) -> crate::program::Slot {
+        use crate::heap::Obj;
+        use crate::program::Slot;
+        if v.is_none() {
+            return Slot::Scalar(NumTy::Unit);
+        }
+        match self.heap.get(v.as_handle()) {
+            Obj::Record { layout, .. }
+            | Obj::List { layout, .. }
+            | Obj::Map { layout, .. }
+            | Obj::Set { layout, .. } => Slot::Owned(*layout),
+            _ => Slot::Owned(crate::program::STR_LAYOUT),
+        }
+    }
+
+    /// The length of a string (in bytes) or list object.
+    fn heap_len(&self, prog: &Program, h: u32) -> Option<usize> {
+        use crate::heap::Obj;
+        if h & crate::value::CONST_HANDLE != 0 {
+            return Some(self.heap.string(prog, h).len());
+        }
+        match self.heap.get(h) {
+            Obj::Str(s) => Some(s.len()),
+            Obj::List { items, .. } => Some(items.len()),
+            _ => None,
+        }
+    }
+
+    /// Builds an object of layout `l` from the registers at `at`.
+    fn new_object(&mut self, prog: &Program, l: u32, at: usize) -> Value {
+        use crate::heap::Obj;
+        use crate::program::LayoutKind;
+        let (layout, tag, n) = match &prog.layout(l).kind {
+            LayoutKind::Record { fields, .. } => (l, 0, fields.len()),
+            LayoutKind::Variant { of, tag } => match &prog.layout(*of).kind {
+                LayoutKind::Enum { variants } => (*of, *tag, variants[*tag as usize].1.len()),
+                _ => (*of, *tag, 0),
+            },
+            LayoutKind::List { .. } => {
+                // An array literal: its length is in `R[at]`, items after it.
+                let n = self.regs[at].bits as usize;
+                let items = self.regs[at + 1..at + 1 + n].to_vec();
+                return Value::handle(self.heap.alloc(Obj::List { layout: l, items }));
+            }
+            _ => (l, 0, 0),
+        };
+        let fields: Box<[Value]> = self.regs[at..at + n].into();
+        Value::handle(self.heap.alloc(Obj::Record { layout, tag, fields }))
+    }
+
+    /// The register stack (for natives).
+    pub(crate) fn regs(&mut self) -> &mut Vec<Value> {
+        &mut self.regs
+    }
+}
+
+/// Compares with the generic comparison (used by natives too).
+pub fn compare(op: CmpOp, ty: NumTy, a: Value, b: Value) -> bool {
+    arith::compare(op, ty, a, b)
+}
