@@ -43,9 +43,11 @@ pub struct Checked {
     pub types_checked: bool,
     /// The types, when they were checked.
     pub typeck: Option<Typed>,
-    /// The parsed packages (the program's first, the standard library
-    /// last): with the side tables, the typed HIR code generation reads.
+    /// The parsed packages (the standard library last): with the side
+    /// tables, the typed HIR code generation reads.
     pub packages: Vec<Package>,
+    /// The index of the program's own (entry) package in `packages`.
+    pub root: usize,
 }
 
 impl Checked {
@@ -81,6 +83,7 @@ fn analyze(mut loaded: loader::Loaded) -> Checked {
         types_checked: false,
         typeck: None,
         packages: Vec::new(),
+        root: loaded.root.map_or(0, |r| r.0 as usize),
     };
     // Syntax and loading errors come first: names in a half-read program
     // would only produce follow-on errors.

@@ -51,6 +51,7 @@ impl<'a> FnCx<'_, 'a> {
             ExprKind::Match { scrutinee, arms } => self.match_expr(scrutinee, arms, e),
             ExprKind::Call(callee, args) => self.call(callee, args, e),
             ExprKind::MethodCall { receiver, method, args } => self.method_call(receiver, *method, args, e),
+            ExprKind::Tuple(items) if items.is_empty() => self.unit(),
             ExprKind::Tuple(items) => self.aggregate(items, e),
             ExprKind::Array(items) => self.array(items, e),
             ExprKind::ArrayRepeat(value, count) => self.array_repeat(value, count, e),
@@ -179,6 +180,20 @@ impl<'a> FnCx<'_, 'a> {
 
     fn unary(&mut self, op: UnOp, inner: &'a ast::Expr, e: &'a ast::Expr) -> Reg {
         let ty = self.ty_of(e);
+        // Constant folding of a negated literal (which may be a type's minimum).
+        if let (UnOp::Neg, ExprKind::Lit(Lit::Int { value, .. })) = (op, &inner.kind) {
+            match self.c.scalar(ty) {
+                Some(NumTy::F64) => return self.constant(Value::f64(-(*value as f64))),
+                Some(NumTy::F32) => return self.constant(Value::f32(-(*value as f32))),
+                _ => return self.constant(Value::int((*value as i64).wrapping_neg())),
+            }
+        }
+        if let (UnOp::Neg, ExprKind::Lit(Lit::Float { value, .. })) = (op, &inner.kind) {
+            return match self.c.scalar(ty) {
+                Some(NumTy::F32) => self.constant(Value::f32(-(*value as f32))),
+                _ => self.constant(Value::f64(-*value)),
+            };
+        }
         let v = self.expr(inner);
         let n = self.c.scalar(ty).unwrap_or(NumTy::I64);
         let dst = self.alloc();
@@ -666,12 +681,17 @@ impl<'a> FnCx<'_, 'a> {
                 ast::FmtPart::Field { expr, spec } => {
                     let ty = self.ty_of(expr);
                     let v = self.by_ref(expr);
+                    // What `v` holds: a reference to the field's value.
+                    let ref_ty = match self.c.types.kind(ty) {
+                        TyKind::Ref { .. } => ty,
+                        _ => self.c.types.intern(TyKind::Ref { mutable: false, ty }),
+                    };
                     let numeric = spec.as_ref().is_some_and(|s| {
                         s.sign.is_some() || s.alternate || s.zero || s.precision.is_some() || s.ty.is_some()
                     });
                     let text = match spec {
                         Some(spec) if numeric => {
-                            let mut inner = ty;
+                            let mut inner = ref_ty;
                             let mut r = v;
                             loop {
                                 match self.c.types.kind(inner).clone() {
@@ -692,17 +712,13 @@ impl<'a> FnCx<'_, 'a> {
                             s
                         }
                         Some(spec) => {
-                            let ref_ty = self.c.types.intern(TyKind::Ref { mutable: false, ty });
                             let s = self.display_string(v, ref_ty);
                             let aux = self.spec(spec);
                             let slot = self.c.slot(ty);
                             self.native(Native::Pad, slot, NO_LAYOUT, aux, s);
                             s
                         }
-                        None => {
-                            let ref_ty = self.c.types.intern(TyKind::Ref { mutable: false, ty });
-                            self.display_string(v, ref_ty)
-                        }
+                        None => self.display_string(v, ref_ty),
                     };
                     self.emit(Instr::Copy { a: piece + 1, b: text });
                     self.native(Native::StrAppend, Slot::Fn, NO_LAYOUT, NO_LAYOUT, piece);

@@ -70,7 +70,7 @@ pub fn compile(checked: &mut Checked) -> Result<Program, Vec<Diagnostic>> {
             c.trait_methods.insert(def, (trait_, name));
         }
     }
-    let Some(main) = c.find_main() else {
+    let Some(main) = c.find_main(checked.root) else {
         return Err(vec![Diagnostic::error("E0901", "the program has no `fn main`")
             .note("`stark run` starts a program at its root module's `main` function")]);
     };
@@ -180,8 +180,8 @@ impl<'a> Compiler<'a> {
         }
     }
 
-    fn find_main(&self) -> Option<DefId> {
-        let root = *self.defs.package_roots.first()?;
+    fn find_main(&self, package: usize) -> Option<DefId> {
+        let root = *self.defs.package_roots.get(package)?;
         let binding = self.defs.scope(root)?.ns(Ns::Value).get(&Symbol::intern("main"))?;
         match binding.res {
             Res::Def(def) if self.defs.def(def).kind == DefKind::Fn => Some(def),

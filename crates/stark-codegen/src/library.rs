@@ -59,50 +59,45 @@ impl<'a> FnCx<'_, 'a> {
             }
             "assert_eq" => {
                 let ty = self.ty_of(&args[0]);
-                let (x, y) = (self.by_ref(&args[0]), self.by_ref(&args[1]));
-                let inner = match self.c.types.kind(ty) {
-                    TyKind::Ref { ty, .. } => *ty,
-                    _ => ty,
-                };
-                let has_user_eq = self.c.lang.eq.and_then(|eq| self.user_trait_method(eq, inner, "eq")).is_some();
-                if has_user_eq || self.c.scalar(ty).is_some() {
-                    let ok = if self.c.scalar(ty).is_some() {
-                        let xv = self.expr(&args[0]);
-                        let yv = self.expr(&args[1]);
+                let (x, y) = (self.expr(&args[0]), self.expr(&args[1]));
+                let pair = self.alloc_n(2);
+                self.emit(Instr::Copy { a: pair, b: x });
+                self.emit(Instr::Copy { a: pair + 1, b: y });
+                let ok = match self.c.scalar(ty) {
+                    Some(n) => {
                         let dst = self.alloc();
-                        self.emit(Instr::Cmp {
-                            op: stark_vm::bytecode::CmpTy::new(
-                                stark_vm::bytecode::CmpOp::Eq,
-                                self.c.scalar(ty).unwrap_or(NumTy::I64),
-                            ),
-                            a: dst,
-                            b: xv,
-                            c: yv,
-                        });
-                        let base = self.alloc_n(3);
-                        self.emit(Instr::Copy { a: base, b: xv });
-                        self.emit(Instr::Copy { a: base + 1, b: yv });
-                        let j = self.emit(Instr::JmpIf { a: dst, off: 0 });
-                        let slot = self.c.slot(ty);
-                        self.native(Native::AssertEq, slot, NO_LAYOUT, NO_LAYOUT, base);
-                        self.patch(j);
-                        return self.unit();
-                    } else {
-                        self.compare_values(stark_vm::bytecode::CmpOp::Eq, x, y, ty)
-                    };
-                    let base = self.alloc();
-                    self.emit(Instr::Copy { a: base, b: ok });
-                    self.native(Native::Assert, Slot::Scalar(NumTy::Bool), NO_LAYOUT, NO_LAYOUT, base);
+                        let op = stark_vm::bytecode::CmpTy::new(stark_vm::bytecode::CmpOp::Eq, n);
+                        self.emit(Instr::Cmp { op, a: dst, b: pair, c: pair + 1 });
+                        dst
+                    }
+                    // Objects are compared by reference: a handle is one.
+                    None => {
+                        let ref_ty = self.c.types.intern(TyKind::Ref { mutable: false, ty });
+                        self.compare_values(stark_vm::bytecode::CmpOp::Eq, pair, pair + 1, ref_ty)
+                    }
+                };
+                let pass = self.emit(Instr::JmpIf { a: ok, off: 0 });
+                let slot = match self.c.slot(ty) {
+                    Slot::Owned(l) => Slot::Shared(l),
+                    s => s,
+                };
+                let msg = self.alloc_n(2);
+                self.emit(Instr::Copy { a: msg, b: pair });
+                self.emit(Instr::Copy { a: msg + 1, b: pair + 1 });
+                let has_user_display = self
+                    .c
+                    .lang
+                    .display
+                    .and_then(|d| self.c.find_impl(d, ty))
+                    .is_some_and(|(imp, _)| !self.c.is_std(self.c.items.impls[imp].def));
+                if has_user_display || self.c.user_drop(ty) {
+                    self.native(Native::Assert, Slot::Scalar(NumTy::Bool), NO_LAYOUT, NO_LAYOUT, ok);
                 } else {
-                    let slot = match self.c.slot(inner) {
-                        Slot::Owned(l) => Slot::Shared(l),
-                        s => s,
-                    };
-                    let base = self.alloc_n(2);
-                    self.emit(Instr::Copy { a: base, b: x });
-                    self.emit(Instr::Copy { a: base + 1, b: y });
-                    self.native(Native::AssertEq, slot, NO_LAYOUT, NO_LAYOUT, base);
+                    self.native(Native::AssertEq, slot, NO_LAYOUT, NO_LAYOUT, msg);
                 }
+                self.patch(pass);
+                self.drop_reg(pair + 1, ty);
+                self.drop_reg(pair, ty);
                 return self.unit();
             }
             "Box::new" => {
@@ -401,15 +396,24 @@ impl<'a> FnCx<'_, 'a> {
     pub fn display_string(&mut self, v: Reg, ty: Ty) -> Reg {
         let mut ty = ty;
         let mut v = v;
-        while let TyKind::Ref { ty: inner, .. } = self.c.types.kind(ty).clone() {
-            if self.c.is_object(inner) {
-                ty = inner;
-                break;
+        loop {
+            match self.c.types.kind(ty).clone() {
+                TyKind::Ref { ty: inner, .. } if self.c.is_object(inner) => ty = inner,
+                TyKind::Ref { ty: inner, .. } => {
+                    let n = self.alloc();
+                    self.emit(Instr::Load { a: n, r: v });
+                    v = n;
+                    ty = inner;
+                }
+                // A box shows what it holds.
+                TyKind::Adt(d, args) if Some(d) == self.c.lang.boxed => {
+                    let n = self.alloc();
+                    self.emit(Instr::GetField { a: n, obj: v, i: 0 });
+                    v = n;
+                    ty = args[0];
+                }
+                _ => break,
             }
-            let n = self.alloc();
-            self.emit(Instr::Load { a: n, r: v });
-            v = n;
-            ty = inner;
         }
         if let Some(display) = self.c.lang.display {
             if let Some(f) = self.user_trait_method(display, ty, "fmt") {

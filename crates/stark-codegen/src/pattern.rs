@@ -359,7 +359,15 @@ impl<'a> FnCx<'_, 'a> {
             },
             TyKind::Array(..) => Iteration::Consume,
             TyKind::Adt(d, _) if Some(d) == self.c.lang.vec => Iteration::Consume,
-            TyKind::Adt(d, _) if self.c.is_std(d) && self.c.defs.def(d).name.as_str() == "VecIter" => Iteration::Slice,
+            // `for x in v.iter()` walks the borrowed elements directly.
+            TyKind::Adt(d, _)
+                if self.c.is_std(d)
+                    && self.c.defs.def(d).name.as_str() == "VecIter"
+                    && matches!(&iter.kind, ExprKind::MethodCall { method, args, .. }
+                        if method.name.as_str() == "iter" && args.is_empty()) =>
+            {
+                Iteration::Slice
+            }
             _ => Iteration::Protocol,
         }
     }
@@ -443,17 +451,12 @@ impl<'a> FnCx<'_, 'a> {
     /// Iterating a borrowed vector, array or slice: each item is a
     /// reference to an element.
     fn for_slice(&mut self, iter: &'a ast::Expr, local: u32, item_ty: Ty, body: &'a ast::Block) {
-        let v = self.expr(iter);
+        let v = match &iter.kind {
+            ExprKind::MethodCall { receiver, method, .. } if method.name.as_str() == "iter" => self.by_ref(receiver),
+            _ => self.expr(iter),
+        };
         let s = self.alloc();
-        let iter_ty = self.ty_of(iter);
-        let is_iter_object = !matches!(self.c.types.kind(iter_ty), TyKind::Ref { .. });
-        if is_iter_object {
-            // A `VecIter` object: its source slice.
-            self.emit(Instr::GetField { a: s, obj: v, i: 0 });
-            self.temps.push((v, iter_ty));
-        } else {
-            self.emit(Instr::SliceAll { a: s, b: v });
-        }
+        self.emit(Instr::SliceAll { a: s, b: v });
         let len = self.alloc_n(1);
         self.emit(Instr::Copy { a: len, b: s });
         self.native(Native::SliceLen, Slot::Fn, NO_LAYOUT, NO_LAYOUT, len);

@@ -150,6 +150,7 @@ impl Compiler<'_> {
             TyKind::Prim(Prim::Str) => None,
             TyKind::Prim(p) => Some(num_ty(*p)),
             TyKind::Never => Some(NumTy::Unit),
+            TyKind::Tuple(items) if items.is_empty() => Some(NumTy::Unit),
             _ if self.scalar_library(ty) => Some(NumTy::I64),
             _ => None,
         }
@@ -159,6 +160,7 @@ impl Compiler<'_> {
     pub fn is_object(&self, ty: Ty) -> bool {
         match self.types.kind(ty) {
             TyKind::Prim(p) => *p == Prim::Str,
+            TyKind::Tuple(items) if items.is_empty() => false,
             TyKind::Never | TyKind::Ref { .. } | TyKind::Fn(..) | TyKind::Err => false,
             _ => !self.scalar_library(ty),
         }

@@ -317,7 +317,8 @@ pub enum Instr {
     RefIndex { a: Reg, list: Reg, i: Reg },
     /// As `RefIndex`, on a slice value.
     RefIndexSlice { a: Reg, list: Reg, i: Reg },
-    /// `R[a] := the slice R[b] as a whole` (`&[T; N]`, `&Vec<T>`, `&String` to a slice).
+    /// `R[a] := R[b] as a slice`: a whole `Vec`, array or `String` becomes a
+    /// slice of all of it; a slice stays as it is.
     SliceAll { a: Reg, b: Reg },
 
     // ----- ownership -----

@@ -162,6 +162,15 @@ fn list_view(heap: &Heap, v: Value) -> &[Value] {
     }
 }
 
+/// The scalar a place reference in an object designates (a reference to
+/// a register cannot be inside an object: the registers belong to the task).
+fn deref(heap: &Heap, v: Value) -> Value {
+    if v.bits & crate::value::REG_PLACE != 0 {
+        return v;
+    }
+    heap.place_get(v)
+}
+
 /// Whether two values are equal (the standard `Eq`).
 pub fn eq(heap: &Heap, prog: &Program, a: Value, b: Value, slot: Slot) -> bool {
     match slot {
@@ -181,7 +190,8 @@ pub fn display(heap: &Heap, prog: &Program, v: Value, slot: Slot) -> String {
 
 fn display_into(heap: &Heap, prog: &Program, v: Value, slot: Slot, out: &mut String) {
     let layout = match slot {
-        Slot::Scalar(ty) | Slot::ScalarRef(ty) => return out.push_str(&format::scalar(v, ty)),
+        Slot::Scalar(ty) => return out.push_str(&format::scalar(v, ty)),
+        Slot::ScalarRef(ty) => return out.push_str(&format::scalar(deref(heap, v), ty)),
         Slot::Fn => return out.push_str("<fn>"),
         Slot::Owned(l) | Slot::Shared(l) => l,
     };

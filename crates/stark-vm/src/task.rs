@@ -399,6 +399,7 @@ impl Task {
                     }
                     r!(a) = Value { bits: s.bits, ext: s.slice_start() as u64 + idx };
                 }
+                Instr::SliceAll { a, b } if r!(b).is_slice() => r!(a) = r!(b),
                 Instr::SliceAll { a, b } => {
                     let h = r!(b).as_handle();
                     let len = match self.heap_len(prog, h) {
