@@ -65,6 +65,11 @@ pub(crate) struct FnCx<'c, 'a> {
     pub library: bool,
     /// The function's name, for closures' names.
     pub name: String,
+    /// Binding a pattern matched against a place behind a reference,
+    /// where nothing may move out.
+    pub moving_behind_ref: bool,
+    /// The span of the statement or expression being compiled, for errors.
+    pub cur_span: Span,
 }
 
 /// Compiles function `def` at `subst`.
@@ -146,6 +151,8 @@ impl<'c, 'a> FnCx<'c, 'a> {
             ret_ty,
             library,
             name: String::new(),
+            moving_behind_ref: false,
+            cur_span: span,
         }
     }
 
@@ -205,6 +212,13 @@ impl<'c, 'a> FnCx<'c, 'a> {
         self.c.norm(ty, &self.subst)
     }
 
+    /// Frees the registers from `to` up, except those holding the full
+    /// expression's temporaries (they live until it ends).
+    pub fn reset_top(&mut self, to: Reg) {
+        let live = self.temps.iter().map(|&(r, _)| r + 1).max().unwrap_or(0);
+        self.top = to.max(live);
+    }
+
     /// A fresh register.
     pub fn alloc(&mut self) -> Reg {
         let r = self.top;
@@ -230,6 +244,7 @@ impl<'c, 'a> FnCx<'c, 'a> {
 
     /// Sets the line of the following instructions to `span`'s.
     pub fn at(&mut self, span: Span) {
+        self.cur_span = span;
         let (_, line) = self.c.line_of(span);
         self.line = line;
     }
@@ -275,12 +290,21 @@ impl<'c, 'a> FnCx<'c, 'a> {
             return;
         }
         if self.c.user_drop(ty) {
+            if let TyKind::Adt(def, _) = *self.c.types.kind(ty) {
+                let name = self.c.defs.def(def).name.as_str();
+                if self.c.is_std(def) && matches!(name, "HashMap" | "HashSet") {
+                    let shown = self.c.types.display(ty, self.c.defs);
+                    let span = self.cur_span;
+                    self.c.unsupported(span, &format!("destroying a `{shown}` holding values with a `Drop` impl"));
+                    return;
+                }
+            }
             let glue = self.c.drop_glue_fn(ty);
             let skip = self.emit(Instr::JmpIfNone { a: r, off: 0 });
             let base = self.alloc();
             self.emit(Instr::Move { a: base, b: r });
             self.emit(Instr::Call { base, f: glue });
-            self.top = base;
+            self.reset_top(base);
             self.patch(skip);
         } else {
             self.emit(Instr::Drop { a: r });
@@ -358,7 +382,7 @@ impl<'c, 'a> FnCx<'c, 'a> {
             self.drop_temps(mark);
         }
         self.pop_scope();
-        self.top = result + 1;
+        self.reset_top(result + 1);
         has_tail.then_some(result)
     }
 
@@ -382,7 +406,7 @@ impl<'c, 'a> FnCx<'c, 'a> {
                     self.drop_reg(v, ty);
                 }
                 self.drop_temps(mark);
-                self.top = mark_reg;
+                self.reset_top(mark_reg);
             }
             ast::StmtKind::Let(l) => {
                 self.let_stmt(l);

@@ -60,7 +60,7 @@ impl<'a> FnCx<'_, 'a> {
         self.emit(Instr::Copy { a: fr, b: f });
         let base = self.args_block(None, args);
         self.emit(Instr::CallValue { base, callee: fr });
-        self.top = base + 1;
+        self.reset_top(base + 1);
         base
     }
 
@@ -163,7 +163,7 @@ impl<'a> FnCx<'_, 'a> {
                 let base = self.args_block(recv, args);
                 self.at(e.span);
                 self.emit(Instr::Call { base, f });
-                self.top = base + 1;
+                self.reset_top(base + 1);
                 base
             }
             Callee::Library { name, def, subst } => self.library_call(&name, def, &subst, recv, args, e),
@@ -223,7 +223,7 @@ impl<'a> FnCx<'_, 'a> {
         let dst = self.alloc();
         self.emit(Instr::LoadFn { a: dst, f: index });
         self.emit(Instr::SetEnv { a: dst, env: base });
-        self.top = dst + 1;
+        self.reset_top(dst + 1);
         dst
     }
 
@@ -245,6 +245,14 @@ impl<'a> crate::Compiler<'a> {
                         map.extend(imp_map);
                     }
                 }
+            }
+        }
+        // Inside an impl, `Self` is the impl's type.
+        let self_sym = stark_syntax::Symbol::intern("Self");
+        if !map.contains_key(&self_sym) {
+            if let Some(imp) = self.defs.owners.get(&def).and_then(|&o| self.items.impl_by_def(o)) {
+                let self_ty = self.norm(imp.self_ty, &map);
+                map.insert(self_sym, self_ty);
             }
         }
         if self.bodies.get(&def).is_some_and(|b| b.decl.body.is_some()) {

@@ -40,7 +40,7 @@ impl<'a> FnCx<'_, 'a> {
                 self.borrow(place, ty)
             }
             ExprKind::Unary(op, inner) => self.unary(*op, inner, e),
-            ExprKind::Binary(op, a, b) => self.binary(*op, a, b, e),
+            ExprKind::Binary(op, a, b) => self.binary(*op, a, b),
             ExprKind::Assign { op, target, value } => self.assign(*op, target, value),
             ExprKind::Cast(inner, _) => self.cast(inner, e),
             ExprKind::Block(block) => self.block_expr(block),
@@ -58,7 +58,7 @@ impl<'a> FnCx<'_, 'a> {
             ExprKind::Struct { path, fields, base } => self.struct_literal(path, fields, base.as_deref(), e),
             ExprKind::FormatStr(parts) => self.format_string(parts),
             ExprKind::Range { start, end, inclusive } => self.range_value(start, end, *inclusive, e),
-            ExprKind::Try(inner) => self.try_expr(inner, e),
+            ExprKind::Try(inner) => self.try_expr(inner),
             ExprKind::Closure { params, body, .. } => self.closure(params, body, e),
             ExprKind::Await(_) | ExprKind::Spawn(_) | ExprKind::Select(_) => {
                 self.c.unsupported(e.span, "`await`, `spawn` and `select` (they arrive with the concurrency runtime)");
@@ -174,7 +174,7 @@ impl<'a> FnCx<'_, 'a> {
         }
         let l = self.c.variant_layout(ty, tag as u32);
         self.emit(Instr::New { base, l });
-        self.top = base + 1;
+        self.reset_top(base + 1);
         base
     }
 
@@ -204,7 +204,7 @@ impl<'a> FnCx<'_, 'a> {
         dst
     }
 
-    fn binary(&mut self, op: BinOp, a: &'a ast::Expr, b: &'a ast::Expr, e: &'a ast::Expr) -> Reg {
+    fn binary(&mut self, op: BinOp, a: &'a ast::Expr, b: &'a ast::Expr) -> Reg {
         if matches!(op, BinOp::And | BinOp::Or) {
             let dst = self.alloc();
             let x = self.expr(a);
@@ -440,7 +440,7 @@ impl<'a> FnCx<'_, 'a> {
         let j = self.emit(Instr::JmpIfNot { a: c, off: 0 });
         let v = self.block_expr(then);
         self.mov(dst, v);
-        self.top = dst + 1;
+        self.reset_top(dst + 1);
         match else_ {
             Some(else_) => {
                 let end = self.jump();
@@ -451,7 +451,7 @@ impl<'a> FnCx<'_, 'a> {
             }
             None => self.patch(j),
         }
-        self.top = dst + 1;
+        self.reset_top(dst + 1);
         dst
     }
 
@@ -470,7 +470,7 @@ impl<'a> FnCx<'_, 'a> {
             depth: self.scopes.len(),
         });
         self.block_expr(body);
-        self.top = dst + 1;
+        self.reset_top(dst + 1);
         self.jump_back(start);
         self.patch(exit);
         self.end_loop();
@@ -488,7 +488,7 @@ impl<'a> FnCx<'_, 'a> {
             depth: self.scopes.len(),
         });
         self.block_expr(body);
-        self.top = dst + 1;
+        self.reset_top(dst + 1);
         self.jump_back(start);
         self.end_loop();
         dst
@@ -511,7 +511,7 @@ impl<'a> FnCx<'_, 'a> {
         }
         let l = self.c.layout(ty);
         self.emit(Instr::New { base, l });
-        self.top = base + 1;
+        self.reset_top(base + 1);
         base
     }
 
@@ -525,7 +525,7 @@ impl<'a> FnCx<'_, 'a> {
         }
         let l = self.c.layout(ty);
         self.emit(Instr::New { base, l });
-        self.top = base + 1;
+        self.reset_top(base + 1);
         base
     }
 
@@ -551,7 +551,7 @@ impl<'a> FnCx<'_, 'a> {
         }
         let l = self.c.layout(ty);
         self.emit(Instr::New { base, l });
-        self.top = base + 1;
+        self.reset_top(base + 1);
         base
     }
 
@@ -577,7 +577,7 @@ impl<'a> FnCx<'_, 'a> {
                 }
                 let l = self.c.variant_layout(ty, tag as u32);
                 self.emit(Instr::New { base, l });
-                self.top = base + 1;
+                self.reset_top(base + 1);
                 return base;
             }
         }
@@ -611,7 +611,7 @@ impl<'a> FnCx<'_, 'a> {
         }
         let l = self.c.layout(ty);
         self.emit(Instr::New { base, l });
-        self.top = base + 1;
+        self.reset_top(base + 1);
         base
     }
 
@@ -647,7 +647,7 @@ impl<'a> FnCx<'_, 'a> {
         }
         let native = if is_str { Native::StrRange } else { Native::SliceRange };
         self.native(native, Slot::Scalar(NumTy::Unit), NO_LAYOUT, NO_LAYOUT, call);
-        self.top = call + 1;
+        self.reset_top(call + 1);
         call
     }
 
@@ -660,7 +660,7 @@ impl<'a> FnCx<'_, 'a> {
         self.mov(base + 1, t);
         let l = self.c.layout(ty);
         self.emit(Instr::New { base, l });
-        self.top = base + 1;
+        self.reset_top(base + 1);
         base
     }
 
@@ -693,16 +693,11 @@ impl<'a> FnCx<'_, 'a> {
                         Some(spec) if numeric => {
                             let mut inner = ref_ty;
                             let mut r = v;
-                            loop {
-                                match self.c.types.kind(inner).clone() {
-                                    TyKind::Ref { ty: t, .. } => {
-                                        let n = self.alloc();
-                                        self.emit(Instr::Load { a: n, r });
-                                        r = n;
-                                        inner = t;
-                                    }
-                                    _ => break,
-                                }
+                            while let TyKind::Ref { ty: t, .. } = self.c.types.kind(inner).clone() {
+                                let n = self.alloc();
+                                self.emit(Instr::Load { a: n, r });
+                                r = n;
+                                inner = t;
                             }
                             let n = self.c.scalar(inner).unwrap_or(NumTy::I64);
                             let s = self.alloc();
@@ -724,7 +719,7 @@ impl<'a> FnCx<'_, 'a> {
                     self.native(Native::StrAppend, Slot::Fn, NO_LAYOUT, NO_LAYOUT, piece);
                 }
             }
-            self.top = mark;
+            self.reset_top(mark);
         }
         out
     }
@@ -745,7 +740,7 @@ impl<'a> FnCx<'_, 'a> {
     }
 
     /// `e?`: unwraps `Some`/`Ok`, or returns `None`/`Err` from the function.
-    fn try_expr(&mut self, inner: &'a ast::Expr, e: &'a ast::Expr) -> Reg {
+    fn try_expr(&mut self, inner: &'a ast::Expr) -> Reg {
         let inner_ty = self.ty_of(inner);
         let v = self.expr(inner);
         let holder = self.alloc();
@@ -780,11 +775,8 @@ impl<'a> FnCx<'_, 'a> {
         self.exit_scopes(0);
         self.emit(Instr::Ret { a: keep });
         self.patch(ok);
-        let ty = self.ty_of(e);
         let dst = self.alloc();
-        if self.c.is_object(ty) || true {
-            self.emit(Instr::TakeField { a: dst, obj: holder, i: 0 });
-        }
+        self.emit(Instr::TakeField { a: dst, obj: holder, i: 0 });
         self.emit(Instr::FreeShell { a: holder });
         dst
     }

@@ -107,7 +107,7 @@ impl FnCx<'_, '_> {
         let t = self.alloc();
         self.emit(Instr::TakeField { a: t, obj: v, i });
         self.drop_reg(t, ty);
-        self.top = t;
+        self.reset_top(t);
     }
 
     /// Destroys the elements of the list in `v`, last first.

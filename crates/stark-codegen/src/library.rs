@@ -50,8 +50,8 @@ impl<'a> FnCx<'_, 'a> {
             }
             "size_of" | "align_of" => {
                 let n = match t("T").and_then(|ty| self.c.scalar(ty)) {
-                    Some(n) if n == NumTy::Unit => 0,
-                    Some(n) if n == NumTy::Bool => 1,
+                    Some(NumTy::Unit) => 0,
+                    Some(NumTy::Bool) => 1,
                     Some(n) => n.bits() as u64 / 8,
                     None => 8,
                 };
@@ -138,6 +138,21 @@ impl<'a> FnCx<'_, 'a> {
             }
             _ => {}
         }
+        // The VM's collections compare keys and elements by their built-in
+        // identity; a user `Eq`, `Hash` or `Ord` would be bypassed.
+        let user_law = match name {
+            n if n.starts_with("HashMap::") || n.starts_with("HashSet::") => {
+                t(if n.starts_with("HashMap::") { "K" } else { "T" })
+                    .filter(|&k| self.has_user_impl(k, &["Eq", "Hash"]))
+            }
+            "Vec::contains" | "[]::contains" => t("T").filter(|&k| self.has_user_impl(k, &["Eq"])),
+            "Vec::sort" => t("T").filter(|&k| self.has_user_impl(k, &["Ord"])),
+            _ => None,
+        };
+        if let Some(k) = user_law {
+            let shown = self.c.types.display(k, self.c.defs);
+            self.c.unsupported(e.span, &format!("`{name}` on `{shown}`, which has a user `Eq`, `Hash` or `Ord`"));
+        }
         // The rest take their arguments in a block, receiver first.
         let wants_slice = matches!(
             name,
@@ -202,7 +217,8 @@ impl<'a> FnCx<'_, 'a> {
             "String::to_lowercase" => (Native::StrToLower, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
             "String::to_uppercase" => (Native::StrToUpper, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
             "String::substring" => (Native::StrSubstring, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
-            "Vec::new" | "Vec::with_capacity" => (Native::VecNew, Slot::Fn, ret_layout, NO_LAYOUT),
+            "Vec::new" => (Native::VecNew, Slot::Fn, ret_layout, NO_LAYOUT),
+            "Vec::with_capacity" => (Native::VecWithCapacity, Slot::Fn, ret_layout, NO_LAYOUT),
             "Vec::push" => (Native::VecPush, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
             "Vec::pop" => (Native::VecPop, Slot::Fn, ret_layout, NO_LAYOUT),
             "Vec::len" => (Native::VecLen, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
@@ -211,12 +227,17 @@ impl<'a> FnCx<'_, 'a> {
                 self.native(Native::VecLen, Slot::Fn, NO_LAYOUT, NO_LAYOUT, base);
                 let zero = self.constant(Value::int(0));
                 self.emit(Instr::EqI { a: base, b: base, c: zero });
-                self.top = base + 1;
+                self.reset_top(base + 1);
                 return base;
             }
             "Vec::get" | "Vec::get_mut" | "[]::get" => (Native::SliceGet, elem_slot(self, "T"), ret_layout, NO_LAYOUT),
             "Vec::insert" => (Native::VecInsert, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
             "Vec::remove" => (Native::VecRemove, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "Vec::clear" if t("T").is_some_and(|elem| self.c.user_drop(elem)) => {
+                let elem = t("T").expect("checked");
+                self.clear_with_glue(base, elem, ret);
+                return base;
+            }
             "Vec::clear" => (Native::VecClear, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
             "Vec::append" => (Native::VecAppend, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
             "Vec::extend" => (Native::VecExtend, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
@@ -229,7 +250,7 @@ impl<'a> FnCx<'_, 'a> {
                 self.native(Native::SliceLen, Slot::Fn, NO_LAYOUT, NO_LAYOUT, base);
                 let zero = self.constant(Value::int(0));
                 self.emit(Instr::EqI { a: base, b: base, c: zero });
-                self.top = base + 1;
+                self.reset_top(base + 1);
                 return base;
             }
             "[]::iter" => (Native::SliceIter, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
@@ -243,7 +264,7 @@ impl<'a> FnCx<'_, 'a> {
                 self.native(Native::MapLen, Slot::Fn, NO_LAYOUT, NO_LAYOUT, base);
                 let zero = self.constant(Value::int(0));
                 self.emit(Instr::EqI { a: base, b: base, c: zero });
-                self.top = base + 1;
+                self.reset_top(base + 1);
                 return base;
             }
             "HashMap::clear" => (Native::MapClear, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
@@ -284,7 +305,7 @@ impl<'a> FnCx<'_, 'a> {
                             b: base,
                             c: base + 1,
                         });
-                        self.top = base + 1;
+                        self.reset_top(base + 1);
                         return base;
                     }
                 }
@@ -330,7 +351,7 @@ impl<'a> FnCx<'_, 'a> {
                 };
                 let k = self.constant(Value::int(scale));
                 self.emit(Instr::MulI { a: base, b: base, c: k });
-                self.top = base + 1;
+                self.reset_top(base + 1);
                 return base;
             }
             _ => {
@@ -340,7 +361,7 @@ impl<'a> FnCx<'_, 'a> {
         };
         let _ = def;
         self.native(native, slot, layout, aux, base);
-        self.top = base + 1;
+        self.reset_top(base + 1);
         base
     }
 
@@ -381,8 +402,32 @@ impl<'a> FnCx<'_, 'a> {
             }
         };
         self.native(native, slot, layout, aux, base);
-        self.top = base + 1;
+        self.reset_top(base + 1);
         base
+    }
+
+    /// `v.clear()` for elements with a `Drop` impl: popped and destroyed
+    /// one by one, last first (DROP-COLLECTION-001).
+    fn clear_with_glue(&mut self, v: Reg, elem: Ty, unit: Ty) {
+        let Some(option) = self.c.lang.option else { return };
+        let option_ty = self.c.types.intern(TyKind::Adt(option, vec![elem]));
+        let layout = self.c.layout(option_ty);
+        let head = self.code.len();
+        let opt = self.alloc();
+        self.emit(Instr::Copy { a: opt, b: v });
+        self.native(Native::VecPop, Slot::Fn, layout, NO_LAYOUT, opt);
+        let tag = self.alloc();
+        self.emit(Instr::GetTag { a: tag, obj: opt });
+        let done = self.emit(Instr::JmpIf { a: tag, off: 0 });
+        let item = self.alloc();
+        self.emit(Instr::TakeField { a: item, obj: opt, i: 0 });
+        self.emit(Instr::FreeShell { a: opt });
+        self.drop_reg(item, elem);
+        self.jump_back(head);
+        self.patch(done);
+        self.emit(Instr::FreeShell { a: opt });
+        let _ = unit;
+        self.emit(Instr::LoadI { a: v, imm: 0 });
     }
 
     /// `std::io::IOError`'s type.
@@ -423,6 +468,11 @@ impl<'a> FnCx<'_, 'a> {
                 return base;
             }
         }
+        if self.has_user_display_inside(ty) {
+            let shown = self.c.types.display(ty, self.c.defs);
+            let span = self.cur_span;
+            self.c.unsupported(span, &format!("displaying a `{shown}`, whose elements have a user `Display`"));
+        }
         let slot = match self.c.slot(ty) {
             Slot::Owned(l) => Slot::Shared(l),
             s => s,
@@ -431,6 +481,48 @@ impl<'a> FnCx<'_, 'a> {
         self.emit(Instr::Copy { a: base, b: v });
         self.native(Native::ToString, slot, NO_LAYOUT, NO_LAYOUT, base);
         base
+    }
+
+    /// Whether `ty` (or a type inside it) has a user impl of one of `traits`.
+    fn has_user_impl(&mut self, ty: Ty, traits: &[&str]) -> bool {
+        let defs: Vec<DefId> = [self.c.lang.eq, self.c.lang.hash, self.c.lang.ord]
+            .into_iter()
+            .flatten()
+            .filter(|d| traits.contains(&self.c.defs.def(*d).name.as_str()))
+            .collect();
+        let mut pending = vec![ty];
+        while let Some(t) = pending.pop() {
+            for &d in &defs {
+                if self.c.find_impl(d, t).is_some_and(|(imp, _)| !self.c.is_std(self.c.items.impls[imp].def)) {
+                    return true;
+                }
+            }
+            match self.c.types.kind(t).clone() {
+                TyKind::Tuple(items) => pending.extend(items),
+                TyKind::Array(e, _) | TyKind::Slice(e) => pending.push(e),
+                TyKind::Ref { ty, .. } => pending.push(ty),
+                TyKind::Adt(_, args) => pending.extend(args),
+                _ => {}
+            }
+        }
+        false
+    }
+
+    /// Whether a container type holds values shown by a user `Display`
+    /// (the VM's built-in rendering cannot call it).
+    fn has_user_display_inside(&mut self, ty: Ty) -> bool {
+        let Some(display) = self.c.lang.display else { return false };
+        let parts: Vec<Ty> = match self.c.types.kind(ty).clone() {
+            TyKind::Tuple(items) => items,
+            TyKind::Array(e, _) | TyKind::Slice(e) => vec![e],
+            TyKind::Adt(_, args) => args,
+            TyKind::Ref { ty, .. } => vec![ty],
+            _ => return false,
+        };
+        parts.into_iter().any(|p| {
+            let user = self.c.find_impl(display, p).is_some_and(|(imp, _)| !self.c.is_std(self.c.items.impls[imp].def));
+            user || self.has_user_display_inside(p)
+        })
     }
 
     /// The compiled user method `name` of `trait_` for `ty`, if the
@@ -453,7 +545,7 @@ impl<'a> FnCx<'_, 'a> {
                 return Some(self.c.instance(d, m));
             }
         };
-        if !self.c.bodies.get(&def).is_some_and(|b| b.decl.body.is_some()) {
+        if self.c.bodies.get(&def).is_none_or(|b| b.decl.body.is_none()) {
             return None;
         }
         Some(self.c.instance(def, map))

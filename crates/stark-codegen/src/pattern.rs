@@ -34,7 +34,9 @@ impl<'a> FnCx<'_, 'a> {
             let mut fails = Vec::new();
             self.test(&arm.pattern, hidden, ty, &mut fails);
             self.push_scope();
+            self.moving_behind_ref = behind_ref;
             self.bind(&arm.pattern, Place::Reg(hidden), ty);
+            self.moving_behind_ref = false;
             let mark = self.temps.len();
             let r = self.expr(&arm.body);
             self.mov(dst, r);
@@ -58,7 +60,7 @@ impl<'a> FnCx<'_, 'a> {
         for j in ends {
             self.patch(j);
         }
-        self.top = dst + 1;
+        self.reset_top(dst + 1);
         dst
     }
 
@@ -246,11 +248,17 @@ impl<'a> FnCx<'_, 'a> {
                 let lt = self.local_ty(local);
                 let by_ref = matches!(self.c.types.kind(lt), TyKind::Ref { .. })
                     && !matches!(self.c.types.kind(ty), TyKind::Ref { .. });
-                let v = if by_ref { self.borrow(place, ty) } else { self.read(place, ty) };
+                // PAT-BIND-001: a non-`Copy` component of a scrutinee read
+                // through a reference is borrowed in place, never moved (its
+                // reference has the same representation as the value).
+                let through_ref = self.moving_behind_ref && self.c.is_object(ty) && !self.c.is_copy(ty);
+                let v = if by_ref || through_ref { self.borrow(place, ty) } else { self.read(place, ty) };
                 let r = self.alloc();
                 self.emit(Instr::Copy { a: r, b: v });
                 self.locals.insert(local, r);
-                self.own(r, lt);
+                if !through_ref {
+                    self.own(r, lt);
+                }
             }
             PatternKind::TupleStruct(..) | PatternKind::Struct(..) | PatternKind::Tuple(_) | PatternKind::Array(_) => {
                 // The object: through references, its handle.
@@ -343,7 +351,7 @@ impl<'a> FnCx<'_, 'a> {
             Iteration::Protocol => self.for_protocol(iter, iter_ty, local, item_ty, body),
         }
         self.pop_scope();
-        self.top = dst + 1;
+        self.reset_top(dst + 1);
         dst
     }
 
@@ -439,7 +447,7 @@ impl<'a> FnCx<'_, 'a> {
             let one = self.constant(Value::int(1));
             self.arith(ast::BinOp::Add, n, i, i, one);
         }
-        self.top = mark;
+        self.reset_top(mark);
         self.jump_back(head);
         self.patch(exit);
         if let Some(l) = last {
@@ -479,7 +487,7 @@ impl<'a> FnCx<'_, 'a> {
         self.iteration_body(local, item, item_ty, body);
         self.patch_continues();
         self.emit(Instr::AddIImm { a: i, b: i, imm: 1 });
-        self.top = mark;
+        self.reset_top(mark);
         self.jump_back(head);
         self.patch(exit);
         self.end_loop();
@@ -513,7 +521,7 @@ impl<'a> FnCx<'_, 'a> {
         self.iteration_body(local, item, item_ty, body);
         self.patch_continues();
         self.emit(Instr::AddIImm { a: i, b: i, imm: 1 });
-        self.top = mark;
+        self.reset_top(mark);
         self.jump_back(head);
         self.patch(exit);
         self.end_loop();
@@ -556,7 +564,7 @@ impl<'a> FnCx<'_, 'a> {
         self.emit(Instr::FreeShell { a: opt });
         self.iteration_body(local, item, item_ty, body);
         self.patch_continues();
-        self.top = mark;
+        self.reset_top(mark);
         self.jump_back(head);
         self.patch(exit);
         self.emit(Instr::FreeShell { a: opt });

@@ -55,6 +55,13 @@ impl<'a> FnCx<'_, 'a> {
                 (Place::Index { list, i, slice }, ty)
             }
             ExprKind::Unary(UnOp::Deref, inner) => {
+                let inner_ty = self.ty_of(inner);
+                if matches!(self.c.types.kind(inner_ty), TyKind::Adt(d, _) if Some(*d) == self.c.lang.boxed) {
+                    // `*b` of a box is the value it holds: field 0.
+                    let (p, t) = self.place(inner);
+                    let obj = self.borrow_value(p, t);
+                    return (Place::Field { obj, i: 0 }, ty);
+                }
                 let r = self.expr(inner);
                 (Place::Deref(r), ty)
             }
@@ -83,9 +90,9 @@ impl<'a> FnCx<'_, 'a> {
         let v = self.expr(e);
         let r = self.alloc();
         self.emit(Instr::Copy { a: r, b: v });
-        if self.c.is_object(ty) {
-            self.temps.push((r, ty));
-        }
+        // Scalars too: a reference to the temporary must outlive the call
+        // it is passed to (dropping a scalar does nothing).
+        self.temps.push((r, ty));
         Place::Reg(r)
     }
 
@@ -171,10 +178,27 @@ impl<'a> FnCx<'_, 'a> {
             return dst;
         }
         if object && !copy {
-            if let Place::Field { obj, i } = place {
-                let dst = self.alloc();
-                self.emit(Instr::TakeField { a: dst, obj, i });
-                return dst;
+            match place {
+                Place::Field { obj, i } => {
+                    let dst = self.alloc();
+                    self.emit(Instr::TakeField { a: dst, obj, i });
+                    return dst;
+                }
+                // Only an array pattern moves out of an element.
+                Place::Index { list, i, slice } => {
+                    let dst = self.borrow_value(place, ty);
+                    let p = self.alloc();
+                    if slice {
+                        self.emit(Instr::RefIndexSlice { a: p, list, i });
+                    } else {
+                        self.emit(Instr::RefIndex { a: p, list, i });
+                    }
+                    let empty = self.alloc();
+                    self.emit(Instr::Clear { a: empty });
+                    self.emit(Instr::Store { r: p, b: empty });
+                    return dst;
+                }
+                _ => {}
             }
         }
         let v = self.borrow_value(place, ty);

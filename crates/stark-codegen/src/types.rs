@@ -11,6 +11,9 @@ use stark_syntax::Symbol;
 use stark_vm::program::{Layout, LayoutKind, Slot, STR_LAYOUT};
 use stark_vm::NumTy;
 
+/// A variant's name and payload (field names for named fields, types).
+pub type VariantInfo = (Symbol, Vec<(Option<Symbol>, Ty)>);
+
 /// A substitution of generic parameters by name.
 pub type Subst = FxHashMap<Symbol, Ty>;
 
@@ -98,11 +101,27 @@ impl Compiler<'_> {
             .collect();
         for i in candidates {
             let mut map = Subst::default();
-            if self.match_ty(self.items.impls[i].self_ty, ty, &mut map) {
+            if self.match_ty(self.items.impls[i].self_ty, ty, &mut map) && self.bounds_hold(i, &map) {
                 return Some((i, map));
             }
         }
         None
+    }
+
+    /// Whether impl `i`'s bounds hold at `map` (`impl<T: Copy> Copy for
+    /// Option<T>` applies only where `T` is `Copy`).
+    fn bounds_hold(&mut self, i: usize, map: &Subst) -> bool {
+        let generics = self.items.impls[i].generics.clone();
+        generics.iter().all(|g| {
+            let Some(&arg) = map.get(&g.name) else { return true };
+            g.bounds.iter().all(|b| {
+                if Some(b.trait_) == self.lang.copy {
+                    self.is_copy(arg)
+                } else {
+                    self.scalar(arg).is_some() || self.find_impl(b.trait_, arg).is_some()
+                }
+            })
+        })
     }
 
     /// Whether `pattern` (with generic parameters) matches `ty`, binding them.
@@ -127,14 +146,6 @@ impl Compiler<'_> {
             (TyKind::Array(x, n), TyKind::Array(y, m)) => n == m && self.match_ty(*x, *y, map),
             (TyKind::Slice(x), TyKind::Slice(y)) => self.match_ty(*x, *y, map),
             _ => pattern == ty,
-        }
-    }
-
-    /// The primitive `ty` is, if it is one.
-    pub fn prim(&self, ty: Ty) -> Option<Prim> {
-        match self.types.kind(ty) {
-            TyKind::Prim(p) => Some(*p),
-            _ => None,
         }
     }
 
@@ -395,7 +406,7 @@ impl Compiler<'_> {
     }
 
     /// The variants of an enum type: names and payload (field names, types).
-    pub fn enum_variants(&mut self, ty: Ty) -> Vec<(Symbol, Vec<(Option<Symbol>, Ty)>)> {
+    pub fn enum_variants(&mut self, ty: Ty) -> Vec<VariantInfo> {
         let TyKind::Adt(def, args) = self.types.kind(ty).clone() else { return Vec::new() };
         let Some(adt) = self.items.adts.get(&def) else { return Vec::new() };
         let map: Subst = adt.generics.iter().map(|g| g.name).zip(args.iter().copied()).collect();

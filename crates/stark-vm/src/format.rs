@@ -30,12 +30,79 @@ pub fn scalar(v: Value, ty: NumTy) -> String {
     match ty {
         NumTy::I8 | NumTy::I16 | NumTy::I32 | NumTy::I64 => v.as_int().to_string(),
         NumTy::U8 | NumTy::U16 | NumTy::U32 | NumTy::U64 => v.bits.to_string(),
-        NumTy::F32 => float(v.as_f32() as f64, &format!("{:e}", v.as_f32()), &format!("{}", v.as_f32())),
-        NumTy::F64 => float(v.as_f64(), &format!("{:e}", v.as_f64()), &format!("{}", v.as_f64())),
+        NumTy::F32 => {
+            let x = v.as_f32();
+            let sci = nearest_even(&format!("{x:e}"), &format!("{x:.60e}"), |s| s.parse::<f32>().ok() == Some(x));
+            let fixed = fixed_of(&sci);
+            float(x as f64, &sci, &fixed)
+        }
+        NumTy::F64 => {
+            let x = v.as_f64();
+            let sci = nearest_even(&format!("{x:e}"), &format!("{x:.60e}"), |s| s.parse::<f64>().ok() == Some(x));
+            let fixed = fixed_of(&sci);
+            float(x, &sci, &fixed)
+        }
         NumTy::Bool => if v.as_bool() { "true" } else { "false" }.into(),
         NumTy::Char => char::from_u32(v.bits as u32).unwrap_or('\u{fffd}').to_string(),
         NumTy::Unit => "()".into(),
     }
+}
+
+/// The shortest digits (`shortest`, scientific) with the spec's tie
+/// rule: when the exact value (`exact`, scientific with many digits) lies
+/// exactly halfway between two shortest candidates, the even one wins.
+fn nearest_even(shortest: &str, exact: &str, round_trips: impl Fn(&str) -> bool) -> String {
+    let (Some((mant, exp)), Some((exact_mant, _))) = (shortest.split_once('e'), exact.split_once('e')) else {
+        return shortest.to_string();
+    };
+    let negative = mant.starts_with('-');
+    let digits: String = mant.chars().filter(|c| c.is_ascii_digit()).collect();
+    let all: Vec<u8> = exact_mant.bytes().filter(u8::is_ascii_digit).collect();
+    let k = digits.len();
+    if all.len() <= k || all[k] != b'5' || all[k + 1..].iter().any(|&d| d != b'0') {
+        return shortest.to_string();
+    }
+    // A tie: round the exact digits half-to-even at k digits.
+    let mut kept: Vec<u8> = all[..k].to_vec();
+    if (kept[k - 1] - b'0') % 2 == 1 {
+        let mut i = k;
+        while i > 0 {
+            i -= 1;
+            if kept[i] == b'9' {
+                kept[i] = b'0';
+            } else {
+                kept[i] += 1;
+                break;
+            }
+        }
+    }
+    let kept = String::from_utf8(kept).unwrap_or_default();
+    let kept = kept.trim_end_matches('0');
+    let kept = if kept.is_empty() { "0" } else { kept };
+    let body = if kept.len() > 1 { format!("{}.{}", &kept[..1], &kept[1..]) } else { kept.to_string() };
+    let candidate = format!("{}{body}e{exp}", if negative { "-" } else { "" });
+    if round_trips(&candidate) {
+        candidate
+    } else {
+        shortest.to_string()
+    }
+}
+
+/// The fixed-form text of a number in scientific form (`1.25e3` -> `1250`).
+fn fixed_of(sci: &str) -> String {
+    let Some((mant, exp)) = sci.split_once('e') else { return sci.to_string() };
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let negative = mant.starts_with('-');
+    let digits: String = mant.chars().filter(|c| c.is_ascii_digit()).collect();
+    let point = 1 + exp;
+    let body = if point <= 0 {
+        format!("0.{}{}", "0".repeat((-point) as usize), digits)
+    } else if point as usize >= digits.len() {
+        format!("{}{}", digits, "0".repeat(point as usize - digits.len()))
+    } else {
+        format!("{}.{}", &digits[..point as usize], &digits[point as usize..])
+    };
+    format!("{}{body}", if negative { "-" } else { "" })
 }
 
 /// A finite float in fixed form for decimal exponents in [-4, 15],
@@ -159,6 +226,10 @@ mod tests {
         assert_eq!(f(f64::NAN), "NaN");
         assert_eq!(f(f64::NEG_INFINITY), "-inf");
         assert_eq!(scalar(Value::f32(0.1), NumTy::F32), "0.1");
+        // A tie between two shortest candidates goes to the even digit.
+        assert_eq!(f(1e15 + 0.25), "1000000000000000.2");
+        assert_eq!(f(1e100), "1e100");
+        assert_eq!(f(123456.0), "123456.0");
     }
 
     #[test]

@@ -69,6 +69,7 @@ pub enum Native {
     StrRange,
     // Vectors and slices.
     VecNew,
+    VecWithCapacity,
     VecPush,
     VecPop,
     VecLen,
@@ -424,6 +425,12 @@ impl Cx<'_> {
             VecNew => {
                 let layout = self.site.layout;
                 let h = self.task.heap.alloc(Obj::List { layout, items: Vec::new() });
+                self.ret(Value::handle(h));
+            }
+            VecWithCapacity => {
+                let n = (self.arg(0).bits as usize).min(1 << 24);
+                let layout = self.site.layout;
+                let h = self.task.heap.alloc(Obj::List { layout, items: Vec::with_capacity(n) });
                 self.ret(Value::handle(h));
             }
             VecPush => {
