@@ -125,7 +125,6 @@ pub(crate) fn compile_closure<'a>(c: &mut Compiler<'a>, job: ClosureJob<'a>) -> 
     }
     let arity = cx.top;
     let value = cx.expr(job.body);
-    let value = cx.owned_result(value, job.body);
     cx.exit_scopes(0);
     cx.emit(Instr::Ret { a: value });
     cx.finish(job.name, arity, true)
@@ -377,19 +376,12 @@ impl<'c, 'a> FnCx<'c, 'a> {
             self.at(tail.span);
             let mark = self.temps.len();
             let v = self.expr(tail);
-            let v = self.owned_result(v, tail);
             self.mov(result, v);
             self.drop_temps(mark);
         }
         self.pop_scope();
         self.reset_top(result + 1);
         has_tail.then_some(result)
-    }
-
-    /// Ensures an expression's value in `v` is owned (a read of a place
-    /// already moved or copied it): returns the register holding it.
-    pub fn owned_result(&mut self, v: Reg, _e: &'a ast::Expr) -> Reg {
-        v
     }
 
     /// One statement.
@@ -441,9 +433,6 @@ impl<'c, 'a> FnCx<'c, 'a> {
                 // The local gets its own register, above the initializer's temporaries.
                 let r = self.alloc();
                 self.emit(Instr::Copy { a: r, b: v });
-                if v == r {
-                    unreachable!();
-                }
                 self.locals.insert(id, r);
                 self.own(r, ty);
             }

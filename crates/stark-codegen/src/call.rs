@@ -4,7 +4,7 @@
 use crate::body::{ClosureJob, FnCx};
 use crate::types::Subst;
 use stark_check::defs::{DefId, DefKind, Res};
-use stark_check::ty::{Ty, TyKind};
+use stark_check::ty::TyKind;
 use stark_syntax::ast::{self, ExprKind, ReceiverKind};
 use stark_syntax::Span;
 use stark_vm::bytecode::{Instr, Reg};
@@ -166,7 +166,7 @@ impl<'a> FnCx<'_, 'a> {
                 self.reset_top(base + 1);
                 base
             }
-            Callee::Library { name, def, subst } => self.library_call(&name, def, &subst, recv, args, e),
+            Callee::Library { name, subst, .. } => self.library_call(&name, &subst, recv, args, e),
         }
     }
 
@@ -294,6 +294,3 @@ impl<'a> crate::Compiler<'a> {
         self.jobs.push(crate::Job::Closure { index, closure: job });
     }
 }
-
-#[allow(dead_code)]
-fn _ty(_: Ty) {}

@@ -7,7 +7,6 @@
 use crate::body::{FnCx, Scope};
 use crate::Compiler;
 use stark_check::ty::{Ty, TyKind};
-use stark_syntax::Symbol;
 use stark_vm::bytecode::{Instr, NumTy};
 use stark_vm::native::Native;
 use stark_vm::program::{Function, Slot, NO_LAYOUT};
@@ -134,6 +133,5 @@ impl FnCx<'_, '_> {
         self.drop_reg(t, elem);
         self.jump_back(head);
         self.patch(exit);
-        let _ = Symbol::intern("drop");
     }
 }

@@ -63,7 +63,7 @@ pub fn compile(checked: &mut Checked) -> Result<Program, Vec<Diagnostic>> {
     };
     c.prog.layouts.push(stark_vm::Layout { name: "String".into(), kind: stark_vm::LayoutKind::Str });
     for (i, package) in checked.packages.iter().enumerate() {
-        c.collect_bodies(&package.program.items, None, i == c.std_package);
+        c.collect_bodies(&package.program.items, i == c.std_package);
     }
     for (&trait_, t) in &c.items.traits {
         for &(name, def, _) in &t.methods {
@@ -129,7 +129,7 @@ pub(crate) struct Compiler<'a> {
 }
 
 impl<'a> Compiler<'a> {
-    fn collect_bodies(&mut self, items: &'a [ast::Item], _owner: Option<DefId>, library: bool) {
+    fn collect_bodies(&mut self, items: &'a [ast::Item], library: bool) {
         for item in items {
             match &item.kind {
                 ItemKind::Fn(f) => self.add_body(f, library),
@@ -149,7 +149,7 @@ impl<'a> Compiler<'a> {
                 }
                 ItemKind::Mod(m) => {
                     if let Some(items) = &m.items {
-                        self.collect_bodies(items, None, library);
+                        self.collect_bodies(items, library);
                     }
                 }
                 ItemKind::Actor(a) => {
@@ -175,7 +175,7 @@ impl<'a> Compiler<'a> {
     fn collect_nested(&mut self, stmts: &'a [ast::Stmt], library: bool) {
         for stmt in stmts {
             if let ast::StmtKind::Item(item) = &stmt.kind {
-                self.collect_bodies(std::slice::from_ref(item), None, library);
+                self.collect_bodies(std::slice::from_ref(item), library);
             }
         }
     }

@@ -3,13 +3,13 @@
 
 use crate::body::FnCx;
 use crate::types::Subst;
-use stark_check::defs::{DefId, Prim};
+use stark_check::defs::DefId;
 use stark_check::ty::{Ty, TyKind};
 use stark_syntax::ast;
 use stark_syntax::Symbol;
 use stark_vm::bytecode::{Instr, NumTy, Reg};
 use stark_vm::native::{MathFn, Native};
-use stark_vm::program::{Slot, NO_LAYOUT, STR_LAYOUT};
+use stark_vm::program::{Slot, NO_LAYOUT};
 use stark_vm::Value;
 
 impl<'a> FnCx<'_, 'a> {
@@ -17,7 +17,6 @@ impl<'a> FnCx<'_, 'a> {
     pub fn library_call(
         &mut self,
         name: &str,
-        def: DefId,
         subst: &Subst,
         recv: Option<Reg>,
         args: &'a [ast::Expr],
@@ -235,7 +234,7 @@ impl<'a> FnCx<'_, 'a> {
             "Vec::remove" => (Native::VecRemove, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
             "Vec::clear" if t("T").is_some_and(|elem| self.c.user_drop(elem)) => {
                 let elem = t("T").expect("checked");
-                self.clear_with_glue(base, elem, ret);
+                self.clear_with_glue(base, elem);
                 return base;
             }
             "Vec::clear" => (Native::VecClear, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
@@ -359,7 +358,6 @@ impl<'a> FnCx<'_, 'a> {
                 return base;
             }
         };
-        let _ = def;
         self.native(native, slot, layout, aux, base);
         self.reset_top(base + 1);
         base
@@ -408,7 +406,7 @@ impl<'a> FnCx<'_, 'a> {
 
     /// `v.clear()` for elements with a `Drop` impl: popped and destroyed
     /// one by one, last first (DROP-COLLECTION-001).
-    fn clear_with_glue(&mut self, v: Reg, elem: Ty, unit: Ty) {
+    fn clear_with_glue(&mut self, v: Reg, elem: Ty) {
         let Some(option) = self.c.lang.option else { return };
         let option_ty = self.c.types.intern(TyKind::Adt(option, vec![elem]));
         let layout = self.c.layout(option_ty);
@@ -426,7 +424,6 @@ impl<'a> FnCx<'_, 'a> {
         self.jump_back(head);
         self.patch(done);
         self.emit(Instr::FreeShell { a: opt });
-        let _ = unit;
         self.emit(Instr::LoadI { a: v, imm: 0 });
     }
 
@@ -577,6 +574,3 @@ impl<'a> FnCx<'_, 'a> {
         base
     }
 }
-
-#[allow(dead_code)]
-const _: (u32, Prim) = (STR_LAYOUT, Prim::Unit);

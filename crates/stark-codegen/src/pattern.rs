@@ -468,6 +468,29 @@ impl<'a> FnCx<'_, 'a> {
         let len = self.alloc_n(1);
         self.emit(Instr::Copy { a: len, b: s });
         self.native(Native::SliceLen, Slot::Fn, NO_LAYOUT, NO_LAYOUT, len);
+        let elem = match self.c.types.kind(item_ty) {
+            TyKind::Ref { ty, .. } => *ty,
+            _ => item_ty,
+        };
+        let object = self.c.is_object(elem);
+        self.index_loop(len, local, item_ty, body, |cx, item, i| {
+            if object {
+                cx.emit(Instr::IndexSlice { a: item, list: s, i });
+            } else {
+                cx.emit(Instr::RefIndexSlice { a: item, list: s, i });
+            }
+        });
+    }
+
+    /// `for i in 0..len`, binding what `fetch` puts in the item register.
+    fn index_loop(
+        &mut self,
+        len: Reg,
+        local: u32,
+        item_ty: Ty,
+        body: &'a ast::Block,
+        fetch: impl FnOnce(&mut Self, Reg, Reg),
+    ) {
         let i = self.alloc();
         self.emit(Instr::LoadI { a: i, imm: 0 });
         let mark = self.top;
@@ -475,15 +498,7 @@ impl<'a> FnCx<'_, 'a> {
         let exit = self.emit(Instr::JmpIfNotLtI { a: i, b: len, off: 0 });
         self.open_loop();
         let item = self.alloc();
-        let elem = match self.c.types.kind(item_ty) {
-            TyKind::Ref { ty, .. } => *ty,
-            _ => item_ty,
-        };
-        if self.c.is_object(elem) {
-            self.emit(Instr::IndexSlice { a: item, list: s, i });
-        } else {
-            self.emit(Instr::RefIndexSlice { a: item, list: s, i });
-        }
+        fetch(self, item, i);
         self.iteration_body(local, item, item_ty, body);
         self.patch_continues();
         self.emit(Instr::AddIImm { a: i, b: i, imm: 1 });
@@ -503,28 +518,17 @@ impl<'a> FnCx<'_, 'a> {
         let len = self.alloc();
         self.emit(Instr::SliceAll { a: len, b: owner });
         self.native(Native::SliceLen, Slot::Fn, NO_LAYOUT, NO_LAYOUT, len);
-        let i = self.alloc();
-        self.emit(Instr::LoadI { a: i, imm: 0 });
         let empty = self.alloc();
         self.emit(Instr::Clear { a: empty });
-        let mark = self.top;
-        let head = self.code.len();
-        let exit = self.emit(Instr::JmpIfNotLtI { a: i, b: len, off: 0 });
-        self.open_loop();
-        let item = self.alloc();
-        self.emit(Instr::Index { a: item, list: owner, i });
-        if self.c.is_object(item_ty) {
-            let p = self.alloc();
-            self.emit(Instr::RefIndex { a: p, list: owner, i });
-            self.emit(Instr::Store { r: p, b: empty });
-        }
-        self.iteration_body(local, item, item_ty, body);
-        self.patch_continues();
-        self.emit(Instr::AddIImm { a: i, b: i, imm: 1 });
-        self.reset_top(mark);
-        self.jump_back(head);
-        self.patch(exit);
-        self.end_loop();
+        let object = self.c.is_object(item_ty);
+        self.index_loop(len, local, item_ty, body, |cx, item, i| {
+            cx.emit(Instr::Index { a: item, list: owner, i });
+            if object {
+                let p = cx.alloc();
+                cx.emit(Instr::RefIndex { a: p, list: owner, i });
+                cx.emit(Instr::Store { r: p, b: empty });
+            }
+        });
     }
 
     /// The general protocol: `next()` until `None`.

@@ -6,7 +6,7 @@
 //! I/O). `Task::poll` is the only entry point.
 
 use crate::arith;
-use crate::bytecode::{CmpOp, Instr, NumTy};
+use crate::bytecode::{Instr, NumTy};
 use crate::heap::Heap;
 use crate::native::{self, Flow};
 use crate::program::{Function, Program};
@@ -488,9 +488,4 @@ impl Task {
     pub(crate) fn regs(&mut self) -> &mut Vec<Value> {
         &mut self.regs
     }
-}
-
-/// Compares with the generic comparison (used by natives too).
-pub fn compare(op: CmpOp, ty: NumTy, a: Value, b: Value) -> bool {
-    arith::compare(op, ty, a, b)
 }
