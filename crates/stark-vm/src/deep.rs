@@ -244,6 +244,19 @@ fn display_into(heap: &Heap, prog: &Program, v: Value, slot: Slot, out: &mut Str
     }
 }
 
+/// The lookup form of a key value of a built-in `Hash + Eq` type: a
+/// scalar's bits or a string's text are borrowed, not copied.
+pub fn probe<'a>(heap: &'a Heap, prog: &'a Program, v: Value, slot: Slot) -> crate::keymap::Probe<'a> {
+    use crate::keymap::Probe;
+    match slot {
+        Slot::Scalar(_) | Slot::ScalarRef(_) | Slot::Fn => Probe::Bits(v.bits),
+        Slot::Owned(l) | Slot::Shared(l) if matches!(prog.layout(l).kind, LayoutKind::Str) => {
+            Probe::Str(heap.str_slice(prog, as_slice(heap, prog, v)))
+        }
+        _ => Probe::Key(key(heap, prog, v, slot)),
+    }
+}
+
 /// The canonical key of a value of a built-in `Hash + Eq` type.
 pub fn key(heap: &Heap, prog: &Program, v: Value, slot: Slot) -> Key {
     let layout = match slot {

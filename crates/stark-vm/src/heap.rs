@@ -5,14 +5,10 @@
 //! Owned objects are freed where ownership ends (the compiler emits the
 //! drops); freeing follows the object's layout to what it owns.
 
+pub use crate::keymap::KeyMap;
 use crate::native::KEY_PLACE;
 use crate::program::{LayoutKind, Program, Slot};
 use crate::value::{Handle, Value, CONST_HANDLE, NONE};
-use indexmap::IndexMap;
-use rustc_hash::FxBuildHasher;
-
-/// A hash map keyed by a key's canonical form, keeping insertion order.
-pub type KeyMap<V> = IndexMap<Key, V, FxBuildHasher>;
 
 /// One object.
 #[derive(Debug)]
@@ -158,9 +154,9 @@ impl Heap {
         match &self.objects[place.bits as usize] {
             Obj::Record { fields, .. } => fields[idx],
             Obj::List { items, .. } => items[idx],
-            Obj::Map { map, .. } if place.ext & KEY_PLACE != 0 => map[idx & !(KEY_PLACE as usize)].0,
-            Obj::Map { map, .. } => map[idx].1,
-            Obj::Set { set, .. } => set[idx & !(KEY_PLACE as usize)],
+            Obj::Map { map, .. } if place.ext & KEY_PLACE != 0 => map.at(idx & !(KEY_PLACE as usize)).0,
+            Obj::Map { map, .. } => map.at(idx).1,
+            Obj::Set { set, .. } => *set.at(idx & !(KEY_PLACE as usize)),
             Obj::Str(s) => Value::from_bits(s.as_bytes()[idx] as u64),
             other => unreachable_obj("a place", other),
         }
@@ -184,7 +180,7 @@ impl Heap {
         match &mut self.objects[place.bits as usize] {
             Obj::Record { fields, .. } => fields[idx] = v,
             Obj::List { items, .. } => items[idx] = v,
-            Obj::Map { map, .. } => map[idx].1 = v,
+            Obj::Map { map, .. } => map.at_mut(idx).1 = v,
             other => unreachable_obj("a place", other),
         }
     }

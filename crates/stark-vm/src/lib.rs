@@ -7,6 +7,7 @@ pub mod deep;
 pub mod disasm;
 pub mod format;
 pub mod heap;
+pub mod keymap;
 pub mod native;
 pub mod program;
 pub mod task;

@@ -8,7 +8,7 @@
 use crate::bytecode::NumTy;
 use crate::deep;
 use crate::format;
-use crate::heap::{Key, Obj};
+use crate::heap::Obj;
 use crate::program::{LayoutKind, Program, Site, Slot};
 use crate::task::{Host, HostFuture, Task};
 use crate::trap::Fault;
@@ -208,10 +208,6 @@ impl Cx<'_> {
             Slot::Scalar(_) => self.task.load(v),
             _ => v,
         }
-    }
-
-    fn key(&self, v: Value, slot: Slot) -> Key {
-        deep::key(&self.task.heap, self.prog, v, slot)
     }
 
     fn free(&mut self, v: Value) {
@@ -581,14 +577,20 @@ impl Cx<'_> {
             MapInsert => {
                 let (m, k, v) = (self.arg(0), self.arg(1), self.arg(2));
                 let (kslot, _) = self.map_slots(m);
-                let key = self.key(k, kslot);
+                let heap = &self.task.heap;
+                let probe = deep::probe(heap, prog, k, kslot);
+                let hash = probe.hash();
+                let Obj::Map { map, .. } = heap.get(m.as_handle()) else { unreachable!() };
+                let found = map.find(hash, &probe);
+                let key = if found.is_none() { Some(probe.into_key()) } else { None };
                 let Obj::Map { map, .. } = self.task.heap.get_mut(m.as_handle()) else { unreachable!() };
-                let old = match map.get_mut(&key) {
-                    Some(entry) => Some(std::mem::replace(&mut entry.1, v)),
-                    None => {
-                        map.insert(key, (k, v));
+                let old = match (found, key) {
+                    (Some(i), _) => Some(std::mem::replace(&mut map.at_mut(i).1, v)),
+                    (None, Some(key)) => {
+                        map.push(hash, key, (k, v));
                         None
                     }
+                    (None, None) => None,
                 };
                 if old.is_some() && matches!(kslot, Slot::Owned(_)) {
                     // The stored key stays; the duplicate supplied one is destroyed.
@@ -600,9 +602,10 @@ impl Cx<'_> {
             MapGet | MapContainsKey => {
                 let (m, k) = (self.arg(0), self.arg(1));
                 let (kslot, vslot) = self.map_slots(m);
-                let key = self.key(self.deref(k, kslot), kslot);
-                let Obj::Map { map, .. } = self.task.heap.get(m.as_handle()) else { unreachable!() };
-                let found = map.get_full(&key).map(|(i, _, (_, v))| (i, *v));
+                let heap = &self.task.heap;
+                let probe = deep::probe(heap, prog, self.deref(k, kslot), kslot);
+                let Obj::Map { map, .. } = heap.get(m.as_handle()) else { unreachable!() };
+                let found = map.find(probe.hash(), &probe).map(|i| (i, map.at(i).1));
                 if self.site.native == MapContainsKey {
                     self.ret(Value::bool(found.is_some()));
                 } else {
@@ -614,9 +617,12 @@ impl Cx<'_> {
             MapRemove => {
                 let (m, k) = (self.arg(0), self.arg(1));
                 let (kslot, _) = self.map_slots(m);
-                let key = self.key(self.deref(k, kslot), kslot);
+                let heap = &self.task.heap;
+                let probe = deep::probe(heap, prog, self.deref(k, kslot), kslot);
+                let Obj::Map { map, .. } = heap.get(m.as_handle()) else { unreachable!() };
+                let found = map.find(probe.hash(), &probe);
                 let Obj::Map { map, .. } = self.task.heap.get_mut(m.as_handle()) else { unreachable!() };
-                let removed = map.shift_remove(&key);
+                let removed = found.map(|i| map.remove_at(i));
                 let value = removed.map(|(stored_key, v)| {
                     if matches!(kslot, Slot::Owned(_)) {
                         self.free(stored_key);
@@ -660,9 +666,11 @@ impl Cx<'_> {
                 let Obj::Iter { source, pos, .. } = *self.task.heap.get(it) else { unreachable!() };
                 let (kslot, vslot) = self.map_slots(source);
                 let Obj::Map { map, .. } = self.task.heap.get(source.as_handle()) else { unreachable!() };
-                let entry = map.get_index(pos).map(|(_, (k, v))| (*k, *v));
-                if let Obj::Iter { pos, .. } = self.task.heap.get_mut(it) {
-                    *pos += 1;
+                let next = map.next_from(pos).map(|(i, (k, v))| (i, *k, *v));
+                let entry = next.map(|(_, k, v)| (k, v));
+                let pos = next.map_or(pos, |(i, _, _)| i);
+                if let Obj::Iter { pos: p, .. } = self.task.heap.get_mut(it) {
+                    *p = pos + 1;
                 }
                 let m = source.as_handle();
                 let item = entry.map(|(k, v)| {
@@ -697,14 +705,16 @@ impl Cx<'_> {
             SetInsert => {
                 let (s, x) = (self.arg(0), self.arg(1));
                 let slot = self.elem_slot(s);
-                let key = self.key(x, slot);
-                let Obj::Set { set, .. } = self.task.heap.get_mut(s.as_handle()) else { unreachable!() };
-                let inserted = if set.contains_key(&key) {
-                    false
-                } else {
-                    set.insert(key, x);
-                    true
-                };
+                let heap = &self.task.heap;
+                let probe = deep::probe(heap, prog, x, slot);
+                let hash = probe.hash();
+                let Obj::Set { set, .. } = heap.get(s.as_handle()) else { unreachable!() };
+                let key = if set.find(hash, &probe).is_none() { Some(probe.into_key()) } else { None };
+                let inserted = key.is_some();
+                if let Some(key) = key {
+                    let Obj::Set { set, .. } = self.task.heap.get_mut(s.as_handle()) else { unreachable!() };
+                    set.push(hash, key, x);
+                }
                 if !inserted && matches!(slot, Slot::Owned(_)) {
                     self.free(x);
                 }
@@ -713,13 +723,17 @@ impl Cx<'_> {
             SetRemove | SetContains => {
                 let (s, x) = (self.arg(0), self.arg(1));
                 let slot = self.elem_slot(s);
-                let key = self.key(self.deref(x, slot), slot);
-                let Obj::Set { set, .. } = self.task.heap.get_mut(s.as_handle()) else { unreachable!() };
+                let heap = &self.task.heap;
+                let probe = deep::probe(heap, prog, self.deref(x, slot), slot);
+                let Obj::Set { set, .. } = heap.get(s.as_handle()) else { unreachable!() };
+                let found = set.find(probe.hash(), &probe);
                 let r = if self.site.native == SetContains {
-                    set.contains_key(&key)
+                    found.is_some()
                 } else {
-                    match set.shift_remove(&key) {
-                        Some(stored) => {
+                    match found {
+                        Some(i) => {
+                            let Obj::Set { set, .. } = self.task.heap.get_mut(s.as_handle()) else { unreachable!() };
+                            let stored = set.remove_at(i);
                             if matches!(slot, Slot::Owned(_)) {
                                 self.free(stored);
                             }
@@ -747,9 +761,11 @@ impl Cx<'_> {
                 let Obj::Iter { source, pos, .. } = *self.task.heap.get(it) else { unreachable!() };
                 let slot = self.elem_slot(source);
                 let Obj::Set { set, .. } = self.task.heap.get(source.as_handle()) else { unreachable!() };
-                let x = set.get_index(pos).map(|(_, x)| *x);
-                if let Obj::Iter { pos, .. } = self.task.heap.get_mut(it) {
-                    *pos += 1;
+                let next = set.next_from(pos).map(|(i, x)| (i, *x));
+                let x = next.map(|(_, x)| x);
+                let pos = next.map_or(pos, |(i, _)| i);
+                if let Obj::Iter { pos: p, .. } = self.task.heap.get_mut(it) {
+                    *p = pos + 1;
                 }
                 let r = x.map(|x| match slot {
                     Slot::Owned(_) => x,

@@ -1,0 +1,203 @@
+//! The table behind `HashMap` and `HashSet`: entries in insertion order,
+//! found through a hash index (like CPython's compact dict).
+//!
+//! Removing an entry leaves a hole, so removal is O(1) and the remaining
+//! entries keep their insertion order and their positions; the holes are
+//! squeezed out when they outnumber the live entries (only ever during a
+//! mutation of the table, when no reference into it can be alive, so a
+//! place reference's entry position stays valid while it exists).
+//!
+//! The internal hash is FxHash over the key's canonical form; it is not
+//! observable (iteration follows insertion order, and the STARK-level
+//! `hash()` is `deep::hash`).
+
+use crate::heap::Key;
+use hashbrown::HashTable;
+use std::hash::Hasher;
+
+/// A lookup key: a borrowed form where one exists, so finding an entry
+/// builds no `Key`.
+pub enum Probe<'a> {
+    /// Integers, `Bool`, `Char`, `Unit`, `fn` values (their bits).
+    Bits(u64),
+    /// A string's text.
+    Str(&'a str),
+    /// Anything else, in canonical form.
+    Key(Key),
+}
+
+#[derive(Clone, Debug)]
+struct Entry<V> {
+    hash: u64,
+    key: Key,
+    value: V,
+}
+
+/// An insertion-ordered hash table from canonical keys to `V`.
+#[derive(Clone, Debug)]
+pub struct KeyMap<V> {
+    /// Entries in insertion order; `None` is a removed entry.
+    entries: Vec<Option<Entry<V>>>,
+    /// Positions in `entries` of the live entries, by hash.
+    index: HashTable<u32>,
+    len: usize,
+}
+
+impl<V> Default for KeyMap<V> {
+    fn default() -> Self {
+        KeyMap { entries: Vec::new(), index: HashTable::new(), len: 0 }
+    }
+}
+
+fn hash_key_into(h: &mut rustc_hash::FxHasher, k: &Key) {
+    match k {
+        Key::Bits(b) => {
+            h.write_u8(0);
+            h.write_u64(*b);
+        }
+        Key::Str(s) => hash_str_into(h, s),
+        Key::Seq(t, items) => {
+            h.write_u8(2);
+            h.write_u32(*t);
+            h.write_usize(items.len());
+            for k in items.iter() {
+                hash_key_into(h, k);
+            }
+        }
+    }
+}
+
+fn hash_str_into(h: &mut rustc_hash::FxHasher, s: &str) {
+    h.write_u8(1);
+    h.write(s.as_bytes());
+    h.write_u8(0xff);
+}
+
+impl Probe<'_> {
+    /// The table hash of the key this probe stands for.
+    pub fn hash(&self) -> u64 {
+        let mut h = rustc_hash::FxHasher::default();
+        match self {
+            Probe::Bits(b) => {
+                h.write_u8(0);
+                h.write_u64(*b);
+            }
+            Probe::Str(s) => hash_str_into(&mut h, s),
+            Probe::Key(k) => hash_key_into(&mut h, k),
+        }
+        h.finish()
+    }
+
+    fn matches(&self, k: &Key) -> bool {
+        match (self, k) {
+            (Probe::Bits(a), Key::Bits(b)) => a == b,
+            (Probe::Str(a), Key::Str(b)) => **a == **b,
+            (Probe::Key(a), b) => a == b,
+            _ => false,
+        }
+    }
+
+    /// The owned canonical key.
+    pub fn into_key(self) -> Key {
+        match self {
+            Probe::Bits(b) => Key::Bits(b),
+            Probe::Str(s) => Key::Str(s.into()),
+            Probe::Key(k) => k,
+        }
+    }
+}
+
+impl<V> KeyMap<V> {
+    /// How many entries it holds.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether it holds no entry.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The position of the entry for `probe` (whose hash is `hash`).
+    #[inline]
+    pub fn find(&self, hash: u64, probe: &Probe<'_>) -> Option<usize> {
+        let entries = &self.entries;
+        self.index
+            .find(hash, |&i| match &entries[i as usize] {
+                Some(e) => e.hash == hash && probe.matches(&e.key),
+                None => false,
+            })
+            .map(|&i| i as usize)
+    }
+
+    /// Adds an entry for a key not present (`hash` is its probe's hash);
+    /// returns its position.
+    pub fn push(&mut self, hash: u64, key: Key, value: V) -> usize {
+        let i = self.entries.len();
+        let entries = &self.entries;
+        self.index.insert_unique(hash, i as u32, |&j| entries[j as usize].as_ref().map_or(0, |e| e.hash));
+        self.entries.push(Some(Entry { hash, key, value }));
+        self.len += 1;
+        i
+    }
+
+    /// Removes the entry at position `i` (which must be live), returning
+    /// its value. The other entries keep their order.
+    pub fn remove_at(&mut self, i: usize) -> V {
+        let e = self.entries[i].take().expect("a live entry");
+        if let Ok(found) = self.index.find_entry(e.hash, |&j| j as usize == i) {
+            found.remove();
+        }
+        self.len -= 1;
+        if self.len == 0 {
+            self.entries.clear();
+            self.index.clear();
+        } else if self.entries.len() > 32 && self.entries.len() > 2 * self.len {
+            self.compact();
+        }
+        e.value
+    }
+
+    /// Squeezes out removed entries (positions change).
+    fn compact(&mut self) {
+        self.entries.retain(Option::is_some);
+        self.index.clear();
+        for (i, e) in self.entries.iter().enumerate() {
+            let hash = e.as_ref().map_or(0, |e| e.hash);
+            let entries = &self.entries;
+            self.index.insert_unique(hash, i as u32, |&j| entries[j as usize].as_ref().map_or(0, |e| e.hash));
+        }
+    }
+
+    /// The value at position `i` (a live entry).
+    #[inline]
+    pub fn at(&self, i: usize) -> &V {
+        &self.entries[i].as_ref().expect("a live entry").value
+    }
+
+    /// The value at position `i` (a live entry), mutably.
+    #[inline]
+    pub fn at_mut(&mut self, i: usize) -> &mut V {
+        &mut self.entries[i].as_mut().expect("a live entry").value
+    }
+
+    /// The first live entry at position `pos` or later: its position and value.
+    pub fn next_from(&self, pos: usize) -> Option<(usize, &V)> {
+        self.entries.get(pos..)?.iter().enumerate().find_map(|(d, e)| e.as_ref().map(|e| (pos + d, &e.value)))
+    }
+
+    /// The values in insertion order.
+    pub fn values(&self) -> impl DoubleEndedIterator<Item = &V> {
+        self.entries.iter().filter_map(|e| e.as_ref().map(|e| &e.value))
+    }
+
+    /// The values in insertion order, mutably.
+    pub fn values_mut(&mut self) -> impl DoubleEndedIterator<Item = &mut V> {
+        self.entries.iter_mut().filter_map(|e| e.as_mut().map(|e| &mut e.value))
+    }
+
+    /// The values in insertion order, taking the table apart.
+    pub fn into_values(self) -> impl DoubleEndedIterator<Item = V> {
+        self.entries.into_iter().flatten().map(|e| e.value)
+    }
+}
