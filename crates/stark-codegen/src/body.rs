@@ -178,6 +178,7 @@ impl<'c, 'a> FnCx<'c, 'a> {
             code: self.code,
             lines: self.lines,
             file: self.file,
+            fill: None,
         }
     }
 

@@ -81,6 +81,7 @@ pub fn compile(checked: &mut Checked) -> Result<Program, Vec<Diagnostic>> {
         c.run_job(job);
     }
     if c.errors.is_empty() {
+        stark_vm::opt::optimize(&mut c.prog);
         Ok(c.prog)
     } else {
         Err(c.errors)

@@ -124,6 +124,44 @@ pub enum CmpOp {
     Ge,
 }
 
+impl CmpOp {
+    /// `x op y`.
+    #[inline(always)]
+    pub fn test<T: Ord>(self, x: T, y: T) -> bool {
+        match self {
+            CmpOp::Eq => x == y,
+            CmpOp::Ne => x != y,
+            CmpOp::Lt => x < y,
+            CmpOp::Le => x <= y,
+            CmpOp::Gt => x > y,
+            CmpOp::Ge => x >= y,
+        }
+    }
+
+    /// The comparison with its operands exchanged (`a op b` is `b op' a`).
+    pub fn swapped(self) -> CmpOp {
+        match self {
+            CmpOp::Lt => CmpOp::Gt,
+            CmpOp::Le => CmpOp::Ge,
+            CmpOp::Gt => CmpOp::Lt,
+            CmpOp::Ge => CmpOp::Le,
+            other => other,
+        }
+    }
+
+    /// The opposite comparison (`!(a op b)` is `a op' b`, for integers).
+    pub fn negated(self) -> CmpOp {
+        match self {
+            CmpOp::Eq => CmpOp::Ne,
+            CmpOp::Ne => CmpOp::Eq,
+            CmpOp::Lt => CmpOp::Ge,
+            CmpOp::Le => CmpOp::Gt,
+            CmpOp::Gt => CmpOp::Le,
+            CmpOp::Ge => CmpOp::Lt,
+        }
+    }
+}
+
 /// A binary operation at a type, packed in one byte (4 bits each).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ArithOp(u8);
@@ -242,6 +280,29 @@ pub enum Instr {
     DivF { a: Reg, b: Reg, c: Reg },
     /// `R[a] := R[b] < R[c]` (Float64).
     LtF { a: Reg, b: Reg, c: Reg },
+
+    // ----- superinstructions (made by the optimiser, `opt.rs`) -----
+    /// `R[a] := R[b] * imm` (Int64, traps on overflow).
+    MulIImm { a: Reg, b: Reg, imm: i16 },
+    /// `R[a] := R[b] / R[c]` (Int64, truncating; traps on division by zero
+    /// and overflow).
+    DivI { a: Reg, b: Reg, c: Reg },
+    /// `R[a] := R[b] % R[c]` (Int64; traps on division by zero and overflow).
+    RemI { a: Reg, b: Reg, c: Reg },
+    /// `R[a] := R[b] % imm` (Int64; `imm` is neither 0 nor -1, so it cannot trap).
+    RemIImm { a: Reg, b: Reg, imm: i16 },
+    /// `R[a] := R[b] op R[c]` on signed integers (any width: sign-extended).
+    CmpI { op: CmpOp, a: Reg, b: Reg, c: Reg },
+    /// `R[a] := R[b] op R[c]` on unsigned integers, `Bool` or `Char`.
+    CmpU { op: CmpOp, a: Reg, b: Reg, c: Reg },
+    /// `R[a] := R[b] op imm` on signed integers.
+    CmpIImm { op: CmpOp, a: Reg, b: Reg, imm: i16 },
+    /// `if !(R[a] op R[b]) { pc += off }` (signed integers).
+    JmpIfNotCmpI { op: CmpOp, a: Reg, b: Reg, off: i16 },
+    /// `if !(R[a] op R[b]) { pc += off }` (unsigned integers, `Bool`, `Char`).
+    JmpIfNotCmpU { op: CmpOp, a: Reg, b: Reg, off: i16 },
+    /// `if !(R[a] op imm) { pc += off }` (signed integers).
+    JmpIfNotCmpIImm { op: CmpOp, a: Reg, imm: i16, off: i16 },
 
     // ----- generic scalar operations -----
     /// `R[a] := R[b] op R[c]` at type `ty`; integers are checked (overflow,

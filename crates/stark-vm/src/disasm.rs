@@ -46,6 +46,11 @@ fn show(prog: &Program, instr: &Instr, pc: usize) -> String {
         Instr::JmpIfNot { a, off } => format!("JmpIfNot r{a} -> {}", target(off as i64)),
         Instr::JmpIfNone { a, off } => format!("JmpIfNone r{a} -> {}", target(off as i64)),
         Instr::JmpIfNotLtI { a, b, off } => format!("JmpIfNotLtI r{a} r{b} -> {}", target(off as i64)),
+        Instr::JmpIfNotCmpI { op, a, b, off } => format!("JmpIfNot.{op:?}.I r{a} r{b} -> {}", target(off as i64)),
+        Instr::JmpIfNotCmpU { op, a, b, off } => format!("JmpIfNot.{op:?}.U r{a} r{b} -> {}", target(off as i64)),
+        Instr::JmpIfNotCmpIImm { op, a, imm, off } => {
+            format!("JmpIfNot.{op:?}.I r{a} {imm} -> {}", target(off as i64))
+        }
         Instr::Call { base, f } => {
             format!("Call r{base} F{f} {}", prog.functions.get(f as usize).map_or("?", |f| f.name.as_str()))
         }

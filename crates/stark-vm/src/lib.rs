@@ -9,6 +9,7 @@ pub mod format;
 pub mod heap;
 pub mod keymap;
 pub mod native;
+pub mod opt;
 pub mod program;
 pub mod task;
 pub mod trap;

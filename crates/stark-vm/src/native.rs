@@ -126,6 +126,24 @@ pub enum Native {
     YieldNow,
 }
 
+impl Native {
+    /// How many argument registers (`R[base..base+n]`) the operation may
+    /// read; it writes at most `R[base]` (the optimiser relies on both).
+    pub fn reads(self) -> u16 {
+        use Native::*;
+        match self {
+            StringNew | VecNew | MapNew | SetNew | YieldNow => 0,
+            AssertEq | StrAppend | StrAppendStr | StringPushStr | Eq | Compare | CmpOrdering | StringPush
+            | StrSplit | StrContains | StrStartsWith | StrEndsWith | StrFind | VecPush | VecRemove | VecAppend
+            | VecExtend | VecContains | SliceGet | MapGet | MapContainsKey | MapRemove | SetInsert | SetRemove
+            | SetContains | WriteFile => 2,
+            StrReplace | StrSubstring | StrRange | VecInsert | SliceRange | MapInsert | Min | Max | Clamp => 3,
+            Math(MathFn::Pow) => 2,
+            _ => 1,
+        }
+    }
+}
+
 /// `std::math` functions of one `Float64`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MathFn {

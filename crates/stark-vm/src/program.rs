@@ -62,6 +62,10 @@ pub struct Function {
     pub lines: Vec<u32>,
     /// The source file (index into `Program::files`).
     pub file: u32,
+    /// The registers `lo..hi` that must be `NONE` on entry (some path reads
+    /// them before writing them); `None`: all of them past the arguments.
+    /// Set by the optimiser (`opt.rs`) from a liveness analysis.
+    pub fill: Option<(u16, u16)>,
 }
 
 /// How objects of one type are laid out, freed, copied, compared and shown.

@@ -118,9 +118,12 @@ impl Task {
         if self.regs.len() < top {
             self.regs.resize(top, Value::NONE);
         }
-        // Registers past the arguments start empty, so drops of owners
-        // never initialised on this path skip them.
-        self.regs[base + func.arity as usize..top].fill(Value::NONE);
+        // Registers past the arguments that some path reads before writing
+        // start empty, so drops of owners never initialised skip them.
+        let (lo, hi) = func.fill.unwrap_or((func.arity, func.nregs));
+        if lo < hi {
+            self.regs[base + lo as usize..base + hi as usize].fill(Value::NONE);
+        }
         self.frames.push(Frame { func: f, pc: 0, base: base as u32 });
     }
 
@@ -228,6 +231,49 @@ impl Task {
                 Instr::MulF { a, b, c } => r!(a) = Value::f64(r!(b).as_f64() * r!(c).as_f64()),
                 Instr::DivF { a, b, c } => r!(a) = Value::f64(r!(b).as_f64() / r!(c).as_f64()),
                 Instr::LtF { a, b, c } => r!(a) = Value::bool(r!(b).as_f64() < r!(c).as_f64()),
+                Instr::MulIImm { a, b, imm } => match r!(b).as_int().checked_mul(imm as i64) {
+                    Some(v) => r!(a) = Value::int(v),
+                    None => fault!(Fault::overflow()),
+                },
+                Instr::DivI { a, b, c } => {
+                    let (x, y) = (r!(b).as_int(), r!(c).as_int());
+                    if y == 0 {
+                        fault!(Fault::div_zero());
+                    }
+                    match x.checked_div(y) {
+                        Some(v) => r!(a) = Value::int(v),
+                        None => fault!(Fault::overflow()),
+                    }
+                }
+                Instr::RemI { a, b, c } => {
+                    let (x, y) = (r!(b).as_int(), r!(c).as_int());
+                    if y == 0 {
+                        fault!(Fault::div_zero());
+                    }
+                    match x.checked_rem(y) {
+                        Some(v) => r!(a) = Value::int(v),
+                        None => fault!(Fault::overflow()),
+                    }
+                }
+                Instr::RemIImm { a, b, imm } => r!(a) = Value::int(r!(b).as_int() % imm as i64),
+                Instr::CmpI { op, a, b, c } => r!(a) = Value::bool(op.test(r!(b).as_int(), r!(c).as_int())),
+                Instr::CmpU { op, a, b, c } => r!(a) = Value::bool(op.test(r!(b).bits, r!(c).bits)),
+                Instr::CmpIImm { op, a, b, imm } => r!(a) = Value::bool(op.test(r!(b).as_int(), imm as i64)),
+                Instr::JmpIfNotCmpI { op, a, b, off } => {
+                    if !op.test(r!(a).as_int(), r!(b).as_int()) {
+                        pc = (pc as i64 + off as i64) as usize;
+                    }
+                }
+                Instr::JmpIfNotCmpU { op, a, b, off } => {
+                    if !op.test(r!(a).bits, r!(b).bits) {
+                        pc = (pc as i64 + off as i64) as usize;
+                    }
+                }
+                Instr::JmpIfNotCmpIImm { op, a, imm, off } => {
+                    if !op.test(r!(a).as_int(), imm as i64) {
+                        pc = (pc as i64 + off as i64) as usize;
+                    }
+                }
                 Instr::Arith { op, a, b, c } => r!(a) = tri!(arith::binary(op.op(), op.ty(), r!(b), r!(c))),
                 Instr::Cmp { op, a, b, c } => r!(a) = Value::bool(arith::compare(op.op(), op.ty(), r!(b), r!(c))),
                 Instr::Neg { ty, a, b } => r!(a) = tri!(arith::negate(ty, r!(b))),

@@ -1,0 +1,721 @@
+//! A bytecode optimiser, run on each function once code generation is
+//! done. The code generator is simple (every expression lands in a fresh
+//! temporary, then is copied where it goes); this pass cleans up after it
+//! without changing what a program does:
+//!
+//! - copy and constant propagation within basic blocks, and immediate
+//!   forms of Int64 operations (`AddIImm`, `MulIImm`, `RemIImm`,
+//!   `CmpIImm`) and Int64 fast paths for `/` and `%`;
+//! - dead-store elimination (from a liveness analysis over the control
+//!   flow graph) of instructions that cannot trap and have no effect
+//!   besides writing their destination, and removal of unreachable code;
+//! - coalescing an instruction that writes a temporary with the `Copy`
+//!   that follows it (`t := x op y; d := t` becomes `d := x op y`);
+//! - fusing an integer comparison with the conditional jump that tests it
+//!   (`JmpIfNotCmpI`, `JmpIfNotCmpU`, `JmpIfNotCmpIImm`);
+//! - the registers a function must find empty (`NONE`) on entry
+//!   (`Function::fill`): only those some path reads before writing.
+//!
+//! Registers whose address is taken (`RefReg`) may be read or written
+//! through a place reference anywhere, so they are left alone: always
+//! live, never renamed. A call's frame overlaps the caller's registers
+//! from its base up, so no value is ever moved to live across a call in
+//! a register above its base (propagation stops at calls).
+//!
+//! Traps keep their exact source lines: an instruction that can trap is
+//! never removed or moved, and a removed instruction's line goes with it.
+
+use crate::bytecode::{BinOp, CmpOp, Instr, NumTy, Reg};
+use crate::program::{Function, Program, Site};
+use rustc_hash::FxHashMap;
+
+/// Optimises every function of `prog`.
+pub fn optimize(prog: &mut Program) {
+    let arities: Vec<u16> = prog.functions.iter().map(|f| f.arity).collect();
+    for f in &mut prog.functions {
+        optimize_fn(f, &arities, &prog.sites);
+    }
+}
+
+/// What an instruction reads and writes.
+#[derive(Default)]
+struct Eff {
+    uses: [Reg; 3],
+    nuses: usize,
+    /// Further registers read: `lo..hi`.
+    range: Option<(Reg, Reg)>,
+    defs: [Reg; 2],
+    ndefs: usize,
+}
+
+impl Eff {
+    fn u(mut self, r: Reg) -> Eff {
+        self.uses[self.nuses] = r;
+        self.nuses += 1;
+        self
+    }
+    fn d(mut self, r: Reg) -> Eff {
+        self.defs[self.ndefs] = r;
+        self.ndefs += 1;
+        self
+    }
+    fn from(mut self, lo: Reg, hi: Reg) -> Eff {
+        self.range = Some((lo, hi.max(lo)));
+        self
+    }
+}
+
+/// The registers `i` reads and (definitely) writes, in a function with
+/// `nregs` registers. Reads are a superset, writes a subset, of what it
+/// may do: a call reads its arguments and writes its result; a native,
+/// `New` or `CallValue` is taken to read every register from its base.
+fn effects(i: &Instr, nregs: Reg, arities: &[u16], sites: &[Site]) -> Eff {
+    use Instr::*;
+    let e = Eff::default();
+    match *i {
+        Copy { a, b } => e.u(b).d(a),
+        Move { a, b } => e.u(b).d(a).d(b),
+        Clear { a } | LoadK { a, .. } | LoadI { a, .. } | LoadFn { a, .. } => e.d(a),
+        SetEnv { a, env } => e.u(a).u(env).d(a),
+        AddI { a, b, c }
+        | SubI { a, b, c }
+        | MulI { a, b, c }
+        | LtI { a, b, c }
+        | LeI { a, b, c }
+        | EqI { a, b, c }
+        | NeI { a, b, c }
+        | AddF { a, b, c }
+        | SubF { a, b, c }
+        | MulF { a, b, c }
+        | DivF { a, b, c }
+        | LtF { a, b, c }
+        | DivI { a, b, c }
+        | RemI { a, b, c }
+        | CmpI { a, b, c, .. }
+        | CmpU { a, b, c, .. }
+        | Arith { a, b, c, .. }
+        | Cmp { a, b, c, .. } => e.u(b).u(c).d(a),
+        AddIImm { a, b, .. }
+        | MulIImm { a, b, .. }
+        | RemIImm { a, b, .. }
+        | CmpIImm { a, b, .. }
+        | Neg { a, b, .. }
+        | Not { a, b, .. }
+        | Cast { a, b, .. } => e.u(b).d(a),
+        Jmp { .. } | Trap { .. } => e,
+        JmpIf { a, .. } | JmpIfNot { a, .. } | JmpIfNone { a, .. } | JmpIfNotCmpIImm { a, .. } => e.u(a),
+        JmpIfNotLtI { a, b, .. } | JmpIfNotCmpI { a, b, .. } | JmpIfNotCmpU { a, b, .. } => e.u(a).u(b),
+        Call { base, f } => {
+            let arity = arities.get(f as usize).copied().unwrap_or(nregs);
+            e.from(base, base.saturating_add(arity).min(nregs)).d(base)
+        }
+        CallValue { base, callee } => e.u(callee).from(base, nregs).d(base),
+        Native { base, site } => {
+            let n = sites.get(site as usize).map_or(nregs, |s| s.native.reads());
+            e.from(base, base.saturating_add(n).min(nregs))
+        }
+        Ret { a } => e.u(a),
+        New { base, .. } => e.from(base, nregs).d(base),
+        GetField { a, obj, .. } | TakeField { a, obj, .. } | RefField { a, obj, .. } | GetTag { a, obj } => {
+            e.u(obj).d(a)
+        }
+        SetField { obj, b, .. } => e.u(obj).u(b),
+        RefReg { a, b } => e.u(b).d(a),
+        Load { a, r } => e.u(r).d(a),
+        Store { r, b } => e.u(r).u(b),
+        Index { a, list, i } | IndexSlice { a, list, i } | RefIndex { a, list, i } | RefIndexSlice { a, list, i } => {
+            e.u(list).u(i).d(a)
+        }
+        SliceAll { a, b } | Clone { a, b } => e.u(b).d(a),
+        Drop { a } | FreeShell { a } => e.u(a).d(a),
+        Swap { a, b } => e.u(a).u(b),
+    }
+}
+
+/// The jump offset of `i`, if it is a jump.
+fn jump_off(i: &Instr) -> Option<i64> {
+    use Instr::*;
+    match *i {
+        Jmp { off } | JmpIf { off, .. } | JmpIfNot { off, .. } | JmpIfNone { off, .. } => Some(off as i64),
+        JmpIfNotLtI { off, .. } | JmpIfNotCmpI { off, .. } | JmpIfNotCmpU { off, .. } | JmpIfNotCmpIImm { off, .. } => {
+            Some(off as i64)
+        }
+        _ => None,
+    }
+}
+
+/// Sets the jump offset of `i`; false if it does not fit.
+fn set_off(i: &mut Instr, new: i64) -> bool {
+    use Instr::*;
+    match i {
+        Jmp { off } | JmpIf { off, .. } | JmpIfNot { off, .. } | JmpIfNone { off, .. } => match i32::try_from(new) {
+            Ok(v) => {
+                *off = v;
+                true
+            }
+            Err(_) => false,
+        },
+        JmpIfNotLtI { off, .. } | JmpIfNotCmpI { off, .. } | JmpIfNotCmpU { off, .. } | JmpIfNotCmpIImm { off, .. } => {
+            match i16::try_from(new) {
+                Ok(v) => {
+                    *off = v;
+                    true
+                }
+                Err(_) => false,
+            }
+        }
+        _ => true,
+    }
+}
+
+/// Whether control may fall through `i` to the next instruction.
+fn falls_through(i: &Instr) -> bool {
+    !matches!(i, Instr::Jmp { .. } | Instr::Ret { .. } | Instr::Trap { .. })
+}
+
+/// Whether `i` does nothing but write its destination(s) (it cannot
+/// trap, touch the heap or the host): removable when they are dead.
+fn is_pure(i: &Instr) -> bool {
+    use Instr::*;
+    matches!(
+        i,
+        Copy { .. }
+            | Clear { .. }
+            | LoadK { .. }
+            | LoadI { .. }
+            | LoadFn { .. }
+            | LtI { .. }
+            | LeI { .. }
+            | EqI { .. }
+            | NeI { .. }
+            | AddF { .. }
+            | SubF { .. }
+            | MulF { .. }
+            | DivF { .. }
+            | LtF { .. }
+            | CmpI { .. }
+            | CmpU { .. }
+            | CmpIImm { .. }
+            | RemIImm { .. }
+            | Cmp { .. }
+            | Not { .. }
+            | GetField { .. }
+            | GetTag { .. }
+            | RefField { .. }
+            | Load { .. }
+    )
+}
+
+/// The destination register of an instruction whose only write is `R[a]`
+/// computed from its operands (so it may write somewhere else instead).
+fn simple_dst(i: &mut Instr) -> Option<&mut Reg> {
+    use Instr::*;
+    match i {
+        Copy { a, .. }
+        | LoadK { a, .. }
+        | LoadI { a, .. }
+        | LoadFn { a, .. }
+        | AddI { a, .. }
+        | SubI { a, .. }
+        | MulI { a, .. }
+        | AddIImm { a, .. }
+        | LtI { a, .. }
+        | LeI { a, .. }
+        | EqI { a, .. }
+        | NeI { a, .. }
+        | AddF { a, .. }
+        | SubF { a, .. }
+        | MulF { a, .. }
+        | DivF { a, .. }
+        | LtF { a, .. }
+        | MulIImm { a, .. }
+        | DivI { a, .. }
+        | RemI { a, .. }
+        | RemIImm { a, .. }
+        | CmpI { a, .. }
+        | CmpU { a, .. }
+        | CmpIImm { a, .. }
+        | Arith { a, .. }
+        | Cmp { a, .. }
+        | Neg { a, .. }
+        | Not { a, .. }
+        | Cast { a, .. }
+        | GetField { a, .. }
+        | TakeField { a, .. }
+        | GetTag { a, .. }
+        | RefField { a, .. }
+        | Load { a, .. }
+        | Index { a, .. }
+        | IndexSlice { a, .. }
+        | RefIndex { a, .. }
+        | RefIndexSlice { a, .. }
+        | SliceAll { a, .. }
+        | Clone { a, .. } => Some(a),
+        _ => None,
+    }
+}
+
+/// The operand registers of `i` that are only read (never written or
+/// used as a call base), so they may name another register with the same
+/// value.
+fn read_operands(i: &mut Instr) -> Vec<&mut Reg> {
+    use Instr::*;
+    match i {
+        Copy { b, .. }
+        | Neg { b, .. }
+        | Not { b, .. }
+        | Cast { b, .. }
+        | AddIImm { b, .. }
+        | MulIImm { b, .. }
+        | RemIImm { b, .. }
+        | CmpIImm { b, .. }
+        | SliceAll { b, .. }
+        | Clone { b, .. } => vec![b],
+        AddI { b, c, .. }
+        | SubI { b, c, .. }
+        | MulI { b, c, .. }
+        | LtI { b, c, .. }
+        | LeI { b, c, .. }
+        | EqI { b, c, .. }
+        | NeI { b, c, .. }
+        | AddF { b, c, .. }
+        | SubF { b, c, .. }
+        | MulF { b, c, .. }
+        | DivF { b, c, .. }
+        | LtF { b, c, .. }
+        | DivI { b, c, .. }
+        | RemI { b, c, .. }
+        | CmpI { b, c, .. }
+        | CmpU { b, c, .. }
+        | Arith { b, c, .. }
+        | Cmp { b, c, .. } => vec![b, c],
+        JmpIf { a, .. } | JmpIfNot { a, .. } | JmpIfNotCmpIImm { a, .. } | Ret { a } => vec![a],
+        JmpIfNotLtI { a, b, .. } | JmpIfNotCmpI { a, b, .. } | JmpIfNotCmpU { a, b, .. } => vec![a, b],
+        GetField { obj, .. } | GetTag { obj, .. } | RefField { obj, .. } => vec![obj],
+        SetField { obj, b, .. } => vec![obj, b],
+        Load { r, .. } => vec![r],
+        Store { r, b } => vec![r, b],
+        Index { list, i, .. }
+        | IndexSlice { list, i, .. }
+        | RefIndex { list, i, .. }
+        | RefIndexSlice { list, i, .. } => {
+            vec![list, i]
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// A fixed-size set of registers.
+#[derive(Clone, PartialEq)]
+struct Bits(Vec<u64>);
+
+impl Bits {
+    fn new(n: usize) -> Bits {
+        Bits(vec![0; n.div_ceil(64)])
+    }
+    fn has(&self, r: Reg) -> bool {
+        self.0.get(r as usize / 64).is_some_and(|w| w & (1 << (r % 64)) != 0)
+    }
+    fn set(&mut self, r: Reg) {
+        if let Some(w) = self.0.get_mut(r as usize / 64) {
+            *w |= 1 << (r % 64);
+        }
+    }
+    fn clear(&mut self, r: Reg) {
+        if let Some(w) = self.0.get_mut(r as usize / 64) {
+            *w &= !(1 << (r % 64));
+        }
+    }
+    fn union(&mut self, o: &Bits) {
+        for (a, b) in self.0.iter_mut().zip(&o.0) {
+            *a |= *b;
+        }
+    }
+}
+
+struct Fn<'a> {
+    code: Vec<Option<Instr>>,
+    lines: Vec<u32>,
+    nregs: Reg,
+    arity: Reg,
+    arities: &'a [u16],
+    sites: &'a [Site],
+    /// Registers whose address is taken.
+    pinned: Bits,
+}
+
+fn optimize_fn(f: &mut Function, arities: &[u16], sites: &[Site]) {
+    if f.code.len() != f.lines.len() || f.code.is_empty() {
+        return;
+    }
+    let mut pinned = Bits::new(f.nregs as usize);
+    for i in &f.code {
+        if let Instr::RefReg { b, .. } = i {
+            pinned.set(*b);
+        }
+    }
+    let mut cx = Fn {
+        code: f.code.iter().map(|i| Some(*i)).collect(),
+        lines: f.lines.clone(),
+        nregs: f.nregs,
+        arity: f.arity,
+        arities,
+        sites,
+        pinned,
+    };
+    for _ in 0..4 {
+        let mut changed = cx.propagate();
+        let live = cx.liveness();
+        changed |= cx.simplify(&live);
+        changed |= cx.unreachable();
+        if !cx.compact() {
+            return;
+        }
+        if !changed {
+            break;
+        }
+    }
+    let live = cx.liveness();
+    let mut lo = Reg::MAX;
+    let mut hi = 0;
+    for r in cx.arity..cx.nregs {
+        if live[0].has(r) || cx.pinned.has(r) {
+            lo = lo.min(r);
+            hi = r + 1;
+        }
+    }
+    f.fill = Some(if lo < hi { (lo, hi) } else { (cx.arity, cx.arity) });
+    f.code = cx.code.into_iter().flatten().collect();
+    f.lines = cx.lines;
+}
+
+impl Fn<'_> {
+    fn get(&self, pc: usize) -> Option<&Instr> {
+        self.code.get(pc).and_then(|i| i.as_ref())
+    }
+
+    /// Which instructions start a basic block (jump targets, and those
+    /// after a jump).
+    fn leaders(&self) -> Vec<bool> {
+        let n = self.code.len();
+        let mut lead = vec![false; n + 1];
+        lead[0] = true;
+        for (pc, i) in self.code.iter().enumerate() {
+            let Some(i) = i else { continue };
+            if let Some(off) = jump_off(i) {
+                let t = (pc as i64 + 1 + off).clamp(0, n as i64) as usize;
+                lead[t] = true;
+                lead[pc + 1] = true;
+            }
+            if !falls_through(i) {
+                lead[pc + 1] = true;
+            }
+        }
+        lead
+    }
+
+    /// Copy and constant propagation inside basic blocks, and the
+    /// immediate and fast forms that constants allow.
+    #[allow(clippy::needless_range_loop)]
+    fn propagate(&mut self) -> bool {
+        #[derive(Clone, Copy, PartialEq)]
+        enum Fact {
+            Copy(Reg),
+            Const(i64),
+        }
+        let lead = self.leaders();
+        let mut facts: FxHashMap<Reg, Fact> = FxHashMap::default();
+        let mut changed = false;
+        for pc in 0..self.code.len() {
+            if lead[pc] {
+                facts.clear();
+            }
+            let Some(mut instr) = self.code[pc] else { continue };
+            let before = instr;
+            // Rename operands that are copies.
+            for r in read_operands(&mut instr) {
+                if let Some(Fact::Copy(s)) = facts.get(r) {
+                    *r = *s;
+                }
+            }
+            let k = |r: Reg| match facts.get(&r) {
+                Some(Fact::Const(v)) => Some(*v),
+                _ => None,
+            };
+            let k16 = |r: Reg| k(r).and_then(|v| i16::try_from(v).ok());
+            loop {
+                let next = match instr {
+                    Instr::AddI { a, b, c } if k16(c).is_some() => Instr::AddIImm { a, b, imm: k16(c).unwrap_or(0) },
+                    Instr::AddI { a, b, c } if k16(b).is_some() => Instr::AddIImm { a, b: c, imm: k16(b).unwrap_or(0) },
+                    Instr::SubI { a, b, c } if k16(c).and_then(|v| v.checked_neg()).is_some() => {
+                        Instr::AddIImm { a, b, imm: -k16(c).unwrap_or(0) }
+                    }
+                    Instr::MulI { a, b, c } if k16(c).is_some() => Instr::MulIImm { a, b, imm: k16(c).unwrap_or(0) },
+                    Instr::MulI { a, b, c } if k16(b).is_some() => Instr::MulIImm { a, b: c, imm: k16(b).unwrap_or(0) },
+                    Instr::Arith { op, a, b, c } if op.ty() == NumTy::I64 => match op.op() {
+                        BinOp::Add => Instr::AddI { a, b, c },
+                        BinOp::Sub => Instr::SubI { a, b, c },
+                        BinOp::Mul => Instr::MulI { a, b, c },
+                        BinOp::Rem => match k16(c) {
+                            Some(v) if v != 0 && v != -1 => Instr::RemIImm { a, b, imm: v },
+                            _ => Instr::RemI { a, b, c },
+                        },
+                        BinOp::Div => Instr::DivI { a, b, c },
+                        _ => instr,
+                    },
+                    Instr::Cmp { op, a, b, c } if op.ty().is_int() || matches!(op.ty(), NumTy::Bool | NumTy::Char) => {
+                        if op.ty().is_signed() {
+                            Instr::CmpI { op: op.op(), a, b, c }
+                        } else {
+                            Instr::CmpU { op: op.op(), a, b, c }
+                        }
+                    }
+                    Instr::EqI { a, b, c } if k16(c).is_some() => {
+                        Instr::CmpIImm { op: CmpOp::Eq, a, b, imm: k16(c).unwrap_or(0) }
+                    }
+                    Instr::NeI { a, b, c } if k16(c).is_some() => {
+                        Instr::CmpIImm { op: CmpOp::Ne, a, b, imm: k16(c).unwrap_or(0) }
+                    }
+                    Instr::LtI { a, b, c } => Instr::CmpI { op: CmpOp::Lt, a, b, c },
+                    Instr::LeI { a, b, c } => Instr::CmpI { op: CmpOp::Le, a, b, c },
+                    Instr::CmpI { op, a, b, c } if k16(c).is_some() => {
+                        Instr::CmpIImm { op, a, b, imm: k16(c).unwrap_or(0) }
+                    }
+                    Instr::CmpI { op, a, b, c } if k16(b).is_some() => {
+                        Instr::CmpIImm { op: op.swapped(), a, b: c, imm: k16(b).unwrap_or(0) }
+                    }
+                    other => other,
+                };
+                if next == instr {
+                    break;
+                }
+                instr = next;
+            }
+            if instr != before {
+                changed = true;
+                self.code[pc] = Some(instr);
+            }
+            // Update the facts.
+            let eff = effects(&instr, self.nregs, self.arities, self.sites);
+            if matches!(instr, Instr::Call { .. } | Instr::CallValue { .. } | Instr::Native { .. } | Instr::New { .. })
+            {
+                facts.clear();
+                continue;
+            }
+            for &d in &eff.defs[..eff.ndefs] {
+                facts.remove(&d);
+                facts.retain(|_, f| *f != Fact::Copy(d));
+            }
+            match instr {
+                Instr::Copy { a, b } if a != b && !self.pinned.has(a) && !self.pinned.has(b) => {
+                    let src = match facts.get(&b) {
+                        Some(Fact::Copy(s)) => *s,
+                        _ => b,
+                    };
+                    match facts.get(&b) {
+                        Some(Fact::Const(v)) => facts.insert(a, Fact::Const(*v)),
+                        _ => facts.insert(a, Fact::Copy(src)),
+                    };
+                }
+                Instr::LoadI { a, imm } if !self.pinned.has(a) => {
+                    facts.insert(a, Fact::Const(imm as i64));
+                }
+                _ => {}
+            }
+        }
+        changed
+    }
+
+    /// The registers live on entry to each instruction.
+    fn liveness(&self) -> Vec<Bits> {
+        let n = self.code.len();
+        let empty = Bits::new(self.nregs as usize);
+        let mut live_in = vec![empty.clone(); n + 1];
+        let effs: Vec<Option<Eff>> =
+            self.code.iter().map(|i| i.as_ref().map(|i| effects(i, self.nregs, self.arities, self.sites))).collect();
+        loop {
+            let mut changed = false;
+            for pc in (0..n).rev() {
+                let Some(i) = &self.code[pc] else {
+                    if live_in[pc] != live_in[pc + 1] {
+                        live_in[pc] = live_in[pc + 1].clone();
+                        changed = true;
+                    }
+                    continue;
+                };
+                let mut out = if falls_through(i) { live_in[pc + 1].clone() } else { empty.clone() };
+                if let Some(off) = jump_off(i) {
+                    let t = (pc as i64 + 1 + off).clamp(0, n as i64) as usize;
+                    out.union(&live_in[t]);
+                }
+                let e = effs[pc].as_ref().expect("an instruction");
+                for &d in &e.defs[..e.ndefs] {
+                    out.clear(d);
+                }
+                for &u in &e.uses[..e.nuses] {
+                    out.set(u);
+                }
+                if let Some((lo, hi)) = e.range {
+                    for r in lo..hi {
+                        out.set(r);
+                    }
+                }
+                if out != live_in[pc] {
+                    live_in[pc] = out;
+                    changed = true;
+                }
+            }
+            if !changed {
+                return live_in;
+            }
+        }
+    }
+
+    /// Whether `r` is live after instruction `pc` (on entry to its successors).
+    fn live_after(&self, live: &[Bits], pc: usize, r: Reg) -> bool {
+        if self.pinned.has(r) {
+            return true;
+        }
+        let Some(i) = self.get(pc) else { return live[pc + 1].has(r) };
+        let n = self.code.len();
+        if falls_through(i) && live[pc + 1].has(r) {
+            return true;
+        }
+        if let Some(off) = jump_off(i) {
+            let t = (pc as i64 + 1 + off).clamp(0, n as i64) as usize;
+            if live[t].has(r) {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Dead stores, coalesced copies and fused compare-and-branch.
+    fn simplify(&mut self, live: &[Bits]) -> bool {
+        let lead = self.leaders();
+        let mut changed = false;
+        for pc in 0..self.code.len() {
+            let Some(instr) = self.code[pc] else { continue };
+            // A dead pure instruction.
+            if is_pure(&instr) {
+                let e = effects(&instr, self.nregs, self.arities, self.sites);
+                if e.defs[..e.ndefs].iter().all(|&d| !self.live_after(live, pc, d)) {
+                    self.code[pc] = None;
+                    changed = true;
+                    continue;
+                }
+            }
+            if lead[pc] {
+                continue;
+            }
+            let Some(prev_pc) = (0..pc).rev().find(|&p| self.code[p].is_some()) else { continue };
+            if (prev_pc + 1..=pc).any(|p| lead[p]) {
+                continue;
+            }
+            let Some(mut prev) = self.code[prev_pc] else { continue };
+            // `t := ...; d := t` with `t` dead after: `d := ...`.
+            if let Instr::Copy { a: d, b: t } = instr {
+                if !self.pinned.has(t) && !self.live_after(live, pc, t) {
+                    if let Some(dst) = simple_dst(&mut prev) {
+                        if *dst == t {
+                            *dst = d;
+                            self.code[prev_pc] = Some(prev);
+                            self.code[pc] = None;
+                            changed = true;
+                            continue;
+                        }
+                    }
+                }
+            }
+            // `t := x op y; if !t goto L` with `t` dead after: one instruction.
+            let (t, off, negate) = match instr {
+                Instr::JmpIfNot { a, off } => (a, off, false),
+                Instr::JmpIf { a, off } => (a, off, true),
+                _ => continue,
+            };
+            if self.pinned.has(t) || self.live_after(live, pc, t) {
+                continue;
+            }
+            let Ok(off) = i16::try_from(off) else { continue };
+            let op = |op: CmpOp| if negate { op.negated() } else { op };
+            let fused = match prev {
+                Instr::CmpI { op: o, a, b, c } if a == t => Instr::JmpIfNotCmpI { op: op(o), a: b, b: c, off },
+                Instr::CmpU { op: o, a, b, c } if a == t => Instr::JmpIfNotCmpU { op: op(o), a: b, b: c, off },
+                Instr::CmpIImm { op: o, a, b, imm } if a == t => Instr::JmpIfNotCmpIImm { op: op(o), a: b, imm, off },
+                Instr::EqI { a, b, c } if a == t => Instr::JmpIfNotCmpU { op: op(CmpOp::Eq), a: b, b: c, off },
+                Instr::NeI { a, b, c } if a == t => Instr::JmpIfNotCmpU { op: op(CmpOp::Ne), a: b, b: c, off },
+                _ => continue,
+            };
+            self.code[pc] = Some(fused);
+            self.code[prev_pc] = None;
+            changed = true;
+        }
+        changed
+    }
+
+    /// Removes instructions no path reaches.
+    fn unreachable(&mut self) -> bool {
+        let n = self.code.len();
+        let mut seen = vec![false; n + 1];
+        let mut work = vec![0usize];
+        while let Some(pc) = work.pop() {
+            if pc >= n || seen[pc] {
+                continue;
+            }
+            seen[pc] = true;
+            match &self.code[pc] {
+                None => work.push(pc + 1),
+                Some(i) => {
+                    if falls_through(i) {
+                        work.push(pc + 1);
+                    }
+                    if let Some(off) = jump_off(i) {
+                        work.push((pc as i64 + 1 + off).clamp(0, n as i64) as usize);
+                    }
+                }
+            }
+        }
+        let mut changed = false;
+        for (pc, i) in self.code.iter_mut().enumerate() {
+            if !seen[pc] && i.is_some() {
+                *i = None;
+                changed = true;
+            }
+        }
+        changed
+    }
+
+    /// Drops removed instructions and retargets jumps. False (leaving the
+    /// code as it was) if a jump would not fit.
+    #[allow(clippy::needless_range_loop)]
+    fn compact(&mut self) -> bool {
+        let n = self.code.len();
+        // new_at[pc]: the new index of the first kept instruction at or after pc.
+        let mut new_at = vec![0usize; n + 1];
+        let mut kept = 0;
+        for pc in 0..n {
+            new_at[pc] = kept;
+            if self.code[pc].is_some() {
+                kept += 1;
+            }
+        }
+        new_at[n] = kept;
+        let mut code = Vec::with_capacity(kept);
+        let mut lines = Vec::with_capacity(kept);
+        for pc in 0..n {
+            let Some(mut i) = self.code[pc] else { continue };
+            if let Some(off) = jump_off(&i) {
+                let t = (pc as i64 + 1 + off).clamp(0, n as i64) as usize;
+                let new_off = new_at[t] as i64 - (code.len() as i64 + 1);
+                if !set_off(&mut i, new_off) {
+                    return false;
+                }
+            }
+            code.push(Some(i));
+            lines.push(self.lines[pc]);
+        }
+        self.code = code;
+        self.lines = lines;
+        true
+    }
+}
