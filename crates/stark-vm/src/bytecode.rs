@@ -398,6 +398,96 @@ pub enum Instr {
     FreeShell { a: Reg },
 }
 
+impl Instr {
+    /// Every register field of the instruction (what the interpreter
+    /// indexes directly), for `Program::check`.
+    pub fn regs(&self) -> ([Reg; 3], usize) {
+        use Instr::*;
+        match *self {
+            Jmp { .. } | Trap { .. } => ([0; 3], 0),
+            Clear { a }
+            | LoadK { a, .. }
+            | LoadI { a, .. }
+            | LoadFn { a, .. }
+            | JmpIf { a, .. }
+            | JmpIfNot { a, .. }
+            | JmpIfNone { a, .. }
+            | JmpIfNotCmpIImm { a, .. }
+            | Ret { a }
+            | Drop { a }
+            | FreeShell { a }
+            | Call { base: a, .. }
+            | Native { base: a, .. }
+            | New { base: a, .. } => ([a, 0, 0], 1),
+            Copy { a, b }
+            | Move { a, b }
+            | SetEnv { a, env: b }
+            | AddIImm { a, b, .. }
+            | MulIImm { a, b, .. }
+            | RemIImm { a, b, .. }
+            | CmpIImm { a, b, .. }
+            | JmpIfNotLtI { a, b, .. }
+            | JmpIfNotCmpI { a, b, .. }
+            | JmpIfNotCmpU { a, b, .. }
+            | Neg { a, b, .. }
+            | Not { a, b, .. }
+            | Cast { a, b, .. }
+            | CallValue { base: a, callee: b }
+            | GetField { a, obj: b, .. }
+            | TakeField { a, obj: b, .. }
+            | SetField { obj: a, b, .. }
+            | GetTag { a, obj: b }
+            | RefReg { a, b }
+            | RefField { a, obj: b, .. }
+            | Load { a, r: b }
+            | Store { r: a, b }
+            | SliceAll { a, b }
+            | Clone { a, b }
+            | Swap { a, b } => ([a, b, 0], 2),
+            AddI { a, b, c }
+            | SubI { a, b, c }
+            | MulI { a, b, c }
+            | LtI { a, b, c }
+            | LeI { a, b, c }
+            | EqI { a, b, c }
+            | NeI { a, b, c }
+            | AddF { a, b, c }
+            | SubF { a, b, c }
+            | MulF { a, b, c }
+            | DivF { a, b, c }
+            | LtF { a, b, c }
+            | DivI { a, b, c }
+            | RemI { a, b, c }
+            | CmpI { a, b, c, .. }
+            | CmpU { a, b, c, .. }
+            | Arith { a, b, c, .. }
+            | Cmp { a, b, c, .. }
+            | Index { a, list: b, i: c }
+            | IndexSlice { a, list: b, i: c }
+            | RefIndex { a, list: b, i: c }
+            | RefIndexSlice { a, list: b, i: c } => ([a, b, c], 3),
+        }
+    }
+
+    /// The jump offset, if this is a jump.
+    pub fn jump_offset(&self) -> Option<i64> {
+        use Instr::*;
+        match *self {
+            Jmp { off } | JmpIf { off, .. } | JmpIfNot { off, .. } | JmpIfNone { off, .. } => Some(off as i64),
+            JmpIfNotLtI { off, .. }
+            | JmpIfNotCmpI { off, .. }
+            | JmpIfNotCmpU { off, .. }
+            | JmpIfNotCmpIImm { off, .. } => Some(off as i64),
+            _ => None,
+        }
+    }
+
+    /// Whether control may go on to the next instruction.
+    pub fn falls_through(&self) -> bool {
+        !matches!(self, Instr::Jmp { .. } | Instr::Ret { .. } | Instr::Trap { .. })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -134,14 +134,7 @@ fn effects(i: &Instr, nregs: Reg, arities: &[u16], sites: &[Site]) -> Eff {
 
 /// The jump offset of `i`, if it is a jump.
 fn jump_off(i: &Instr) -> Option<i64> {
-    use Instr::*;
-    match *i {
-        Jmp { off } | JmpIf { off, .. } | JmpIfNot { off, .. } | JmpIfNone { off, .. } => Some(off as i64),
-        JmpIfNotLtI { off, .. } | JmpIfNotCmpI { off, .. } | JmpIfNotCmpU { off, .. } | JmpIfNotCmpIImm { off, .. } => {
-            Some(off as i64)
-        }
-        _ => None,
-    }
+    i.jump_offset()
 }
 
 /// Sets the jump offset of `i`; false if it does not fit.
@@ -170,7 +163,7 @@ fn set_off(i: &mut Instr, new: i64) -> bool {
 
 /// Whether control may fall through `i` to the next instruction.
 fn falls_through(i: &Instr) -> bool {
-    !matches!(i, Instr::Jmp { .. } | Instr::Ret { .. } | Instr::Trap { .. })
+    i.falls_through()
 }
 
 /// Whether `i` does nothing but write its destination(s) (it cannot

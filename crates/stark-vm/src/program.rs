@@ -26,6 +26,8 @@ pub struct Program {
     pub entry: u32,
     /// What `main` returns, for the exit status.
     pub entry_kind: EntryKind,
+    /// The outcome of `check`, computed once.
+    pub checked: std::sync::OnceLock<Result<(), String>>,
 }
 
 /// What `main` returns (PROC-EXIT-001).
@@ -131,6 +133,57 @@ pub struct Site {
 pub const NO_LAYOUT: u32 = u32::MAX;
 
 impl Program {
+    /// Checks the invariants the interpreter relies on to index registers
+    /// and code without bounds checks (once; later calls are free):
+    /// every function has code, one line per instruction, and at least as
+    /// many registers as arguments; every register an instruction names
+    /// is below its function's register count; every jump lands inside
+    /// the function; the last instruction does not fall off the end; and
+    /// every function, constant and call site named exists.
+    pub fn check(&self) -> Result<(), &str> {
+        self.checked.get_or_init(|| self.check_all()).as_ref().map_err(|e| e.as_str()).copied()
+    }
+
+    fn check_all(&self) -> Result<(), String> {
+        for (fi, f) in self.functions.iter().enumerate() {
+            let bad = |what: &str| Err(format!("internal error: invalid bytecode in F{fi} {}: {what}", f.name));
+            let n = f.code.len();
+            if n == 0 || f.lines.len() != n || f.arity > f.nregs {
+                return bad("shape");
+            }
+            if let Some((lo, hi)) = f.fill {
+                if lo > hi || hi > f.nregs {
+                    return bad("fill");
+                }
+            }
+            if f.code[n - 1].falls_through() {
+                return bad("falls off the end");
+            }
+            for (pc, i) in f.code.iter().enumerate() {
+                let (regs, k) = i.regs();
+                if regs[..k].iter().any(|&r| r >= f.nregs) {
+                    return bad("register out of range");
+                }
+                if let Some(off) = i.jump_offset() {
+                    let t = pc as i64 + 1 + off;
+                    if t < 0 || t >= n as i64 {
+                        return bad("jump out of range");
+                    }
+                }
+                let ok = match *i {
+                    Instr::Call { f, .. } | Instr::LoadFn { f, .. } => (f as usize) < self.functions.len(),
+                    Instr::Native { site, .. } => (site as usize) < self.sites.len(),
+                    Instr::LoadK { k, .. } | Instr::Trap { k } => (k as usize) < self.consts.len(),
+                    _ => true,
+                };
+                if !ok {
+                    return bad("unknown function, site or constant");
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The layout `l`.
     pub fn layout(&self, l: u32) -> &Layout {
         &self.layouts[l as usize]

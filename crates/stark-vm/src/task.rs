@@ -88,6 +88,9 @@ impl Task {
         cx: &mut Context<'_>,
         fuel: u32,
     ) -> Poll<Result<Value, Trap>> {
+        if let Err(e) = prog.check() {
+            return Poll::Ready(Err(Trap { message: e.to_string(), frames: Vec::new() }));
+        }
         loop {
             if let Some(s) = &mut self.suspended {
                 match s.future.as_mut().poll(cx) {
@@ -111,7 +114,9 @@ impl Task {
         }
     }
 
-    /// Pushes a frame for `f` whose arguments are at `base`.
+    /// Pushes a frame for `f` whose arguments are at `base`, making sure
+    /// its registers exist (`regs.len() >= base + nregs`).
+    #[inline(always)]
     fn enter(&mut self, prog: &Program, f: u32, base: usize) {
         let func = &prog.functions[f as usize];
         let top = base + func.nregs as usize;
@@ -173,9 +178,34 @@ impl Task {
         let mut code: &[Instr] = &func.code;
         let mut pc = frame.pc as usize;
         let mut base = frame.base as usize;
+        // The resumed frame may come from another poll: re-establish the
+        // invariants below for it.
+        if pc >= code.len() {
+            return Exit::Trapped(Trap { message: "internal error: bad resume point".into(), frames: Vec::new() });
+        }
+        if self.regs.len() < base + func.nregs as usize {
+            self.regs.resize(base + func.nregs as usize, Value::NONE);
+        }
+        // `rp` points at the current frame's `R[0]`.
+        let mut rp: *mut Value = self.regs.as_mut_ptr().wrapping_add(base);
+        // Invariants that make the unchecked accesses below sound, given
+        // `prog.check()` (done by `poll`): while a frame of function `func`
+        // runs, `pc < code.len()` (code is never empty, jumps land inside
+        // it, its last instruction does not fall through, and a resumed
+        // or returned-to `pc` is checked), and `self.regs.len() >= base +
+        // func.nregs` (`enter` and the resume and return paths ensure it;
+        // `regs` never shrinks), while every register operand is below
+        // `func.nregs`. `rp` is re-derived (`sync!`) after anything that
+        // may grow, move or reborrow `self.regs`.
         macro_rules! r {
             ($i:expr) => {
-                self.regs[base + $i as usize]
+                // SAFETY: see the invariants above.
+                (*unsafe { &mut *rp.add($i as usize) })
+            };
+        }
+        macro_rules! sync {
+            () => {
+                rp = self.regs.as_mut_ptr().wrapping_add(base)
             };
         }
         macro_rules! fault {
@@ -193,7 +223,8 @@ impl Task {
             };
         }
         loop {
-            let instr = code[pc];
+            // SAFETY: `pc < code.len()` (see above).
+            let instr = unsafe { *code.get_unchecked(pc) };
             pc += 1;
             match instr {
                 Instr::Copy { a, b } => r!(a) = r!(b),
@@ -318,13 +349,15 @@ impl Task {
                         return Exit::OutOfFuel;
                     }
                     fuel -= 1;
-                    self.frames.last_mut().expect("frame").pc = pc as u32;
-                    self.enter(prog, f, base + at as usize);
-                    frame = *self.frames.last().expect("frame");
+                    if let Some(top) = self.frames.last_mut() {
+                        top.pc = pc as u32;
+                    }
+                    base += at as usize;
+                    self.enter(prog, f, base);
                     func = &prog.functions[f as usize];
                     code = &func.code;
                     pc = 0;
-                    base = frame.base as usize;
+                    sync!();
                 }
                 Instr::CallValue { base: at, callee } => {
                     if self.frames.len() >= MAX_FRAMES {
@@ -345,15 +378,17 @@ impl Task {
                     }
                     self.frames.last_mut().expect("frame").pc = pc as u32;
                     self.enter(prog, f, at);
-                    frame = *self.frames.last().expect("frame");
                     func = callee_fn;
                     code = &func.code;
                     pc = 0;
-                    base = frame.base as usize;
+                    base = at;
+                    sync!();
                 }
                 Instr::Native { base: at, site } => {
                     let site_def = &prog.sites[site as usize];
-                    match native::call(self, prog, host, site_def, base + at as usize) {
+                    let flow = native::call(self, prog, host, site_def, base + at as usize);
+                    sync!();
+                    match flow {
                         Ok(Flow::Done) => {}
                         Ok(Flow::Suspend(future)) => {
                             self.frames.last_mut().expect("frame").pc = pc as u32;
@@ -369,8 +404,8 @@ impl Task {
                 }
                 Instr::Ret { a } => {
                     let v = r!(a);
+                    r!(0) = v;
                     self.frames.pop();
-                    self.regs[base] = v;
                     match self.frames.last() {
                         None => return Exit::Done(v),
                         Some(&caller) => {
@@ -379,6 +414,13 @@ impl Task {
                             code = &func.code;
                             pc = frame.pc as usize;
                             base = frame.base as usize;
+                            if pc >= code.len() || self.regs.len() < base + func.nregs as usize {
+                                return Exit::Trapped(Trap {
+                                    message: "internal error: bad return point".into(),
+                                    frames: Vec::new(),
+                                });
+                            }
+                            sync!();
                         }
                     }
                 }
@@ -390,10 +432,11 @@ impl Task {
                     let at = base + at as usize;
                     let v = self.new_object(prog, l, at);
                     self.regs[at] = v;
+                    sync!();
                 }
                 Instr::GetField { a, obj, i } => r!(a) = self.heap.fields(r!(obj).as_handle())[i as usize],
                 Instr::TakeField { a, obj, i } => {
-                    let fields = self.heap.fields_mut(self.regs[base + obj as usize].as_handle());
+                    let fields = self.heap.fields_mut(r!(obj).as_handle());
                     let v = std::mem::replace(&mut fields[i as usize], Value::NONE);
                     r!(a) = v;
                 }
@@ -404,10 +447,15 @@ impl Task {
                 Instr::GetTag { a, obj } => r!(a) = Value::int(crate::deep::tag(&self.heap, r!(obj)) as i64),
                 Instr::RefReg { a, b } => r!(a) = Value { bits: REG_PLACE | (base + b as usize) as u64, ext: 0 },
                 Instr::RefField { a, obj, i } => r!(a) = Value { bits: r!(obj).bits, ext: i as u64 },
-                Instr::Load { a, r } => r!(a) = self.load(r!(r)),
+                Instr::Load { a, r } => {
+                    let v = self.load(r!(r));
+                    sync!();
+                    r!(a) = v;
+                }
                 Instr::Store { r, b } => {
                     let (place, v) = (r!(r), r!(b));
                     self.store(place, v);
+                    sync!();
                 }
                 Instr::Index { a, list, i } => {
                     let items = self.heap.items(r!(list).as_handle());
