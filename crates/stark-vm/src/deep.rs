@@ -188,7 +188,7 @@ pub fn display(heap: &Heap, prog: &Program, v: Value, slot: Slot) -> String {
     out
 }
 
-fn display_into(heap: &Heap, prog: &Program, v: Value, slot: Slot, out: &mut String) {
+pub fn display_into(heap: &Heap, prog: &Program, v: Value, slot: Slot, out: &mut String) {
     let layout = match slot {
         Slot::Scalar(ty) => return out.push_str(&format::scalar(v, ty)),
         Slot::ScalarRef(ty) => return out.push_str(&format::scalar(deref(heap, v), ty)),

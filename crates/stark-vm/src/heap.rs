@@ -46,14 +46,25 @@ pub struct Heap {
     objects: Vec<Obj>,
     free: u32,
     live: usize,
+    /// Freed strings, kept (empty, with their capacity) for reuse.
+    strings: Vec<String>,
+    /// Freed field arrays of small records, by length, for reuse.
+    records: [Vec<Box<[Value]>>; POOLED_FIELDS + 1],
 }
+
+/// Records with up to this many fields recycle their field arrays.
+const POOLED_FIELDS: usize = 4;
+/// How many freed strings or field arrays of one size are kept.
+const POOL_SIZE: usize = 64;
+/// Strings with more capacity than this are not kept.
+const POOLED_STRING_CAP: usize = 256;
 
 const NO_FREE: u32 = u32::MAX;
 
 impl Heap {
     /// An empty heap.
     pub fn new() -> Heap {
-        Heap { objects: Vec::new(), free: NO_FREE, live: 0 }
+        Heap { objects: Vec::new(), free: NO_FREE, live: 0, strings: Vec::new(), records: Default::default() }
     }
 
     /// How many objects are alive.
@@ -101,6 +112,48 @@ impl Heap {
     /// A new `String` object.
     pub fn new_str(&mut self, s: String) -> Value {
         Value::handle(self.alloc(Obj::Str(s)))
+    }
+
+    /// An empty string, recycled from a freed one where possible (for
+    /// building a new string object).
+    #[inline]
+    pub fn pooled_string(&mut self) -> String {
+        self.strings.pop().unwrap_or_default()
+    }
+
+    /// A new record (struct, tuple or enum value) with these fields, its
+    /// field array recycled from a freed one where possible.
+    #[inline]
+    pub fn new_record(&mut self, layout: u32, tag: u32, values: &[Value]) -> Handle {
+        let fields = match self.records.get_mut(values.len()).and_then(Vec::pop) {
+            Some(mut f) => {
+                f.copy_from_slice(values);
+                f
+            }
+            None => values.into(),
+        };
+        self.alloc(Obj::Record { layout, tag, fields })
+    }
+
+    /// Keeps what a freed object's storage for reuse.
+    #[inline]
+    fn recycle(&mut self, obj: Obj) {
+        match obj {
+            Obj::Record { fields, .. }
+                if !fields.is_empty()
+                    && fields.len() <= POOLED_FIELDS
+                    && self.records[fields.len()].len() < POOL_SIZE =>
+            {
+                self.records[fields.len()].push(fields);
+            }
+            Obj::Str(mut s)
+                if s.capacity() > 0 && s.capacity() <= POOLED_STRING_CAP && self.strings.len() < POOL_SIZE =>
+            {
+                s.clear();
+                self.strings.push(s);
+            }
+            _ => {}
+        }
     }
 
     /// The fields of record `h`.
@@ -202,6 +255,31 @@ impl Heap {
         &s[v.slice_start()..v.slice_start() + v.slice_len()]
     }
 
+    /// Appends the text of the `&str` value `piece` to string object `dst`.
+    pub fn append_str(&mut self, prog: &Program, dst: Handle, piece: Value) {
+        let (h, start, len) = (piece.as_handle(), piece.slice_start(), piece.slice_len());
+        if h & CONST_HANDLE != 0 {
+            let text = &prog.strings[(h & !CONST_HANDLE) as usize][start..start + len];
+            self.string_mut(dst).push_str(text);
+        } else if h == dst {
+            let text = self.string(prog, h)[start..start + len].to_string();
+            self.string_mut(dst).push_str(&text);
+        } else {
+            let (d, p) = (dst as usize, h as usize);
+            let (dst_obj, src_obj) = if d < p {
+                let (lo, hi) = self.objects.split_at_mut(p);
+                (&mut lo[d], &hi[0])
+            } else {
+                let (lo, hi) = self.objects.split_at_mut(d);
+                (&mut hi[0], &lo[p])
+            };
+            match (dst_obj, src_obj) {
+                (Obj::Str(out), Obj::Str(text)) => out.push_str(&text[start..start + len]),
+                (other, _) => unreachable_obj("a string", other),
+            }
+        }
+    }
+
     /// The items a slice value (`&[T]`) views.
     pub fn list_slice(&self, v: Value) -> &[Value] {
         &self.items(v.as_handle())[v.slice_start()..v.slice_start() + v.slice_len()]
@@ -219,19 +297,20 @@ impl Heap {
                     pending.push(v.as_handle());
                 }
             };
-            match self.take(h) {
+            let obj = self.take(h);
+            match &obj {
                 Obj::Record { layout, tag, fields } => {
-                    for (v, s) in fields.iter().zip(record_slots(prog, layout, tag)) {
+                    for (v, s) in fields.iter().zip(record_slots(prog, *layout, *tag)) {
                         owned(v, s);
                     }
                 }
                 Obj::List { layout, items } => {
-                    if let LayoutKind::List { elem, .. } = prog.layout(layout).kind {
+                    if let LayoutKind::List { elem, .. } = prog.layout(*layout).kind {
                         items.iter().for_each(|v| owned(v, &elem));
                     }
                 }
                 Obj::Map { layout, map } => {
-                    if let LayoutKind::Map { key, value } = prog.layout(layout).kind {
+                    if let LayoutKind::Map { key, value } = prog.layout(*layout).kind {
                         for (kv, vv) in map.values() {
                             owned(kv, &key);
                             owned(vv, &value);
@@ -239,12 +318,13 @@ impl Heap {
                     }
                 }
                 Obj::Set { layout, set } => {
-                    if let LayoutKind::Set { elem } = prog.layout(layout).kind {
+                    if let LayoutKind::Set { elem } = prog.layout(*layout).kind {
                         set.values().for_each(|v| owned(v, &elem));
                     }
                 }
                 Obj::Str(_) | Obj::Iter { .. } | Obj::Free(_) => {}
             }
+            self.recycle(obj);
         }
     }
 
@@ -259,7 +339,8 @@ impl Heap {
 
     /// Frees object `h` alone, not what it owns (drop glue destroyed that).
     pub fn free_shell(&mut self, h: Handle) {
-        self.take(h);
+        let obj = self.take(h);
+        self.recycle(obj);
     }
 }
 

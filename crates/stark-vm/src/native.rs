@@ -196,7 +196,7 @@ impl Cx<'_> {
 
     fn some(&mut self, v: Value) -> Value {
         let layout = self.site.layout;
-        Value::handle(self.task.heap.alloc(Obj::Record { layout, tag: 0, fields: Box::new([v]) }))
+        Value::handle(self.task.heap.new_record(layout, 0, &[v]))
     }
 
     fn none(&mut self) -> Value {
@@ -284,7 +284,8 @@ impl Cx<'_> {
             }
             ToString => {
                 let v = self.arg(0);
-                let text = deep::display(&self.task.heap, prog, v, self.site.slot);
+                let mut text = self.task.heap.pooled_string();
+                deep::display_into(&self.task.heap, prog, v, self.site.slot, &mut text);
                 let s = self.new_str(text);
                 self.ret(s);
             }
@@ -305,14 +306,13 @@ impl Cx<'_> {
             }
             StrAppend => {
                 let (dst, piece) = (self.arg(0), self.arg(1));
-                let text = self.task.heap.string(prog, piece.as_handle()).to_string();
-                self.task.heap.string_mut(dst.as_handle()).push_str(&text);
+                let len = self.task.heap.string(prog, piece.as_handle()).len();
+                self.task.heap.append_str(prog, dst.as_handle(), Value::slice(piece.as_handle(), 0, len as u32));
                 self.free(piece);
             }
             StrAppendStr | StringPushStr => {
                 let (dst, piece) = (self.arg(0), self.arg(1));
-                let text = self.task.heap.str_slice(prog, piece).to_string();
-                self.task.heap.string_mut(dst.as_handle()).push_str(&text);
+                self.task.heap.append_str(prog, dst.as_handle(), piece);
                 if self.site.native == StringPushStr {
                     self.ret(Value::UNIT);
                 }
@@ -340,7 +340,8 @@ impl Cx<'_> {
                 self.ret(Value::handle(v));
             }
             StringNew => {
-                let s = self.new_str(String::new());
+                let text = self.task.heap.pooled_string();
+                let s = self.new_str(text);
                 self.ret(s);
             }
             StringFrom => {
@@ -704,11 +705,7 @@ impl Cx<'_> {
                         ValuesNext => vref,
                         _ => {
                             let layout = self.site.aux;
-                            Value::handle(self.task.heap.alloc(Obj::Record {
-                                layout,
-                                tag: 0,
-                                fields: Box::new([kref, vref]),
-                            }))
+                            Value::handle(self.task.heap.new_record(layout, 0, &[kref, vref]))
                         }
                     }
                 });
@@ -968,7 +965,7 @@ impl Cx<'_> {
     /// `Ok(v)` (tag 0) or `Err(v)` (tag 1) of the site's result layout.
     fn result(&mut self, tag: u32, v: Value) -> Value {
         let layout = self.site.layout;
-        Value::handle(self.task.heap.alloc(Obj::Record { layout, tag, fields: Box::new([v]) }))
+        Value::handle(self.task.heap.new_record(layout, tag, &[v]))
     }
 
     /// An `IOError` value (layout `aux`) for a host error.

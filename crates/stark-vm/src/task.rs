@@ -574,8 +574,7 @@ impl Task {
             }
             _ => (l, 0, 0),
         };
-        let fields: Box<[Value]> = self.regs[at..at + n].into();
-        Value::handle(self.heap.alloc(Obj::Record { layout, tag, fields }))
+        Value::handle(self.heap.new_record(layout, tag, &self.regs[at..at + n]))
     }
 
     /// The register stack (for natives).
