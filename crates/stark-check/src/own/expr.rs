@@ -59,9 +59,9 @@ impl Owner<'_, '_, '_> {
                 if let Some(v) = value {
                     self.expr(v);
                 }
-                self.jump(true);
+                self.jump(true, s.span);
             }
-            StmtKind::Continue => self.jump(false),
+            StmtKind::Continue => self.jump(false, s.span),
         }
         self.temps.truncate(mark);
     }
@@ -80,12 +80,13 @@ impl Owner<'_, '_, '_> {
 
     /// `break` or `continue`: the state leaves for the loop's exit or head,
     /// without the locals of the blocks it leaves.
-    fn jump(&mut self, is_break: bool) {
+    fn jump(&mut self, is_break: bool, span: Span) {
         let state = std::mem::replace(&mut self.state, State::unreachable());
         let Some(depth) = self.loops.last().map(|f| f.depth) else { return };
         let mut state = state;
         let leaving: Vec<u32> = self.scopes[depth..].iter().flatten().copied().collect();
-        let end = Span { lo: 0, hi: 0 };
+        // The locals of the blocks left die at the jump.
+        let end = Span { lo: span.lo, hi: span.lo + 1 };
         kill(&mut state, &leaving, end, &self.loans);
         let frame = self.loops.last_mut().expect("inside a loop");
         let slot = if is_break { &mut frame.breaks } else { &mut frame.continues };
@@ -714,7 +715,7 @@ impl Owner<'_, '_, '_> {
             }
         }
         let ids: Vec<u32> = params.iter().filter_map(|p| self.cx.env.local_at.get(&p.name.span).copied()).collect();
-        self.nested(|o| {
+        self.nested(body.span, |o| {
             for id in ids {
                 o.declare(id);
             }
@@ -738,7 +739,7 @@ impl Owner<'_, '_, '_> {
                     let name = self.name(c.local);
                     self.check_escape(&prov, e.span, e.span, &format!("`{name}`, captured by the spawned block,"));
                 }
-                self.nested(|o| {
+                self.nested(block.span, |o| {
                     o.block(block, false);
                 });
             }
@@ -774,7 +775,7 @@ impl Owner<'_, '_, '_> {
 
     /// Checks a nested body (closure, spawned block) from a fresh state:
     /// it runs later, and its own returns and loops are its own.
-    fn nested(&mut self, run: impl FnOnce(&mut Self)) {
+    fn nested(&mut self, span: Span, run: impl FnOnce(&mut Self)) {
         let state = std::mem::replace(&mut self.state, State::start());
         let temps = std::mem::take(&mut self.temps);
         let scopes = std::mem::take(&mut self.scopes);
@@ -782,8 +783,7 @@ impl Owner<'_, '_, '_> {
         let ret = self.ret.take();
         self.scopes.push(Vec::new());
         run(self);
-        let end = Span { lo: 0, hi: 0 };
-        self.exit_scope(end, &[], None);
+        self.exit_scope(span, &[], None);
         self.state = state;
         self.temps = temps;
         self.scopes = scopes;
