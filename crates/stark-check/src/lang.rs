@@ -54,11 +54,35 @@ lang_items! {
     hashmap => "HashMap",
     tensor => "Tensor",
     shape => "Shape",
+    broadcast_channel => "BroadcastChannel",
+    drop_fn => "drop",
+    vec_iter => "VecIter",
+    keys_iter => "KeysIter",
+    values_iter => "ValuesIter",
+    map_iter => "MapIter",
+    set_iter => "SetIter",
+    chars_iter => "CharsIter",
+    split_iter => "SplitIter",
 }
 
 impl Lang {
     /// Whether `def` is the lang item `item`.
     pub fn is(item: Option<DefId>, def: DefId) -> bool {
         item == Some(def)
+    }
+
+    /// Whether `def` is one of the library's borrowed views (its iterators),
+    /// which carry a borrow of what they iterate (OWN-CARRY-001).
+    pub fn is_view(&self, def: DefId) -> bool {
+        [
+            self.vec_iter,
+            self.keys_iter,
+            self.values_iter,
+            self.map_iter,
+            self.set_iter,
+            self.chars_iter,
+            self.split_iter,
+        ]
+        .contains(&Some(def))
     }
 }

@@ -3,8 +3,8 @@
 //! trait, resolves every name, and reports every problem it finds rather
 //! than stopping at the first.
 //!
-//! Status: loading, name resolution and the core of type checking are
-//! done; constructs the checker does not handle yet are reported as
+//! Status: loading, name resolution, type checking and ownership and
+//! borrow checking are done; constructs the checker does not handle yet are reported as
 //! "not supported yet" (E0900), never silently accepted.
 
 pub mod defs;
@@ -13,6 +13,7 @@ pub mod items;
 pub mod lang;
 pub mod loader;
 pub mod manifest;
+mod own;
 pub mod resolve;
 pub mod ty;
 pub mod typeck;
@@ -60,17 +61,23 @@ impl Checked {
 /// Checks the program whose entry is `entry` (a `.stark` file or a package
 /// directory).
 pub fn check(entry: &Path, fs: &dyn FileSystem, mode: Mode) -> Checked {
-    analyze(loader::load(entry, fs, mode))
+    analyze(loader::load(entry, fs, mode), true)
+}
+
+/// Like [`check`], with the ownership and borrow checker switched on or
+/// off (off only to measure what it costs).
+pub fn check_with(entry: &Path, fs: &dyn FileSystem, mode: Mode, ownership: bool) -> Checked {
+    analyze(loader::load(entry, fs, mode), ownership)
 }
 
 /// Checks a file as a block body (statements and items mixed): the mode
 /// the Core v1 specification's example harness uses. The statements form
 /// the body of one implicit function.
 pub fn check_snippet(entry: &Path, fs: &dyn FileSystem, mode: Mode) -> Checked {
-    analyze(loader::load_snippet(entry, fs, mode))
+    analyze(loader::load_snippet(entry, fs, mode), true)
 }
 
-fn analyze(mut loaded: loader::Loaded) -> Checked {
+fn analyze(mut loaded: loader::Loaded, ownership: bool) -> Checked {
     let std_file = loaded.map.add(SourceFile::new("<std>", STD_SOURCE));
     let parsed = stark_syntax::parse_library(loaded.map.get(std_file));
     debug_assert!(parsed.diagnostics.is_empty(), "the standard library must parse: {:?}", parsed.diagnostics);
@@ -106,7 +113,8 @@ fn analyze(mut loaded: loader::Loaded) -> Checked {
         checked.diagnostics.extend(item_errors);
         let root = loaded.root.map_or(0, |r| r.0 as usize);
         checked.diagnostics.extend(wf::check(&loaded.packages, root, &defs, &resolutions, &items, &mut types));
-        let (results, body_errors) = typeck::check(&loaded.packages, &defs, &resolutions, &items, &mut types, common);
+        let (results, body_errors) =
+            typeck::check(&loaded.packages, &defs, &resolutions, &items, &mut types, common, ownership);
         checked.diagnostics.extend(body_errors);
         checked.types_checked = true;
         checked.typeck = Some(Typed { types, items, results });

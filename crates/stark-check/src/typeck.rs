@@ -73,6 +73,8 @@ pub(crate) struct Env<'a> {
     pub common: Common,
     /// Locals by the span of their binding.
     pub local_at: FxHashMap<Span, u32>,
+    /// Whether ownership and borrows are checked.
+    pub ownership: bool,
 }
 
 /// Checks every body of every package.
@@ -83,9 +85,10 @@ pub fn check(
     items: &Items,
     types: &mut Types,
     common: Common,
+    ownership: bool,
 ) -> (TypeckResults, Vec<Diagnostic>) {
     let local_at = res.locals.iter().enumerate().map(|(i, l)| (l.span, i as u32)).collect();
-    let env = Env { defs, res, items, lang: Lang::find(defs), common, local_at };
+    let env = Env { defs, res, items, lang: Lang::find(defs), common, local_at, ownership };
     let mut results = TypeckResults::default();
     let mut diagnostics = Vec::new();
     for package in packages {
@@ -168,10 +171,24 @@ impl ItemWalker<'_, '_> {
         let Some(sig) = self.env.items.fns.get(&def) else {
             return;
         };
+        // Mutability errors (E0400) leave the types sound: ownership is
+        // still checked after them.
+        let errors = |d: &[Diagnostic]| {
+            d.iter().filter(|d| d.severity == stark_syntax::Severity::Error && d.code != "E0400").count()
+        };
+        let errors_before = errors(self.diagnostics);
         let mut cx = FnCtxt::new(self.env, self.types, self.diagnostics, &sig.generics, self_ty, sig.ret);
         cx.bind_params(f, sig, self_ty);
         cx.check_fn_body(body, sig);
         cx.finish(self.results);
+        // Ownership is checked only over well-typed bodies: a type error
+        // would only cause follow-on reports.
+        if self.env.ownership && errors(self.diagnostics) == errors_before {
+            let mut scratch = Vec::new();
+            let mut oracle = FnCtxt::new(self.env, self.types, &mut scratch, &sig.generics, self_ty, sig.ret);
+            let found = crate::own::check_fn(&mut oracle, self.results, f, body, sig);
+            self.diagnostics.extend(found);
+        }
     }
 
     fn constant(&mut self, value: &ast::Expr, ty: Ty, generics: &[GenericParamDef]) {
@@ -236,6 +253,9 @@ pub(crate) struct FnCtxt<'a, 'b> {
     captures: Vec<(Span, Vec<Capture>)>,
     /// Calls resolved so far, zonked when the body is done.
     instances: Vec<(Span, Instance)>,
+    /// Whether the patterns being checked bind through a reference
+    /// (PAT-BIND-001).
+    pub(crate) bind_by_ref: bool,
 }
 
 /// Definite-assignment state of deferred locals (`let x: T;`).
@@ -289,6 +309,7 @@ impl<'a, 'b> FnCtxt<'a, 'b> {
             capture_frames: Vec::new(),
             captures: Vec::new(),
             instances: Vec::new(),
+            bind_by_ref: false,
         }
     }
 

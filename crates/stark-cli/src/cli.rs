@@ -57,6 +57,10 @@ pub struct CheckArgs {
     /// the mode the Core v1 spec's example harness uses.
     #[arg(long)]
     pub snippet: bool,
+    /// Skip the ownership and borrow checker (to measure what it costs;
+    /// programs that skip it are not known to be memory-safe).
+    #[arg(long, conflicts_with = "snippet")]
+    pub no_ownership: bool,
 }
 
 /// Options of `stark run`.

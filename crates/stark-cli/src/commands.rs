@@ -15,7 +15,7 @@ const EXIT_TRAP: u8 = 101;
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Parse(args) => parse(&args),
-        Command::Check(args) => check(&args.common, args.snippet),
+        Command::Check(args) => check(&args.common, args.snippet, !args.no_ownership),
         Command::Run(args) => run_program(&args),
     }
 }
@@ -53,12 +53,12 @@ fn parse(args: &ParseArgs) -> ExitCode {
 }
 
 /// Loads the program, resolves its names, and reports every problem.
-fn check(args: &CommonArgs, snippet: bool) -> ExitCode {
+fn check(args: &CommonArgs, snippet: bool, ownership: bool) -> ExitCode {
     let fs = stark_check::fs::RealFileSystem;
     let checked = if snippet {
         stark_check::check_snippet(&args.file, &fs, mode(args))
     } else {
-        stark_check::check(&args.file, &fs, mode(args))
+        stark_check::check_with(&args.file, &fs, mode(args), ownership)
     };
     if !checked.diagnostics.is_empty() {
         report_all(&checked.map, &checked.diagnostics, args.color, "check", &args.file.display().to_string());

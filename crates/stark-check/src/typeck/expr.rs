@@ -196,7 +196,10 @@ impl<'a> FnCtxt<'a, '_> {
                     Diagnostic::warning("W0010", format!("unused `{what}`: it is dropped without being awaited"))
                         .primary(expr.span, format!("this `{what}` is never awaited, joined or spawned"))
                         .help("write `.await` (or `await e`), or `spawn` it to run concurrently");
-                self.diagnostics.push(diagnostic);
+                // A statement re-checked (a closure body's first try) warns once.
+                if !self.diagnostics.iter().any(|d| d.code == "W0010" && d.primary_span() == Some(expr.span)) {
+                    self.diagnostics.push(diagnostic);
+                }
             }
         }
     }
@@ -1038,6 +1041,23 @@ impl<'a> FnCtxt<'a, '_> {
         self.diagnostics.push(diagnostic);
     }
 
+    /// Whether a scrutinee place is reached through a reference (`*r`,
+    /// or a field or element of a place behind one).
+    fn behind_ref(&mut self, e: &ast::Expr) -> bool {
+        match &e.kind {
+            ExprKind::Paren(inner) => self.behind_ref(inner),
+            ExprKind::Unary(ast::UnOp::Deref, _) => true,
+            ExprKind::Field(base, _) | ExprKind::TupleField(base, _, _) | ExprKind::Index(base, _) => {
+                let is_ref = self.expr_type_of(base).is_some_and(|t| {
+                    let t = self.infer.resolve(self.types, t);
+                    matches!(self.types.kind(t), TyKind::Ref { .. })
+                });
+                is_ref || self.behind_ref(base)
+            }
+            _ => false,
+        }
+    }
+
     /// The type already recorded for an expression.
     pub(crate) fn expr_type_of(&self, e: &ast::Expr) -> Option<Ty> {
         self.expr_types.iter().rev().find(|(span, _)| *span == e.span).map(|&(_, ty)| ty)
@@ -1348,10 +1368,15 @@ impl<'a> FnCtxt<'a, '_> {
         self.pattern_mismatch_reported = false;
         let before = self.init.clone();
         let mut joined: Option<super::InitState> = None;
+        // PAT-BIND-001: matched through a reference, a non-`Copy`
+        // component is bound as `&C`.
+        let by_ref = self.behind_ref(scrutinee);
         for arm in arms {
             self.init = before.clone();
             self.diverges = false;
+            self.bind_by_ref = by_ref;
             let pat = self.pattern(&arm.pattern, scrutinee_ty);
+            self.bind_by_ref = false;
             pats.push((pat, arm.pattern.span));
             let ty = self.expr(&arm.body, expected.or(result));
             all_diverge &= self.diverges;

@@ -600,6 +600,21 @@ impl FnCtxt<'_, '_> {
         self.generics.iter().filter(|g| g.name == name).flat_map(|g| g.bounds.iter()).any(|b| b.trait_ == trait_)
     }
 
+    /// Whether values of `ty` are copied rather than moved (OWN-COPY-001).
+    pub(crate) fn is_copy_ty(&mut self, ty: Ty) -> bool {
+        self.is_copy(ty, 0)
+    }
+
+    /// Whether `ty` is a user type with its own `Drop` implementation.
+    pub(crate) fn has_drop_impl(&self, ty: Ty) -> bool {
+        let TyKind::Adt(def, _) = *self.types.kind(ty) else { return false };
+        let drop = self.env.lang.drop;
+        self.env.items.impls_for(Some(TypeHead::Adt(def))).any(|i| {
+            i.trait_ref.as_ref().map(|t| Some(t.trait_)) == Some(drop)
+                && matches!(self.types.kind(i.self_ty), TyKind::Adt(d, _) if *d == def)
+        })
+    }
+
     /// OWN-COPY-001: primitives (not `str`), shared references, function
     /// values, tuples and arrays of `Copy`; user structs and enums whose
     /// fields all are, with no `Drop`; library types only by an explicit
@@ -626,11 +641,18 @@ impl FnCtxt<'_, '_> {
     fn adt_is_copy(&mut self, def: DefId, args: &[Ty], ty: Ty, depth: u32) -> bool {
         let std_package = self.env.defs.package_roots.len() - 1;
         let copy = self.env.lang.copy;
+        // An explicit impl counts only where its bounds hold
+        // (`impl<T: Copy> Copy for Option<T>`).
         let explicit = |cx: &mut Self| {
             let impls = cx.env.items.impls_for(TypeHead::of(cx.types, ty));
             impls.filter(|i| i.trait_ref.as_ref().map(|t| Some(t.trait_)) == Some(copy)).any(|imp| {
                 let saved = cx.infer.clone();
-                let found = cx.match_impl(imp, ty).is_some();
+                let found = cx.match_impl(imp, ty).is_some_and(|map| {
+                    imp.generics.iter().all(|g| {
+                        let arg = map[&g.name];
+                        g.bounds.iter().all(|b| cx.implements_depth(arg, b.trait_, depth + 1))
+                    })
+                });
                 cx.infer = saved;
                 found
             })

@@ -39,7 +39,13 @@ impl FnCtxt<'_, '_> {
             PatternKind::Ident(name) => match self.res_of_span(name.span) {
                 Some(Res::Def(def)) => self.value_pattern(def, p.span, expected),
                 _ => {
-                    self.bind_local_at(name.span, expected);
+                    let resolved = self.infer.resolve(self.types, expected);
+                    let ty = if self.bind_by_ref && !self.is_copy_ty(resolved) {
+                        self.types.intern(TyKind::Ref { mutable: false, ty: resolved })
+                    } else {
+                        expected
+                    };
+                    self.bind_local_at(name.span, ty);
                     Pat::Wild
                 }
             },

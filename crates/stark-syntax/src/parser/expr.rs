@@ -177,6 +177,13 @@ impl Parser<'_> {
                 let span = self.span_from(lo);
                 return Ok(Expr { kind: ExprKind::Unary(UnOp::Ref, Box::new(inner)), span });
             }
+            TokenKind::Punct(Punct::StarStar) => {
+                // `**r` in prefix position is `* *r`, not the power operator.
+                self.split_first(Punct::Star);
+                let inner = self.nested(|p| p.parse_unary())?;
+                let span = self.span_from(lo);
+                return Ok(Expr { kind: ExprKind::Unary(UnOp::Deref, Box::new(inner)), span });
+            }
             TokenKind::Keyword(Keyword::Await) => {
                 self.pos += 1;
                 self.extension("`await`", lo);
