@@ -72,6 +72,10 @@ pub struct RunArgs {
     /// Print the compiled bytecode (a readable listing) instead of running.
     #[arg(long)]
     pub dump_bytecode: bool,
+    /// Worker threads for tasks (default: the number of cores); 1 runs
+    /// every task on one thread, the same way each time.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: Option<u16>,
 }
 
 /// Options of `stark parse`.

@@ -100,9 +100,11 @@ fn run_program(args: &RunArgs) -> ExitCode {
     // The checked program is no longer needed; freeing it node by node
     // would only delay the start.
     std::mem::forget(checked);
-    let mut host = stark_runtime::ProcessHost::new();
-    let outcome = stark_runtime::run_main(std::sync::Arc::new(program), &mut host);
-    host.flush();
+    let config = match args.threads {
+        Some(threads) => stark_runtime::Config { threads: threads as usize },
+        None => stark_runtime::Config::default(),
+    };
+    let outcome = stark_runtime::run_main(std::sync::Arc::new(program), config);
     match outcome {
         stark_runtime::Outcome::Exit(code) => ExitCode::from(code),
         stark_runtime::Outcome::Trapped(trap) => {

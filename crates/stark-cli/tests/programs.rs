@@ -9,6 +9,8 @@
 //! --core` passes extra arguments, and `// status: 101` is the expected
 //! exit status (otherwise 1 when the expected stderr reports an error, 0
 //! else).
+//! Programs under `concurrency/` run a second time with `--threads 2`,
+//! where only the exit status and stdout's lines (in any order) count.
 //! `STARK_BLESS=1 cargo test -p stark-cli --test programs` rewrites the
 //! expected files from the actual output: review the diff before committing.
 
@@ -89,11 +91,50 @@ fn check(root: &Path, rel: &Path) -> Result<(), Failed> {
     if stderr != expected_err {
         problems.push(format!("stderr differs:\n--- expected\n{expected_err}\n--- actual\n{stderr}"));
     }
+    if area == "concurrency" && problems.is_empty() {
+        problems.extend(parallel_run(root, rel, &source, &expected_out, expected_status)?);
+    }
     if problems.is_empty() {
         Ok(())
     } else {
         Err(problems.join("\n").into())
     }
+}
+
+/// A concurrency program runs again on two worker threads, where the
+/// interleaving of tasks is free: only order-independent facts are
+/// compared (the exit status, and stdout's lines as a multiset).
+fn parallel_run(
+    root: &Path,
+    rel: &Path,
+    source: &[u8],
+    expected_out: &str,
+    expected_status: i32,
+) -> Result<Vec<String>, Failed> {
+    let args: Vec<String> = extra_args(source).into_iter().filter(|a| a != "--threads" && a != "1").collect();
+    let output = Command::new(env!("CARGO_BIN_EXE_stark"))
+        .current_dir(root)
+        .args(["run", "--color", "never", "--threads", "2"])
+        .args(args)
+        .arg(rel)
+        .output()
+        .map_err(|e| format!("cannot run stark: {e}"))?;
+    let sorted = |text: &str| {
+        let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+        lines.sort();
+        lines
+    };
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let mut problems = Vec::new();
+    if output.status.code() != Some(expected_status) {
+        problems.push(format!("with 2 threads: exit status {:?}, expected {expected_status}", output.status.code()));
+    }
+    if sorted(&stdout) != sorted(expected_out) {
+        problems.push(format!(
+            "with 2 threads, stdout's lines differ:\n--- expected\n{expected_out}\n--- actual\n{stdout}"
+        ));
+    }
+    Ok(problems)
 }
 
 /// Extra command-line arguments from a leading `// args: --core ...`.

@@ -94,9 +94,6 @@ pub(crate) fn compile_fn<'a>(
         cx.param(p.name.span);
     }
     let arity = cx.top;
-    if decl.is_async {
-        cx.c.unsupported(decl.name.span, "`async fn` (arrives with the concurrency runtime)");
-    }
     if let Some(body) = &decl.body {
         cx.fn_body(body);
     }
@@ -110,6 +107,8 @@ pub(crate) fn compile_closure<'a>(c: &mut Compiler<'a>, job: ClosureJob<'a>) -> 
         let ty = c.norm(ty, &job.subst);
         match c.types.kind(ty) {
             TyKind::Fn(_, ret) => *ret,
+            // A spawned block: its value is the task's result.
+            TyKind::Adt(d, args) if Some(*d) == c.lang.task && !args.is_empty() => args[0],
             _ => ty,
         }
     };

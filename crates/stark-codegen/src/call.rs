@@ -8,13 +8,14 @@ use stark_check::ty::TyKind;
 use stark_syntax::ast::{self, ExprKind, ReceiverKind};
 use stark_syntax::Span;
 use stark_vm::bytecode::{Instr, Reg};
-use stark_vm::program::LayoutKind;
+use stark_vm::native::Native;
+use stark_vm::program::{LayoutKind, Slot, NO_LAYOUT};
 
 /// What a call resolves to.
 #[derive(Clone, Debug)]
 pub(crate) enum Callee {
-    /// A compiled function, and its definition.
-    Fn { index: u32, def: DefId },
+    /// A compiled function, its definition and its generic arguments.
+    Fn { index: u32, def: DefId, subst: Subst },
     /// A library function without a body: a native or an intrinsic,
     /// by its qualified name, with its instance.
     Library { name: String, def: DefId, subst: Subst },
@@ -159,6 +160,10 @@ impl<'a> FnCx<'_, 'a> {
     /// Calls `callee` with an optional evaluated receiver and arguments.
     pub fn emit_call(&mut self, callee: Callee, recv: Option<Reg>, args: &'a [ast::Expr], e: &'a ast::Expr) -> Reg {
         match callee {
+            // Calling an `async fn` runs nothing: it makes the `Future`.
+            Callee::Fn { index, def, subst } if self.c.items.fns.get(&def).is_some_and(|s| s.is_async) => {
+                self.deferred_call(index, def, &subst, recv, args)
+            }
             Callee::Fn { index: f, .. } => {
                 let base = self.args_block(recv, args);
                 self.at(e.span);
@@ -227,6 +232,55 @@ impl<'a> FnCx<'_, 'a> {
         dst
     }
 
+    /// A call made later: the arguments are evaluated now into an
+    /// environment, and the value is a function value taking nothing
+    /// whose call makes the call (a `Future`, or what `spawn` runs).
+    pub fn deferred_call(
+        &mut self,
+        f: u32,
+        def: DefId,
+        subst: &Subst,
+        recv: Option<Reg>,
+        args: &'a [ast::Expr],
+    ) -> Reg {
+        let base = self.args_block(recv, args);
+        let slots = self.param_slots(def, subst);
+        let l = self.c.prog.layouts.len() as u32;
+        let layout = stark_vm::Layout {
+            name: "deferred call".into(),
+            kind: LayoutKind::Record { fields: slots.clone(), tuple: true },
+        };
+        self.c.prog.layouts.push(layout);
+        self.emit(Instr::New { base, l });
+        let glue = self.c.call_glue(f, slots.len() as u16);
+        let dst = self.alloc();
+        self.emit(Instr::LoadFn { a: dst, f: glue });
+        self.emit(Instr::SetEnv { a: dst, env: base });
+        self.reset_top(dst + 1);
+        dst
+    }
+
+    /// How the parameters of `def` (the receiver first) are held.
+    fn param_slots(&mut self, def: DefId, subst: &Subst) -> Vec<stark_vm::program::Slot> {
+        let Some(sig) = self.c.items.fns.get(&def) else { return Vec::new() };
+        let (receiver, params) = (sig.receiver, sig.params.clone());
+        let mut tys = Vec::new();
+        if let Some(kind) = receiver {
+            let self_ty = subst.get(&stark_syntax::Symbol::intern("Self")).copied();
+            if let Some(self_ty) = self_ty {
+                tys.push(match kind {
+                    ReceiverKind::Value => self_ty,
+                    ReceiverKind::Ref => self.c.types.intern(TyKind::Ref { mutable: false, ty: self_ty }),
+                    ReceiverKind::RefMut => self.c.types.intern(TyKind::Ref { mutable: true, ty: self_ty }),
+                });
+            }
+        }
+        for p in params {
+            tys.push(self.c.norm(p, subst));
+        }
+        tys.into_iter().map(|t| self.c.slot(t)).collect()
+    }
+
     fn fn_name(&self) -> String {
         self.name.clone()
     }
@@ -256,7 +310,7 @@ impl<'a> crate::Compiler<'a> {
             }
         }
         if self.bodies.get(&def).is_some_and(|b| b.decl.body.is_some()) {
-            return Callee::Fn { index: self.instance(def, map), def };
+            return Callee::Fn { index: self.instance(def, map.clone()), def, subst: map };
         }
         Callee::Library { name: self.qualified_name(def), def, subst: map }
     }
@@ -290,7 +344,125 @@ impl<'a> crate::Compiler<'a> {
         d.name.to_string()
     }
 
+    /// The function that makes a deferred call of `f` with `n` arguments
+    /// held in its environment (`R[0]`): it moves them out, frees the
+    /// environment and calls `f`.
+    pub(crate) fn call_glue(&mut self, f: u32, n: u16) -> u32 {
+        if let Some(&g) = self.call_glue.get(&f) {
+            return g;
+        }
+        let name = format!("{}::{{deferred}}", self.prog.functions[f as usize].name);
+        let g = self.new_function(name.clone());
+        let mut code = Vec::new();
+        for i in 0..n {
+            code.push(Instr::TakeField { a: 1 + i, obj: 0, i });
+        }
+        code.push(Instr::FreeShell { a: 0 });
+        code.push(Instr::Call { base: 1, f });
+        code.push(Instr::Ret { a: 1 });
+        let lines = vec![0; code.len()];
+        let file = self.prog.functions[f as usize].file;
+        self.prog.functions[g as usize] = stark_vm::Function {
+            name,
+            arity: 1,
+            nregs: 1 + n.max(1),
+            has_env: true,
+            library: true,
+            code,
+            lines,
+            file,
+            ..stark_vm::Function::default()
+        };
+        self.call_glue.insert(f, g);
+        g
+    }
+
     fn push_closure(&mut self, index: u32, job: ClosureJob<'a>) {
         self.jobs.push(crate::Job::Closure { index, closure: job });
+    }
+}
+
+impl<'a> FnCx<'_, 'a> {
+    /// `await e`: a `Future` (a deferred call) is called here, in this
+    /// task; a `Task` is joined.
+    pub fn await_expr(&mut self, inner: &'a ast::Expr) -> Reg {
+        let ty = self.ty_of(inner);
+        let v = self.expr(inner);
+        match self.c.types.kind(ty).clone() {
+            TyKind::Adt(d, args) if Some(d) == self.c.lang.task => {
+                let slot = self.c.slot(args[0]);
+                let base = self.alloc();
+                self.emit(Instr::Copy { a: base, b: v });
+                self.native(Native::TaskJoin, slot, NO_LAYOUT, NO_LAYOUT, base);
+                self.reset_top(base + 1);
+                base
+            }
+            _ => {
+                let callee = self.alloc();
+                self.emit(Instr::Copy { a: callee, b: v });
+                let base = self.alloc();
+                self.emit(Instr::CallValue { base, callee });
+                self.reset_top(base + 1);
+                base
+            }
+        }
+    }
+
+    /// `spawn { .. }`, `spawn call(..)` or `spawn future`: the body becomes
+    /// a function value (a closure moving its captures in, or a deferred
+    /// call with its arguments evaluated here) that a new task runs.
+    pub fn spawn_expr(&mut self, inner: &'a ast::Expr, e: &'a ast::Expr) -> Reg {
+        let task_ty = self.ty_of(e);
+        let result = match self.c.types.kind(task_ty).clone() {
+            TyKind::Adt(_, args) if !args.is_empty() => self.c.slot(args[0]),
+            _ => Slot::Scalar(stark_vm::NumTy::Unit),
+        };
+        let body = match &inner.kind {
+            ExprKind::Block(_) => self.closure(&[], inner, e),
+            _ => self.spawned_call(inner),
+        };
+        let base = self.alloc();
+        self.emit(Instr::Copy { a: base, b: body });
+        self.at(e.span);
+        self.native(Native::TaskSpawn, result, NO_LAYOUT, NO_LAYOUT, base);
+        self.reset_top(base + 1);
+        base
+    }
+
+    /// The function value a spawned call runs: a deferred call of a
+    /// compiled function, or the `Future` an expression gives.
+    fn spawned_call(&mut self, inner: &'a ast::Expr) -> Reg {
+        let ty = self.ty_of(inner);
+        let is_future = matches!(self.c.types.kind(ty), TyKind::Adt(d, _) if Some(*d) == self.c.lang.future);
+        if !is_future {
+            let callee = match &inner.kind {
+                ExprKind::Call(f, args) => match &f.kind {
+                    ExprKind::Path(path) => self.callee_of(path.span).map(|c| (c, None, args)),
+                    _ => None,
+                },
+                ExprKind::MethodCall { receiver, args, .. } => {
+                    let kind = self.callee_of(inner.span).and_then(|c| match &c {
+                        Callee::Fn { def, .. } => self.c.items.fns.get(def).and_then(|s| s.receiver),
+                        Callee::Library { .. } => None,
+                    });
+                    self.callee_of(inner.span).map(|c| (c, Some((receiver.as_ref(), kind)), args))
+                }
+                _ => None,
+            };
+            match callee {
+                Some((Callee::Fn { index, def, subst }, recv, args)) => {
+                    let recv = recv.map(|(r, kind)| self.receiver(r, kind));
+                    return self.deferred_call(index, def, &subst, recv, args);
+                }
+                _ => {
+                    self.c.unsupported(
+                        inner.span,
+                        "spawning this expression (spawn a call of a function, a block, or a future)",
+                    );
+                    return self.unit();
+                }
+            }
+        }
+        self.expr(inner)
     }
 }

@@ -60,8 +60,10 @@ impl<'a> FnCx<'_, 'a> {
             ExprKind::Range { start, end, inclusive } => self.range_value(start, end, *inclusive, e),
             ExprKind::Try(inner) => self.try_expr(inner),
             ExprKind::Closure { params, body, .. } => self.closure(params, body, e),
-            ExprKind::Await(_) | ExprKind::Spawn(_) | ExprKind::Select(_) => {
-                self.c.unsupported(e.span, "`await`, `spawn` and `select` (they arrive with the concurrency runtime)");
+            ExprKind::Await(inner) => self.await_expr(inner),
+            ExprKind::Spawn(inner) => self.spawn_expr(inner, e),
+            ExprKind::Select(_) => {
+                self.c.unsupported(e.span, "`select` (it arrives with the rest of the concurrency runtime)");
                 self.unit()
             }
             ExprKind::Error => self.unit(),

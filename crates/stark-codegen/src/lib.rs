@@ -51,6 +51,7 @@ pub fn compile(checked: &mut Checked) -> Result<Program, Vec<Diagnostic>> {
         prog: Program::default(),
         instances: FxHashMap::default(),
         glue: FxHashMap::default(),
+        call_glue: FxHashMap::default(),
         layouts: FxHashMap::default(),
         variant_layouts: FxHashMap::default(),
         copy_cache: FxHashMap::default(),
@@ -117,6 +118,8 @@ pub(crate) struct Compiler<'a> {
     prog: Program,
     instances: FxHashMap<(DefId, Vec<(Symbol, Ty)>), u32>,
     glue: FxHashMap<Ty, u32>,
+    /// The deferred-call glue of each function (`call_glue`).
+    call_glue: FxHashMap<u32, u32>,
     layouts: FxHashMap<Ty, u32>,
     variant_layouts: FxHashMap<(Ty, u32), u32>,
     copy_cache: FxHashMap<Ty, bool>,

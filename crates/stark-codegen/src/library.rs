@@ -340,6 +340,17 @@ impl<'a> FnCx<'_, 'a> {
                 let native = if name == "io::read_file" { Native::ReadFile } else { Native::WriteFile };
                 (native, Slot::Fn, ret_layout, aux)
             }
+            "channel" | "Channel::new" => (Native::ChanNew, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "Channel::bounded" => (Native::ChanBounded, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "Channel::send" => (Native::ChanSend, elem_slot(self, "T"), NO_LAYOUT, NO_LAYOUT),
+            "Channel::recv" => (Native::ChanRecv, elem_slot(self, "T"), ret_layout, NO_LAYOUT),
+            "Channel::try_recv" => (Native::ChanTryRecv, elem_slot(self, "T"), ret_layout, NO_LAYOUT),
+            "Channel::close" => (Native::ChanClose, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "Channel::len" => (Native::ChanLen, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "Channel::is_closed" => (Native::ChanIsClosed, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "Task::join" => (Native::TaskJoin, elem_slot(self, "T"), NO_LAYOUT, NO_LAYOUT),
+            "Task::is_finished" => (Native::TaskIsFinished, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "Task::cancel" => (Native::TaskCancel, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
             "sleep" => (Native::Sleep, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
             "yield_now" => (Native::YieldNow, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
             "Duration::milliseconds" | "Duration::seconds" | "Duration::microseconds" => {
@@ -390,6 +401,8 @@ impl<'a> FnCx<'_, 'a> {
             "SetIter" => (Native::SetNext, NO_LAYOUT, item_slot),
             "CharsIter" => (Native::CharsNext, NO_LAYOUT, item_slot),
             "SplitIter" => (Native::SplitNext, NO_LAYOUT, item_slot),
+            // `for v in ch`: receive until closed and drained.
+            "Channel" => (Native::ChanRecv, NO_LAYOUT, item_slot),
             "Range" | "RangeInclusive" => {
                 let n = self.c.scalar(item_ty).unwrap_or(NumTy::I64);
                 (Native::RangeNext, (iter_name == "RangeInclusive") as u32, Slot::Scalar(n))

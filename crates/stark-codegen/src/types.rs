@@ -173,6 +173,7 @@ impl Compiler<'_> {
             TyKind::Prim(p) => *p == Prim::Str,
             TyKind::Tuple(items) if items.is_empty() => false,
             TyKind::Never | TyKind::Ref { .. } | TyKind::Fn(..) | TyKind::Err => false,
+            TyKind::Adt(def, _) if Some(*def) == self.lang.future => false,
             _ => !self.scalar_library(ty),
         }
     }
@@ -282,7 +283,9 @@ impl Compiler<'_> {
                     Slot::Shared(l)
                 }
             },
+            // A `Future` is a deferred call: a function value.
             TyKind::Fn(..) => Slot::Fn,
+            TyKind::Adt(def, _) if Some(def) == self.lang.future => Slot::Fn,
             _ => match self.scalar(ty) {
                 Some(n) => Slot::Scalar(n),
                 None => Slot::Owned(self.layout(ty)),
@@ -331,7 +334,15 @@ impl Compiler<'_> {
                 let Some(adt) = self.items.adts.get(&def) else { return LayoutKind::Iter };
                 let map: Subst = adt.generics.iter().map(|g| g.name).zip(args.iter().copied()).collect();
                 match adt.kind.clone() {
-                    AdtKind::Struct(fields) if self.is_std(def) && fields.is_empty() => LayoutKind::Iter,
+                    AdtKind::Struct(fields) if self.is_std(def) && fields.is_empty() => {
+                        let name = self.defs.def(def).name;
+                        match name.as_str() {
+                            "Channel" | "Task" | "BroadcastChannel" | "BroadcastReceiver" | "ActorRef" => {
+                                LayoutKind::Host
+                            }
+                            _ => LayoutKind::Iter,
+                        }
+                    }
                     AdtKind::Struct(fields) => {
                         let fields = fields
                             .iter()

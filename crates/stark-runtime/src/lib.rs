@@ -1,16 +1,20 @@
-//! `stark-runtime`: runs a compiled program. `main` is a VM task polled
-//! by tokio's executor (single-threaded until the concurrency issue
-//! brings the multi-threaded scheduler), so a task that waits on a timer
-//! or I/O really suspends, and a busy task yields every `FUEL` steps.
+//! `stark-runtime`: runs a compiled program. Every STARK task is a VM
+//! [`Task`] polled as one tokio task: on tokio's multi-threaded scheduler
+//! (one worker per core, or `threads`), or on one thread when `threads`
+//! is 1, where the same program always runs the same way. A task that
+//! waits on a timer, a channel or another task really suspends, and a
+//! busy task yields every `FUEL` steps so none starves the others.
+
+mod channel;
+mod host;
+mod tasks;
+
+pub use host::TaskHost;
 
 use stark_vm::program::{EntryKind, Program};
-use stark_vm::task::{Host, HostFuture, Task};
+use stark_vm::task::{Host, Task};
 use stark_vm::{Trap, Value};
-use std::future::Future;
-use std::io::Write;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
 /// How many backward jumps and calls a task runs before it yields.
 pub const FUEL: u32 = 100_000;
@@ -24,99 +28,54 @@ pub enum Outcome {
     Trapped(Trap),
 }
 
-/// The host of the process: standard streams, the file system, tokio's clock.
-pub struct ProcessHost {
-    stdout: std::io::BufWriter<std::io::Stdout>,
+/// How to run a program.
+#[derive(Clone, Copy, Debug)]
+pub struct Config {
+    /// Worker threads; 1 runs every task on the calling thread, in a
+    /// deterministic order.
+    pub threads: usize,
 }
 
-impl ProcessHost {
-    /// A host writing to the process's standard output and error.
-    pub fn new() -> ProcessHost {
-        ProcessHost { stdout: std::io::BufWriter::with_capacity(1 << 16, std::io::stdout()) }
-    }
-
-    /// Flushes standard output (before a trap report, and at exit).
-    pub fn flush(&mut self) {
-        let _ = self.stdout.flush();
-    }
-}
-
-impl Default for ProcessHost {
+impl Default for Config {
     fn default() -> Self {
-        ProcessHost::new()
+        Config { threads: std::thread::available_parallelism().map_or(1, |n| n.get()) }
     }
 }
 
-impl Host for ProcessHost {
-    fn write(&mut self, err: bool, bytes: &[u8]) {
-        if err {
-            // Program order across the two streams: flush stdout first.
-            let _ = self.stdout.flush();
-            let _ = std::io::stderr().write_all(bytes);
-        } else {
-            let _ = self.stdout.write_all(bytes);
-        }
-    }
-
-    fn read_file(&mut self, path: &str) -> std::io::Result<String> {
-        std::fs::read_to_string(path)
-    }
-
-    fn write_file(&mut self, path: &str, text: &str) -> std::io::Result<()> {
-        std::fs::write(path, text)
-    }
-
-    fn sleep(&mut self, micros: u64) -> HostFuture {
-        Box::pin(async move {
-            tokio::time::sleep(std::time::Duration::from_micros(micros)).await;
-            Value::UNIT
-        })
-    }
-}
-
-/// A VM task as a future.
-struct TaskFuture<'h> {
-    task: &'h mut Task,
-    program: Arc<Program>,
-    host: &'h mut ProcessHost,
-}
-
-impl Future for TaskFuture<'_> {
-    type Output = Result<Value, Trap>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.get_mut();
-        this.task.poll(&this.program, this.host, cx, FUEL)
-    }
-}
-
-/// Runs `main` to completion and says how the program ended.
-pub fn run_main(program: Arc<Program>, host: &mut ProcessHost) -> Outcome {
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_time().build() {
-        Ok(rt) => rt,
-        Err(e) => {
-            return Outcome::Trapped(Trap { message: format!("cannot start the runtime: {e}"), frames: Vec::new() })
-        }
+/// Runs `main` to completion and says how the program ended; standard
+/// output is flushed before this returns.
+pub fn run_main(program: Arc<Program>, config: Config) -> Outcome {
+    let mut builder = if config.threads <= 1 {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut b = tokio::runtime::Builder::new_multi_thread();
+        b.worker_threads(config.threads);
+        b
     };
+    let runtime = match builder.enable_time().build() {
+        Ok(rt) => rt,
+        Err(e) => return Outcome::Trapped(Trap::bare(format!("cannot start the runtime: {e}"))),
+    };
+    let mut host = TaskHost::new(program.clone(), runtime.handle().clone());
     let mut task = Task::new(&program, program.entry, &[]);
-    let kind = program.entry_kind;
-    let result = runtime.block_on(TaskFuture { task: &mut task, program: program.clone(), host: &mut *host });
-    match result {
+    let result = runtime.block_on(tasks::drive(&mut task, &program, &mut host, None));
+    // `main` is done: the tasks still running end with the process.
+    runtime.shutdown_background();
+    let outcome = match result {
         Err(trap) => Outcome::Trapped(trap),
-        Ok(v) => exit_status(&program, &task, kind, v, host),
-    }
+        Ok(v) => exit_status(&program, &task, program.entry_kind, v, &mut host),
+    };
+    host.flush();
+    outcome
 }
 
 /// The exit status for `main`'s result (PROC-EXIT-001).
-fn exit_status(program: &Program, task: &Task, kind: EntryKind, v: Value, host: &mut ProcessHost) -> Outcome {
+fn exit_status(program: &Program, task: &Task, kind: EntryKind, v: Value, host: &mut TaskHost) -> Outcome {
     let status = |code: i64| -> Outcome {
         if (0..=255).contains(&code) {
             Outcome::Exit(code as u8)
         } else {
-            Outcome::Trapped(Trap {
-                message: format!("invalid exit status: {code} is not in 0..=255"),
-                frames: Vec::new(),
-            })
+            Outcome::Trapped(Trap::bare(format!("invalid exit status: {code} is not in 0..=255")))
         }
     };
     match kind {

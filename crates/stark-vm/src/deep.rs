@@ -59,6 +59,8 @@ fn clone_object(heap: &mut Heap, prog: &Program, v: Value) -> u32 {
             Obj::Set { layout, set }
         }
         Obj::Iter { source, pos, end } => Obj::Iter { source: *source, pos: *pos, end: *end },
+        // Channels and task handles are shared: a clone is another handle.
+        Obj::Host(h) => Obj::Host(h.clone()),
         Obj::Free(_) => unreachable!("internal error: cloning a freed object"),
     };
     heap.alloc(obj)

@@ -17,6 +17,7 @@ pub fn program(prog: &Program) -> String {
             LayoutKind::Map { .. } => "map".into(),
             LayoutKind::Set { .. } => "set".into(),
             LayoutKind::Iter => "iterator".into(),
+            LayoutKind::Host => "runtime object".into(),
         };
         let _ = writeln!(out, "layout L{i} {}: {kind}", l.name);
     }

@@ -27,7 +27,13 @@ pub enum Obj {
     Set { layout: u32, set: Box<KeyMap<Value>> },
     /// A library iterator: the object it walks and the position.
     Iter { source: Value, pos: usize, end: usize },
+    /// A runtime object shared between tasks (a channel, a task handle):
+    /// the runtime's, opaque to the VM.
+    Host(HostRef),
 }
+
+/// A runtime object as the VM holds it.
+pub type HostRef = std::sync::Arc<dyn std::any::Any + Send + Sync>;
 
 /// The canonical form of a map key (a built-in `Hash + Eq` type).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -322,7 +328,7 @@ impl Heap {
                         set.values().for_each(|v| owned(v, &elem));
                     }
                 }
-                Obj::Str(_) | Obj::Iter { .. } | Obj::Free(_) => {}
+                Obj::Str(_) | Obj::Iter { .. } | Obj::Host(_) | Obj::Free(_) => {}
             }
             self.recycle(obj);
         }

@@ -12,11 +12,12 @@ pub mod native;
 pub mod opt;
 pub mod program;
 pub mod task;
+pub mod transfer;
 pub mod trap;
 pub mod value;
 
 pub use bytecode::{Instr, NumTy, Reg};
 pub use program::{EntryKind, Function, Layout, LayoutKind, Program, Site, Slot};
-pub use task::{Host, HostFuture, Task};
+pub use task::{Host, HostFuture, Resume, Task};
 pub use trap::Trap;
 pub use value::Value;

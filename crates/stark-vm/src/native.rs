@@ -8,9 +8,10 @@
 use crate::bytecode::NumTy;
 use crate::deep;
 use crate::format;
-use crate::heap::Obj;
+use crate::heap::{HostRef, Obj};
 use crate::program::{LayoutKind, Program, Site, Slot};
 use crate::task::{Host, HostFuture, Task};
+use crate::transfer;
 use crate::trap::Fault;
 use crate::value::Value;
 
@@ -124,6 +125,19 @@ pub enum Native {
     WriteFile,
     Sleep,
     YieldNow,
+    // Tasks and channels (the runtime's; values cross by `transfer`).
+    TaskSpawn,
+    TaskJoin,
+    TaskIsFinished,
+    TaskCancel,
+    ChanNew,
+    ChanBounded,
+    ChanSend,
+    ChanRecv,
+    ChanTryRecv,
+    ChanClose,
+    ChanLen,
+    ChanIsClosed,
 }
 
 impl Native {
@@ -132,11 +146,11 @@ impl Native {
     pub fn reads(self) -> u16 {
         use Native::*;
         match self {
-            StringNew | VecNew | MapNew | SetNew | YieldNow => 0,
+            StringNew | VecNew | MapNew | SetNew | YieldNow | ChanNew => 0,
             AssertEq | StrAppend | StrAppendStr | StringPushStr | Eq | Compare | CmpOrdering | StringPush
             | StrSplit | StrContains | StrStartsWith | StrEndsWith | StrFind | VecPush | VecRemove | VecAppend
             | VecExtend | VecContains | SliceGet | MapGet | MapContainsKey | MapRemove | SetInsert | SetRemove
-            | SetContains | WriteFile => 2,
+            | SetContains | WriteFile | ChanSend => 2,
             StrReplace | StrSubstring | StrRange | VecInsert | SliceRange | MapInsert | Min | Max | Clamp => 3,
             Math(MathFn::Pow) => 2,
             _ => 1,
@@ -952,6 +966,108 @@ impl Cx<'_> {
             YieldNow => {
                 self.ret(Value::UNIT);
                 return Ok(Flow::Yield);
+            }
+            TaskSpawn | TaskJoin | TaskIsFinished | TaskCancel => return self.task_op(host),
+            ChanNew | ChanBounded | ChanSend | ChanRecv | ChanTryRecv | ChanClose | ChanLen | ChanIsClosed => {
+                return self.channel_op(host)
+            }
+        }
+        Ok(Flow::Done)
+    }
+
+    /// The runtime object an argument names (an owned handle or a reference).
+    fn host_arg(&mut self, i: usize) -> Result<HostRef, Fault> {
+        let h = self.arg(i).as_handle();
+        match self.task.heap.get(h) {
+            Obj::Host(r) => Ok(r.clone()),
+            _ => Err(Fault::new("internal error: not a runtime object")),
+        }
+    }
+
+    fn new_host(&mut self, r: HostRef) -> Value {
+        Value::handle(self.task.heap.alloc(Obj::Host(r)))
+    }
+
+    /// `spawn`, `join`/`await`, `is_finished`, `cancel`.
+    fn task_op(&mut self, host: &mut dyn Host) -> Result<Flow, Fault> {
+        match self.site.native {
+            Native::TaskSpawn => {
+                let body = self.arg(0);
+                let body = transfer::export(&mut self.task.heap, self.prog, body, Slot::Fn)?;
+                let handle = host.spawn(body, self.site.slot);
+                let v = self.new_host(handle);
+                self.ret(v);
+            }
+            Native::TaskJoin => {
+                let task = self.host_arg(0)?;
+                let v = self.arg(0);
+                self.free(v);
+                return Ok(Flow::Suspend(host.join(task)));
+            }
+            Native::TaskIsFinished => {
+                let task = self.host_arg(0)?;
+                let done = host.task_finished(&task);
+                self.ret(Value::from_bits(done as u64));
+            }
+            _ => {
+                let task = self.host_arg(0)?;
+                host.cancel(&task);
+                self.ret(Value::UNIT);
+            }
+        }
+        Ok(Flow::Done)
+    }
+
+    /// Channels: make, send, receive, close, inspect.
+    fn channel_op(&mut self, host: &mut dyn Host) -> Result<Flow, Fault> {
+        match self.site.native {
+            Native::ChanNew => {
+                let ch = host.channel(None);
+                let v = self.new_host(ch);
+                self.ret(v);
+            }
+            Native::ChanBounded => {
+                let capacity = self.arg(0).as_int();
+                if capacity <= 0 {
+                    return Err(Fault::new(format!("a bounded channel needs a positive capacity, not {capacity}")));
+                }
+                let ch = host.channel(Some(capacity as usize));
+                let v = self.new_host(ch);
+                self.ret(v);
+            }
+            Native::ChanSend => {
+                let ch = self.host_arg(0)?;
+                let value = self.arg(1);
+                let value = transfer::export(&mut self.task.heap, self.prog, value, self.site.slot)?;
+                self.ret(Value::UNIT);
+                if let Some(wait) = host.send(&ch, value)? {
+                    return Ok(Flow::Suspend(wait));
+                }
+            }
+            Native::ChanRecv => {
+                let ch = self.host_arg(0)?;
+                return Ok(Flow::Suspend(host.recv(&ch, self.site.layout)));
+            }
+            Native::ChanTryRecv => {
+                let ch = self.host_arg(0)?;
+                let got = host.try_recv(&ch);
+                let v = transfer::import(&mut self.task.heap, transfer::option(self.site.layout, got));
+                self.ret(v);
+            }
+            Native::ChanClose => {
+                let ch = self.host_arg(0)?;
+                host.close(&ch);
+                self.ret(Value::UNIT);
+            }
+            Native::ChanLen => {
+                let ch = self.host_arg(0)?;
+                let (len, _) = host.channel_state(&ch);
+                self.ret(Value::int(len as i64));
+            }
+            _ => {
+                let ch = self.host_arg(0)?;
+                let (_, closed) = host.channel_state(&ch);
+                self.ret(Value::from_bits(closed as u64));
             }
         }
         Ok(Flow::Done)

@@ -98,6 +98,8 @@ pub enum LayoutKind {
     Set { elem: Slot },
     /// A library iterator over another object (it owns nothing).
     Iter,
+    /// A runtime object (channel, task handle) shared between tasks.
+    Host,
 }
 
 /// What one field or element holds.

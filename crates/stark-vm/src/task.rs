@@ -8,8 +8,11 @@
 use crate::arith;
 use crate::bytecode::{Instr, NumTy};
 use crate::heap::Heap;
+use crate::heap::HostRef;
 use crate::native::{self, Flow};
+use crate::program::Slot;
 use crate::program::{Function, Program};
+use crate::transfer::{self, Portable};
 use crate::trap::{Fault, TraceFrame, Trap};
 use crate::value::{Value, REG_PLACE};
 use std::future::Future;
@@ -27,10 +30,46 @@ pub trait Host: Send {
     fn write_file(&mut self, path: &str, text: &str) -> std::io::Result<()>;
     /// A future that completes after `micros` microseconds.
     fn sleep(&mut self, micros: u64) -> HostFuture;
+    /// Starts a task running `body` (a function value moved out of this
+    /// task) whose result, of kind `result`, its joiner receives.
+    fn spawn(&mut self, body: Portable, result: Slot) -> HostRef;
+    /// Waits for the task `task` and gives its result (or its failure).
+    fn join(&mut self, task: HostRef) -> HostFuture;
+    /// Whether the task `task` has ended.
+    fn task_finished(&mut self, task: &HostRef) -> bool;
+    /// Asks the task `task` to stop at its next suspension point.
+    fn cancel(&mut self, task: &HostRef);
+    /// A new channel, bounded to `capacity` values when given.
+    fn channel(&mut self, capacity: Option<usize>) -> HostRef;
+    /// Sends `value` on `channel`: done, or a future that finishes the
+    /// send once there is room; a closed channel is a fault.
+    fn send(&mut self, channel: &HostRef, value: Portable) -> Result<Option<HostFuture>, Fault>;
+    /// Waits for the next value of `channel`, given as an `Option` of the
+    /// enum layout `option` (`None` once it is closed and drained).
+    fn recv(&mut self, channel: &HostRef, option: u32) -> HostFuture;
+    /// The next value of `channel` if one is there now.
+    fn try_recv(&mut self, channel: &HostRef) -> Option<Portable>;
+    /// Closes `channel`: receivers drain it, then see `None`.
+    fn close(&mut self, channel: &HostRef);
+    /// How many values wait in `channel`, and whether it is closed.
+    fn channel_state(&mut self, channel: &HostRef) -> (usize, bool);
 }
 
-/// A host operation in progress; its output is the value it produces.
-pub type HostFuture = Pin<Box<dyn Future<Output = Value> + Send>>;
+/// A host operation in progress; its output is what the task resumes with.
+pub type HostFuture = Pin<Box<dyn Future<Output = Resume> + Send>>;
+
+/// What a suspended task resumes with.
+#[derive(Debug)]
+pub enum Resume {
+    /// A value of this task's heap (or a scalar).
+    Value(Value),
+    /// A value moved in from another task.
+    Moved(Portable),
+    /// The failure of a joined task, re-raised in this one.
+    Failed(Trap),
+    /// The operation failed (a send on a closed channel): the task traps.
+    Fault(Fault),
+}
 
 /// How deep calls may nest before the task fails.
 pub const MAX_FRAMES: usize = 100_000;
@@ -78,6 +117,27 @@ impl Task {
         task
     }
 
+    /// A task that will call the function value `body` (a closure or a
+    /// deferred call, moved in from another task) with no arguments.
+    pub fn spawned(prog: &Program, body: Portable) -> Task {
+        let mut task = Task { regs: Vec::with_capacity(256), frames: Vec::new(), heap: Heap::new(), suspended: None };
+        let f = transfer::import(&mut task.heap, body);
+        let func = f.bits as u32;
+        if prog.functions[func as usize].has_env {
+            task.regs.push(Value::handle(f.ext as u32));
+        }
+        task.enter(prog, func, 0);
+        task
+    }
+
+    /// The trap of a task whose joined task failed with `cause`.
+    fn rethrow(&self, prog: &Program, cause: Trap) -> Trap {
+        let pc = self.frames.last().map_or(0, |f| f.pc.saturating_sub(1) as usize);
+        let mut trap = self.trap(prog, Fault::new("a joined task failed"), pc);
+        trap.cause = Some(Box::new(cause));
+        trap
+    }
+
     /// Runs until the task finishes, traps, waits on the host (having
     /// registered `cx`'s waker), or has used `fuel` (then it wakes itself
     /// and returns `Pending`, so a busy task cannot starve others).
@@ -89,16 +149,24 @@ impl Task {
         fuel: u32,
     ) -> Poll<Result<Value, Trap>> {
         if let Err(e) = prog.check() {
-            return Poll::Ready(Err(Trap { message: e.to_string(), frames: Vec::new() }));
+            return Poll::Ready(Err(Trap::bare(e.to_string())));
         }
         loop {
             if let Some(s) = &mut self.suspended {
                 match s.future.as_mut().poll(cx) {
                     Poll::Pending => return Poll::Pending,
-                    Poll::Ready(v) => {
+                    Poll::Ready(r) => {
                         let dst = s.dst;
-                        self.regs[dst] = v;
                         self.suspended = None;
+                        self.regs[dst] = match r {
+                            Resume::Value(v) => v,
+                            Resume::Moved(p) => transfer::import(&mut self.heap, p),
+                            Resume::Failed(cause) => return Poll::Ready(Err(self.rethrow(prog, cause))),
+                            Resume::Fault(f) => {
+                                let pc = self.frames.last().map_or(0, |f| f.pc.saturating_sub(1) as usize);
+                                return Poll::Ready(Err(self.trap(prog, f, pc)));
+                            }
+                        };
                     }
                 }
             }
@@ -148,7 +216,7 @@ impl Task {
                 line: func.lines.get(at).copied().unwrap_or(0),
             });
         }
-        Trap { message: fault.0, frames }
+        Trap { message: fault.0, frames, cause: None }
     }
 
     /// Reads a scalar through a place reference.
@@ -181,7 +249,7 @@ impl Task {
         // The resumed frame may come from another poll: re-establish the
         // invariants below for it.
         if pc >= code.len() {
-            return Exit::Trapped(Trap { message: "internal error: bad resume point".into(), frames: Vec::new() });
+            return Exit::Trapped(Trap::bare("internal error: bad resume point"));
         }
         if self.regs.len() < base + func.nregs as usize {
             self.regs.resize(base + func.nregs as usize, Value::NONE);
@@ -415,10 +483,7 @@ impl Task {
                             pc = frame.pc as usize;
                             base = frame.base as usize;
                             if pc >= code.len() || self.regs.len() < base + func.nregs as usize {
-                                return Exit::Trapped(Trap {
-                                    message: "internal error: bad return point".into(),
-                                    frames: Vec::new(),
-                                });
+                                return Exit::Trapped(Trap::bare("internal error: bad return point"));
                             }
                             sync!();
                         }

@@ -9,6 +9,15 @@ pub struct Trap {
     pub message: String,
     /// The STARK call stack, innermost frame first.
     pub frames: Vec<TraceFrame>,
+    /// The failure of a task this one joined or awaited, re-raised here.
+    pub cause: Option<Box<Trap>>,
+}
+
+impl Trap {
+    /// A trap with no stack trace (the runtime's own failures).
+    pub fn bare(message: impl Into<String>) -> Trap {
+        Trap { message: message.into(), frames: Vec::new(), cause: None }
+    }
 }
 
 /// One frame of a stack trace.
@@ -27,6 +36,9 @@ impl fmt::Display for Trap {
         writeln!(f, "trap: {}", self.message)?;
         for frame in &self.frames {
             writeln!(f, "  at {} ({}:{})", frame.function, frame.file, frame.line)?;
+        }
+        if let Some(cause) = &self.cause {
+            write!(f, "caused by the joined task's {cause}")?;
         }
         Ok(())
     }

@@ -1,0 +1,132 @@
+//! The host every task runs against: the process's standard streams and
+//! files, tokio's timers, and the runtime's tasks and channels.
+
+use crate::channel::Channel;
+use crate::tasks::{self, TaskHandle};
+use stark_vm::heap::HostRef;
+use stark_vm::program::{Program, Slot};
+use stark_vm::task::{Host, HostFuture, Resume};
+use stark_vm::transfer::Portable;
+use stark_vm::trap::Fault;
+use stark_vm::Value;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+/// What all tasks of a run share.
+pub(crate) struct Shared {
+    pub program: Arc<Program>,
+    /// Standard output, buffered once for every task so output keeps
+    /// the order in which tasks wrote it.
+    stdout: Mutex<std::io::BufWriter<std::io::Stdout>>,
+    /// Where tasks are spawned.
+    pub runtime: tokio::runtime::Handle,
+}
+
+/// One task's host (cheap: a handle to what the run shares).
+#[derive(Clone)]
+pub struct TaskHost {
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl TaskHost {
+    /// The host of the tasks of `program`, spawning on `runtime`.
+    pub fn new(program: Arc<Program>, runtime: tokio::runtime::Handle) -> TaskHost {
+        let stdout = Mutex::new(std::io::BufWriter::with_capacity(1 << 16, std::io::stdout()));
+        TaskHost { shared: Arc::new(Shared { program, stdout, runtime }) }
+    }
+
+    /// Flushes standard output (before a trap report, and at exit).
+    pub fn flush(&mut self) {
+        if let Ok(mut out) = self.shared.stdout.lock() {
+            let _ = out.flush();
+        }
+    }
+}
+
+/// The runtime object behind a handle, if it is a `T`.
+fn object<T: Send + Sync + 'static>(r: &HostRef) -> Option<&T> {
+    r.downcast_ref::<T>()
+}
+
+impl Host for TaskHost {
+    fn write(&mut self, err: bool, bytes: &[u8]) {
+        let Ok(mut out) = self.shared.stdout.lock() else { return };
+        if err {
+            // Program order across the two streams: flush stdout first.
+            let _ = out.flush();
+            let _ = std::io::stderr().write_all(bytes);
+        } else {
+            let _ = out.write_all(bytes);
+        }
+    }
+
+    fn read_file(&mut self, path: &str) -> std::io::Result<String> {
+        std::fs::read_to_string(path)
+    }
+
+    fn write_file(&mut self, path: &str, text: &str) -> std::io::Result<()> {
+        std::fs::write(path, text)
+    }
+
+    fn sleep(&mut self, micros: u64) -> HostFuture {
+        Box::pin(async move {
+            tokio::time::sleep(std::time::Duration::from_micros(micros)).await;
+            Resume::Value(Value::UNIT)
+        })
+    }
+
+    fn spawn(&mut self, body: Portable, result: Slot) -> HostRef {
+        tasks::spawn(self, body, result)
+    }
+
+    fn join(&mut self, task: HostRef) -> HostFuture {
+        match task.downcast::<TaskHandle>() {
+            Ok(handle) => Box::pin(tasks::join(handle)),
+            Err(_) => Box::pin(async { Resume::Fault(Fault::new("internal error: joining something not a task")) }),
+        }
+    }
+
+    fn task_finished(&mut self, task: &HostRef) -> bool {
+        object::<TaskHandle>(task).is_some_and(|t| t.finished())
+    }
+
+    fn cancel(&mut self, task: &HostRef) {
+        if let Some(t) = object::<TaskHandle>(task) {
+            t.cancel();
+        }
+    }
+
+    fn channel(&mut self, capacity: Option<usize>) -> HostRef {
+        Arc::new(Channel::new(capacity))
+    }
+
+    fn send(&mut self, channel: &HostRef, value: Portable) -> Result<Option<HostFuture>, Fault> {
+        match channel.clone().downcast::<Channel>() {
+            Ok(ch) => ch.send(value),
+            Err(_) => Err(Fault::new("internal error: sending on something not a channel")),
+        }
+    }
+
+    fn recv(&mut self, channel: &HostRef, option: u32) -> HostFuture {
+        match channel.clone().downcast::<Channel>() {
+            Ok(ch) => Box::pin(Channel::recv(ch, option)),
+            Err(_) => {
+                Box::pin(async { Resume::Fault(Fault::new("internal error: receiving from something not a channel")) })
+            }
+        }
+    }
+
+    fn try_recv(&mut self, channel: &HostRef) -> Option<Portable> {
+        object::<Channel>(channel).and_then(|c| c.try_recv())
+    }
+
+    fn close(&mut self, channel: &HostRef) {
+        if let Some(c) = object::<Channel>(channel) {
+            c.close();
+        }
+    }
+
+    fn channel_state(&mut self, channel: &HostRef) -> (usize, bool) {
+        object::<Channel>(channel).map_or((0, true), |c| c.state())
+    }
+}

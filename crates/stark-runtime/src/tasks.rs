@@ -1,0 +1,119 @@
+//! Spawned tasks: each is a VM task on the scheduler, with a handle its
+//! joiners wait on. Its result moves to the joiner's heap; a trap ends
+//! only the task itself and is re-raised in whoever joins it.
+
+use crate::host::TaskHost;
+use crate::FUEL;
+use stark_vm::heap::HostRef;
+use stark_vm::program::{Program, Slot};
+use stark_vm::task::{Resume, Task};
+use stark_vm::transfer::{self, Portable};
+use stark_vm::{Trap, Value};
+use std::future::poll_fn;
+use std::sync::{Arc, Mutex};
+use std::task::{Poll, Waker};
+
+/// A running or finished task, as its `Task<T>` values see it.
+pub(crate) struct TaskHandle {
+    state: Mutex<State>,
+    /// The kind of the task's result (how it moves to the joiner).
+    result: Slot,
+}
+
+#[derive(Default)]
+struct State {
+    /// The result, until a joiner takes it.
+    outcome: Option<Result<Portable, Trap>>,
+    finished: bool,
+    cancelled: bool,
+    /// Who waits for the end.
+    joiners: Vec<Waker>,
+    /// The task's own waker, to wake it when it is cancelled.
+    waker: Option<Waker>,
+}
+
+impl TaskHandle {
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether the task has ended.
+    pub fn finished(&self) -> bool {
+        self.lock().finished
+    }
+
+    /// Asks the task to stop the next time it is polled.
+    pub fn cancel(&self) {
+        let mut state = self.lock();
+        state.cancelled = true;
+        if let Some(w) = state.waker.take() {
+            w.wake();
+        }
+    }
+
+    fn finish(&self, outcome: Result<Portable, Trap>) {
+        let mut state = self.lock();
+        state.outcome = Some(outcome);
+        state.finished = true;
+        for w in state.joiners.drain(..) {
+            w.wake();
+        }
+    }
+}
+
+/// Starts a task running the function value `body`.
+pub(crate) fn spawn(host: &TaskHost, body: Portable, result: Slot) -> HostRef {
+    let handle = Arc::new(TaskHandle { state: Mutex::new(State::default()), result });
+    let shared = host.shared.clone();
+    let program = shared.program.clone();
+    let task = Task::spawned(&program, body);
+    let mine = handle.clone();
+    let runtime = shared.runtime.clone();
+    runtime.spawn(async move {
+        let mut task = task;
+        let mut host = TaskHost { shared };
+        let outcome = match drive(&mut task, &program, &mut host, Some(&mine)).await {
+            Ok(v) => transfer::export(&mut task.heap, &program, v, mine.result).map_err(|f| Trap::bare(f.0)),
+            Err(t) => Err(t),
+        };
+        mine.finish(outcome);
+    });
+    handle
+}
+
+/// Polls a VM task to its end (a cancelled one ends with a trap).
+pub(crate) async fn drive(
+    task: &mut Task,
+    program: &Program,
+    host: &mut TaskHost,
+    handle: Option<&TaskHandle>,
+) -> Result<Value, Trap> {
+    poll_fn(|cx| {
+        if let Some(h) = handle {
+            let mut state = h.lock();
+            if state.cancelled {
+                return Poll::Ready(Err(Trap::bare("task cancelled")));
+            }
+            state.waker = Some(cx.waker().clone());
+        }
+        task.poll(program, host, cx, FUEL)
+    })
+    .await
+}
+
+/// Waits for a task's end: its result moves here, or its trap is re-raised.
+pub(crate) async fn join(handle: Arc<TaskHandle>) -> Resume {
+    poll_fn(|cx| {
+        let mut state = handle.lock();
+        if !state.finished {
+            state.joiners.push(cx.waker().clone());
+            return Poll::Pending;
+        }
+        Poll::Ready(match state.outcome.take() {
+            Some(Ok(p)) => Resume::Moved(p),
+            Some(Err(t)) => Resume::Failed(t),
+            None => Resume::Failed(Trap::bare("the task was already joined")),
+        })
+    })
+    .await
+}

@@ -1,0 +1,135 @@
+//! Moving values between tasks. Tasks share no heap: a message, a spawned
+//! task's body and a task's result are exported from one heap into a
+//! [`Portable`] tree (the source objects are freed: the value moves) and
+//! imported into the receiver's heap (ARCHITECTURE.md: "a copy of the
+//! object graph; no shared handles"). Runtime objects (channels, task
+//! handles) travel as shared handles.
+
+use crate::deep::elem_slot;
+use crate::heap::{record_slots, Heap, HostRef, KeyMap, Obj};
+use crate::program::{LayoutKind, Program, Slot};
+use crate::trap::Fault;
+use crate::value::{Value, CONST_HANDLE, NONE};
+
+/// A value detached from every heap.
+#[derive(Debug)]
+pub enum Portable {
+    /// A scalar (or an empty owner).
+    Scalar(Value),
+    /// A `String`.
+    Str(String),
+    /// A struct, tuple, enum value or closure environment.
+    Record { layout: u32, tag: u32, fields: Vec<Portable> },
+    /// A `Vec` or array.
+    List { layout: u32, items: Vec<Portable> },
+    /// A `HashMap`: its table (canonical keys, hashes, order) with the
+    /// entries' handles left in place, and the entries in table order.
+    Map { layout: u32, map: Box<KeyMap<(Value, Value)>>, entries: Vec<(Portable, Portable)> },
+    /// A `HashSet`, likewise.
+    Set { layout: u32, set: Box<KeyMap<Value>>, entries: Vec<Portable> },
+    /// A runtime object.
+    Host(HostRef),
+    /// A function value and its closure environment.
+    Fn { func: u32, env: Option<Box<Portable>> },
+}
+
+/// Moves `v` (of kind `slot`) out of `heap`.
+pub fn export(heap: &mut Heap, prog: &Program, v: Value, slot: Slot) -> Result<Portable, Fault> {
+    match slot {
+        Slot::Scalar(_) => Ok(Portable::Scalar(v)),
+        Slot::Owned(_) if v.bits == NONE => Ok(Portable::Scalar(v)),
+        Slot::Owned(_) => export_object(heap, prog, v),
+        Slot::Fn => {
+            let env = if v.ext == NONE {
+                None
+            } else {
+                Some(Box::new(export_object(heap, prog, Value::handle(v.ext as u32))?))
+            };
+            Ok(Portable::Fn { func: v.bits as u32, env })
+        }
+        // A string literal belongs to the program, which every task shares.
+        Slot::Shared(_) if v.bits != NONE && v.as_handle() & CONST_HANDLE != 0 => Ok(Portable::Scalar(v)),
+        Slot::Shared(_) | Slot::ScalarRef(_) => Err(Fault::new("a reference cannot cross to another task")),
+    }
+}
+
+fn export_object(heap: &mut Heap, prog: &Program, v: Value) -> Result<Portable, Fault> {
+    let h = v.as_handle();
+    if h & CONST_HANDLE != 0 {
+        return Ok(Portable::Str(heap.string(prog, h).to_string()));
+    }
+    Ok(match heap.take(h) {
+        Obj::Record { layout, tag, fields } => {
+            let slots = record_slots(prog, layout, tag).to_vec();
+            let fields = fields.iter().zip(slots).map(|(f, s)| export(heap, prog, *f, s)).collect::<Result<_, _>>()?;
+            Portable::Record { layout, tag, fields }
+        }
+        Obj::List { layout, items } => {
+            let elem = elem_slot(prog, layout);
+            let items = items.iter().map(|i| export(heap, prog, *i, elem)).collect::<Result<_, _>>()?;
+            Portable::List { layout, items }
+        }
+        Obj::Str(s) => Portable::Str(s),
+        Obj::Map { layout, map } => {
+            let LayoutKind::Map { key, value } = prog.layout(layout).kind else {
+                return Err(Fault::new("internal error: a map without a map layout"));
+            };
+            let mut entries = Vec::with_capacity(map.len());
+            for &(k, v) in map.values() {
+                entries.push((export(heap, prog, k, key)?, export(heap, prog, v, value)?));
+            }
+            Portable::Map { layout, map, entries }
+        }
+        Obj::Set { layout, set } => {
+            let elem = elem_slot(prog, layout);
+            let entries = set.values().map(|v| export(heap, prog, *v, elem)).collect::<Result<_, _>>()?;
+            Portable::Set { layout, set, entries }
+        }
+        Obj::Host(h) => Portable::Host(h),
+        Obj::Iter { .. } => {
+            return Err(Fault::new("an iterator borrows its collection and cannot cross to another task"))
+        }
+        Obj::Free(_) => return Err(Fault::new("internal error: moving a freed object")),
+    })
+}
+
+/// Builds `p` in `heap`, giving its value.
+pub fn import(heap: &mut Heap, p: Portable) -> Value {
+    match p {
+        Portable::Scalar(v) => v,
+        Portable::Str(s) => heap.new_str(s),
+        Portable::Record { layout, tag, fields } => {
+            let fields: Box<[Value]> = fields.into_iter().map(|f| import(heap, f)).collect();
+            Value::handle(heap.alloc(Obj::Record { layout, tag, fields }))
+        }
+        Portable::List { layout, items } => {
+            let items = items.into_iter().map(|i| import(heap, i)).collect();
+            Value::handle(heap.alloc(Obj::List { layout, items }))
+        }
+        Portable::Map { layout, mut map, entries } => {
+            for (slot, (k, v)) in map.values_mut().zip(entries) {
+                *slot = (import(heap, k), import(heap, v));
+            }
+            Value::handle(heap.alloc(Obj::Map { layout, map }))
+        }
+        Portable::Set { layout, mut set, entries } => {
+            for (slot, e) in set.values_mut().zip(entries) {
+                *slot = import(heap, e);
+            }
+            Value::handle(heap.alloc(Obj::Set { layout, set }))
+        }
+        Portable::Host(h) => Value::handle(heap.alloc(Obj::Host(h))),
+        Portable::Fn { func, env } => {
+            let ext = env.map_or(NONE, |e| import(heap, *e).as_handle() as u64);
+            Value { bits: func as u64, ext }
+        }
+    }
+}
+
+/// `Some(value)` or `None` of an `Option` whose enum layout is `option`.
+pub fn option(option: u32, value: Option<Portable>) -> Portable {
+    match value {
+        Some(v) => Portable::Record { layout: option, tag: 0, fields: vec![v] },
+        None => Portable::Record { layout: option, tag: 1, fields: Vec::new() },
+    }
+}
