@@ -350,6 +350,15 @@ impl<'a> FnCx<'_, 'a> {
             "Channel::is_closed" => (Native::ChanIsClosed, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
             "Task::join" => (Native::TaskJoin, elem_slot(self, "T"), NO_LAYOUT, NO_LAYOUT),
             "Task::is_finished" => (Native::TaskIsFinished, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "Task::result" => (Native::TaskResult, elem_slot(self, "T"), ret_layout, NO_LAYOUT),
+            "join_all" => (Native::JoinAll, elem_slot(self, "T"), ret_layout, NO_LAYOUT),
+            "race" => (Native::Race, elem_slot(self, "T"), NO_LAYOUT, NO_LAYOUT),
+            "timeout" => (Native::Timeout, elem_slot(self, "T"), ret_layout, NO_LAYOUT),
+            "TaskError::message" => {
+                self.emit(Instr::Clone { a: base, b: base });
+                self.reset_top(base + 1);
+                return base;
+            }
             "Task::cancel" => (Native::TaskCancel, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
             "sleep" => (Native::Sleep, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
             "yield_now" => (Native::YieldNow, Slot::Fn, NO_LAYOUT, NO_LAYOUT),

@@ -340,6 +340,8 @@ impl Compiler<'_> {
                             "Channel" | "Task" | "BroadcastChannel" | "BroadcastReceiver" | "ActorRef" => {
                                 LayoutKind::Host
                             }
+                            // A failure or a timeout is its message.
+                            "TaskError" | "Timeout" => LayoutKind::Str,
                             _ => LayoutKind::Iter,
                         }
                     }

@@ -43,6 +43,11 @@ impl TaskHost {
     }
 }
 
+/// The task handles among `tasks` (each is one, as the VM made them).
+fn handles(tasks: Vec<HostRef>) -> Vec<Arc<TaskHandle>> {
+    tasks.into_iter().filter_map(|t| t.downcast::<TaskHandle>().ok()).collect()
+}
+
 /// The runtime object behind a handle, if it is a `T`.
 fn object<T: Send + Sync + 'static>(r: &HostRef) -> Option<&T> {
     r.downcast_ref::<T>()
@@ -84,6 +89,29 @@ impl Host for TaskHost {
             Ok(handle) => Box::pin(tasks::join(handle)),
             Err(_) => Box::pin(async { Resume::Fault(Fault::new("internal error: joining something not a task")) }),
         }
+    }
+
+    fn join_result(&mut self, task: HostRef, result: u32) -> HostFuture {
+        match task.downcast::<TaskHandle>() {
+            Ok(handle) => Box::pin(tasks::join_result(handle, result)),
+            Err(_) => Box::pin(async { Resume::Fault(Fault::new("internal error: joining something not a task")) }),
+        }
+    }
+
+    fn join_all(&mut self, tasks: Vec<HostRef>, list: u32) -> HostFuture {
+        Box::pin(tasks::join_all(handles(tasks), list))
+    }
+
+    fn race(&mut self, tasks: Vec<HostRef>) -> HostFuture {
+        Box::pin(tasks::race(handles(tasks)))
+    }
+
+    fn timeout(&mut self, task: HostRef, micros: u64, result: u32) -> HostFuture {
+        let handle = handles(vec![task]).pop();
+        Box::pin(async move {
+            let Some(handle) = handle else { return Resume::Fault(Fault::new("internal error: not a task")) };
+            tasks::timeout(handle, std::time::Duration::from_micros(micros), result).await
+        })
     }
 
     fn task_finished(&mut self, task: &HostRef) -> bool {

@@ -101,19 +101,88 @@ pub(crate) async fn drive(
     .await
 }
 
-/// Waits for a task's end: its result moves here, or its trap is re-raised.
-pub(crate) async fn join(handle: Arc<TaskHandle>) -> Resume {
+/// Waits for a task's end and takes its outcome.
+async fn outcome(handle: &TaskHandle) -> Result<Portable, Trap> {
     poll_fn(|cx| {
         let mut state = handle.lock();
         if !state.finished {
             state.joiners.push(cx.waker().clone());
             return Poll::Pending;
         }
-        Poll::Ready(match state.outcome.take() {
-            Some(Ok(p)) => Resume::Moved(p),
-            Some(Err(t)) => Resume::Failed(t),
-            None => Resume::Failed(Trap::bare("the task was already joined")),
-        })
+        Poll::Ready(state.outcome.take().unwrap_or_else(|| Err(Trap::bare("the task was already joined"))))
     })
     .await
+}
+
+/// Waits for a task's end: its result moves here, or its trap is re-raised.
+pub(crate) async fn join(handle: Arc<TaskHandle>) -> Resume {
+    match outcome(&handle).await {
+        Ok(p) => Resume::Moved(p),
+        Err(t) => Resume::Failed(t),
+    }
+}
+
+/// `Task::result`: `Ok(value)` or `Err(TaskError)` (the failure's message).
+pub(crate) async fn join_result(handle: Arc<TaskHandle>, result: u32) -> Resume {
+    Resume::Moved(match outcome(&handle).await {
+        Ok(p) => Portable::Record { layout: result, tag: 0, fields: vec![p] },
+        Err(t) => Portable::Record { layout: result, tag: 1, fields: vec![Portable::Str(failure_message(&t))] },
+    })
+}
+
+/// What a `TaskError` says: the trap's message and where it happened.
+fn failure_message(t: &Trap) -> String {
+    match t.frames.first() {
+        Some(f) => format!("{} (at {}:{})", t.message, f.file, f.line),
+        None => t.message.clone(),
+    }
+}
+
+/// `join_all`: every result in order; the first failure is re-raised.
+pub(crate) async fn join_all(handles: Vec<Arc<TaskHandle>>, list: u32) -> Resume {
+    let mut items = Vec::with_capacity(handles.len());
+    for h in &handles {
+        match outcome(h).await {
+            Ok(p) => items.push(p),
+            Err(t) => {
+                handles.iter().for_each(|h| h.cancel());
+                return Resume::Failed(t);
+            }
+        }
+    }
+    Resume::Moved(Portable::List { layout: list, items })
+}
+
+/// `race`: the first task to end gives the result; the rest are cancelled.
+pub(crate) async fn race(handles: Vec<Arc<TaskHandle>>) -> Resume {
+    let winner = poll_fn(|cx| {
+        for (i, h) in handles.iter().enumerate() {
+            let mut state = h.lock();
+            if state.finished {
+                return Poll::Ready(i);
+            }
+            state.joiners.push(cx.waker().clone());
+        }
+        Poll::Pending
+    })
+    .await;
+    for (i, h) in handles.iter().enumerate() {
+        if i != winner {
+            h.cancel();
+        }
+    }
+    join(handles[winner].clone()).await
+}
+
+/// `timeout`: the task's result, or `Err(Timeout)` once `limit` has passed.
+pub(crate) async fn timeout(handle: Arc<TaskHandle>, limit: std::time::Duration, result: u32) -> Resume {
+    match tokio::time::timeout(limit, outcome(&handle)).await {
+        Ok(Ok(p)) => Resume::Moved(Portable::Record { layout: result, tag: 0, fields: vec![p] }),
+        Ok(Err(t)) => Resume::Failed(t),
+        Err(_) => {
+            handle.cancel();
+            let message = format!("timed out after {} ms", limit.as_millis());
+            Resume::Moved(Portable::Record { layout: result, tag: 1, fields: vec![Portable::Str(message)] })
+        }
+    }
 }

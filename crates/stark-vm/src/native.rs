@@ -128,6 +128,10 @@ pub enum Native {
     // Tasks and channels (the runtime's; values cross by `transfer`).
     TaskSpawn,
     TaskJoin,
+    TaskResult,
+    JoinAll,
+    Race,
+    Timeout,
     TaskIsFinished,
     TaskCancel,
     ChanNew,
@@ -150,7 +154,7 @@ impl Native {
             AssertEq | StrAppend | StrAppendStr | StringPushStr | Eq | Compare | CmpOrdering | StringPush
             | StrSplit | StrContains | StrStartsWith | StrEndsWith | StrFind | VecPush | VecRemove | VecAppend
             | VecExtend | VecContains | SliceGet | MapGet | MapContainsKey | MapRemove | SetInsert | SetRemove
-            | SetContains | WriteFile | ChanSend => 2,
+            | SetContains | WriteFile | ChanSend | Timeout => 2,
             StrReplace | StrSubstring | StrRange | VecInsert | SliceRange | MapInsert | Min | Max | Clamp => 3,
             Math(MathFn::Pow) => 2,
             _ => 1,
@@ -967,7 +971,8 @@ impl Cx<'_> {
                 self.ret(Value::UNIT);
                 return Ok(Flow::Yield);
             }
-            TaskSpawn | TaskJoin | TaskIsFinished | TaskCancel => return self.task_op(host),
+            TaskSpawn | TaskJoin | TaskResult | TaskIsFinished | TaskCancel => return self.task_op(host),
+            JoinAll | Race | Timeout => return self.futures_op(host),
             ChanNew | ChanBounded | ChanSend | ChanRecv | ChanTryRecv | ChanClose | ChanLen | ChanIsClosed => {
                 return self.channel_op(host)
             }
@@ -1004,6 +1009,12 @@ impl Cx<'_> {
                 self.free(v);
                 return Ok(Flow::Suspend(host.join(task)));
             }
+            Native::TaskResult => {
+                let task = self.host_arg(0)?;
+                let v = self.arg(0);
+                self.free(v);
+                return Ok(Flow::Suspend(host.join_result(task, self.site.layout)));
+            }
             Native::TaskIsFinished => {
                 let task = self.host_arg(0)?;
                 let done = host.task_finished(&task);
@@ -1016,6 +1027,36 @@ impl Cx<'_> {
             }
         }
         Ok(Flow::Done)
+    }
+
+    /// Starts a future (a function value, moved out) as a task.
+    fn start(&mut self, host: &mut dyn Host, future: Value) -> Result<HostRef, Fault> {
+        let body = transfer::export(&mut self.task.heap, self.prog, future, Slot::Fn)?;
+        Ok(host.spawn(body, self.site.slot))
+    }
+
+    /// `join_all`, `race`, `timeout`: the futures run as tasks.
+    fn futures_op(&mut self, host: &mut dyn Host) -> Result<Flow, Fault> {
+        if self.site.native == Native::Timeout {
+            let future = self.arg(0);
+            let micros = self.arg(1).bits;
+            let task = self.start(host, future)?;
+            return Ok(Flow::Suspend(host.timeout(task, micros, self.site.layout)));
+        }
+        let list = self.arg(0);
+        let futures = std::mem::take(self.task.heap.items_mut(list.as_handle()));
+        self.task.heap.free_shell(list.as_handle());
+        let mut tasks = Vec::with_capacity(futures.len());
+        for f in futures {
+            tasks.push(self.start(host, f)?);
+        }
+        if self.site.native == Native::JoinAll {
+            return Ok(Flow::Suspend(host.join_all(tasks, self.site.layout)));
+        }
+        if tasks.is_empty() {
+            return Err(Fault::new("race of no futures"));
+        }
+        Ok(Flow::Suspend(host.race(tasks)))
     }
 
     /// Channels: make, send, receive, close, inspect.

@@ -35,6 +35,20 @@ pub trait Host: Send {
     fn spawn(&mut self, body: Portable, result: Slot) -> HostRef;
     /// Waits for the task `task` and gives its result (or its failure).
     fn join(&mut self, task: HostRef) -> HostFuture;
+    /// Waits for the task `task`: `Ok(value)` or `Err(TaskError)` (a
+    /// string object: the failure's message) in a `Result` of enum layout
+    /// `result`; the failure is not re-raised.
+    fn join_result(&mut self, task: HostRef, result: u32) -> HostFuture;
+    /// Waits for every task of `tasks`: a list (layout `list`) of their
+    /// results in order; the first failure is re-raised.
+    fn join_all(&mut self, tasks: Vec<HostRef>, list: u32) -> HostFuture;
+    /// Waits for the first of `tasks` to end and gives its result; the
+    /// others are cancelled.
+    fn race(&mut self, tasks: Vec<HostRef>) -> HostFuture;
+    /// Waits for `task` at most `micros` microseconds: `Ok(value)`, or
+    /// `Err(Timeout)` (a string object) in a `Result` of layout `result`,
+    /// cancelling the task.
+    fn timeout(&mut self, task: HostRef, micros: u64, result: u32) -> HostFuture;
     /// Whether the task `task` has ended.
     fn task_finished(&mut self, task: &HostRef) -> bool;
     /// Asks the task `task` to stop at its next suspension point.
