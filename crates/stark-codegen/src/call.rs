@@ -344,6 +344,64 @@ impl<'a> crate::Compiler<'a> {
         d.name.to_string()
     }
 
+    /// A library function written as bytecode: `name`, a closure-like
+    /// body taking its environment in `R[0]`.
+    fn raw_glue(&mut self, name: String, nregs: u16, code: Vec<Instr>) -> u32 {
+        let g = self.new_function(name.clone());
+        let lines = vec![0; code.len()];
+        self.prog.functions[g as usize] =
+            stark_vm::Function { name, arity: 1, nregs, has_env: true, library: true, code, lines, ..Default::default() };
+        g
+    }
+
+    fn site(&mut self, native: Native, slot: Slot, layout: u32) -> u32 {
+        self.prog.sites.push(stark_vm::Site { native, slot, layout, aux: NO_LAYOUT });
+        (self.prog.sites.len() - 1) as u32
+    }
+
+    /// The body of `fut.then(f)` / `fut.map(f)`: run the future here, then
+    /// call `f` on its value. Its environment is `(fut, f)`.
+    pub(crate) fn then_glue(&mut self) -> u32 {
+        if let Some(g) = self.then_glue {
+            return g;
+        }
+        let code = vec![
+            Instr::TakeField { a: 1, obj: 0, i: 0 },
+            Instr::TakeField { a: 2, obj: 0, i: 1 },
+            Instr::FreeShell { a: 0 },
+            Instr::CallValue { base: 3, callee: 1 },
+            Instr::CallValue { base: 3, callee: 2 },
+            Instr::Ret { a: 3 },
+        ];
+        let g = self.raw_glue("Future::then".into(), 4, code);
+        self.then_glue = Some(g);
+        g
+    }
+
+    /// The body of `fut.catch(f)` for a value of kind `value` (`result`:
+    /// the layout of `Result<T, TaskError>`): the future runs as a task so
+    /// that its failure can be caught, and `f` turns a failure into a value.
+    pub(crate) fn catch_glue(&mut self, value: Slot, result: u32) -> u32 {
+        let spawn = self.site(Native::TaskSpawn, value, NO_LAYOUT);
+        let outcome = self.site(Native::TaskResult, value, result);
+        let code = vec![
+            Instr::TakeField { a: 1, obj: 0, i: 0 },
+            Instr::TakeField { a: 2, obj: 0, i: 1 },
+            Instr::FreeShell { a: 0 },
+            Instr::Copy { a: 3, b: 1 },
+            Instr::Native { base: 3, site: spawn },
+            Instr::Native { base: 3, site: outcome },
+            Instr::GetTag { a: 4, obj: 3 },
+            Instr::TakeField { a: 5, obj: 3, i: 0 },
+            Instr::FreeShell { a: 3 },
+            Instr::JmpIf { a: 4, off: 1 },
+            Instr::Ret { a: 5 },
+            Instr::CallValue { base: 5, callee: 2 },
+            Instr::Ret { a: 5 },
+        ];
+        self.raw_glue("Future::catch".into(), 6, code)
+    }
+
     /// The function that makes a deferred call of `f` with `n` arguments
     /// held in its environment (`R[0]`): it moves them out, frees the
     /// environment and calls `f`.

@@ -52,6 +52,7 @@ pub fn compile(checked: &mut Checked) -> Result<Program, Vec<Diagnostic>> {
         instances: FxHashMap::default(),
         glue: FxHashMap::default(),
         call_glue: FxHashMap::default(),
+        then_glue: None,
         layouts: FxHashMap::default(),
         variant_layouts: FxHashMap::default(),
         copy_cache: FxHashMap::default(),
@@ -120,6 +121,8 @@ pub(crate) struct Compiler<'a> {
     glue: FxHashMap<Ty, u32>,
     /// The deferred-call glue of each function (`call_glue`).
     call_glue: FxHashMap<u32, u32>,
+    /// The body of `Future::then` (`then_glue`).
+    then_glue: Option<u32>,
     layouts: FxHashMap<Ty, u32>,
     variant_layouts: FxHashMap<(Ty, u32), u32>,
     copy_cache: FxHashMap<Ty, bool>,

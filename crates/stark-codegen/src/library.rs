@@ -354,6 +354,25 @@ impl<'a> FnCx<'_, 'a> {
             "join_all" => (Native::JoinAll, elem_slot(self, "T"), ret_layout, NO_LAYOUT),
             "race" => (Native::Race, elem_slot(self, "T"), NO_LAYOUT, NO_LAYOUT),
             "timeout" => (Native::Timeout, elem_slot(self, "T"), ret_layout, NO_LAYOUT),
+            "Future::then" | "Future::map" | "Future::catch" => {
+                let glue = if name == "Future::catch" {
+                    let value = elem_slot(self, "T");
+                    let result = self.task_result_layout(t("T"));
+                    self.c.catch_glue(value, result)
+                } else {
+                    self.c.then_glue()
+                };
+                let l = self.c.prog.layouts.len() as u32;
+                let fields = vec![Slot::Fn, Slot::Fn];
+                let kind = stark_vm::program::LayoutKind::Record { fields, tuple: true };
+                self.c.prog.layouts.push(stark_vm::Layout { name: "future".into(), kind });
+                self.emit(Instr::New { base, l });
+                let dst = self.alloc();
+                self.emit(Instr::LoadFn { a: dst, f: glue });
+                self.emit(Instr::SetEnv { a: dst, env: base });
+                self.reset_top(dst + 1);
+                return dst;
+            }
             "TaskError::message" => {
                 self.emit(Instr::Clone { a: base, b: base });
                 self.reset_top(base + 1);
@@ -381,6 +400,14 @@ impl<'a> FnCx<'_, 'a> {
         self.native(native, slot, layout, aux, base);
         self.reset_top(base + 1);
         base
+    }
+
+    /// The layout of `Result<T, TaskError>`.
+    fn task_result_layout(&mut self, t: Option<Ty>) -> u32 {
+        let (Some(t), Some(result)) = (t, self.c.lang.result) else { return NO_LAYOUT };
+        let Some(error) = self.std_type("TaskError") else { return NO_LAYOUT };
+        let ty = self.c.types.intern(TyKind::Adt(result, vec![t, error]));
+        self.c.layout(ty)
     }
 
     /// `next()` of a library iterator of type `self_ty` whose handle is
@@ -450,6 +477,14 @@ impl<'a> FnCx<'_, 'a> {
     }
 
     /// `std::io::IOError`'s type.
+    /// The standard library's type `name` (without generic parameters).
+    fn std_type(&mut self, name: &str) -> Option<Ty> {
+        let def = (0..self.c.defs.defs.len() as u32)
+            .map(DefId)
+            .find(|&d| self.c.defs.def(d).name.as_str() == name && self.c.is_std(d))?;
+        Some(self.c.types.intern(TyKind::Adt(def, Vec::new())))
+    }
+
     fn io_error_ty(&mut self) -> Option<Ty> {
         let def = self.c.defs.defs.iter().position(|d| d.name.as_str() == "IOError")?;
         Some(self.c.types.intern(TyKind::Adt(DefId(def as u32), Vec::new())))
