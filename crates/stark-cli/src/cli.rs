@@ -76,6 +76,10 @@ pub struct RunArgs {
     /// every task on one thread, the same way each time.
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
     pub threads: Option<u16>,
+    /// Seed of `select`'s choice among ready arms; with `--threads 1` the
+    /// same seed gives the same run.
+    #[arg(long)]
+    pub seed: Option<u64>,
 }
 
 /// Options of `stark parse`.

@@ -100,10 +100,10 @@ fn run_program(args: &RunArgs) -> ExitCode {
     // The checked program is no longer needed; freeing it node by node
     // would only delay the start.
     std::mem::forget(checked);
-    let config = match args.threads {
-        Some(threads) => stark_runtime::Config { threads: threads as usize },
-        None => stark_runtime::Config::default(),
-    };
+    let mut config = stark_runtime::Config { seed: args.seed, ..Default::default() };
+    if let Some(threads) = args.threads {
+        config.threads = threads as usize;
+    }
     let outcome = stark_runtime::run_main(std::sync::Arc::new(program), config);
     match outcome {
         stark_runtime::Outcome::Exit(code) => ExitCode::from(code),

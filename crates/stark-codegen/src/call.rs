@@ -87,7 +87,7 @@ impl<'a> FnCx<'_, 'a> {
 
     /// Evaluates a method receiver adjusted to what the method takes:
     /// `self` by value, or a reference (auto-borrow, auto-deref).
-    fn receiver(&mut self, receiver: &'a ast::Expr, kind: Option<ReceiverKind>) -> Reg {
+    pub(crate) fn receiver(&mut self, receiver: &'a ast::Expr, kind: Option<ReceiverKind>) -> Reg {
         let ty = self.ty_of(receiver);
         let by_value = matches!(kind, Some(ReceiverKind::Value) | None);
         let mut ref_depth = 0;
@@ -349,8 +349,16 @@ impl<'a> crate::Compiler<'a> {
     fn raw_glue(&mut self, name: String, nregs: u16, code: Vec<Instr>) -> u32 {
         let g = self.new_function(name.clone());
         let lines = vec![0; code.len()];
-        self.prog.functions[g as usize] =
-            stark_vm::Function { name, arity: 1, nregs, has_env: true, library: true, code, lines, ..Default::default() };
+        self.prog.functions[g as usize] = stark_vm::Function {
+            name,
+            arity: 1,
+            nregs,
+            has_env: true,
+            library: true,
+            code,
+            lines,
+            ..Default::default()
+        };
         g
     }
 

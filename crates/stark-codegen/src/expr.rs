@@ -62,10 +62,7 @@ impl<'a> FnCx<'_, 'a> {
             ExprKind::Closure { params, body, .. } => self.closure(params, body, e),
             ExprKind::Await(inner) => self.await_expr(inner),
             ExprKind::Spawn(inner) => self.spawn_expr(inner, e),
-            ExprKind::Select(_) => {
-                self.c.unsupported(e.span, "`select` (it arrives with the rest of the concurrency runtime)");
-                self.unit()
-            }
+            ExprKind::Select(arms) => self.select_expr(arms, e),
             ExprKind::Error => self.unit(),
         }
     }

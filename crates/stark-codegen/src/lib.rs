@@ -14,6 +14,7 @@ mod glue;
 mod library;
 mod pattern;
 mod place;
+mod select;
 mod types;
 
 use rustc_hash::FxHashMap;

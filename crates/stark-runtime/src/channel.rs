@@ -10,7 +10,7 @@ use stark_vm::Value;
 use std::collections::VecDeque;
 use std::future::poll_fn;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::task::{Poll, Waker};
+use std::task::{Context, Poll, Waker};
 
 /// A channel's shared state.
 pub(crate) struct Channel {
@@ -67,38 +67,44 @@ impl Channel {
         }
         drop(state);
         let mut value = Some(value);
-        Ok(Some(Box::pin(poll_fn(move |cx| {
-            let mut state = self.lock();
-            if state.closed {
-                return Poll::Ready(Resume::Fault(closed_fault()));
-            }
-            if !self.has_room(&state) {
-                state.senders.push(cx.waker().clone());
-                return Poll::Pending;
-            }
-            if let Some(v) = value.take() {
-                state.queue.push_back(v);
-            }
-            State::wake(&mut state.receivers);
-            Poll::Ready(Resume::Value(Value::UNIT))
-        }))))
+        Ok(Some(Box::pin(poll_fn(move |cx| self.poll_send(cx, &mut value)))))
+    }
+
+    /// Completes a waiting send of `value` once there is room.
+    pub fn poll_send(&self, cx: &mut Context<'_>, value: &mut Option<Portable>) -> Poll<Resume> {
+        let mut state = self.lock();
+        if state.closed {
+            return Poll::Ready(Resume::Fault(closed_fault()));
+        }
+        if !self.has_room(&state) {
+            state.senders.push(cx.waker().clone());
+            return Poll::Pending;
+        }
+        if let Some(v) = value.take() {
+            state.queue.push_back(v);
+        }
+        State::wake(&mut state.receivers);
+        Poll::Ready(Resume::Value(Value::UNIT))
     }
 
     /// Waits for the next value: `Some(v)`, or `None` once closed and drained.
     pub async fn recv(self: Arc<Self>, option: u32) -> Resume {
-        poll_fn(|cx| {
-            let mut state = self.lock();
-            if let Some(v) = state.queue.pop_front() {
-                State::wake(&mut state.senders);
-                return Poll::Ready(Resume::Moved(transfer::option(option, Some(v))));
-            }
-            if state.closed {
-                return Poll::Ready(Resume::Moved(transfer::option(option, None)));
-            }
-            state.receivers.push(cx.waker().clone());
-            Poll::Pending
-        })
-        .await
+        poll_fn(|cx| self.poll_recv(cx, option)).await
+    }
+
+    /// The next value as an `Option` of enum layout `option`, if there is
+    /// one or the channel is closed.
+    pub fn poll_recv(&self, cx: &mut Context<'_>, option: u32) -> Poll<Resume> {
+        let mut state = self.lock();
+        if let Some(v) = state.queue.pop_front() {
+            State::wake(&mut state.senders);
+            return Poll::Ready(Resume::Moved(transfer::option(option, Some(v))));
+        }
+        if state.closed {
+            return Poll::Ready(Resume::Moved(transfer::option(option, None)));
+        }
+        state.receivers.push(cx.waker().clone());
+        Poll::Pending
     }
 
     /// The next value if one is queued.

@@ -5,7 +5,7 @@ use crate::channel::Channel;
 use crate::tasks::{self, TaskHandle};
 use stark_vm::heap::HostRef;
 use stark_vm::program::{Program, Slot};
-use stark_vm::task::{Host, HostFuture, Resume};
+use stark_vm::task::{Host, HostFuture, Resume, Selecting};
 use stark_vm::transfer::Portable;
 use stark_vm::trap::Fault;
 use stark_vm::Value;
@@ -20,6 +20,19 @@ pub(crate) struct Shared {
     stdout: Mutex<std::io::BufWriter<std::io::Stdout>>,
     /// Where tasks are spawned.
     pub runtime: tokio::runtime::Handle,
+    /// The state of the generator behind `select`'s fair choice.
+    rng: Mutex<u64>,
+}
+
+impl Shared {
+    /// A number in `0..n`, from a xorshift generator.
+    fn pick(&self, n: usize) -> usize {
+        let Ok(mut x) = self.rng.lock() else { return 0 };
+        *x ^= *x << 13;
+        *x ^= *x >> 7;
+        *x ^= *x << 17;
+        (*x % n.max(1) as u64) as usize
+    }
 }
 
 /// One task's host (cheap: a handle to what the run shares).
@@ -29,10 +42,13 @@ pub struct TaskHost {
 }
 
 impl TaskHost {
-    /// The host of the tasks of `program`, spawning on `runtime`.
-    pub fn new(program: Arc<Program>, runtime: tokio::runtime::Handle) -> TaskHost {
+    /// The host of the tasks of `program`, spawning on `runtime`; `seed`
+    /// starts `select`'s choices.
+    pub fn new(program: Arc<Program>, runtime: tokio::runtime::Handle, seed: u64) -> TaskHost {
         let stdout = Mutex::new(std::io::BufWriter::with_capacity(1 << 16, std::io::stdout()));
-        TaskHost { shared: Arc::new(Shared { program, stdout, runtime }) }
+        // xorshift must not start at zero.
+        let rng = Mutex::new(seed | 1);
+        TaskHost { shared: Arc::new(Shared { program, stdout, runtime, rng }) }
     }
 
     /// Flushes standard output (before a trap report, and at exit).
@@ -156,5 +172,10 @@ impl Host for TaskHost {
 
     fn channel_state(&mut self, channel: &HostRef) -> (usize, bool) {
         object::<Channel>(channel).map_or((0, true), |c| c.state())
+    }
+
+    fn select(&mut self, ops: Vec<Selecting>) -> HostFuture {
+        let shared = self.shared.clone();
+        Box::pin(crate::select::select(ops, move |n| shared.pick(n)))
     }
 }

@@ -7,6 +7,7 @@
 
 mod channel;
 mod host;
+mod select;
 mod tasks;
 
 pub use host::TaskHost;
@@ -34,11 +35,13 @@ pub struct Config {
     /// Worker threads; 1 runs every task on the calling thread, in a
     /// deterministic order.
     pub threads: usize,
+    /// Seeds `select`'s fair choice among ready arms (`None`: from the clock).
+    pub seed: Option<u64>,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Config { threads: std::thread::available_parallelism().map_or(1, |n| n.get()) }
+        Config { threads: std::thread::available_parallelism().map_or(1, |n| n.get()), seed: None }
     }
 }
 
@@ -56,7 +59,10 @@ pub fn run_main(program: Arc<Program>, config: Config) -> Outcome {
         Ok(rt) => rt,
         Err(e) => return Outcome::Trapped(Trap::bare(format!("cannot start the runtime: {e}"))),
     };
-    let mut host = TaskHost::new(program.clone(), runtime.handle().clone());
+    let seed = config.seed.unwrap_or_else(|| {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(1, |d| d.as_nanos() as u64)
+    });
+    let mut host = TaskHost::new(program.clone(), runtime.handle().clone(), seed);
     let mut task = Task::new(&program, program.entry, &[]);
     let result = runtime.block_on(tasks::drive(&mut task, &program, &mut host, None));
     // `main` is done: the tasks still running end with the process.

@@ -11,7 +11,7 @@ use stark_vm::transfer::{self, Portable};
 use stark_vm::{Trap, Value};
 use std::future::poll_fn;
 use std::sync::{Arc, Mutex};
-use std::task::{Poll, Waker};
+use std::task::{Context, Poll, Waker};
 
 /// A running or finished task, as its `Task<T>` values see it.
 pub(crate) struct TaskHandle {
@@ -101,17 +101,29 @@ pub(crate) async fn drive(
     .await
 }
 
-/// Waits for a task's end and takes its outcome.
-async fn outcome(handle: &TaskHandle) -> Result<Portable, Trap> {
-    poll_fn(|cx| {
-        let mut state = handle.lock();
+impl TaskHandle {
+    /// The task's outcome once it has ended (taken: a task is joined once).
+    fn poll_outcome(&self, cx: &mut Context<'_>) -> Poll<Result<Portable, Trap>> {
+        let mut state = self.lock();
         if !state.finished {
             state.joiners.push(cx.waker().clone());
             return Poll::Pending;
         }
         Poll::Ready(state.outcome.take().unwrap_or_else(|| Err(Trap::bare("the task was already joined"))))
-    })
-    .await
+    }
+
+    /// Joining, polled: the result moves to the joiner, or the failure is re-raised.
+    pub fn poll_join(&self, cx: &mut Context<'_>) -> Poll<Resume> {
+        self.poll_outcome(cx).map(|o| match o {
+            Ok(p) => Resume::Moved(p),
+            Err(t) => Resume::Failed(t),
+        })
+    }
+}
+
+/// Waits for a task's end and takes its outcome.
+async fn outcome(handle: &TaskHandle) -> Result<Portable, Trap> {
+    poll_fn(|cx| handle.poll_outcome(cx)).await
 }
 
 /// Waits for a task's end: its result moves here, or its trap is re-raised.

@@ -9,8 +9,8 @@ use crate::bytecode::NumTy;
 use crate::deep;
 use crate::format;
 use crate::heap::{HostRef, Obj};
-use crate::program::{LayoutKind, Program, Site, Slot};
-use crate::task::{Host, HostFuture, Task};
+use crate::program::{LayoutKind, Program, SelectOp, Site, Slot};
+use crate::task::{Host, HostFuture, Selecting, Task};
 use crate::transfer;
 use crate::trap::Fault;
 use crate::value::Value;
@@ -142,6 +142,8 @@ pub enum Native {
     ChanClose,
     ChanLen,
     ChanIsClosed,
+    /// `select` over this many arms (`Program::selects[aux]`).
+    Select(u16),
 }
 
 impl Native {
@@ -157,6 +159,7 @@ impl Native {
             | SetContains | WriteFile | ChanSend | Timeout => 2,
             StrReplace | StrSubstring | StrRange | VecInsert | SliceRange | MapInsert | Min | Max | Clamp => 3,
             Math(MathFn::Pow) => 2,
+            Select(arms) => 2 + 2 * arms,
             _ => 1,
         }
     }
@@ -976,6 +979,7 @@ impl Cx<'_> {
             ChanNew | ChanBounded | ChanSend | ChanRecv | ChanTryRecv | ChanClose | ChanLen | ChanIsClosed => {
                 return self.channel_op(host)
             }
+            Select(_) => return self.select(host),
         }
         Ok(Flow::Done)
     }
@@ -1057,6 +1061,33 @@ impl Cx<'_> {
             return Err(Fault::new("race of no futures"));
         }
         Ok(Flow::Suspend(host.race(tasks)))
+    }
+
+    /// `select`: the operations of every arm are offered to the host,
+    /// which completes one; its index lands in `R[base]`, its value in
+    /// `R[base + 1]`.
+    fn select(&mut self, host: &mut dyn Host) -> Result<Flow, Fault> {
+        let arms = self.prog.selects.get(self.site.aux as usize).cloned().unwrap_or_default();
+        let mut ops = Vec::with_capacity(arms.len());
+        for (i, arm) in arms.iter().enumerate() {
+            let (a, b) = (2 + 2 * i, 3 + 2 * i);
+            ops.push(match *arm {
+                SelectOp::Recv { option } => Selecting::Recv { channel: self.host_arg(a)?, option },
+                SelectOp::Send { slot } => {
+                    let value = self.arg(b);
+                    let value = transfer::export(&mut self.task.heap, self.prog, value, slot)?;
+                    Selecting::Send { channel: self.host_arg(a)?, value }
+                }
+                SelectOp::Sleep => Selecting::Sleep { micros: self.arg(b).bits },
+                SelectOp::Join { .. } => {
+                    let task = self.host_arg(a)?;
+                    let v = self.arg(a);
+                    self.free(v);
+                    Selecting::Join { task }
+                }
+            });
+        }
+        Ok(Flow::Suspend(host.select(ops)))
     }
 
     /// Channels: make, send, receive, close, inspect.

@@ -20,6 +20,8 @@ pub struct Program {
     pub sites: Vec<Site>,
     /// Format specifications of `f"..."` fields.
     pub specs: Vec<crate::format::Spec>,
+    /// The arms of each `select` (`Native::Select`'s `aux`).
+    pub selects: Vec<Vec<SelectOp>>,
     /// Source file names, for line tables.
     pub files: Vec<String>,
     /// The function `main`.
@@ -133,6 +135,20 @@ pub struct Site {
 
 /// No layout.
 pub const NO_LAYOUT: u32 = u32::MAX;
+
+/// What one arm of a `select` waits on. Its operands are in the native's
+/// argument block: two registers per arm.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum SelectOp {
+    /// `ch.recv()` (channel first): gives an `Option` of enum layout `option`.
+    Recv { option: u32 },
+    /// `ch.send(v)` (channel, then the value, of kind `slot`).
+    Send { slot: Slot },
+    /// `sleep(d)` (the microseconds second).
+    Sleep,
+    /// A task's end (its handle first): gives its result, of kind `slot`.
+    Join { slot: Slot },
+}
 
 impl Program {
     /// Checks the invariants the interpreter relies on to index registers

@@ -67,6 +67,22 @@ pub trait Host: Send {
     fn close(&mut self, channel: &HostRef);
     /// How many values wait in `channel`, and whether it is closed.
     fn channel_state(&mut self, channel: &HostRef) -> (usize, bool);
+    /// Waits until one of `ops` completes (a fair choice among those
+    /// ready), giving `Resume::Arm` with its index.
+    fn select(&mut self, ops: Vec<Selecting>) -> HostFuture;
+}
+
+/// One operation a `select` offers.
+#[derive(Debug)]
+pub enum Selecting {
+    /// Receive from a channel; an `Option` of enum layout `option`.
+    Recv { channel: HostRef, option: u32 },
+    /// Send a value (dropped if another arm wins).
+    Send { channel: HostRef, value: Portable },
+    /// A timer.
+    Sleep { micros: u64 },
+    /// A task's end.
+    Join { task: HostRef },
 }
 
 /// A host operation in progress; its output is what the task resumes with.
@@ -83,6 +99,9 @@ pub enum Resume {
     Failed(Trap),
     /// The operation failed (a send on a closed channel): the task traps.
     Fault(Fault),
+    /// Arm `index` of a `select` completed with this outcome: the index
+    /// goes to the result register, the value to the one after it.
+    Arm(u32, Box<Resume>),
 }
 
 /// How deep calls may nest before the task fails.
@@ -144,10 +163,15 @@ impl Task {
         task
     }
 
+    /// The trap of a fault at the instruction the task is suspended at.
+    fn fault_here(&self, prog: &Program, f: Fault) -> Trap {
+        let pc = self.frames.last().map_or(0, |f| f.pc.saturating_sub(1) as usize);
+        self.trap(prog, f, pc)
+    }
+
     /// The trap of a task whose joined task failed with `cause`.
     fn rethrow(&self, prog: &Program, cause: Trap) -> Trap {
-        let pc = self.frames.last().map_or(0, |f| f.pc.saturating_sub(1) as usize);
-        let mut trap = self.trap(prog, Fault::new("a joined task failed"), pc);
+        let mut trap = self.fault_here(prog, Fault::new("a joined task failed"));
         trap.cause = Some(Box::new(cause));
         trap
     }
@@ -172,13 +196,21 @@ impl Task {
                     Poll::Ready(r) => {
                         let dst = s.dst;
                         self.suspended = None;
+                        let (dst, r) = match r {
+                            Resume::Arm(i, r) => {
+                                self.regs[dst] = Value::int(i as i64);
+                                (dst + 1, *r)
+                            }
+                            r => (dst, r),
+                        };
                         self.regs[dst] = match r {
                             Resume::Value(v) => v,
                             Resume::Moved(p) => transfer::import(&mut self.heap, p),
                             Resume::Failed(cause) => return Poll::Ready(Err(self.rethrow(prog, cause))),
-                            Resume::Fault(f) => {
-                                let pc = self.frames.last().map_or(0, |f| f.pc.saturating_sub(1) as usize);
-                                return Poll::Ready(Err(self.trap(prog, f, pc)));
+                            Resume::Fault(f) => return Poll::Ready(Err(self.fault_here(prog, f))),
+                            Resume::Arm(..) => {
+                                let f = Fault::new("internal error: a nested select outcome");
+                                return Poll::Ready(Err(self.fault_here(prog, f)));
                             }
                         };
                     }

@@ -1,0 +1,71 @@
+//! `select`: waits on several operations and completes exactly one. Each
+//! time it is polled it tries the arms starting from a random one, so
+//! when several are ready the choice is fair (and, with a seed, the same
+//! every run).
+
+use crate::channel::Channel;
+use crate::tasks::TaskHandle;
+use stark_vm::heap::HostRef;
+use stark_vm::task::{Resume, Selecting};
+use stark_vm::trap::Fault;
+use stark_vm::Value;
+use std::future::{poll_fn, Future};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+/// One arm, ready to be polled.
+enum Arm {
+    Recv(Arc<Channel>, u32),
+    Send(Arc<Channel>, Option<stark_vm::transfer::Portable>),
+    Sleep(Pin<Box<tokio::time::Sleep>>),
+    Join(Arc<TaskHandle>),
+}
+
+fn downcast<T: Send + Sync + 'static>(r: HostRef) -> Result<Arc<T>, Fault> {
+    r.downcast::<T>().map_err(|_| Fault::new("internal error: a select operand of the wrong kind"))
+}
+
+/// Waits for the first of `ops` to complete; `start` picks the arm tried
+/// first on each poll.
+pub(crate) async fn select(ops: Vec<Selecting>, mut start: impl FnMut(usize) -> usize) -> Resume {
+    let mut arms = Vec::with_capacity(ops.len());
+    for op in ops {
+        let arm = match op {
+            Selecting::Recv { channel, option } => downcast(channel).map(|c| Arm::Recv(c, option)),
+            Selecting::Send { channel, value } => downcast(channel).map(|c| Arm::Send(c, Some(value))),
+            Selecting::Sleep { micros } => {
+                Ok(Arm::Sleep(Box::pin(tokio::time::sleep(std::time::Duration::from_micros(micros)))))
+            }
+            Selecting::Join { task } => downcast(task).map(Arm::Join),
+        };
+        match arm {
+            Ok(a) => arms.push(a),
+            Err(f) => return Resume::Fault(f),
+        }
+    }
+    if arms.is_empty() {
+        return Resume::Fault(Fault::new("`select` with no arms waits forever"));
+    }
+    poll_fn(|cx| {
+        let n = arms.len();
+        let first = start(n);
+        for k in 0..n {
+            let i = (first + k) % n;
+            if let Poll::Ready(r) = poll_arm(&mut arms[i], cx) {
+                return Poll::Ready(Resume::Arm(i as u32, Box::new(r)));
+            }
+        }
+        Poll::Pending
+    })
+    .await
+}
+
+fn poll_arm(arm: &mut Arm, cx: &mut Context<'_>) -> Poll<Resume> {
+    match arm {
+        Arm::Recv(ch, option) => ch.poll_recv(cx, *option),
+        Arm::Send(ch, value) => ch.poll_send(cx, value),
+        Arm::Sleep(sleep) => sleep.as_mut().poll(cx).map(|()| Resume::Value(Value::UNIT)),
+        Arm::Join(task) => task.poll_join(cx),
+    }
+}
