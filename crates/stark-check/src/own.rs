@@ -28,7 +28,7 @@ use crate::items::FnSig;
 use crate::ty::{Ty, TyKind};
 use crate::typeck::{FnCtxt, TypeckResults};
 use place::{Place, Proj, Root};
-use rustc_hash::FxHashSet;
+use rustc_hash::{FxHashMap, FxHashSet};
 use stark_syntax::ast;
 use stark_syntax::{Diagnostic, Span};
 use state::{Dangle, Loan, LoanId, Moved, State};
@@ -49,13 +49,7 @@ pub(crate) fn check_fn(
     let receiver = f.receiver.map(|r| r.span);
     for span in receiver.into_iter().chain(f.params.iter().map(|p| p.name.span)) {
         if let Some(&id) = owner.cx.env.local_at.get(&span) {
-            owner.params.insert(id);
-            owner.declare(id);
-            let ty = owner.local_ty(id);
-            if owner.carrying(ty) {
-                let loan = owner.new_loan(Place { root: Root::Caller(id), proj: Vec::new() }, false, span);
-                owner.state.holds.entry(id).or_default().insert(loan);
-            }
+            owner.param(id, span);
         }
     }
     owner.temps.clear();
@@ -87,6 +81,8 @@ struct LoopFrame {
     depth: usize,
     breaks: Option<State>,
     continues: Option<State>,
+    /// What the values of its `break`s carry (the value of a `loop`).
+    values: Vec<LoanId>,
 }
 
 /// The checker of one body.
@@ -95,6 +91,10 @@ struct Owner<'o, 'a, 'b> {
     results: &'o TypeckResults,
     /// Every borrow made so far.
     loans: Vec<Loan>,
+    /// Each borrow by what it borrows, how, and where.
+    loan_ids: FxHashMap<(Place, bool, Span), LoanId>,
+    /// Each temporary by where it is made.
+    temp_ids: FxHashMap<Span, u32>,
     /// Borrows held by temporaries of the statements being evaluated.
     temps: Vec<LoanId>,
     /// For each temporary root: the scope depth of its statement.
@@ -110,6 +110,9 @@ struct Owner<'o, 'a, 'b> {
     zones: FxHashSet<u32>,
     /// Locals moved somewhere (for the never-awaited warning).
     consumed: FxHashSet<u32>,
+    /// The captures of the closure body being checked: a closure may be
+    /// called more than once, so it cannot move them out.
+    captured: FxHashSet<u32>,
     diagnostics: Vec<Diagnostic>,
     reported: FxHashSet<Span>,
 }
@@ -120,6 +123,8 @@ impl<'o, 'a, 'b> Owner<'o, 'a, 'b> {
             cx,
             results,
             loans: Vec::new(),
+            loan_ids: FxHashMap::default(),
+            temp_ids: FxHashMap::default(),
             temps: Vec::new(),
             temp_depth: Vec::new(),
             state: State::start(),
@@ -129,6 +134,7 @@ impl<'o, 'a, 'b> Owner<'o, 'a, 'b> {
             params: FxHashSet::default(),
             zones: FxHashSet::default(),
             consumed: FxHashSet::default(),
+            captured: FxHashSet::default(),
             diagnostics: Vec::new(),
             reported: FxHashSet::default(),
         }
@@ -167,8 +173,12 @@ impl<'o, 'a, 'b> Owner<'o, 'a, 'b> {
             TyKind::Ref { .. } | TyKind::Fn(..) | TyKind::Slice(_) => true,
             TyKind::Tuple(items) => items.iter().any(|&t| self.carrying_depth(t, depth + 1)),
             TyKind::Array(elem, _) => self.carrying_depth(*elem, depth + 1),
+            // A future holds its call's arguments until it runs.
             TyKind::Adt(def, args) => {
-                self.cx.env.lang.is_view(*def) || args.iter().any(|&t| self.carrying_depth(t, depth + 1))
+                let lang = self.cx.env.lang;
+                lang.is_view(*def)
+                    || Some(*def) == lang.future
+                    || args.iter().any(|&t| self.carrying_depth(t, depth + 1))
             }
             _ => false,
         }
@@ -191,17 +201,31 @@ impl<'o, 'a, 'b> Owner<'o, 'a, 'b> {
     // ----- Borrows -----
 
     /// Records a borrow, held by the current statement until bound.
+    /// The same borrow made again (a loop checked once more) is the same
+    /// loan, so that loops reach their fixed point.
     fn new_loan(&mut self, place: Place, mutable: bool, span: Span) -> LoanId {
-        let id = self.loans.len() as LoanId;
-        self.loans.push(Loan { place, mutable, span, iteration: false });
+        let key = (place, mutable, span);
+        let id = match self.loan_ids.get(&key) {
+            Some(&id) => id,
+            None => {
+                let id = self.loans.len() as LoanId;
+                self.loans.push(Loan { place: key.0.clone(), mutable, span, iteration: false });
+                self.loan_ids.insert(key, id);
+                id
+            }
+        };
         self.temps.push(id);
         id
     }
 
-    /// A fresh temporary root, dropped at the end of the current statement.
-    fn new_temp(&mut self) -> Place {
-        let id = self.temp_depth.len() as u32;
-        self.temp_depth.push(self.scopes.len());
+    /// The temporary made at `span`, dropped at the end of its statement.
+    fn new_temp(&mut self, span: Span) -> Place {
+        let depth = self.scopes.len();
+        let next = self.temp_depth.len() as u32;
+        let id = *self.temp_ids.entry(span).or_insert(next);
+        if id == next {
+            self.temp_depth.push(depth);
+        }
         Place { root: Root::Temp(id), proj: Vec::new() }
     }
 
@@ -241,6 +265,12 @@ impl<'o, 'a, 'b> Owner<'o, 'a, 'b> {
         for loan in self.live() {
             let l = &self.loans[loan as usize];
             let conflicts = l.mutable || !matches!(kind, Access::Read | Access::Shared);
+            // Re-pointing a reference leaves what it pointed to borrowed,
+            // not the reference: `cur = &n.next` while `*cur` is matched.
+            let behind = l.place.proj.get(place.proj.len()) == Some(&Proj::Deref);
+            if kind == Access::Write && behind && place.contains(&l.place) {
+                continue;
+            }
             if conflicts && l.place.overlaps(place) {
                 return self.report_conflict(place, kind, span, loan);
             }
@@ -282,6 +312,17 @@ impl<'o, 'a, 'b> Owner<'o, 'a, 'b> {
             );
             return self.carried(&place);
         }
+        if let Some(id) = place.local_root().filter(|id| self.captured.contains(id)) {
+            let name = self.name(id);
+            self.error(
+                "E0101",
+                span,
+                format!("cannot move `{name}` out of the closure: a closure may be called more than once"),
+                "moved out of a captured variable here",
+                Some("clone it inside the closure, or borrow it"),
+            );
+            return self.carried(&place);
+        }
         self.access(&place, if dropped { Access::Drop } else { Access::Move }, span);
         let Some(id) = place.local_root() else { return Vec::new() };
         self.consumed.insert(id);
@@ -319,6 +360,16 @@ impl<'o, 'a, 'b> Owner<'o, 'a, 'b> {
     }
 
     // ----- Scopes -----
+
+    /// Binds a parameter: what it carries is the caller's.
+    fn param(&mut self, id: u32, span: Span) {
+        self.params.insert(id);
+        self.declare(id);
+        if self.carrying(self.local_ty(id)) {
+            let loan = self.new_loan(Place { root: Root::Caller(id), proj: Vec::new() }, false, span);
+            self.state.holds.entry(id).or_default().insert(loan);
+        }
+    }
 
     /// Binds a local afresh in the innermost scope.
     fn declare(&mut self, id: u32) {

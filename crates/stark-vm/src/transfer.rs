@@ -33,20 +33,38 @@ pub enum Portable {
     Fn { func: u32, env: Option<Box<Portable>> },
 }
 
-/// Moves `v` (of kind `slot`) out of `heap`.
+/// Moves `v` (of kind `slot`) out of `heap`. A function value given here
+/// is moved with its environment (a closure or future just made); one
+/// inside another value is copied, since function values are `Copy` and
+/// their environments may be shared.
 pub fn export(heap: &mut Heap, prog: &Program, v: Value, slot: Slot) -> Result<Portable, Fault> {
+    match slot {
+        Slot::Fn => export_fn(heap, prog, v, true),
+        _ => export_part(heap, prog, v, slot),
+    }
+}
+
+fn export_fn(heap: &mut Heap, prog: &Program, v: Value, take: bool) -> Result<Portable, Fault> {
+    if v.ext == NONE {
+        return Ok(Portable::Fn { func: v.bits as u32, env: None });
+    }
+    let mut env = Value::handle(v.ext as u32);
+    if !take {
+        let layout = match heap.get(env.as_handle()) {
+            Obj::Record { layout, .. } => *layout,
+            _ => return Err(Fault::new("internal error: a closure environment that is not a record")),
+        };
+        env = crate::deep::clone(heap, prog, env, Slot::Owned(layout));
+    }
+    Ok(Portable::Fn { func: v.bits as u32, env: Some(Box::new(export_object(heap, prog, env)?)) })
+}
+
+fn export_part(heap: &mut Heap, prog: &Program, v: Value, slot: Slot) -> Result<Portable, Fault> {
     match slot {
         Slot::Scalar(_) => Ok(Portable::Scalar(v)),
         Slot::Owned(_) if v.bits == NONE => Ok(Portable::Scalar(v)),
         Slot::Owned(_) => export_object(heap, prog, v),
-        Slot::Fn => {
-            let env = if v.ext == NONE {
-                None
-            } else {
-                Some(Box::new(export_object(heap, prog, Value::handle(v.ext as u32))?))
-            };
-            Ok(Portable::Fn { func: v.bits as u32, env })
-        }
+        Slot::Fn => export_fn(heap, prog, v, false),
         // A string literal belongs to the program, which every task shares.
         Slot::Shared(_) if v.bits != NONE && v.as_handle() & CONST_HANDLE != 0 => Ok(Portable::Scalar(v)),
         Slot::Shared(_) | Slot::ScalarRef(_) => Err(Fault::new("a reference cannot cross to another task")),
@@ -61,12 +79,13 @@ fn export_object(heap: &mut Heap, prog: &Program, v: Value) -> Result<Portable, 
     Ok(match heap.take(h) {
         Obj::Record { layout, tag, fields } => {
             let slots = record_slots(prog, layout, tag).to_vec();
-            let fields = fields.iter().zip(slots).map(|(f, s)| export(heap, prog, *f, s)).collect::<Result<_, _>>()?;
+            let fields =
+                fields.iter().zip(slots).map(|(f, s)| export_part(heap, prog, *f, s)).collect::<Result<_, _>>()?;
             Portable::Record { layout, tag, fields }
         }
         Obj::List { layout, items } => {
             let elem = elem_slot(prog, layout);
-            let items = items.iter().map(|i| export(heap, prog, *i, elem)).collect::<Result<_, _>>()?;
+            let items = items.iter().map(|i| export_part(heap, prog, *i, elem)).collect::<Result<_, _>>()?;
             Portable::List { layout, items }
         }
         Obj::Str(s) => Portable::Str(s),
@@ -76,13 +95,13 @@ fn export_object(heap: &mut Heap, prog: &Program, v: Value) -> Result<Portable, 
             };
             let mut entries = Vec::with_capacity(map.len());
             for &(k, v) in map.values() {
-                entries.push((export(heap, prog, k, key)?, export(heap, prog, v, value)?));
+                entries.push((export_part(heap, prog, k, key)?, export_part(heap, prog, v, value)?));
             }
             Portable::Map { layout, map, entries }
         }
         Obj::Set { layout, set } => {
             let elem = elem_slot(prog, layout);
-            let entries = set.values().map(|v| export(heap, prog, *v, elem)).collect::<Result<_, _>>()?;
+            let entries = set.values().map(|v| export_part(heap, prog, *v, elem)).collect::<Result<_, _>>()?;
             Portable::Set { layout, set, entries }
         }
         Obj::Host(h) => Portable::Host(h),

@@ -5,6 +5,7 @@ use super::state::{LoanId, State};
 use super::{kill, Access, LoopFrame, Owner, Prov};
 use crate::defs::Res;
 use crate::ty::{Ty, TyKind};
+use rustc_hash::FxHashSet;
 use stark_syntax::ast::ReceiverKind;
 use stark_syntax::ast::{self, BinOp, ExprKind, PatternKind, StmtKind, UnOp};
 use stark_syntax::{Diagnostic, Span, Symbol};
@@ -56,10 +57,12 @@ impl Owner<'_, '_, '_> {
                 self.state = State::unreachable();
             }
             StmtKind::Break(value) => {
-                if let Some(v) = value {
-                    self.expr(v);
+                let prov = value.as_ref().map_or(Vec::new(), |v| self.expr(v));
+                if let Some(frame) = self.loops.last_mut() {
+                    frame.values.extend(prov.iter().copied());
                 }
                 self.jump(true, s.span);
+                self.check_break_value(&prov, value.as_ref().map_or(s.span, |v| v.span));
             }
             StmtKind::Continue => self.jump(false, s.span),
         }
@@ -91,6 +94,24 @@ impl Owner<'_, '_, '_> {
         let frame = self.loops.last_mut().expect("inside a loop");
         let slot = if is_break { &mut frame.breaks } else { &mut frame.continues };
         *slot = Some(State::join_opt(slot.take(), state));
+    }
+
+    /// A `break` value must not borrow a local of the blocks it leaves.
+    fn check_break_value(&mut self, prov: &[LoanId], span: Span) {
+        let Some(depth) = self.loops.last().map(|f| f.depth) else { return };
+        let leaving: Vec<u32> = self.scopes[depth..].iter().flatten().copied().collect();
+        for &l in prov {
+            let loan = &self.loans[l as usize];
+            if let Some(id) = loan.place.local_root().filter(|id| leaving.contains(id) && loan.place.owned_by_root()) {
+                let (borrowed, name) = (loan.span, self.name(id));
+                let d = Diagnostic::error("E0103", format!("`{name}` does not live long enough"))
+                    .primary(span, format!("the loop's value borrows `{name}`"))
+                    .secondary(borrowed, format!("`{name}` is borrowed here"))
+                    .note(format!("`{name}` is dropped when `break` leaves its block"));
+                self.push(d);
+                return;
+            }
+        }
     }
 
     /// OWN-RETURN-001: a returned reference derives only from reference
@@ -200,13 +221,18 @@ impl Owner<'_, '_, '_> {
             }
             ExprKind::Struct { fields, base, .. } => {
                 let mut prov: Prov = fields.iter().flat_map(|f| self.expr(&f.value)).collect();
+                // `..base` (the extension's struct update) consumes the whole
+                // base: the fields written anew are dropped from it.
                 if let Some(base) = base {
                     prov.extend(self.expr(base));
                 }
                 self.keep_if_carrying(e, prov)
             }
             ExprKind::If { cond, then, else_ } => {
+                // The condition is a full expression: its borrows end with it.
+                let mark = self.temps.len();
                 self.expr(cond);
+                self.temps.truncate(mark);
                 let before = self.state.clone();
                 let mut prov = self.block(then, false);
                 let after_then = std::mem::replace(&mut self.state, before);
@@ -219,8 +245,8 @@ impl Owner<'_, '_, '_> {
             }
             ExprKind::Match { scrutinee, arms } => self.match_expr(e, scrutinee, arms),
             ExprKind::Loop(body) => {
-                self.run_loop(None, body, None);
-                Vec::new()
+                let values = self.run_loop(None, body, None);
+                self.keep_if_carrying(e, values)
             }
             ExprKind::While { cond, body } => {
                 self.run_loop(Some(cond), body, None);
@@ -359,7 +385,7 @@ impl Owner<'_, '_, '_> {
             Some(place) => self.borrow_place(place, mutable, span),
             None => {
                 let mut prov = self.expr(inner);
-                let temp = self.new_temp();
+                let temp = self.new_temp(span);
                 prov.push(self.new_loan(temp, mutable, span));
                 prov
             }
@@ -380,13 +406,98 @@ impl Owner<'_, '_, '_> {
         let Some(id) = place.local_root() else { return };
         if place.proj.is_empty() {
             self.state.forget(id);
-            let depth = self.scopes.iter().position(|s| s.contains(&id)).map_or(0, |d| d + 1);
-            self.check_temp_escape(&prov, value.span, depth);
-        } else if !place.through_deref() {
+            self.check_temp_escape(&prov, value.span, self.depth_of(id));
+            if !prov.is_empty() && self.carrying(self.local_ty(id)) {
+                self.state.holds.entry(id).or_default().extend(prov);
+            }
+            return;
+        }
+        if !place.through_deref() {
             self.state.moved.retain(|m| !place.contains(&m.place));
         }
-        if !prov.is_empty() && self.carrying(self.local_ty(id)) {
-            self.state.holds.entry(id).or_default().extend(prov);
+        self.store_into(&place, &prov, value.span);
+    }
+
+    /// The scope depth a local was declared at (parameters: 1).
+    fn depth_of(&self, id: u32) -> usize {
+        self.scopes.iter().position(|s| s.contains(&id)).map_or(0, |d| d + 1)
+    }
+
+    /// Borrows stored into `place` (assigned into it, pushed into it): the
+    /// locals owning that storage carry them from now on, and a borrow of
+    /// a temporary or of a local must not outlive what it borrows.
+    fn store_into(&mut self, place: &Place, prov: &[LoanId], span: Span) {
+        if prov.is_empty() {
+            return;
+        }
+        let mut owners = Vec::new();
+        let mut caller = false;
+        self.owners_of(place, &mut owners, &mut caller, 0);
+        for id in owners {
+            self.check_temp_escape(prov, span, self.depth_of(id));
+            self.state.holds.entry(id).or_default().extend(prov.iter().copied());
+        }
+        if caller {
+            self.check_stored_in_caller(prov, span);
+        }
+    }
+
+    /// The locals whose storage `place` is in (following references to
+    /// what they borrow), and whether it is the caller's.
+    fn owners_of(&self, place: &Place, owners: &mut Vec<u32>, caller: &mut bool, depth: u32) {
+        match place.root {
+            Root::Caller(_) => *caller = true,
+            Root::Temp(_) => {}
+            Root::Local(id) if !place.through_deref() => owners.push(id),
+            Root::Local(id) if depth < 8 => {
+                let held: Vec<LoanId> = self.state.holds.get(&id).map_or(Vec::new(), |s| s.iter().copied().collect());
+                for l in held {
+                    let p = self.loans[l as usize].place.clone();
+                    self.owners_of(&p, owners, caller, depth + 1);
+                }
+            }
+            Root::Local(_) => {}
+        }
+    }
+
+    /// Storing into what a reference parameter points to: the borrows must
+    /// outlive the call, so only the caller's own may be stored.
+    fn check_stored_in_caller(&mut self, prov: &[LoanId], span: Span) {
+        for &l in prov {
+            let loan = &self.loans[l as usize];
+            let what = match loan.place.root {
+                Root::Local(id) if loan.place.owned_by_root() => format!("`{}`", self.name(id)),
+                Root::Temp(_) => "a temporary value".to_string(),
+                _ => continue,
+            };
+            let d = Diagnostic::error("E0103", format!("a borrow of {what} is stored where the caller keeps it"))
+                .primary(span, "stored here, in data behind a reference parameter")
+                .secondary(loan.span, "borrowed here")
+                .note(format!("{what} is dropped when this function returns"));
+            self.push(d);
+            return;
+        }
+    }
+
+    /// OWN-CARRY-001 through arguments: a call may store the borrows of its
+    /// arguments in what a `&mut` argument points to (`add(&mut refs, &s)`).
+    fn store_through_mut_args(&mut self, args: &[ast::Expr], per_arg: &[Prov], span: Span) {
+        for (i, a) in args.iter().enumerate() {
+            let TyKind::Ref { mutable: true, ty: inner } = *self.cx.types.kind(self.ty(a)) else { continue };
+            if !self.carrying(inner) {
+                continue;
+            }
+            let others: Prov =
+                per_arg.iter().enumerate().filter(|(j, _)| *j != i).flat_map(|(_, p)| p.clone()).collect();
+            let targets: Vec<Place> = per_arg[i]
+                .iter()
+                .map(|&l| &self.loans[l as usize])
+                .filter(|l| l.mutable)
+                .map(|l| l.place.clone())
+                .collect();
+            for place in targets {
+                self.store_into(&place, &others, span);
+            }
         }
     }
 
@@ -399,24 +510,42 @@ impl Owner<'_, '_, '_> {
             ExprKind::Path(path) => self.cx.env.res.paths.get(&path.span).map(|p| p.res),
             _ => None,
         };
+        let mut escape = escape;
+        let mut what = "a spawned task's argument";
         if let Some(Res::Def(def)) = res {
             if self.cx.env.lang.drop_fn == Some(def) && args.len() == 1 {
                 self.drop_call(&args[0]);
                 return Vec::new();
+            }
+            // The parallel patterns run their function in other tasks.
+            if escape.is_none() && self.runs_in_tasks(def) {
+                escape = Some(e.span);
+                what = "an argument handed to other tasks";
             }
         } else {
             self.expr(callee);
         }
         let mark = self.temps.len();
         let mut prov = Vec::new();
+        let mut per_arg = Vec::with_capacity(args.len());
         for a in args {
             let p = self.expr(a);
             if let Some(spawn) = escape {
-                self.check_escape(&p, a.span, spawn, "a spawned task's argument");
+                self.check_escape(&p, a.span, spawn, what);
             }
-            prov.extend(p);
+            prov.extend(p.iter().copied());
+            per_arg.push(p);
         }
+        self.store_through_mut_args(args, &per_arg, e.span);
         self.finish_call(e, mark, prov)
+    }
+
+    /// Whether `def` is a library function that hands its arguments to
+    /// other tasks (`parallel_map` and the other parallel patterns).
+    fn runs_in_tasks(&self, def: crate::defs::DefId) -> bool {
+        let defs = self.cx.env.defs;
+        let d = defs.def(def);
+        d.package.0 as usize == defs.package_roots.len() - 1 && d.name.as_str().starts_with("parallel_")
     }
 
     /// The temporaries of a call end with it, unless its result carries them.
@@ -465,6 +594,7 @@ impl Owner<'_, '_, '_> {
         }
         let sends = self.sends(receiver);
         let mut arg_prov = Vec::new();
+        let mut per_arg = Vec::with_capacity(args.len());
         for a in args {
             let p = self.expr(a);
             if let Some(spawn) = escape {
@@ -472,13 +602,15 @@ impl Owner<'_, '_, '_> {
             } else if sends {
                 self.check_escape(&p, a.span, e.span, "a value sent to another task");
             }
-            arg_prov.extend(p);
+            arg_prov.extend(p.iter().copied());
+            per_arg.push(p);
         }
+        self.store_through_mut_args(args, &per_arg, e.span);
         // A `&mut self` method of a value holding borrows may store the
         // arguments' borrows in it (`refs.push(&x)`).
-        if let Some(id) = target.filter(|_| !arg_prov.is_empty()) {
+        if let Some(place) = target {
             if self.carrying(self.ty(receiver)) {
-                self.state.holds.entry(id).or_default().extend(arg_prov.iter().copied());
+                self.store_into(&place, &arg_prov, e.span);
             }
         }
         prov.extend(arg_prov);
@@ -487,13 +619,13 @@ impl Owner<'_, '_, '_> {
 
     /// Evaluates a receiver: what it carries, and the local a `&mut self`
     /// call may store borrows in.
-    fn receiver(&mut self, receiver: &ast::Expr, kind: Option<ReceiverKind>) -> (Prov, Option<u32>) {
+    fn receiver(&mut self, receiver: &ast::Expr, kind: Option<ReceiverKind>) -> (Prov, Option<Place>) {
         let ty = self.ty(receiver);
         let mutable = kind == Some(ReceiverKind::RefMut);
         match kind {
             Some(ReceiverKind::Ref | ReceiverKind::RefMut) if !self.is_ref(ty) => match self.place(receiver) {
                 Some(place) => {
-                    let target = place.local_root().filter(|_| mutable && !place.through_deref());
+                    let target = Some(place.clone()).filter(|_| mutable);
                     (self.borrow_place(place, mutable, receiver.span), target)
                 }
                 None => (self.borrow(receiver, mutable, receiver.span), None),
@@ -507,7 +639,8 @@ impl Owner<'_, '_, '_> {
                         place = place.with(Proj::Deref);
                         t = inner;
                     }
-                    (self.borrow_place(place, mutable, receiver.span), None)
+                    let target = Some(place.clone()).filter(|_| mutable);
+                    (self.borrow_place(place, mutable, receiver.span), target)
                 }
                 None => (self.expr(receiver), None),
             },
@@ -581,9 +714,18 @@ impl Owner<'_, '_, '_> {
     fn match_expr(&mut self, e: &ast::Expr, scrutinee: &ast::Expr, arms: &[ast::Arm]) -> Prov {
         let ty = self.ty(scrutinee);
         let moves = arms.iter().any(|a| self.pattern_moves(&a.pattern));
+        let binds = arms.iter().any(|a| {
+            let mut ids = Vec::new();
+            self.bindings(&a.pattern, &mut ids);
+            !ids.is_empty()
+        });
+        // The scrutinee is a full expression: its own borrows end with it;
+        // only the bindings of an arm keep what they borrow, for that arm.
+        let mark = self.temps.len();
         let prov = match self.place(scrutinee) {
             Some(place) if self.is_ref(ty) => self.use_place(place, ty, scrutinee.span),
-            Some(place) if moves && place.through_deref() => self.borrow_place(place, false, scrutinee.span),
+            // PAT-BIND-001: bindings through a reference borrow the place.
+            Some(place) if binds && place.through_deref() => self.borrow_place(place, false, scrutinee.span),
             Some(place) if moves => {
                 self.check_drop_parent(scrutinee);
                 self.move_out(place, scrutinee.span, false)
@@ -594,6 +736,7 @@ impl Owner<'_, '_, '_> {
             }
             None => self.expr(scrutinee),
         };
+        self.temps.truncate(mark);
         let before = self.state.clone();
         let mut out = State::unreachable();
         let mut value = Vec::new();
@@ -602,7 +745,7 @@ impl Owner<'_, '_, '_> {
             self.scopes.push(Vec::new());
             self.bind_pattern(&arm.pattern, &prov);
             let p = self.expr(&arm.body);
-            self.exit_scope(arm.span, &p, None);
+            self.exit_scope(arm.span, &p, Some(arm.body.span));
             value.extend(p);
             out = State::join(out, std::mem::replace(&mut self.state, State::unreachable()));
         }
@@ -641,13 +784,14 @@ impl Owner<'_, '_, '_> {
 
     /// `loop`, `while` (with `cond`) or the body of a `for` (binding `var`
     /// to what each item carries), run to a fixed point.
-    fn run_loop(&mut self, cond: Option<&ast::Expr>, body: &ast::Block, var: Option<(u32, &[LoanId])>) {
+    fn run_loop(&mut self, cond: Option<&ast::Expr>, body: &ast::Block, var: Option<(u32, &[LoanId])>) -> Prov {
         let depth = self.scopes.len();
         let mut head = self.state.clone();
         let mut exit = State::unreachable();
+        let mut values = Vec::new();
         for _ in 0..LOOP_ROUNDS {
             self.state = head.clone();
-            self.loops.push(LoopFrame { depth, breaks: None, continues: None });
+            self.loops.push(LoopFrame { depth, breaks: None, continues: None, values: Vec::new() });
             let mut after_cond = None;
             if let Some(cond) = cond {
                 let mark = self.temps.len();
@@ -662,6 +806,7 @@ impl Owner<'_, '_, '_> {
             self.block(body, false);
             self.exit_scope(body.span, &[], None);
             let frame = self.loops.pop().expect("pushed above");
+            values = frame.values.clone();
             let back = State::join_opt(frame.continues, std::mem::replace(&mut self.state, State::unreachable()));
             // A `loop` leaves only by `break`; `while` also when its
             // condition fails; `for` also when the items run out.
@@ -677,14 +822,17 @@ impl Owner<'_, '_, '_> {
             head = next;
         }
         self.state = exit;
+        values
     }
 
     /// `for var in iter { body }`: the iterated value (a borrow, for
     /// `&v` or `v.iter()`) is held for the whole loop.
     fn for_loop(&mut self, var: &ast::Ident, iter: &ast::Expr, body: &ast::Block) {
         let mark = self.temps.len();
+        let first = self.loans.len() as LoanId;
         let prov = self.expr(iter);
-        for &l in &prov {
+        // Only the borrows the iteration itself makes are the loop's.
+        for &l in prov.iter().filter(|&&l| l >= first) {
             self.loans[l as usize].iteration = true;
         }
         self.temps.truncate(mark);
@@ -693,7 +841,7 @@ impl Owner<'_, '_, '_> {
         match id {
             Some(id) => self.run_loop(None, body, Some((id, &prov))),
             None => self.run_loop(None, body, Some((u32::MAX, &prov))),
-        }
+        };
         self.temps.truncate(mark);
     }
 
@@ -710,16 +858,24 @@ impl Owner<'_, '_, '_> {
                 let ty = self.local_ty(c.local);
                 prov.extend(self.use_place(place, ty, e.span));
             } else {
-                let mutable = assigns(body, c.local, self);
+                let mutable = captures_mutably(body, c.local, self);
                 prov.extend(self.borrow_place(place, mutable, e.span));
             }
         }
-        let ids: Vec<u32> = params.iter().filter_map(|p| self.cx.env.local_at.get(&p.name.span).copied()).collect();
-        self.nested(body.span, |o| {
-            for id in ids {
-                o.declare(id);
+        let params: Vec<(u32, Span)> =
+            params.iter().filter_map(|p| self.cx.env.local_at.get(&p.name.span).map(|&id| (id, p.name.span))).collect();
+        let ret = match self.cx.types.kind(self.ty(e)) {
+            TyKind::Fn(_, ret) => Some(*ret),
+            _ => None,
+        };
+        let captured =
+            self.results.captures.get(&e.span).map_or_else(Default::default, |cs| cs.iter().map(|c| c.local).collect());
+        self.nested(body.span, ret, captured, |o| {
+            for (id, span) in params {
+                o.param(id, span);
             }
-            o.expr(body);
+            let value = o.expr(body);
+            o.check_return(&value, body.span);
         });
         prov
     }
@@ -739,8 +895,12 @@ impl Owner<'_, '_, '_> {
                     let name = self.name(c.local);
                     self.check_escape(&prov, e.span, e.span, &format!("`{name}`, captured by the spawned block,"));
                 }
-                self.nested(block.span, |o| {
-                    o.block(block, false);
+                let ret = match self.cx.types.kind(self.ty(e)) {
+                    TyKind::Adt(_, args) if !args.is_empty() => Some(args[0]),
+                    _ => None,
+                };
+                self.nested(block.span, ret, Default::default(), |o| {
+                    o.block(block, true);
                 });
             }
             ExprKind::Call(callee, args) => {
@@ -775,12 +935,14 @@ impl Owner<'_, '_, '_> {
 
     /// Checks a nested body (closure, spawned block) from a fresh state:
     /// it runs later, and its own returns and loops are its own.
-    fn nested(&mut self, span: Span, run: impl FnOnce(&mut Self)) {
+    /// Its `return`s and value give `ret`; it may not move `captured` out.
+    fn nested(&mut self, span: Span, ret: Option<Ty>, captured: FxHashSet<u32>, run: impl FnOnce(&mut Self)) {
         let state = std::mem::replace(&mut self.state, State::start());
         let temps = std::mem::take(&mut self.temps);
         let scopes = std::mem::take(&mut self.scopes);
         let loops = std::mem::take(&mut self.loops);
-        let ret = self.ret.take();
+        let ret = std::mem::replace(&mut self.ret, ret);
+        let captured = std::mem::replace(&mut self.captured, captured);
         self.scopes.push(Vec::new());
         run(self);
         self.exit_scope(span, &[], None);
@@ -789,25 +951,44 @@ impl Owner<'_, '_, '_> {
         self.scopes = scopes;
         self.loops = loops;
         self.ret = ret;
+        self.captured = captured;
     }
 }
 
-/// Whether `e` assigns the local `id` (so a closure capturing it needs `&mut`).
-fn assigns(e: &ast::Expr, id: u32, o: &Owner<'_, '_, '_>) -> bool {
-    let names_id = |t: &ast::Expr| match &t.kind {
-        ExprKind::Path(path) => o.cx.env.res.paths.get(&path.span).map(|p| p.res) == Some(Res::Local(id)),
-        _ => false,
-    };
+/// Whether a closure body `e` needs its capture `id` mutably: it assigns
+/// into it, borrows it with `&mut`, calls a `&mut self` method on it, or
+/// the capture is itself a `&mut` reference.
+fn captures_mutably(e: &ast::Expr, id: u32, o: &Owner<'_, '_, '_>) -> bool {
+    if matches!(o.cx.types.kind(o.local_ty(id)), TyKind::Ref { mutable: true, .. }) {
+        return true;
+    }
+    let rooted = |t: &ast::Expr| root_local(t, o) == Some(id);
     any_expr(e, &mut |x| match &x.kind {
-        ExprKind::Assign { target, .. } => names_id(target),
-        ExprKind::Unary(UnOp::RefMut, inner) => names_id(inner),
-        // A method may take `&mut self`: a `mut` local called on is
-        // taken to be mutated.
+        ExprKind::Assign { target, .. } => rooted(target),
+        ExprKind::Unary(UnOp::RefMut, inner) => rooted(inner),
         ExprKind::MethodCall { receiver, .. } => {
-            names_id(receiver) && o.cx.env.res.locals.get(id as usize).is_some_and(|l| l.mutable)
+            let def = o.results.instances.get(&x.span).map(|i| i.def);
+            let kind = def.and_then(|d| o.cx.env.items.fns.get(&d)).and_then(|s| s.receiver);
+            kind == Some(ReceiverKind::RefMut) && rooted(receiver)
         }
         _ => false,
     })
+}
+
+/// The local a place expression starts at (`x` of `x.f[i]`).
+fn root_local(e: &ast::Expr, o: &Owner<'_, '_, '_>) -> Option<u32> {
+    match &e.kind {
+        ExprKind::Path(path) => match o.cx.env.res.paths.get(&path.span).map(|p| p.res) {
+            Some(Res::Local(id)) => Some(id),
+            _ => None,
+        },
+        ExprKind::Field(base, _)
+        | ExprKind::TupleField(base, ..)
+        | ExprKind::Index(base, _)
+        | ExprKind::Paren(base) => root_local(base, o),
+        ExprKind::Unary(UnOp::Deref, base) => root_local(base, o),
+        _ => None,
+    }
 }
 
 /// Whether `f` holds for `e` or any expression inside it.
