@@ -57,6 +57,9 @@ pub(crate) struct FnCx<'c, 'a> {
     pub locals: FxHashMap<u32, Reg>,
     /// Locals that live in a closure's environment: (field index, by-move).
     pub captured: FxHashMap<u32, (u16, bool)>,
+    /// `shared let` zones: captured by a spawned block, they are shared
+    /// (the handle is cloned), not moved.
+    pub shared: rustc_hash::FxHashSet<u32>,
     pub scopes: Vec<Scope>,
     pub loops: Vec<Loop>,
     /// Temporaries of the current full expression, destroyed at its end.
@@ -143,6 +146,7 @@ impl<'c, 'a> FnCx<'c, 'a> {
             max: 0,
             locals: FxHashMap::default(),
             captured: FxHashMap::default(),
+            shared: Default::default(),
             scopes: Vec::new(),
             loops: Vec::new(),
             temps: Vec::new(),
@@ -425,7 +429,7 @@ impl<'c, 'a> FnCx<'c, 'a> {
         let Some(&id) = self.c.local_at.get(&l.name.span) else { return };
         let ty = self.local_ty(id);
         if l.shared {
-            self.c.unsupported(l.name.span, "`shared let` (arrives with the concurrency runtime)");
+            self.shared.insert(id);
         }
         match &l.init {
             Some(init) => {

@@ -191,7 +191,16 @@ impl<'a> FnCx<'_, 'a> {
                     None => continue,
                 },
             };
-            let v = if by_move { self.read(place, ty) } else { self.borrow(place, ty) };
+            let v = if self.shared.contains(&cap.local) {
+                let h = self.borrow(place, ty);
+                let c = self.alloc();
+                self.emit(Instr::Clone { a: c, b: h });
+                c
+            } else if by_move {
+                self.read(place, ty)
+            } else {
+                self.borrow(place, ty)
+            };
             self.emit(Instr::Copy { a: base + i as u16, b: v });
             caps.push((cap.local, ty, by_move));
         }

@@ -379,6 +379,14 @@ impl<'a> FnCx<'_, 'a> {
                 return base;
             }
             "Task::cancel" => (Native::TaskCancel, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "SharedMap::new" => (Native::SharedNew, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "SharedMap::read" => (Native::SharedGuard, Slot::Fn, NO_LAYOUT, 0),
+            "SharedMap::write" | "SharedMap::lock" => (Native::SharedGuard, Slot::Fn, NO_LAYOUT, 1),
+            "SharedMapGuard::get" => (Native::GuardGet, elem_slot(self, "K"), ret_layout, NO_LAYOUT),
+            "SharedMapGuard::insert" => (Native::GuardInsert, elem_slot(self, "K"), ret_layout, NO_LAYOUT),
+            "SharedMapGuard::remove" => (Native::GuardRemove, elem_slot(self, "K"), ret_layout, NO_LAYOUT),
+            "SharedMapGuard::contains_key" => (Native::GuardContains, elem_slot(self, "K"), NO_LAYOUT, NO_LAYOUT),
+            "SharedMapGuard::len" => (Native::GuardLen, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
             "sleep" => (Native::Sleep, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
             "yield_now" => (Native::YieldNow, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
             "Duration::milliseconds" | "Duration::seconds" | "Duration::microseconds" => {

@@ -337,9 +337,8 @@ impl Compiler<'_> {
                     AdtKind::Struct(fields) if self.is_std(def) && fields.is_empty() => {
                         let name = self.defs.def(def).name;
                         match name.as_str() {
-                            "Channel" | "Task" | "BroadcastChannel" | "BroadcastReceiver" | "ActorRef" => {
-                                LayoutKind::Host
-                            }
+                            "Channel" | "Task" | "BroadcastChannel" | "BroadcastReceiver" | "ActorRef"
+                            | "SharedMap" | "SharedMapGuard" => LayoutKind::Host,
                             // A failure or a timeout is its message.
                             "TaskError" | "Timeout" => LayoutKind::Str,
                             _ => LayoutKind::Iter,

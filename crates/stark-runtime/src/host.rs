@@ -2,8 +2,9 @@
 //! files, tokio's timers, and the runtime's tasks and channels.
 
 use crate::channel::Channel;
+use crate::shared::{Guard, SharedMap};
 use crate::tasks::{self, TaskHandle};
-use stark_vm::heap::HostRef;
+use stark_vm::heap::{HostRef, Key};
 use stark_vm::program::{Program, Slot};
 use stark_vm::task::{Host, HostFuture, Resume, Selecting};
 use stark_vm::transfer::Portable;
@@ -172,6 +173,33 @@ impl Host for TaskHost {
 
     fn channel_state(&mut self, channel: &HostRef) -> (usize, bool) {
         object::<Channel>(channel).map_or((0, true), |c| c.state())
+    }
+
+    fn shared_map(&mut self) -> HostRef {
+        Arc::new(SharedMap::default())
+    }
+
+    fn shared_guard(&mut self, map: &HostRef, exclusive: bool) -> HostFuture {
+        match map.clone().downcast::<SharedMap>() {
+            Ok(m) => Box::pin(m.guard(exclusive)),
+            Err(_) => Box::pin(async { Resume::Fault(Fault::new("internal error: not a shared map")) }),
+        }
+    }
+
+    fn shared_get(&mut self, guard: &HostRef, key: &Key) -> Option<Portable> {
+        object::<Guard>(guard).and_then(|g| g.get(key))
+    }
+
+    fn shared_insert(&mut self, guard: &HostRef, key: Key, value: Portable) -> Option<Portable> {
+        object::<Guard>(guard).and_then(|g| g.insert(key, value))
+    }
+
+    fn shared_remove(&mut self, guard: &HostRef, key: &Key) -> Option<Portable> {
+        object::<Guard>(guard).and_then(|g| g.remove(key))
+    }
+
+    fn shared_len(&mut self, guard: &HostRef) -> usize {
+        object::<Guard>(guard).map_or(0, |g| g.len())
     }
 
     fn select(&mut self, ops: Vec<Selecting>) -> HostFuture {

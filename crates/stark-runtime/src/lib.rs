@@ -8,6 +8,7 @@
 mod channel;
 mod host;
 mod select;
+mod shared;
 mod tasks;
 
 pub use host::TaskHost;

@@ -11,7 +11,7 @@ use crate::format;
 use crate::heap::{HostRef, Obj};
 use crate::program::{LayoutKind, Program, SelectOp, Site, Slot};
 use crate::task::{Host, HostFuture, Selecting, Task};
-use crate::transfer;
+use crate::transfer::{self, Portable};
 use crate::trap::Fault;
 use crate::value::Value;
 
@@ -144,6 +144,14 @@ pub enum Native {
     ChanIsClosed,
     /// `select` over this many arms (`Program::selects[aux]`).
     Select(u16),
+    // `SharedMap` and its guards (`aux` 1: an exclusive guard).
+    SharedNew,
+    SharedGuard,
+    GuardGet,
+    GuardInsert,
+    GuardRemove,
+    GuardContains,
+    GuardLen,
 }
 
 impl Native {
@@ -152,11 +160,12 @@ impl Native {
     pub fn reads(self) -> u16 {
         use Native::*;
         match self {
-            StringNew | VecNew | MapNew | SetNew | YieldNow | ChanNew => 0,
+            StringNew | VecNew | MapNew | SetNew | YieldNow | ChanNew | SharedNew => 0,
             AssertEq | StrAppend | StrAppendStr | StringPushStr | Eq | Compare | CmpOrdering | StringPush
             | StrSplit | StrContains | StrStartsWith | StrEndsWith | StrFind | VecPush | VecRemove | VecAppend
             | VecExtend | VecContains | SliceGet | MapGet | MapContainsKey | MapRemove | SetInsert | SetRemove
-            | SetContains | WriteFile | ChanSend | Timeout => 2,
+            | SetContains | WriteFile | ChanSend | Timeout | GuardGet | GuardRemove | GuardContains => 2,
+            GuardInsert => 3,
             StrReplace | StrSubstring | StrRange | VecInsert | SliceRange | MapInsert | Min | Max | Clamp => 3,
             Math(MathFn::Pow) => 2,
             Select(arms) => 2 + 2 * arms,
@@ -980,6 +989,9 @@ impl Cx<'_> {
                 return self.channel_op(host)
             }
             Select(_) => return self.select(host),
+            SharedNew | SharedGuard | GuardGet | GuardInsert | GuardRemove | GuardContains | GuardLen => {
+                return self.shared_op(host)
+            }
         }
         Ok(Flow::Done)
     }
@@ -1088,6 +1100,73 @@ impl Cx<'_> {
             });
         }
         Ok(Flow::Suspend(host.select(ops)))
+    }
+
+    /// `SharedMap`: values are copied in and out through guards. `slot`
+    /// is the key's kind; `layout` the `Option<V>` a lookup gives, whose
+    /// `Some` holds the value's kind.
+    fn shared_op(&mut self, host: &mut dyn Host) -> Result<Flow, Fault> {
+        match self.site.native {
+            Native::SharedNew => {
+                let map = host.shared_map();
+                let v = self.new_host(map);
+                self.ret(v);
+            }
+            Native::SharedGuard => {
+                let map = self.host_arg(0)?;
+                return Ok(Flow::Suspend(host.shared_guard(&map, self.site.aux == 1)));
+            }
+            Native::GuardLen => {
+                let guard = self.host_arg(0)?;
+                let n = host.shared_len(&guard);
+                self.ret(Value::int(n as i64));
+            }
+            Native::GuardInsert => {
+                let guard = self.host_arg(0)?;
+                let (k, v) = (self.arg(1), self.arg(2));
+                let key = deep::key(&self.task.heap, self.prog, k, self.site.slot);
+                self.free(k);
+                let slot = self.value_slot();
+                let value = transfer::export(&mut self.task.heap, self.prog, v, slot)?;
+                let old = host.shared_insert(&guard, key, value);
+                self.ret_option(old);
+            }
+            native => {
+                let guard = self.host_arg(0)?;
+                let k = self.arg(1);
+                let k = self.deref(k, self.site.slot);
+                let key = deep::key(&self.task.heap, self.prog, k, self.site.slot);
+                match native {
+                    Native::GuardGet => {
+                        let found = host.shared_get(&guard, &key);
+                        self.ret_option(found);
+                    }
+                    Native::GuardRemove => {
+                        let old = host.shared_remove(&guard, &key);
+                        self.ret_option(old);
+                    }
+                    _ => {
+                        let found = host.shared_get(&guard, &key).is_some();
+                        self.ret(Value::from_bits(found as u64));
+                    }
+                }
+            }
+        }
+        Ok(Flow::Done)
+    }
+
+    /// The kind of the value in the `Some` of the site's `Option` layout.
+    fn value_slot(&self) -> Slot {
+        match &self.prog.layout(self.site.layout).kind {
+            LayoutKind::Enum { variants } => variants.first().and_then(|v| v.1.first().copied()).unwrap_or(Slot::Fn),
+            _ => Slot::Fn,
+        }
+    }
+
+    /// Returns `Some(value)` (moved in) or `None`, of the site's layout.
+    fn ret_option(&mut self, v: Option<Portable>) {
+        let v = transfer::import(&mut self.task.heap, transfer::option(self.site.layout, v));
+        self.ret(v);
     }
 
     /// Channels: make, send, receive, close, inspect.

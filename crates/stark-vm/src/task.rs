@@ -8,7 +8,7 @@
 use crate::arith;
 use crate::bytecode::{Instr, NumTy};
 use crate::heap::Heap;
-use crate::heap::HostRef;
+use crate::heap::{HostRef, Key};
 use crate::native::{self, Flow};
 use crate::program::Slot;
 use crate::program::{Function, Program};
@@ -70,6 +70,19 @@ pub trait Host: Send {
     /// Waits until one of `ops` completes (a fair choice among those
     /// ready), giving `Resume::Arm` with its index.
     fn select(&mut self, ops: Vec<Selecting>) -> HostFuture;
+    /// A new, empty `SharedMap`.
+    fn shared_map(&mut self) -> HostRef;
+    /// A guard of `map`: `exclusive` ones (`write`, `lock`) wait for the
+    /// others to go; the guard comes back as a moved-in runtime object.
+    fn shared_guard(&mut self, map: &HostRef, exclusive: bool) -> HostFuture;
+    /// Through a guard: a copy of the value at `key`.
+    fn shared_get(&mut self, guard: &HostRef, key: &Key) -> Option<Portable>;
+    /// Through a guard: stores `value` at `key`, giving the old value.
+    fn shared_insert(&mut self, guard: &HostRef, key: Key, value: Portable) -> Option<Portable>;
+    /// Through a guard: takes the value at `key` out.
+    fn shared_remove(&mut self, guard: &HostRef, key: &Key) -> Option<Portable>;
+    /// Through a guard: how many entries there are.
+    fn shared_len(&mut self, guard: &HostRef) -> usize;
 }
 
 /// One operation a `select` offers.

@@ -12,7 +12,7 @@ use crate::trap::Fault;
 use crate::value::{Value, CONST_HANDLE, NONE};
 
 /// A value detached from every heap.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub enum Portable {
     /// A scalar (or an empty owner).
     Scalar(Value),
