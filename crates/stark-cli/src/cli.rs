@@ -80,6 +80,10 @@ pub struct RunArgs {
     /// same seed gives the same run.
     #[arg(long)]
     pub seed: Option<u64>,
+    /// When the program ends, print to standard error the tasks spawned,
+    /// the most alive at once, messages sent, and time running versus waiting.
+    #[arg(long)]
+    pub profile: bool,
 }
 
 /// Options of `stark parse`.

@@ -100,7 +100,7 @@ fn run_program(args: &RunArgs) -> ExitCode {
     // The checked program is no longer needed; freeing it node by node
     // would only delay the start.
     std::mem::forget(checked);
-    let mut config = stark_runtime::Config { seed: args.seed, ..Default::default() };
+    let mut config = stark_runtime::Config { seed: args.seed, profile: args.profile, ..Default::default() };
     if let Some(threads) = args.threads {
         config.threads = threads as usize;
     }

@@ -23,6 +23,8 @@ pub(crate) struct Shared {
     pub runtime: tokio::runtime::Handle,
     /// The state of the generator behind `select`'s fair choice.
     rng: Mutex<u64>,
+    /// What `--profile` reports.
+    pub profile: crate::profile::Counters,
 }
 
 impl Shared {
@@ -49,7 +51,13 @@ impl TaskHost {
         let stdout = Mutex::new(std::io::BufWriter::with_capacity(1 << 16, std::io::stdout()));
         // xorshift must not start at zero.
         let rng = Mutex::new(seed | 1);
-        TaskHost { shared: Arc::new(Shared { program, stdout, runtime, rng }) }
+        let profile = crate::profile::Counters::default();
+        TaskHost { shared: Arc::new(Shared { program, stdout, runtime, rng, profile }) }
+    }
+
+    /// What the run did, for `--profile`.
+    pub fn profile(&self) -> String {
+        self.shared.profile.report()
     }
 
     /// Flushes standard output (before a trap report, and at exit).
@@ -146,6 +154,7 @@ impl Host for TaskHost {
     }
 
     fn send(&mut self, channel: &HostRef, value: Portable) -> Result<Option<HostFuture>, Fault> {
+        self.shared.profile.message();
         match channel.clone().downcast::<Channel>() {
             Ok(ch) => ch.send(value),
             Err(_) => Err(Fault::new("internal error: sending on something not a channel")),

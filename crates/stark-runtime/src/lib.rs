@@ -7,6 +7,7 @@
 
 mod channel;
 mod host;
+mod profile;
 mod select;
 mod shared;
 mod tasks;
@@ -38,11 +39,13 @@ pub struct Config {
     pub threads: usize,
     /// Seeds `select`'s fair choice among ready arms (`None`: from the clock).
     pub seed: Option<u64>,
+    /// Print the profile to standard error when the program ends.
+    pub profile: bool,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Config { threads: std::thread::available_parallelism().map_or(1, |n| n.get()), seed: None }
+        Config { threads: std::thread::available_parallelism().map_or(1, |n| n.get()), seed: None, profile: false }
     }
 }
 
@@ -73,6 +76,10 @@ pub fn run_main(program: Arc<Program>, config: Config) -> Outcome {
         Ok(v) => exit_status(&program, &task, program.entry_kind, v, &mut host),
     };
     host.flush();
+    if config.profile {
+        let report = host.profile();
+        host.write(true, report.as_bytes());
+    }
     outcome
 }
 

@@ -12,6 +12,7 @@ use stark_vm::{Trap, Value};
 use std::future::poll_fn;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
 
 /// A running or finished task, as its `Task<T>` values see it.
 pub(crate) struct TaskHandle {
@@ -88,7 +89,10 @@ pub(crate) async fn drive(
     host: &mut TaskHost,
     handle: Option<&TaskHandle>,
 ) -> Result<Value, Trap> {
-    poll_fn(|cx| {
+    let born = Instant::now();
+    let mut running = Duration::ZERO;
+    host.shared.profile.started();
+    let result = poll_fn(|cx| {
         if let Some(h) = handle {
             let mut state = h.lock();
             if state.cancelled {
@@ -96,9 +100,14 @@ pub(crate) async fn drive(
             }
             state.waker = Some(cx.waker().clone());
         }
-        task.poll(program, host, cx, FUEL)
+        let start = Instant::now();
+        let poll = task.poll(program, host, cx, FUEL);
+        running += start.elapsed();
+        poll
     })
-    .await
+    .await;
+    host.shared.profile.ended(born.elapsed(), running);
+    result
 }
 
 impl TaskHandle {
