@@ -47,11 +47,11 @@ pub struct TaskHost {
 impl TaskHost {
     /// The host of the tasks of `program`, spawning on `runtime`; `seed`
     /// starts `select`'s choices.
-    pub fn new(program: Arc<Program>, runtime: tokio::runtime::Handle, seed: u64) -> TaskHost {
+    pub fn new(program: Arc<Program>, runtime: tokio::runtime::Handle, seed: u64, profile: bool) -> TaskHost {
         let stdout = Mutex::new(std::io::BufWriter::with_capacity(1 << 16, std::io::stdout()));
         // xorshift must not start at zero.
         let rng = Mutex::new(seed | 1);
-        let profile = crate::profile::Counters::default();
+        let profile = crate::profile::Counters::new(profile);
         TaskHost { shared: Arc::new(Shared { program, stdout, runtime, rng, profile }) }
     }
 

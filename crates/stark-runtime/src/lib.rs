@@ -66,14 +66,22 @@ pub fn run_main(program: Arc<Program>, config: Config) -> Outcome {
     let seed = config.seed.unwrap_or_else(|| {
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(1, |d| d.as_nanos() as u64)
     });
-    let mut host = TaskHost::new(program.clone(), runtime.handle().clone(), seed);
-    let mut task = Task::new(&program, program.entry, &[]);
-    let result = runtime.block_on(tasks::drive(&mut task, &program, &mut host, None));
+    let mut host = TaskHost::new(program.clone(), runtime.handle().clone(), seed, config.profile);
+    // `main` is a task on the scheduler like any other, so that waking it
+    // and the tasks it talks to stays on the workers.
+    let (prog, mut main_host) = (program.clone(), host.clone());
+    let main = runtime.spawn(async move {
+        let mut task = Task::new(&prog, prog.entry, &[]);
+        let result = tasks::drive(&mut task, &prog, &mut main_host, None).await;
+        (task, result)
+    });
+    let joined = runtime.block_on(main);
     // `main` is done: the tasks still running end with the process.
     runtime.shutdown_background();
-    let outcome = match result {
-        Err(trap) => Outcome::Trapped(trap),
-        Ok(v) => exit_status(&program, &task, program.entry_kind, v, &mut host),
+    let outcome = match joined {
+        Err(e) => Outcome::Trapped(Trap::bare(format!("internal error: the main task was lost: {e}"))),
+        Ok((_, Err(trap))) => Outcome::Trapped(trap),
+        Ok((task, Ok(v))) => exit_status(&program, &task, program.entry_kind, v, &mut host),
     };
     host.flush();
     if config.profile {

@@ -5,9 +5,11 @@
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
-/// The counters (cheap atomics, always kept).
+/// The counters (cheap atomics; time is measured only when asked for).
 #[derive(Default)]
 pub struct Counters {
+    /// Whether `--profile` asked for them (time is measured only then).
+    pub enabled: bool,
     spawned: AtomicU64,
     live: AtomicI64,
     peak: AtomicI64,
@@ -17,6 +19,11 @@ pub struct Counters {
 }
 
 impl Counters {
+    /// Counters, timing tasks when `enabled`.
+    pub fn new(enabled: bool) -> Counters {
+        Counters { enabled, ..Counters::default() }
+    }
+
     /// A task started.
     pub fn started(&self) {
         self.spawned.fetch_add(1, Relaxed);

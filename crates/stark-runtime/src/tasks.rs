@@ -100,6 +100,9 @@ pub(crate) async fn drive(
             }
             state.waker = Some(cx.waker().clone());
         }
+        if !host.shared.profile.enabled {
+            return task.poll(program, host, cx, FUEL);
+        }
         let start = Instant::now();
         let poll = task.poll(program, host, cx, FUEL);
         running += start.elapsed();
