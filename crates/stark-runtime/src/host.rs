@@ -163,7 +163,7 @@ impl Host for TaskHost {
 
     fn recv(&mut self, channel: &HostRef, option: u32) -> HostFuture {
         match channel.clone().downcast::<Channel>() {
-            Ok(ch) => Box::pin(Channel::recv(ch, option)),
+            Ok(ch) => Channel::recv(ch, option),
             Err(_) => {
                 Box::pin(async { Resume::Fault(Fault::new("internal error: receiving from something not a channel")) })
             }

@@ -3,7 +3,7 @@
 //! when several are ready the choice is fair (and, with a seed, the same
 //! every run).
 
-use crate::channel::Channel;
+use crate::channel::Waiting;
 use crate::tasks::TaskHandle;
 use stark_vm::heap::HostRef;
 use stark_vm::task::{Resume, Selecting};
@@ -14,10 +14,10 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-/// One arm, ready to be polled.
+/// One arm, ready to be polled (a channel arm that loses passes its turn
+/// on when dropped).
 enum Arm {
-    Recv(Arc<Channel>, u32),
-    Send(Arc<Channel>, Option<stark_vm::transfer::Portable>),
+    Channel(Waiting),
     Sleep(Pin<Box<tokio::time::Sleep>>),
     Join(Arc<TaskHandle>),
 }
@@ -32,8 +32,8 @@ pub(crate) async fn select(ops: Vec<Selecting>, mut start: impl FnMut(usize) -> 
     let mut arms = Vec::with_capacity(ops.len());
     for op in ops {
         let arm = match op {
-            Selecting::Recv { channel, option } => downcast(channel).map(|c| Arm::Recv(c, option)),
-            Selecting::Send { channel, value } => downcast(channel).map(|c| Arm::Send(c, Some(value))),
+            Selecting::Recv { channel, option } => downcast(channel).map(|c| Arm::Channel(Waiting::recv(c, option))),
+            Selecting::Send { channel, value } => downcast(channel).map(|c| Arm::Channel(Waiting::send(c, value))),
             Selecting::Sleep { micros } => {
                 Ok(Arm::Sleep(Box::pin(tokio::time::sleep(std::time::Duration::from_micros(micros)))))
             }
@@ -63,8 +63,7 @@ pub(crate) async fn select(ops: Vec<Selecting>, mut start: impl FnMut(usize) -> 
 
 fn poll_arm(arm: &mut Arm, cx: &mut Context<'_>) -> Poll<Resume> {
     match arm {
-        Arm::Recv(ch, option) => ch.poll_recv(cx, *option),
-        Arm::Send(ch, value) => ch.poll_send(cx, value),
+        Arm::Channel(waiting) => Pin::new(waiting).poll(cx),
         Arm::Sleep(sleep) => sleep.as_mut().poll(cx).map(|()| Resume::Value(Value::UNIT)),
         Arm::Join(task) => task.poll_join(cx),
     }

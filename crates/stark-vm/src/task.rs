@@ -166,8 +166,7 @@ impl Task {
     /// A task that will call the function value `body` (a closure or a
     /// deferred call, moved in from another task) with no arguments.
     pub fn spawned(prog: &Program, body: Portable) -> Task {
-        let mut task =
-            Task { regs: Vec::with_capacity(16), frames: Vec::with_capacity(2), heap: Heap::new(), suspended: None };
+        let mut task = Task { regs: Vec::new(), frames: Vec::with_capacity(2), heap: Heap::new(), suspended: None };
         let f = transfer::import(&mut task.heap, body);
         let func = f.bits as u32;
         if prog.functions[func as usize].has_env {
