@@ -379,6 +379,13 @@ impl<'a> FnCx<'_, 'a> {
                 return base;
             }
             "Task::cancel" => (Native::TaskCancel, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "broadcast_channel" => (Native::BcastNew, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "BroadcastChannel::send" => (Native::BcastSend, elem_slot(self, "T"), NO_LAYOUT, NO_LAYOUT),
+            "BroadcastChannel::subscribe" => (Native::BcastSubscribe, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "BroadcastChannel::close" => (Native::ChanClose, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "BroadcastReceiver::recv" => (Native::BcastRecv, elem_slot(self, "T"), ret_layout, NO_LAYOUT),
+            "BroadcastReceiver::try_recv" => (Native::BcastTryRecv, elem_slot(self, "T"), ret_layout, NO_LAYOUT),
+            "BroadcastReceiver::missed" => (Native::BcastMissed, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
             "SharedMap::new" => (Native::SharedNew, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
             "SharedMap::read" => (Native::SharedGuard, Slot::Fn, NO_LAYOUT, 0),
             "SharedMap::write" | "SharedMap::lock" => (Native::SharedGuard, Slot::Fn, NO_LAYOUT, 1),

@@ -1,6 +1,7 @@
 //! The host every task runs against: the process's standard streams and
 //! files, tokio's timers, and the runtime's tasks and channels.
 
+use crate::broadcast::{Broadcast, Receiver};
 use crate::channel::Channel;
 use crate::shared::{Guard, SharedMap};
 use crate::tasks::{self, TaskHandle};
@@ -177,11 +178,47 @@ impl Host for TaskHost {
     fn close(&mut self, channel: &HostRef) {
         if let Some(c) = object::<Channel>(channel) {
             c.close();
+        } else if let Some(b) = object::<Broadcast>(channel) {
+            b.close();
         }
     }
 
     fn channel_state(&mut self, channel: &HostRef) -> (usize, bool) {
         object::<Channel>(channel).map_or((0, true), |c| c.state())
+    }
+
+    fn broadcast(&mut self, capacity: usize) -> HostRef {
+        Arc::new(Broadcast::new(capacity))
+    }
+
+    fn broadcast_send(&mut self, channel: &HostRef, value: Portable) -> Result<(), Fault> {
+        self.shared.profile.message();
+        match object::<Broadcast>(channel) {
+            Some(b) => b.send(value),
+            None => Err(Fault::new("internal error: not a broadcast channel")),
+        }
+    }
+
+    fn subscribe(&mut self, channel: &HostRef) -> HostRef {
+        match channel.clone().downcast::<Broadcast>() {
+            Ok(b) => Arc::new(b.subscribe()),
+            Err(other) => other,
+        }
+    }
+
+    fn broadcast_recv(&mut self, receiver: &HostRef, option: u32) -> HostFuture {
+        match receiver.clone().downcast::<Receiver>() {
+            Ok(r) => Box::pin(r.recv(option)),
+            Err(_) => Box::pin(async { Resume::Fault(Fault::new("internal error: not a broadcast receiver")) }),
+        }
+    }
+
+    fn broadcast_try_recv(&mut self, receiver: &HostRef) -> Option<Portable> {
+        object::<Receiver>(receiver).and_then(|r| r.try_recv())
+    }
+
+    fn broadcast_missed(&mut self, receiver: &HostRef) -> i64 {
+        object::<Receiver>(receiver).map_or(0, |r| r.missed())
     }
 
     fn shared_map(&mut self) -> HostRef {

@@ -5,6 +5,7 @@
 //! waits on a timer, a channel or another task really suspends, and a
 //! busy task yields every `FUEL` steps so none starves the others.
 
+mod broadcast;
 mod channel;
 mod host;
 mod profile;

@@ -144,6 +144,13 @@ pub enum Native {
     ChanIsClosed,
     /// `select` over this many arms (`Program::selects[aux]`).
     Select(u16),
+    // Broadcast channels and their receivers.
+    BcastNew,
+    BcastSend,
+    BcastSubscribe,
+    BcastRecv,
+    BcastTryRecv,
+    BcastMissed,
     // `SharedMap` and its guards (`aux` 1: an exclusive guard).
     SharedNew,
     SharedGuard,
@@ -164,7 +171,7 @@ impl Native {
             AssertEq | StrAppend | StrAppendStr | StringPushStr | Eq | Compare | CmpOrdering | StringPush
             | StrSplit | StrContains | StrStartsWith | StrEndsWith | StrFind | VecPush | VecRemove | VecAppend
             | VecExtend | VecContains | SliceGet | MapGet | MapContainsKey | MapRemove | SetInsert | SetRemove
-            | SetContains | WriteFile | ChanSend | Timeout | GuardGet | GuardRemove | GuardContains => 2,
+            | SetContains | WriteFile | ChanSend | Timeout | GuardGet | GuardRemove | GuardContains | BcastSend => 2,
             GuardInsert => 3,
             StrReplace | StrSubstring | StrRange | VecInsert | SliceRange | MapInsert | Min | Max | Clamp => 3,
             Math(MathFn::Pow) => 2,
@@ -992,6 +999,9 @@ impl Cx<'_> {
             SharedNew | SharedGuard | GuardGet | GuardInsert | GuardRemove | GuardContains | GuardLen => {
                 return self.shared_op(host)
             }
+            BcastNew | BcastSend | BcastSubscribe | BcastRecv | BcastTryRecv | BcastMissed => {
+                return self.broadcast_op(host)
+            }
         }
         Ok(Flow::Done)
     }
@@ -1150,6 +1160,49 @@ impl Cx<'_> {
                         self.ret(Value::from_bits(found as u64));
                     }
                 }
+            }
+        }
+        Ok(Flow::Done)
+    }
+
+    /// Broadcast channels: every subscriber gets a copy of every value.
+    fn broadcast_op(&mut self, host: &mut dyn Host) -> Result<Flow, Fault> {
+        match self.site.native {
+            Native::BcastNew => {
+                let capacity = self.arg(0).as_int();
+                if capacity <= 0 {
+                    return Err(Fault::new(format!("a broadcast channel needs a positive capacity, not {capacity}")));
+                }
+                let ch = host.broadcast(capacity as usize);
+                let v = self.new_host(ch);
+                self.ret(v);
+            }
+            Native::BcastSend => {
+                let ch = self.host_arg(0)?;
+                let value = self.arg(1);
+                let value = transfer::export(&mut self.task.heap, self.prog, value, self.site.slot)?;
+                host.broadcast_send(&ch, value)?;
+                self.ret(Value::UNIT);
+            }
+            Native::BcastSubscribe => {
+                let ch = self.host_arg(0)?;
+                let rx = host.subscribe(&ch);
+                let v = self.new_host(rx);
+                self.ret(v);
+            }
+            Native::BcastRecv => {
+                let rx = self.host_arg(0)?;
+                return Ok(Flow::Suspend(host.broadcast_recv(&rx, self.site.layout)));
+            }
+            Native::BcastTryRecv => {
+                let rx = self.host_arg(0)?;
+                let got = host.broadcast_try_recv(&rx);
+                self.ret_option(got);
+            }
+            _ => {
+                let rx = self.host_arg(0)?;
+                let missed = host.broadcast_missed(&rx);
+                self.ret(Value::int(missed));
             }
         }
         Ok(Flow::Done)

@@ -70,6 +70,20 @@ pub trait Host: Send {
     /// Waits until one of `ops` completes (a fair choice among those
     /// ready), giving `Resume::Arm` with its index.
     fn select(&mut self, ops: Vec<Selecting>) -> HostFuture;
+    /// A new broadcast channel keeping the last `capacity` values.
+    fn broadcast(&mut self, capacity: usize) -> HostRef;
+    /// Delivers a copy of `value` to every subscriber of `channel`; a closed
+    /// channel is a fault.
+    fn broadcast_send(&mut self, channel: &HostRef, value: Portable) -> Result<(), Fault>;
+    /// A new receiver of `channel`, seeing the values sent from now on.
+    fn subscribe(&mut self, channel: &HostRef) -> HostRef;
+    /// Waits for a receiver's next value, as an `Option` of enum layout
+    /// `option` (`None` once closed and drained).
+    fn broadcast_recv(&mut self, receiver: &HostRef, option: u32) -> HostFuture;
+    /// A receiver's next value if there is one now.
+    fn broadcast_try_recv(&mut self, receiver: &HostRef) -> Option<Portable>;
+    /// How many values a receiver lost (it fell behind) since last asked.
+    fn broadcast_missed(&mut self, receiver: &HostRef) -> i64;
     /// A new, empty `SharedMap`.
     fn shared_map(&mut self) -> HostRef;
     /// A guard of `map`: `exclusive` ones (`write`, `lock`) wait for the
