@@ -376,6 +376,21 @@ impl<'a> crate::Compiler<'a> {
         (self.prog.sites.len() - 1) as u32
     }
 
+    /// The body of a deferred call of a function value with `n` arguments:
+    /// its environment is `(f, args..)`.
+    pub(crate) fn apply_glue(&mut self, n: u16) -> u32 {
+        if let Some(&g) = self.apply_glue.get(&n) {
+            return g;
+        }
+        let mut code: Vec<Instr> = (0..=n).map(|i| Instr::TakeField { a: 1 + i, obj: 0, i }).collect();
+        code.push(Instr::FreeShell { a: 0 });
+        code.push(Instr::CallValue { base: 2, callee: 1 });
+        code.push(Instr::Ret { a: 2 });
+        let g = self.raw_glue(format!("apply/{n}"), 3 + n, code);
+        self.apply_glue.insert(n, g);
+        g
+    }
+
     /// The body of `fut.then(f)` / `fut.map(f)`: run the future here, then
     /// call `f` on its value. Its environment is `(fut, f)`.
     pub(crate) fn then_glue(&mut self) -> u32 {
@@ -504,12 +519,49 @@ impl<'a> FnCx<'_, 'a> {
         base
     }
 
+    /// Whether `f` names a local holding a function value (a closure).
+    fn is_local_fn_value(&self, f: &ast::Expr) -> bool {
+        match &f.kind {
+            ExprKind::Path(path) => matches!(self.c.res.paths.get(&path.span).map(|p| p.res), Some(Res::Local(_))),
+            _ => false,
+        }
+    }
+
+    /// `f(args)` of a function value, deferred: the value and the
+    /// arguments are evaluated now into an environment.
+    fn deferred_value_call(&mut self, f: &'a ast::Expr, args: &'a [ast::Expr]) -> Reg {
+        let fty = self.ty_of(f);
+        let params = match self.c.types.kind(fty).clone() {
+            TyKind::Fn(params, _) => params,
+            _ => Vec::new(),
+        };
+        let fv = self.expr(f);
+        let base = self.args_block(Some(fv), args);
+        let mut fields = vec![Slot::Fn];
+        fields.extend(params.iter().map(|&p| self.c.slot(p)));
+        let l = self.c.prog.layouts.len() as u32;
+        let kind = LayoutKind::Record { fields, tuple: true };
+        self.c.prog.layouts.push(stark_vm::Layout { name: "deferred call".into(), kind });
+        self.emit(Instr::New { base, l });
+        let glue = self.c.apply_glue(args.len() as u16);
+        let dst = self.alloc();
+        self.emit(Instr::LoadFn { a: dst, f: glue });
+        self.emit(Instr::SetEnv { a: dst, env: base });
+        self.reset_top(dst + 1);
+        dst
+    }
+
     /// The function value a spawned call runs: a deferred call of a
     /// compiled function, or the `Future` an expression gives.
     fn spawned_call(&mut self, inner: &'a ast::Expr) -> Reg {
         let ty = self.ty_of(inner);
         let is_future = matches!(self.c.types.kind(ty), TyKind::Adt(d, _) if Some(*d) == self.c.lang.future);
         if !is_future {
+            if let ExprKind::Call(f, args) = &inner.kind {
+                if self.is_local_fn_value(f) {
+                    return self.deferred_value_call(f, args);
+                }
+            }
             let callee = match &inner.kind {
                 ExprKind::Call(f, args) => match &f.kind {
                     ExprKind::Path(path) => self.callee_of(path.span).map(|c| (c, None, args)),

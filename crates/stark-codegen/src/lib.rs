@@ -54,6 +54,7 @@ pub fn compile(checked: &mut Checked) -> Result<Program, Vec<Diagnostic>> {
         glue: FxHashMap::default(),
         call_glue: FxHashMap::default(),
         then_glue: None,
+        apply_glue: FxHashMap::default(),
         layouts: FxHashMap::default(),
         variant_layouts: FxHashMap::default(),
         copy_cache: FxHashMap::default(),
@@ -124,6 +125,8 @@ pub(crate) struct Compiler<'a> {
     call_glue: FxHashMap<u32, u32>,
     /// The body of `Future::then` (`then_glue`).
     then_glue: Option<u32>,
+    /// Deferred calls of function values, by arity (`apply_glue`).
+    apply_glue: FxHashMap<u16, u32>,
     layouts: FxHashMap<Ty, u32>,
     variant_layouts: FxHashMap<(Ty, u32), u32>,
     copy_cache: FxHashMap<Ty, bool>,
