@@ -16,9 +16,10 @@
 //! - the registers a function must find empty (`NONE`) on entry
 //!   (`Function::fill`): only those some path reads before writing.
 //!
-//! Registers whose address is taken (`RefReg`) may be read or written
-//! through a place reference anywhere, so they are left alone: always
-//! live, never renamed. A call's frame overlaps the caller's registers
+//! A register whose address has been taken (`RefReg`) may be read by any
+//! later `Load`, call or native through a place, and written by a `Store`
+//! or call: the liveness analysis counts those as reads of every such
+//! register, and propagation forgets what it knew at them. A call's frame overlaps the caller's registers
 //! from its base up, so no value is ever moved to live across a call in
 //! a register above its base (propagation stops at calls).
 //!
@@ -333,19 +334,11 @@ struct Fn<'a> {
     arity: Reg,
     arities: &'a [u16],
     sites: &'a [Site],
-    /// Registers whose address is taken.
-    pinned: Bits,
 }
 
 fn optimize_fn(f: &mut Function, arities: &[u16], sites: &[Site]) {
     if f.code.len() != f.lines.len() || f.code.is_empty() {
         return;
-    }
-    let mut pinned = Bits::new(f.nregs as usize);
-    for i in &f.code {
-        if let Instr::RefReg { b, .. } = i {
-            pinned.set(*b);
-        }
     }
     let mut cx = Fn {
         code: f.code.iter().map(|i| Some(*i)).collect(),
@@ -354,7 +347,6 @@ fn optimize_fn(f: &mut Function, arities: &[u16], sites: &[Site]) {
         arity: f.arity,
         arities,
         sites,
-        pinned,
     };
     for _ in 0..4 {
         let mut changed = cx.propagate();
@@ -372,7 +364,7 @@ fn optimize_fn(f: &mut Function, arities: &[u16], sites: &[Site]) {
     let mut lo = Reg::MAX;
     let mut hi = 0;
     for r in cx.arity..cx.nregs {
-        if live[0].has(r) || cx.pinned.has(r) {
+        if live[0].has(r) {
             lo = lo.min(r);
             hi = r + 1;
         }
@@ -490,8 +482,16 @@ impl Fn<'_> {
             }
             // Update the facts.
             let eff = effects(&instr, self.nregs, self.arities, self.sites);
-            if matches!(instr, Instr::Call { .. } | Instr::CallValue { .. } | Instr::Native { .. } | Instr::New { .. })
-            {
+            // Calls (and `Store`, through a place) may write any register
+            // whose address was taken.
+            if matches!(
+                instr,
+                Instr::Call { .. }
+                    | Instr::CallValue { .. }
+                    | Instr::Native { .. }
+                    | Instr::New { .. }
+                    | Instr::Store { .. }
+            ) {
                 facts.clear();
                 continue;
             }
@@ -500,7 +500,7 @@ impl Fn<'_> {
                 facts.retain(|_, f| *f != Fact::Copy(d));
             }
             match instr {
-                Instr::Copy { a, b } if a != b && !self.pinned.has(a) && !self.pinned.has(b) => {
+                Instr::Copy { a, b } if a != b => {
                     let src = match facts.get(&b) {
                         Some(Fact::Copy(s)) => *s,
                         _ => b,
@@ -510,7 +510,7 @@ impl Fn<'_> {
                         _ => facts.insert(a, Fact::Copy(src)),
                     };
                 }
-                Instr::LoadI { a, imm } if !self.pinned.has(a) => {
+                Instr::LoadI { a, imm } => {
                     facts.insert(a, Fact::Const(imm as i64));
                 }
                 _ => {}
@@ -519,10 +519,52 @@ impl Fn<'_> {
         changed
     }
 
+    /// The registers whose address may have been taken (`RefReg`) on
+    /// some path to each instruction: they may be read or written through
+    /// a place by a `Load`, `Store`, call or native.
+    fn escaped(&self) -> Vec<Bits> {
+        let n = self.code.len();
+        let empty = Bits::new(self.nregs as usize);
+        let mut esc_in = vec![empty.clone(); n + 1];
+        loop {
+            let mut changed = false;
+            for pc in 0..n {
+                let mut out = esc_in[pc].clone();
+                let Some(i) = &self.code[pc] else {
+                    if !out.0.iter().zip(&esc_in[pc + 1].0).all(|(a, b)| a & !b == 0) {
+                        esc_in[pc + 1].union(&out);
+                        changed = true;
+                    }
+                    continue;
+                };
+                if let Instr::RefReg { b, .. } = i {
+                    out.set(*b);
+                }
+                let mut targets = [None, None];
+                if falls_through(i) {
+                    targets[0] = Some(pc + 1);
+                }
+                if let Some(off) = jump_off(i) {
+                    targets[1] = Some((pc as i64 + 1 + off).clamp(0, n as i64) as usize);
+                }
+                for t in targets.into_iter().flatten() {
+                    if !out.0.iter().zip(&esc_in[t].0).all(|(a, b)| a & !b == 0) {
+                        esc_in[t].union(&out);
+                        changed = true;
+                    }
+                }
+            }
+            if !changed {
+                return esc_in;
+            }
+        }
+    }
+
     /// The registers live on entry to each instruction.
     fn liveness(&self) -> Vec<Bits> {
         let n = self.code.len();
         let empty = Bits::new(self.nregs as usize);
+        let esc = self.escaped();
         let mut live_in = vec![empty.clone(); n + 1];
         let effs: Vec<Option<Eff>> =
             self.code.iter().map(|i| i.as_ref().map(|i| effects(i, self.nregs, self.arities, self.sites))).collect();
@@ -553,6 +595,16 @@ impl Fn<'_> {
                         out.set(r);
                     }
                 }
+                if matches!(
+                    i,
+                    Instr::Load { .. }
+                        | Instr::Store { .. }
+                        | Instr::Call { .. }
+                        | Instr::CallValue { .. }
+                        | Instr::Native { .. }
+                ) {
+                    out.union(&esc[pc]);
+                }
                 if out != live_in[pc] {
                     live_in[pc] = out;
                     changed = true;
@@ -566,9 +618,6 @@ impl Fn<'_> {
 
     /// Whether `r` is live after instruction `pc` (on entry to its successors).
     fn live_after(&self, live: &[Bits], pc: usize, r: Reg) -> bool {
-        if self.pinned.has(r) {
-            return true;
-        }
         let Some(i) = self.get(pc) else { return live[pc + 1].has(r) };
         let n = self.code.len();
         if falls_through(i) && live[pc + 1].has(r) {
@@ -608,7 +657,7 @@ impl Fn<'_> {
             let Some(mut prev) = self.code[prev_pc] else { continue };
             // `t := ...; d := t` with `t` dead after: `d := ...`.
             if let Instr::Copy { a: d, b: t } = instr {
-                if !self.pinned.has(t) && !self.live_after(live, pc, t) {
+                if !self.live_after(live, pc, t) {
                     if let Some(dst) = simple_dst(&mut prev) {
                         if *dst == t {
                             *dst = d;
@@ -626,7 +675,7 @@ impl Fn<'_> {
                 Instr::JmpIf { a, off } => (a, off, true),
                 _ => continue,
             };
-            if self.pinned.has(t) || self.live_after(live, pc, t) {
+            if self.live_after(live, pc, t) {
                 continue;
             }
             let Ok(off) = i16::try_from(off) else { continue };
