@@ -287,6 +287,12 @@ pub enum Instr {
     /// `R[a] := R[b] / R[c]` (Int64, truncating; traps on division by zero
     /// and overflow).
     DivI { a: Reg, b: Reg, c: Reg },
+    /// `R[a] := R[b] / imm` (Int64; `imm` is neither 0 nor -1, so it cannot trap).
+    DivIImm { a: Reg, b: Reg, imm: i16 },
+    /// `R[a] := sqrt(R[b])` (Float64).
+    SqrtF { a: Reg, b: Reg },
+    /// `R[a] := R[list][R[i]].fields[f]` (`Index` then `GetField`).
+    IndexField { f: u8, a: Reg, list: Reg, i: Reg },
     /// `R[a] := R[b] % R[c]` (Int64; traps on division by zero and overflow).
     RemI { a: Reg, b: Reg, c: Reg },
     /// `R[a] := R[b] % imm` (Int64; `imm` is neither 0 nor -1, so it cannot trap).
@@ -425,6 +431,8 @@ impl Instr {
             | AddIImm { a, b, .. }
             | MulIImm { a, b, .. }
             | RemIImm { a, b, .. }
+            | DivIImm { a, b, .. }
+            | SqrtF { a, b }
             | CmpIImm { a, b, .. }
             | JmpIfNotLtI { a, b, .. }
             | JmpIfNotCmpI { a, b, .. }
@@ -463,6 +471,7 @@ impl Instr {
             | Arith { a, b, c, .. }
             | Cmp { a, b, c, .. }
             | Index { a, list: b, i: c }
+            | IndexField { a, list: b, i: c, .. }
             | IndexSlice { a, list: b, i: c }
             | RefIndex { a, list: b, i: c }
             | RefIndexSlice { a, list: b, i: c } => ([a, b, c], 3),

@@ -27,6 +27,7 @@
 //! never removed or moved, and a removed instruction's line goes with it.
 
 use crate::bytecode::{BinOp, CmpOp, Instr, NumTy, Reg};
+use crate::native::{MathFn, Native};
 use crate::program::{Function, Program, Site};
 use rustc_hash::FxHashMap;
 
@@ -99,6 +100,8 @@ fn effects(i: &Instr, nregs: Reg, arities: &[u16], sites: &[Site]) -> Eff {
         AddIImm { a, b, .. }
         | MulIImm { a, b, .. }
         | RemIImm { a, b, .. }
+        | DivIImm { a, b, .. }
+        | SqrtF { a, b }
         | CmpIImm { a, b, .. }
         | Neg { a, b, .. }
         | Not { a, b, .. }
@@ -124,9 +127,11 @@ fn effects(i: &Instr, nregs: Reg, arities: &[u16], sites: &[Site]) -> Eff {
         RefReg { a, b } => e.u(b).d(a),
         Load { a, r } => e.u(r).d(a),
         Store { r, b } => e.u(r).u(b),
-        Index { a, list, i } | IndexSlice { a, list, i } | RefIndex { a, list, i } | RefIndexSlice { a, list, i } => {
-            e.u(list).u(i).d(a)
-        }
+        Index { a, list, i }
+        | IndexField { a, list, i, .. }
+        | IndexSlice { a, list, i }
+        | RefIndex { a, list, i }
+        | RefIndexSlice { a, list, i } => e.u(list).u(i).d(a),
         SliceAll { a, b } | Clone { a, b } => e.u(b).d(a),
         Drop { a } | FreeShell { a } => e.u(a).d(a),
         Swap { a, b } => e.u(a).u(b),
@@ -191,6 +196,8 @@ fn is_pure(i: &Instr) -> bool {
             | CmpU { .. }
             | CmpIImm { .. }
             | RemIImm { .. }
+            | DivIImm { .. }
+            | SqrtF { .. }
             | Cmp { .. }
             | Not { .. }
             | GetField { .. }
@@ -226,6 +233,9 @@ fn simple_dst(i: &mut Instr) -> Option<&mut Reg> {
         | DivI { a, .. }
         | RemI { a, .. }
         | RemIImm { a, .. }
+        | DivIImm { a, .. }
+        | SqrtF { a, .. }
+        | IndexField { a, .. }
         | CmpI { a, .. }
         | CmpU { a, .. }
         | CmpIImm { a, .. }
@@ -262,6 +272,8 @@ fn read_operands(i: &mut Instr) -> Vec<&mut Reg> {
         | AddIImm { b, .. }
         | MulIImm { b, .. }
         | RemIImm { b, .. }
+        | DivIImm { b, .. }
+        | SqrtF { b, .. }
         | CmpIImm { b, .. }
         | SliceAll { b, .. }
         | Clone { b, .. } => vec![b],
@@ -403,6 +415,7 @@ impl Fn<'_> {
     /// immediate and fast forms that constants allow.
     #[allow(clippy::needless_range_loop)]
     fn propagate(&mut self) -> bool {
+        let esc = self.escaped();
         #[derive(Clone, Copy, PartialEq)]
         enum Fact {
             Copy(Reg),
@@ -445,7 +458,10 @@ impl Fn<'_> {
                             Some(v) if v != 0 && v != -1 => Instr::RemIImm { a, b, imm: v },
                             _ => Instr::RemI { a, b, c },
                         },
-                        BinOp::Div => Instr::DivI { a, b, c },
+                        BinOp::Div => match k16(c) {
+                            Some(v) if v != 0 && v != -1 => Instr::DivIImm { a, b, imm: v },
+                            _ => Instr::DivI { a, b, c },
+                        },
                         _ => instr,
                     },
                     Instr::Cmp { op, a, b, c } if op.ty().is_int() || matches!(op.ty(), NumTy::Bool | NumTy::Char) => {
@@ -460,6 +476,14 @@ impl Fn<'_> {
                     }
                     Instr::NeI { a, b, c } if k16(c).is_some() => {
                         Instr::CmpIImm { op: CmpOp::Ne, a, b, imm: k16(c).unwrap_or(0) }
+                    }
+                    Instr::DivI { a, b, c } if k16(c).is_some_and(|v| v != 0 && v != -1) => {
+                        Instr::DivIImm { a, b, imm: k16(c).unwrap_or(1) }
+                    }
+                    Instr::Native { base, site }
+                        if self.sites.get(site as usize).is_some_and(|s| s.native == Native::Math(MathFn::Sqrt)) =>
+                    {
+                        Instr::SqrtF { a: base, b: base }
                     }
                     Instr::LtI { a, b, c } => Instr::CmpI { op: CmpOp::Lt, a, b, c },
                     Instr::LeI { a, b, c } => Instr::CmpI { op: CmpOp::Le, a, b, c },
@@ -482,17 +506,20 @@ impl Fn<'_> {
             }
             // Update the facts.
             let eff = effects(&instr, self.nregs, self.arities, self.sites);
-            // Calls (and `Store`, through a place) may write any register
+            // A call's frame overwrites the registers from its base up;
+            // calls and `Store` (through a place) may write any register
             // whose address was taken.
-            if matches!(
-                instr,
-                Instr::Call { .. }
-                    | Instr::CallValue { .. }
-                    | Instr::Native { .. }
-                    | Instr::New { .. }
-                    | Instr::Store { .. }
-            ) {
-                facts.clear();
+            let clobbered = match instr {
+                Instr::Call { base, .. }
+                | Instr::CallValue { base, .. }
+                | Instr::Native { base, .. }
+                | Instr::New { base, .. } => Some(base),
+                Instr::Store { .. } => Some(Reg::MAX),
+                _ => None,
+            };
+            if let Some(base) = clobbered {
+                let gone = |r: Reg| r >= base || esc[pc].has(r) || esc[pc + 1].has(r);
+                facts.retain(|t, f| !gone(*t) && !matches!(f, Fact::Copy(s) if gone(*s)));
                 continue;
             }
             for &d in &eff.defs[..eff.ndefs] {
@@ -655,6 +682,19 @@ impl Fn<'_> {
                 continue;
             }
             let Some(mut prev) = self.code[prev_pc] else { continue };
+            // `t := list[i]; d := t.f` with `t` dead after: one instruction.
+            if let (Instr::GetField { a: d, obj, i: f }, Instr::Index { a: t, list, i }) = (instr, prev) {
+                if obj == t
+                    && f <= u8::MAX as u16
+                    && self.lines[prev_pc] == self.lines[pc]
+                    && !self.live_after(live, pc, t)
+                {
+                    self.code[pc] = Some(Instr::IndexField { f: f as u8, a: d, list, i });
+                    self.code[prev_pc] = None;
+                    changed = true;
+                    continue;
+                }
+            }
             // `t := ...; d := t` with `t` dead after: `d := ...`.
             if let Instr::Copy { a: d, b: t } = instr {
                 if !self.live_after(live, pc, t) {

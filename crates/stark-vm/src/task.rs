@@ -286,6 +286,16 @@ impl Task {
                         None => fault!(Fault::overflow()),
                     }
                 }
+                Instr::DivIImm { a, b, imm } => r!(a) = Value::int(r!(b).as_int() / imm as i64),
+                Instr::SqrtF { a, b } => r!(a) = Value::f64(r!(b).as_f64().sqrt()),
+                Instr::IndexField { f, a, list, i } => {
+                    let items = self.heap.items(r!(list).as_handle());
+                    let idx = r!(i).bits;
+                    match items.get(idx as usize) {
+                        Some(v) => r!(a) = self.heap.fields(v.as_handle())[f as usize],
+                        None => fault!(Fault::bounds(items.len(), idx)),
+                    }
+                }
                 Instr::RemIImm { a, b, imm } => r!(a) = Value::int(r!(b).as_int() % imm as i64),
                 Instr::CmpI { op, a, b, c } => r!(a) = Value::bool(op.test(r!(b).as_int(), r!(c).as_int())),
                 Instr::CmpU { op, a, b, c } => r!(a) = Value::bool(op.test(r!(b).bits, r!(c).bits)),
@@ -309,6 +319,8 @@ impl Task {
                 Instr::Cmp { op, a, b, c } => r!(a) = Value::bool(arith::compare(op.op(), op.ty(), r!(b), r!(c))),
                 Instr::Neg { ty, a, b } => r!(a) = tri!(arith::negate(ty, r!(b))),
                 Instr::Not { ty, a, b } => r!(a) = arith::not(ty, r!(b)),
+                Instr::Cast { from: NumTy::I64, to: NumTy::F64, a, b } => r!(a) = Value::f64(r!(b).as_int() as f64),
+                Instr::Cast { from: NumTy::U8 | NumTy::U16 | NumTy::U32, to: NumTy::I64, a, b } => r!(a) = r!(b),
                 Instr::Cast { from, to, a, b } => r!(a) = tri!(arith::cast(from, to, r!(b))),
                 Instr::Jmp { off } => {
                     if off < 0 {
