@@ -203,6 +203,7 @@ fn is_pure(i: &Instr) -> bool {
             | GetField { .. }
             | GetTag { .. }
             | RefField { .. }
+            | RefReg { .. }
             | Load { .. }
     )
 }
@@ -420,6 +421,8 @@ impl Fn<'_> {
         enum Fact {
             Copy(Reg),
             Const(i64),
+            /// The register holds a place reference to this register.
+            Ref(Reg),
         }
         let lead = self.leaders();
         let mut facts: FxHashMap<Reg, Fact> = FxHashMap::default();
@@ -441,8 +444,15 @@ impl Fn<'_> {
                 _ => None,
             };
             let k16 = |r: Reg| k(r).and_then(|v| i16::try_from(v).ok());
+            let place = |r: Reg| match facts.get(&r) {
+                Some(Fact::Ref(x)) => Some(*x),
+                _ => None,
+            };
             loop {
                 let next = match instr {
+                    // Through a reference to a register of this frame.
+                    Instr::Load { a, r } if place(r).is_some() => Instr::Copy { a, b: place(r).unwrap_or(a) },
+                    Instr::Store { r, b } if place(r).is_some() => Instr::Copy { a: place(r).unwrap_or(b), b },
                     Instr::AddI { a, b, c } if k16(c).is_some() => Instr::AddIImm { a, b, imm: k16(c).unwrap_or(0) },
                     Instr::AddI { a, b, c } if k16(b).is_some() => Instr::AddIImm { a, b: c, imm: k16(b).unwrap_or(0) },
                     Instr::SubI { a, b, c } if k16(c).and_then(|v| v.checked_neg()).is_some() => {
@@ -539,6 +549,9 @@ impl Fn<'_> {
                 }
                 Instr::LoadI { a, imm } => {
                     facts.insert(a, Fact::Const(imm as i64));
+                }
+                Instr::RefReg { a, b } if a != b => {
+                    facts.insert(a, Fact::Ref(b));
                 }
                 _ => {}
             }
