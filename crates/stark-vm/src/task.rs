@@ -186,6 +186,8 @@ impl Task {
         if self.regs.len() < base + func.nregs as usize {
             self.regs.resize(base + func.nregs as usize, Value::NONE);
         }
+        // Frames from `checked` up are known to satisfy the invariants below.
+        let mut checked = self.frames.len() - 1;
         // `rp` points at the current frame's `R[0]`.
         let mut rp: *mut Value = self.regs.as_mut_ptr().wrapping_add(base);
         // Invariants that make the unchecked accesses below sound, given
@@ -365,8 +367,21 @@ impl Task {
                         top.pc = pc as u32;
                     }
                     base += at as usize;
-                    self.enter(prog, f, base);
-                    func = &prog.functions[f as usize];
+                    // SAFETY: `prog.check()` proved `f` names a function.
+                    let callee = unsafe { prog.functions.get_unchecked(f as usize) };
+                    let top = base + callee.nregs as usize;
+                    if self.regs.len() < top {
+                        self.regs.resize(top, Value::NONE);
+                    }
+                    if let Some((lo, hi)) = callee.fill {
+                        if lo < hi {
+                            self.regs[base + lo as usize..base + hi as usize].fill(Value::NONE);
+                        }
+                    } else {
+                        self.regs[base + callee.arity as usize..top].fill(Value::NONE);
+                    }
+                    self.frames.push(Frame { func: f, pc: 0, base: base as u32 });
+                    func = callee;
                     code = &func.code;
                     pc = 0;
                     sync!();
@@ -426,12 +441,16 @@ impl Task {
                             code = &func.code;
                             pc = frame.pc as usize;
                             base = frame.base as usize;
-                            if pc >= code.len() || self.regs.len() < base + func.nregs as usize {
+                            // Frames pushed during this run are sound by
+                            // construction; older ones are checked once.
+                            let depth = self.frames.len() - 1;
+                            if depth < checked && (pc >= code.len() || self.regs.len() < base + func.nregs as usize) {
                                 return Exit::Trapped(Trap {
                                     message: "internal error: bad return point".into(),
                                     frames: Vec::new(),
                                 });
                             }
+                            checked = checked.min(depth);
                             sync!();
                         }
                     }
