@@ -16,6 +16,24 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+/// `*dst := Value::from_bits(bits)` in one 16-byte store.
+///
+/// # Safety
+/// `dst` must be valid for writes.
+#[inline(always)]
+unsafe fn store_scalar(dst: *mut Value, bits: u64) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{__m128i, _mm_cvtsi64_si128, _mm_storeu_si128};
+        // `Value` is `repr(C)` { bits, ext }: the low half is `bits`, `ext` is 0.
+        _mm_storeu_si128(dst as *mut __m128i, _mm_cvtsi64_si128(bits as i64));
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        *dst = Value::from_bits(bits);
+    }
+}
+
 /// What the host gives a task: output streams, files and time. The VM
 /// itself touches no file, clock or thread.
 pub trait Host: Send {
@@ -205,6 +223,17 @@ impl Task {
                 (*unsafe { &mut *rp.add($i as usize) })
             };
         }
+        // A scalar result (`ext` is 0: arithmetic, comparisons, casts) is
+        // written as one 16-byte store: reading the
+        // register back whole (a `Copy`, a field store) then forwards from
+        // that store instead of stalling on two 8-byte ones.
+        macro_rules! put {
+            ($i:expr, $v:expr) => {{
+                let v: Value = $v;
+                // SAFETY: as for `r!`.
+                unsafe { store_scalar(rp.add($i as usize), v.bits) }
+            }};
+        }
         macro_rules! sync {
             () => {
                 rp = self.regs.as_mut_ptr().wrapping_add(base)
@@ -236,36 +265,36 @@ impl Task {
                 }
                 Instr::Clear { a } => r!(a) = Value::NONE,
                 Instr::LoadK { a, k } => r!(a) = prog.consts[k as usize],
-                Instr::LoadI { a, imm } => r!(a) = Value::int(imm as i64),
+                Instr::LoadI { a, imm } => put!(a, Value::int(imm as i64)),
                 Instr::LoadFn { a, f } => r!(a) = Value { bits: f as u64, ext: crate::value::NONE },
                 Instr::SetEnv { a, env } => r!(a).ext = r!(env).bits,
                 Instr::AddI { a, b, c } => match r!(b).as_int().checked_add(r!(c).as_int()) {
-                    Some(v) => r!(a) = Value::int(v),
+                    Some(v) => put!(a, Value::int(v)),
                     None => fault!(Fault::overflow()),
                 },
                 Instr::SubI { a, b, c } => match r!(b).as_int().checked_sub(r!(c).as_int()) {
-                    Some(v) => r!(a) = Value::int(v),
+                    Some(v) => put!(a, Value::int(v)),
                     None => fault!(Fault::overflow()),
                 },
                 Instr::MulI { a, b, c } => match r!(b).as_int().checked_mul(r!(c).as_int()) {
-                    Some(v) => r!(a) = Value::int(v),
+                    Some(v) => put!(a, Value::int(v)),
                     None => fault!(Fault::overflow()),
                 },
                 Instr::AddIImm { a, b, imm } => match r!(b).as_int().checked_add(imm as i64) {
-                    Some(v) => r!(a) = Value::int(v),
+                    Some(v) => put!(a, Value::int(v)),
                     None => fault!(Fault::overflow()),
                 },
-                Instr::LtI { a, b, c } => r!(a) = Value::bool(r!(b).as_int() < r!(c).as_int()),
-                Instr::LeI { a, b, c } => r!(a) = Value::bool(r!(b).as_int() <= r!(c).as_int()),
-                Instr::EqI { a, b, c } => r!(a) = Value::bool(r!(b).bits == r!(c).bits),
-                Instr::NeI { a, b, c } => r!(a) = Value::bool(r!(b).bits != r!(c).bits),
-                Instr::AddF { a, b, c } => r!(a) = Value::f64(r!(b).as_f64() + r!(c).as_f64()),
-                Instr::SubF { a, b, c } => r!(a) = Value::f64(r!(b).as_f64() - r!(c).as_f64()),
-                Instr::MulF { a, b, c } => r!(a) = Value::f64(r!(b).as_f64() * r!(c).as_f64()),
-                Instr::DivF { a, b, c } => r!(a) = Value::f64(r!(b).as_f64() / r!(c).as_f64()),
-                Instr::LtF { a, b, c } => r!(a) = Value::bool(r!(b).as_f64() < r!(c).as_f64()),
+                Instr::LtI { a, b, c } => put!(a, Value::bool(r!(b).as_int() < r!(c).as_int())),
+                Instr::LeI { a, b, c } => put!(a, Value::bool(r!(b).as_int() <= r!(c).as_int())),
+                Instr::EqI { a, b, c } => put!(a, Value::bool(r!(b).bits == r!(c).bits)),
+                Instr::NeI { a, b, c } => put!(a, Value::bool(r!(b).bits != r!(c).bits)),
+                Instr::AddF { a, b, c } => put!(a, Value::f64(r!(b).as_f64() + r!(c).as_f64())),
+                Instr::SubF { a, b, c } => put!(a, Value::f64(r!(b).as_f64() - r!(c).as_f64())),
+                Instr::MulF { a, b, c } => put!(a, Value::f64(r!(b).as_f64() * r!(c).as_f64())),
+                Instr::DivF { a, b, c } => put!(a, Value::f64(r!(b).as_f64() / r!(c).as_f64())),
+                Instr::LtF { a, b, c } => put!(a, Value::bool(r!(b).as_f64() < r!(c).as_f64())),
                 Instr::MulIImm { a, b, imm } => match r!(b).as_int().checked_mul(imm as i64) {
-                    Some(v) => r!(a) = Value::int(v),
+                    Some(v) => put!(a, Value::int(v)),
                     None => fault!(Fault::overflow()),
                 },
                 Instr::DivI { a, b, c } => {
@@ -274,7 +303,7 @@ impl Task {
                         fault!(Fault::div_zero());
                     }
                     match x.checked_div(y) {
-                        Some(v) => r!(a) = Value::int(v),
+                        Some(v) => put!(a, Value::int(v)),
                         None => fault!(Fault::overflow()),
                     }
                 }
@@ -284,12 +313,12 @@ impl Task {
                         fault!(Fault::div_zero());
                     }
                     match x.checked_rem(y) {
-                        Some(v) => r!(a) = Value::int(v),
+                        Some(v) => put!(a, Value::int(v)),
                         None => fault!(Fault::overflow()),
                     }
                 }
-                Instr::DivIImm { a, b, imm } => r!(a) = Value::int(r!(b).as_int() / imm as i64),
-                Instr::SqrtF { a, b } => r!(a) = Value::f64(r!(b).as_f64().sqrt()),
+                Instr::DivIImm { a, b, imm } => put!(a, Value::int(r!(b).as_int() / imm as i64)),
+                Instr::SqrtF { a, b } => put!(a, Value::f64(r!(b).as_f64().sqrt())),
                 Instr::IndexField { f, a, list, i } => {
                     let items = self.heap.items(r!(list).as_handle());
                     let idx = r!(i).bits;
@@ -298,10 +327,10 @@ impl Task {
                         None => fault!(Fault::bounds(items.len(), idx)),
                     }
                 }
-                Instr::RemIImm { a, b, imm } => r!(a) = Value::int(r!(b).as_int() % imm as i64),
-                Instr::CmpI { op, a, b, c } => r!(a) = Value::bool(op.test(r!(b).as_int(), r!(c).as_int())),
-                Instr::CmpU { op, a, b, c } => r!(a) = Value::bool(op.test(r!(b).bits, r!(c).bits)),
-                Instr::CmpIImm { op, a, b, imm } => r!(a) = Value::bool(op.test(r!(b).as_int(), imm as i64)),
+                Instr::RemIImm { a, b, imm } => put!(a, Value::int(r!(b).as_int() % imm as i64)),
+                Instr::CmpI { op, a, b, c } => put!(a, Value::bool(op.test(r!(b).as_int(), r!(c).as_int()))),
+                Instr::CmpU { op, a, b, c } => put!(a, Value::bool(op.test(r!(b).bits, r!(c).bits))),
+                Instr::CmpIImm { op, a, b, imm } => put!(a, Value::bool(op.test(r!(b).as_int(), imm as i64))),
                 Instr::JmpIfNotCmpI { op, a, b, off } => {
                     if !op.test(r!(a).as_int(), r!(b).as_int()) {
                         pc = (pc as i64 + off as i64) as usize;
@@ -317,13 +346,13 @@ impl Task {
                         pc = (pc as i64 + off as i64) as usize;
                     }
                 }
-                Instr::Arith { op, a, b, c } => r!(a) = tri!(arith::binary(op.op(), op.ty(), r!(b), r!(c))),
-                Instr::Cmp { op, a, b, c } => r!(a) = Value::bool(arith::compare(op.op(), op.ty(), r!(b), r!(c))),
-                Instr::Neg { ty, a, b } => r!(a) = tri!(arith::negate(ty, r!(b))),
-                Instr::Not { ty, a, b } => r!(a) = arith::not(ty, r!(b)),
-                Instr::Cast { from: NumTy::I64, to: NumTy::F64, a, b } => r!(a) = Value::f64(r!(b).as_int() as f64),
+                Instr::Arith { op, a, b, c } => put!(a, tri!(arith::binary(op.op(), op.ty(), r!(b), r!(c)))),
+                Instr::Cmp { op, a, b, c } => put!(a, Value::bool(arith::compare(op.op(), op.ty(), r!(b), r!(c)))),
+                Instr::Neg { ty, a, b } => put!(a, tri!(arith::negate(ty, r!(b)))),
+                Instr::Not { ty, a, b } => put!(a, arith::not(ty, r!(b))),
+                Instr::Cast { from: NumTy::I64, to: NumTy::F64, a, b } => put!(a, Value::f64(r!(b).as_int() as f64)),
                 Instr::Cast { from: NumTy::U8 | NumTy::U16 | NumTy::U32, to: NumTy::I64, a, b } => r!(a) = r!(b),
-                Instr::Cast { from, to, a, b } => r!(a) = tri!(arith::cast(from, to, r!(b))),
+                Instr::Cast { from, to, a, b } => put!(a, tri!(arith::cast(from, to, r!(b)))),
                 Instr::Jmp { off } => {
                     if off < 0 {
                         if fuel == 0 {
@@ -475,7 +504,7 @@ impl Task {
                     let v = r!(b);
                     self.heap.fields_mut(r!(obj).as_handle())[i as usize] = v;
                 }
-                Instr::GetTag { a, obj } => r!(a) = Value::int(crate::deep::tag(&self.heap, r!(obj)) as i64),
+                Instr::GetTag { a, obj } => put!(a, Value::int(crate::deep::tag(&self.heap, r!(obj)) as i64)),
                 Instr::RefReg { a, b } => r!(a) = Value { bits: REG_PLACE | (base + b as usize) as u64, ext: 0 },
                 Instr::RefField { a, obj, i } => r!(a) = Value { bits: r!(obj).bits, ext: i as u64 },
                 Instr::Load { a, r } => {
