@@ -287,16 +287,17 @@ pub enum Instr {
     /// `R[a] := R[b] / R[c]` (Int64, truncating; traps on division by zero
     /// and overflow).
     DivI { a: Reg, b: Reg, c: Reg },
-    /// `R[a] := R[b] / imm` (Int64; `imm` is neither 0 nor -1, so it cannot trap).
-    DivIImm { a: Reg, b: Reg, imm: i16 },
+    /// `R[a] := R[b] / D[k]` (Int64; the divisor `D[k]` is a constant in
+    /// `2..2^32`, so it cannot trap; by multiplication where it can).
+    DivIK { a: Reg, b: Reg, k: u16 },
     /// `R[a] := sqrt(R[b])` (Float64).
     SqrtF { a: Reg, b: Reg },
     /// `R[a] := R[list][R[i]].fields[f]` (`Index` then `GetField`).
     IndexField { f: u8, a: Reg, list: Reg, i: Reg },
     /// `R[a] := R[b] % R[c]` (Int64; traps on division by zero and overflow).
     RemI { a: Reg, b: Reg, c: Reg },
-    /// `R[a] := R[b] % imm` (Int64; `imm` is neither 0 nor -1, so it cannot trap).
-    RemIImm { a: Reg, b: Reg, imm: i16 },
+    /// `R[a] := R[b] % D[k]` (Int64; as `DivIK`).
+    RemIK { a: Reg, b: Reg, k: u16 },
     /// `R[a] := R[b] op R[c]` on signed integers (any width: sign-extended).
     CmpI { op: CmpOp, a: Reg, b: Reg, c: Reg },
     /// `R[a] := R[b] op R[c]` on unsigned integers, `Bool` or `Char`.
@@ -430,8 +431,8 @@ impl Instr {
             | SetEnv { a, env: b }
             | AddIImm { a, b, .. }
             | MulIImm { a, b, .. }
-            | RemIImm { a, b, .. }
-            | DivIImm { a, b, .. }
+            | RemIK { a, b, .. }
+            | DivIK { a, b, .. }
             | SqrtF { a, b }
             | CmpIImm { a, b, .. }
             | JmpIfNotLtI { a, b, .. }

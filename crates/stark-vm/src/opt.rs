@@ -4,7 +4,7 @@
 //! without changing what a program does:
 //!
 //! - copy and constant propagation within basic blocks, and immediate
-//!   forms of Int64 operations (`AddIImm`, `MulIImm`, `RemIImm`,
+//!   forms of Int64 operations (`AddIImm`, `MulIImm`, `RemIK`, `DivIK`,
 //!   `CmpIImm`) and Int64 fast paths for `/` and `%`;
 //! - dead-store elimination (from a liveness analysis over the control
 //!   flow graph) of instructions that cannot trap and have no effect
@@ -28,14 +28,14 @@
 
 use crate::bytecode::{BinOp, CmpOp, Instr, NumTy, Reg};
 use crate::native::{MathFn, Native};
-use crate::program::{Function, Program, Site};
+use crate::program::{Divisor, Function, Program, Site};
 use rustc_hash::FxHashMap;
 
 /// Optimises every function of `prog`.
 pub fn optimize(prog: &mut Program) {
     let arities: Vec<u16> = prog.functions.iter().map(|f| f.arity).collect();
     for f in &mut prog.functions {
-        optimize_fn(f, &arities, &prog.sites);
+        optimize_fn(f, &arities, &prog.sites, &mut prog.divisors);
     }
 }
 
@@ -99,8 +99,8 @@ fn effects(i: &Instr, nregs: Reg, arities: &[u16], sites: &[Site]) -> Eff {
         | Cmp { a, b, c, .. } => e.u(b).u(c).d(a),
         AddIImm { a, b, .. }
         | MulIImm { a, b, .. }
-        | RemIImm { a, b, .. }
-        | DivIImm { a, b, .. }
+        | RemIK { a, b, .. }
+        | DivIK { a, b, .. }
         | SqrtF { a, b }
         | CmpIImm { a, b, .. }
         | Neg { a, b, .. }
@@ -195,8 +195,8 @@ fn is_pure(i: &Instr) -> bool {
             | CmpI { .. }
             | CmpU { .. }
             | CmpIImm { .. }
-            | RemIImm { .. }
-            | DivIImm { .. }
+            | RemIK { .. }
+            | DivIK { .. }
             | SqrtF { .. }
             | Cmp { .. }
             | Not { .. }
@@ -233,8 +233,8 @@ fn simple_dst(i: &mut Instr) -> Option<&mut Reg> {
         | MulIImm { a, .. }
         | DivI { a, .. }
         | RemI { a, .. }
-        | RemIImm { a, .. }
-        | DivIImm { a, .. }
+        | RemIK { a, .. }
+        | DivIK { a, .. }
         | SqrtF { a, .. }
         | IndexField { a, .. }
         | CmpI { a, .. }
@@ -272,8 +272,8 @@ fn read_operands(i: &mut Instr) -> Vec<&mut Reg> {
         | Cast { b, .. }
         | AddIImm { b, .. }
         | MulIImm { b, .. }
-        | RemIImm { b, .. }
-        | DivIImm { b, .. }
+        | RemIK { b, .. }
+        | DivIK { b, .. }
         | SqrtF { b, .. }
         | CmpIImm { b, .. }
         | SliceAll { b, .. }
@@ -347,9 +347,22 @@ struct Fn<'a> {
     arity: Reg,
     arities: &'a [u16],
     sites: &'a [Site],
+    divisors: &'a mut Vec<Divisor>,
 }
 
-fn optimize_fn(f: &mut Function, arities: &[u16], sites: &[Site]) {
+/// The index of constant divisor `d` in `divisors` (added if new), if it
+/// qualifies (`Divisor::new`) and fits a `u16` index.
+fn divisor(divisors: &mut Vec<Divisor>, d: i64) -> Option<u16> {
+    let dv = Divisor::new(d)?;
+    if let Some(i) = divisors.iter().position(|x| *x == dv) {
+        return u16::try_from(i).ok();
+    }
+    let i = u16::try_from(divisors.len()).ok()?;
+    divisors.push(dv);
+    Some(i)
+}
+
+fn optimize_fn(f: &mut Function, arities: &[u16], sites: &[Site], divisors: &mut Vec<Divisor>) {
     if f.code.len() != f.lines.len() || f.code.is_empty() {
         return;
     }
@@ -360,6 +373,7 @@ fn optimize_fn(f: &mut Function, arities: &[u16], sites: &[Site]) {
         arity: f.arity,
         arities,
         sites,
+        divisors,
     };
     for _ in 0..4 {
         let mut changed = cx.propagate();
@@ -464,14 +478,8 @@ impl Fn<'_> {
                         BinOp::Add => Instr::AddI { a, b, c },
                         BinOp::Sub => Instr::SubI { a, b, c },
                         BinOp::Mul => Instr::MulI { a, b, c },
-                        BinOp::Rem => match k16(c) {
-                            Some(v) if v != 0 && v != -1 => Instr::RemIImm { a, b, imm: v },
-                            _ => Instr::RemI { a, b, c },
-                        },
-                        BinOp::Div => match k16(c) {
-                            Some(v) if v != 0 && v != -1 => Instr::DivIImm { a, b, imm: v },
-                            _ => Instr::DivI { a, b, c },
-                        },
+                        BinOp::Rem => Instr::RemI { a, b, c },
+                        BinOp::Div => Instr::DivI { a, b, c },
                         _ => instr,
                     },
                     Instr::Cmp { op, a, b, c } if op.ty().is_int() || matches!(op.ty(), NumTy::Bool | NumTy::Char) => {
@@ -487,8 +495,11 @@ impl Fn<'_> {
                     Instr::NeI { a, b, c } if k16(c).is_some() => {
                         Instr::CmpIImm { op: CmpOp::Ne, a, b, imm: k16(c).unwrap_or(0) }
                     }
-                    Instr::DivI { a, b, c } if k16(c).is_some_and(|v| v != 0 && v != -1) => {
-                        Instr::DivIImm { a, b, imm: k16(c).unwrap_or(1) }
+                    Instr::DivI { a, b, c } if k(c).and_then(|v| divisor(self.divisors, v)).is_some() => {
+                        Instr::DivIK { a, b, k: k(c).and_then(|v| divisor(self.divisors, v)).unwrap_or(0) }
+                    }
+                    Instr::RemI { a, b, c } if k(c).and_then(|v| divisor(self.divisors, v)).is_some() => {
+                        Instr::RemIK { a, b, k: k(c).and_then(|v| divisor(self.divisors, v)).unwrap_or(0) }
                     }
                     Instr::Native { base, site }
                         if self.sites.get(site as usize).is_some_and(|s| s.native == Native::Math(MathFn::Sqrt)) =>

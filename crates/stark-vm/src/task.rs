@@ -317,7 +317,11 @@ impl Task {
                         None => fault!(Fault::overflow()),
                     }
                 }
-                Instr::DivIImm { a, b, imm } => put!(a, Value::int(r!(b).as_int() / imm as i64)),
+                Instr::DivIK { a, b, k } => {
+                    // SAFETY: `prog.check()` proved `k` names a divisor.
+                    let dv = unsafe { *prog.divisors.get_unchecked(k as usize) };
+                    put!(a, Value::int(dv.quotient(r!(b).as_int())))
+                }
                 Instr::SqrtF { a, b } => put!(a, Value::f64(r!(b).as_f64().sqrt())),
                 Instr::IndexField { f, a, list, i } => {
                     let items = self.heap.items(r!(list).as_handle());
@@ -327,7 +331,11 @@ impl Task {
                         None => fault!(Fault::bounds(items.len(), idx)),
                     }
                 }
-                Instr::RemIImm { a, b, imm } => put!(a, Value::int(r!(b).as_int() % imm as i64)),
+                Instr::RemIK { a, b, k } => {
+                    // SAFETY: `prog.check()` proved `k` names a divisor.
+                    let dv = unsafe { *prog.divisors.get_unchecked(k as usize) };
+                    put!(a, Value::int(dv.remainder(r!(b).as_int())))
+                }
                 Instr::CmpI { op, a, b, c } => put!(a, Value::bool(op.test(r!(b).as_int(), r!(c).as_int()))),
                 Instr::CmpU { op, a, b, c } => put!(a, Value::bool(op.test(r!(b).bits, r!(c).bits))),
                 Instr::CmpIImm { op, a, b, imm } => put!(a, Value::bool(op.test(r!(b).as_int(), imm as i64))),
