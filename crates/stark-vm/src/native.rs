@@ -41,6 +41,9 @@ pub enum Native {
     Pad,
     StrAppend,
     StrAppendStr,
+    /// Appends the text of a scalar (`R[base+1]`, shown as the site's
+    /// slot) to the string `R[base]`: `ToString` then `StrAppend` in one.
+    StrAppendDisplay,
     Hash,
     Eq,
     Compare,
@@ -133,10 +136,10 @@ impl Native {
         use Native::*;
         match self {
             StringNew | VecNew | MapNew | SetNew | YieldNow => 0,
-            AssertEq | StrAppend | StrAppendStr | StringPushStr | Eq | Compare | CmpOrdering | StringPush
-            | StrSplit | StrContains | StrStartsWith | StrEndsWith | StrFind | VecPush | VecRemove | VecAppend
-            | VecExtend | VecContains | SliceGet | MapGet | MapContainsKey | MapRemove | SetInsert | SetRemove
-            | SetContains | WriteFile => 2,
+            AssertEq | StrAppend | StrAppendStr | StrAppendDisplay | StringPushStr | Eq | Compare | CmpOrdering
+            | StringPush | StrSplit | StrContains | StrStartsWith | StrEndsWith | StrFind | VecPush | VecRemove
+            | VecAppend | VecExtend | VecContains | SliceGet | MapGet | MapContainsKey | MapRemove | SetInsert
+            | SetRemove | SetContains | WriteFile => 2,
             StrReplace | StrSubstring | StrRange | VecInsert | SliceRange | MapInsert | Min | Max | Clamp => 3,
             Math(MathFn::Pow) => 2,
             _ => 1,
@@ -309,6 +312,12 @@ impl Cx<'_> {
                 let len = self.task.heap.string(prog, piece.as_handle()).len();
                 self.task.heap.append_str(prog, dst.as_handle(), Value::slice(piece.as_handle(), 0, len as u32));
                 self.free(piece);
+            }
+            StrAppendDisplay => {
+                let (dst, v) = (self.arg(0), self.arg(1));
+                let mut text = std::mem::take(self.task.heap.string_mut(dst.as_handle()));
+                deep::display_into(&self.task.heap, prog, v, self.site.slot, &mut text);
+                *self.task.heap.string_mut(dst.as_handle()) = text;
             }
             StrAppendStr | StringPushStr => {
                 let (dst, piece) = (self.arg(0), self.arg(1));

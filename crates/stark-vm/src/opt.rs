@@ -28,14 +28,24 @@
 
 use crate::bytecode::{BinOp, CmpOp, Instr, NumTy, Reg};
 use crate::native::{MathFn, Native};
-use crate::program::{Divisor, Function, Program, Site};
+use crate::program::{Divisor, Function, Program, Site, Slot};
 use rustc_hash::FxHashMap;
 
 /// Optimises every function of `prog`.
 pub fn optimize(prog: &mut Program) {
     let arities: Vec<u16> = prog.functions.iter().map(|f| f.arity).collect();
+    // For each `ToString` of a scalar, a `StrAppendDisplay` site to fuse
+    // it with the `StrAppend` that follows (an `f"..."` field).
+    let mut appends = FxHashMap::default();
+    for i in 0..prog.sites.len() {
+        let site = prog.sites[i];
+        if site.native == Native::ToString && matches!(site.slot, Slot::Scalar(_)) {
+            appends.insert(i as u32, prog.sites.len() as u32);
+            prog.sites.push(Site { native: Native::StrAppendDisplay, ..site });
+        }
+    }
     for f in &mut prog.functions {
-        optimize_fn(f, &arities, &prog.sites, &mut prog.divisors);
+        optimize_fn(f, &arities, &prog.sites, &appends, &mut prog.divisors);
     }
 }
 
@@ -347,6 +357,7 @@ struct Fn<'a> {
     arity: Reg,
     arities: &'a [u16],
     sites: &'a [Site],
+    appends: &'a FxHashMap<u32, u32>,
     divisors: &'a mut Vec<Divisor>,
 }
 
@@ -362,7 +373,13 @@ fn divisor(divisors: &mut Vec<Divisor>, d: i64) -> Option<u16> {
     Some(i)
 }
 
-fn optimize_fn(f: &mut Function, arities: &[u16], sites: &[Site], divisors: &mut Vec<Divisor>) {
+fn optimize_fn(
+    f: &mut Function,
+    arities: &[u16],
+    sites: &[Site],
+    appends: &FxHashMap<u32, u32>,
+    divisors: &mut Vec<Divisor>,
+) {
     if f.code.len() != f.lines.len() || f.code.is_empty() {
         return;
     }
@@ -373,6 +390,7 @@ fn optimize_fn(f: &mut Function, arities: &[u16], sites: &[Site], divisors: &mut
         arity: f.arity,
         arities,
         sites,
+        appends,
         divisors,
     };
     for _ in 0..4 {
@@ -700,6 +718,33 @@ impl Fn<'_> {
             }
             if lead[pc] {
                 continue;
+            }
+            // `t := to_string(x); d := t; append(s, d)`: `d := x; append_display(s, d)`.
+            if let Instr::Native { base, site } = instr {
+                if self.sites.get(site as usize).is_some_and(|s| s.native == Native::StrAppend) && base < Reg::MAX {
+                    let d = base + 1;
+                    let p1 = (0..pc).rev().find(|&p| self.code[p].is_some());
+                    let p0 = p1.and_then(|p1| (0..p1).rev().find(|&p| self.code[p].is_some()));
+                    if let (Some(p0), Some(p1)) = (p0, p1) {
+                        if let (Some(Instr::Native { base: t, site: ts }), Some(Instr::Copy { a, b })) =
+                            (self.code[p0], self.code[p1])
+                        {
+                            if a == d
+                                && b == t
+                                && !(p0 + 1..=pc).any(|p| lead[p])
+                                && self.appends.contains_key(&ts)
+                                && !self.live_after(live, p1, t)
+                                && !self.live_after(live, pc, d)
+                            {
+                                self.code[p0] = Some(Instr::Copy { a: d, b: t });
+                                self.code[p1] = None;
+                                self.code[pc] = Some(Instr::Native { base, site: self.appends[&ts] });
+                                changed = true;
+                                continue;
+                            }
+                        }
+                    }
+                }
             }
             let Some(prev_pc) = (0..pc).rev().find(|&p| self.code[p].is_some()) else { continue };
             if (prev_pc + 1..=pc).any(|p| lead[p]) {
