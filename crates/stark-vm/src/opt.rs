@@ -361,6 +361,38 @@ struct Fn<'a> {
     divisors: &'a mut Vec<Divisor>,
 }
 
+/// Whether every value of integer type `from` is held in the same bits
+/// at type `to` (signed values are sign-extended, unsigned zero-extended),
+/// so `as` is a copy.
+fn same_bits(from: NumTy, to: NumTy) -> bool {
+    if !from.is_int() || !to.is_int() {
+        return false;
+    }
+    let ((lo, hi), (tlo, thi)) = (from.int_range(), to.int_range());
+    tlo <= lo && hi <= thi && (from.is_signed() == to.is_signed() || !from.is_signed())
+}
+
+/// Whether `i` may read or write the heap or reach the host.
+fn touches_heap(i: &Instr) -> bool {
+    use Instr::*;
+    matches!(
+        i,
+        Store { .. }
+            | SetField { .. }
+            | TakeField { .. }
+            | Call { .. }
+            | CallValue { .. }
+            | Native { .. }
+            | New { .. }
+            | Drop { .. }
+            | Clone { .. }
+            | Swap { .. }
+            | FreeShell { .. }
+            | Trap { .. }
+            | Ret { .. }
+    )
+}
+
 /// The index of constant divisor `d` in `divisors` (added if new), if it
 /// qualifies (`Divisor::new`) and fits a `u16` index.
 fn divisor(divisors: &mut Vec<Divisor>, d: i64) -> Option<u16> {
@@ -524,6 +556,7 @@ impl Fn<'_> {
                     {
                         Instr::SqrtF { a: base, b: base }
                     }
+                    Instr::Cast { from, to, a, b } if same_bits(from, to) => Instr::Copy { a, b },
                     Instr::LtI { a, b, c } => Instr::CmpI { op: CmpOp::Lt, a, b, c },
                     Instr::LeI { a, b, c } => Instr::CmpI { op: CmpOp::Le, a, b, c },
                     Instr::CmpI { op, a, b, c } if k16(c).is_some() => {
@@ -743,6 +776,44 @@ impl Fn<'_> {
                                 continue;
                             }
                         }
+                    }
+                }
+            }
+            // `t := &list[i]; ...; x := *t` with `t` dead after: `x := list[i]`
+            // in `t`'s place (where the bounds are checked), if nothing in
+            // between touches the heap, `x` or `t`.
+            if let Instr::Load { a: x, r: t } = instr {
+                if !self.live_after(live, pc, t) {
+                    let mut p0 = pc;
+                    let mut found = None;
+                    while p0 > 0 && !lead[p0] {
+                        p0 -= 1;
+                        let Some(j) = self.code[p0] else { continue };
+                        let e = effects(&j, self.nregs, self.arities, self.sites);
+                        if e.defs[..e.ndefs].contains(&t) {
+                            found = match j {
+                                Instr::RefIndex { a, list, i } if a == t => Some(Instr::Index { a: x, list, i }),
+                                Instr::RefIndexSlice { a, list, i } if a == t => {
+                                    Some(Instr::IndexSlice { a: x, list, i })
+                                }
+                                _ => None,
+                            };
+                            break;
+                        }
+                        let touches = |r: Reg| {
+                            e.uses[..e.nuses].contains(&r)
+                                || e.defs[..e.ndefs].contains(&r)
+                                || e.range.is_some_and(|(lo, hi)| (lo..hi).contains(&r))
+                        };
+                        if touches_heap(&j) || touches(x) || touches(t) {
+                            break;
+                        }
+                    }
+                    if let Some(load) = found {
+                        self.code[p0] = Some(load);
+                        self.code[pc] = None;
+                        changed = true;
+                        continue;
                     }
                 }
             }
