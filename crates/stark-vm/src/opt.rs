@@ -437,6 +437,7 @@ fn optimize_fn(
             break;
         }
     }
+    cx.invert_loops();
     let live = cx.liveness();
     let mut lo = Reg::MAX;
     let mut hi = 0;
@@ -873,6 +874,46 @@ impl Fn<'_> {
             changed = true;
         }
         changed
+    }
+
+    /// `H: if !(x op y) goto X; ...; goto H; X:` becomes `H: if !(x op y)
+    /// goto X; ...; if (x op y) goto H+1; X:`: one branch per iteration
+    /// instead of two (a backward conditional branch spends fuel).
+    fn invert_loops(&mut self) {
+        let n = self.code.len();
+        let next_kept = |code: &[Option<Instr>], mut p: usize| {
+            while p < n && code[p].is_none() {
+                p += 1;
+            }
+            p
+        };
+        for pc in 0..n {
+            let Some(Instr::Jmp { off }) = self.code[pc] else { continue };
+            if off >= 0 {
+                continue;
+            }
+            let h = next_kept(&self.code, (pc as i64 + 1 + off as i64).max(0) as usize);
+            if h >= pc {
+                continue;
+            }
+            let Some(test) = self.code[h] else { continue };
+            let Some(toff) = test.jump_offset() else { continue };
+            let exit = (h as i64 + 1 + toff).clamp(0, n as i64) as usize;
+            if next_kept(&self.code, exit) != next_kept(&self.code, pc + 1) {
+                continue;
+            }
+            let Ok(back) = i16::try_from(h as i64 + 1 - (pc as i64 + 1)) else { continue };
+            let inverted = match test {
+                Instr::JmpIfNotCmpI { op, a, b, .. } => Instr::JmpIfNotCmpI { op: op.negated(), a, b, off: back },
+                Instr::JmpIfNotCmpU { op, a, b, .. } => Instr::JmpIfNotCmpU { op: op.negated(), a, b, off: back },
+                Instr::JmpIfNotCmpIImm { op, a, imm, .. } => {
+                    Instr::JmpIfNotCmpIImm { op: op.negated(), a, imm, off: back }
+                }
+                Instr::JmpIfNotLtI { a, b, .. } => Instr::JmpIfNotCmpI { op: CmpOp::Ge, a, b, off: back },
+                _ => continue,
+            };
+            self.code[pc] = Some(inverted);
+        }
     }
 
     /// Removes instructions no path reaches.

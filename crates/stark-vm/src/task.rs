@@ -234,6 +234,20 @@ impl Task {
                 unsafe { store_scalar(rp.add($i as usize), v.bits) }
             }};
         }
+        // A taken conditional jump; a backward one spends fuel like `Jmp`.
+        macro_rules! branch {
+            ($off:expr) => {{
+                let off = $off as i64;
+                if off < 0 {
+                    if fuel == 0 {
+                        self.frames.last_mut().expect("frame").pc = (pc as i64 + off) as u32;
+                        return Exit::OutOfFuel;
+                    }
+                    fuel -= 1;
+                }
+                pc = (pc as i64 + off) as usize;
+            }};
+        }
         macro_rules! sync {
             () => {
                 rp = self.regs.as_mut_ptr().wrapping_add(base)
@@ -341,17 +355,17 @@ impl Task {
                 Instr::CmpIImm { op, a, b, imm } => put!(a, Value::bool(op.test(r!(b).as_int(), imm as i64))),
                 Instr::JmpIfNotCmpI { op, a, b, off } => {
                     if !op.test(r!(a).as_int(), r!(b).as_int()) {
-                        pc = (pc as i64 + off as i64) as usize;
+                        branch!(off);
                     }
                 }
                 Instr::JmpIfNotCmpU { op, a, b, off } => {
                     if !op.test(r!(a).bits, r!(b).bits) {
-                        pc = (pc as i64 + off as i64) as usize;
+                        branch!(off);
                     }
                 }
                 Instr::JmpIfNotCmpIImm { op, a, imm, off } => {
                     if !op.test(r!(a).as_int(), imm as i64) {
-                        pc = (pc as i64 + off as i64) as usize;
+                        branch!(off);
                     }
                 }
                 Instr::Arith { op, a, b, c } => put!(a, tri!(arith::binary(op.op(), op.ty(), r!(b), r!(c)))),
@@ -388,7 +402,7 @@ impl Task {
                 }
                 Instr::JmpIfNotLtI { a, b, off } => {
                     if r!(a).as_int() >= r!(b).as_int() {
-                        pc = (pc as i64 + off as i64) as usize;
+                        branch!(off);
                     }
                 }
                 Instr::Call { base: at, f } => {
