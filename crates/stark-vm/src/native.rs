@@ -96,6 +96,11 @@ pub enum Native {
     MapInsert,
     MapGet,
     MapRemove,
+    /// `MapInsert` whose result is dropped at once: it returns nothing and
+    /// destroys the old value itself.
+    MapInsertDiscard,
+    /// `MapRemove` whose result is dropped at once (as `MapInsertDiscard`).
+    MapRemoveDiscard,
     MapContainsKey,
     MapLen,
     MapClear,
@@ -138,9 +143,10 @@ impl Native {
             StringNew | VecNew | MapNew | SetNew | YieldNow => 0,
             AssertEq | StrAppend | StrAppendStr | StrAppendDisplay | StringPushStr | Eq | Compare | CmpOrdering
             | StringPush | StrSplit | StrContains | StrStartsWith | StrEndsWith | StrFind | VecPush | VecRemove
-            | VecAppend | VecExtend | VecContains | SliceGet | MapGet | MapContainsKey | MapRemove | SetInsert
-            | SetRemove | SetContains | WriteFile => 2,
-            StrReplace | StrSubstring | StrRange | VecInsert | SliceRange | MapInsert | Min | Max | Clamp => 3,
+            | VecAppend | VecExtend | VecContains | SliceGet | MapGet | MapContainsKey | MapRemove
+            | MapRemoveDiscard | SetInsert | SetRemove | SetContains | WriteFile => 2,
+            StrReplace | StrSubstring | StrRange | VecInsert | SliceRange | MapInsert | MapInsertDiscard | Min
+            | Max | Clamp => 3,
             Math(MathFn::Pow) => 2,
             _ => 1,
         }
@@ -205,6 +211,20 @@ impl Cx<'_> {
     fn none(&mut self) -> Value {
         let layout = self.site.layout;
         Value::handle(self.task.heap.alloc(Obj::Record { layout, tag: 1, fields: Box::new([]) }))
+    }
+
+    /// Returns `Option<T>` of `v` (a `T` in `slot`), or, for a `*Discard`
+    /// site, destroys `v` and returns nothing.
+    fn ret_option(&mut self, v: Option<Value>, slot: Slot) {
+        if matches!(self.site.native, Native::MapInsertDiscard | Native::MapRemoveDiscard) {
+            if let (Some(v), Slot::Owned(_)) = (v, slot) {
+                self.free(v);
+            }
+            self.ret(Value::NONE);
+        } else {
+            let r = self.option(v);
+            self.ret(r);
+        }
     }
 
     fn option(&mut self, v: Option<Value>) -> Value {
@@ -602,9 +622,9 @@ impl Cx<'_> {
                 let h = self.task.heap.alloc(Obj::Map { layout, map: Box::default() });
                 self.ret(Value::handle(h));
             }
-            MapInsert => {
+            MapInsert | MapInsertDiscard => {
                 let (m, k, v) = (self.arg(0), self.arg(1), self.arg(2));
-                let (kslot, _) = self.map_slots(m);
+                let (kslot, vslot) = self.map_slots(m);
                 let heap = &self.task.heap;
                 let probe = deep::probe(heap, prog, k, kslot);
                 let hash = probe.hash();
@@ -624,8 +644,7 @@ impl Cx<'_> {
                     // The stored key stays; the duplicate supplied one is destroyed.
                     self.free(k);
                 }
-                let r = self.option(old);
-                self.ret(r);
+                self.ret_option(old, vslot);
             }
             MapGet | MapContainsKey => {
                 let (m, k) = (self.arg(0), self.arg(1));
@@ -642,9 +661,9 @@ impl Cx<'_> {
                     self.ret(r);
                 }
             }
-            MapRemove => {
+            MapRemove | MapRemoveDiscard => {
                 let (m, k) = (self.arg(0), self.arg(1));
-                let (kslot, _) = self.map_slots(m);
+                let (kslot, vslot) = self.map_slots(m);
                 let heap = &self.task.heap;
                 let probe = deep::probe(heap, prog, self.deref(k, kslot), kslot);
                 let Obj::Map { map, .. } = heap.get(m.as_handle()) else { unreachable!() };
@@ -657,8 +676,7 @@ impl Cx<'_> {
                     }
                     v
                 });
-                let r = self.option(value);
-                self.ret(r);
+                self.ret_option(value, vslot);
             }
             MapLen | SetLen => {
                 let m = self.arg(0);

@@ -37,15 +37,27 @@ pub fn optimize(prog: &mut Program) {
     // For each `ToString` of a scalar, a `StrAppendDisplay` site to fuse
     // it with the `StrAppend` that follows (an `f"..."` field).
     let mut appends = FxHashMap::default();
+    let mut discards = FxHashMap::default();
     for i in 0..prog.sites.len() {
         let site = prog.sites[i];
         if site.native == Native::ToString && matches!(site.slot, Slot::Scalar(_)) {
             appends.insert(i as u32, prog.sites.len() as u32);
             prog.sites.push(Site { native: Native::StrAppendDisplay, ..site });
         }
+        // For each `HashMap::insert` or `remove`, a site whose result is
+        // dropped at once.
+        let discard = match site.native {
+            Native::MapInsert => Some(Native::MapInsertDiscard),
+            Native::MapRemove => Some(Native::MapRemoveDiscard),
+            _ => None,
+        };
+        if let Some(native) = discard {
+            discards.insert(i as u32, prog.sites.len() as u32);
+            prog.sites.push(Site { native, ..site });
+        }
     }
     for f in &mut prog.functions {
-        optimize_fn(f, &arities, &prog.sites, &appends, &mut prog.divisors);
+        optimize_fn(f, &arities, &prog.sites, (&appends, &discards), &mut prog.divisors);
     }
 }
 
@@ -358,6 +370,7 @@ struct Fn<'a> {
     arities: &'a [u16],
     sites: &'a [Site],
     appends: &'a FxHashMap<u32, u32>,
+    discards: &'a FxHashMap<u32, u32>,
     divisors: &'a mut Vec<Divisor>,
 }
 
@@ -409,7 +422,7 @@ fn optimize_fn(
     f: &mut Function,
     arities: &[u16],
     sites: &[Site],
-    appends: &FxHashMap<u32, u32>,
+    (appends, discards): (&FxHashMap<u32, u32>, &FxHashMap<u32, u32>),
     divisors: &mut Vec<Divisor>,
 ) {
     if f.code.len() != f.lines.len() || f.code.is_empty() {
@@ -423,9 +436,10 @@ fn optimize_fn(
         arities,
         sites,
         appends,
+        discards,
         divisors,
     };
-    for _ in 0..4 {
+    for _ in 0..10 {
         let mut changed = cx.propagate();
         let live = cx.liveness();
         changed |= cx.simplify(&live);
@@ -823,6 +837,18 @@ impl Fn<'_> {
                 continue;
             }
             let Some(mut prev) = self.code[prev_pc] else { continue };
+            // `r := map.insert(k, v); drop(r)`: a site that returns nothing
+            // (and leaves `r` empty, as the `Drop` did).
+            if let (Instr::Drop { a }, Instr::Native { base, site }) = (instr, prev) {
+                if a == base {
+                    if let Some(&discard) = self.discards.get(&site) {
+                        self.code[prev_pc] = Some(Instr::Native { base, site: discard });
+                        self.code[pc] = None;
+                        changed = true;
+                        continue;
+                    }
+                }
+            }
             // `t := list[i]; d := t.f` with `t` dead after: one instruction.
             if let (Instr::GetField { a: d, obj, i: f }, Instr::Index { a: t, list, i }) = (instr, prev) {
                 if obj == t
