@@ -162,6 +162,26 @@ impl CmpOp {
     }
 }
 
+/// The operation of a `FieldOp` (compound assignment to a field).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum FieldOpKind {
+    /// Int64 `+` (traps on overflow).
+    AddI,
+    /// Int64 `-` (traps on overflow).
+    SubI,
+    /// Int64 `*` (traps on overflow).
+    MulI,
+    /// Float64 `+`.
+    AddF,
+    /// Float64 `-`.
+    SubF,
+    /// Float64 `*`.
+    MulF,
+    /// Float64 `/`.
+    DivF,
+}
+
 /// A binary operation at a type, packed in one byte (4 bits each).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ArithOp(u8);
@@ -294,6 +314,10 @@ pub enum Instr {
     SqrtF { a: Reg, b: Reg },
     /// `R[a] := R[list][R[i]].fields[f]` (`Index` then `GetField`).
     IndexField { f: u8, a: Reg, list: Reg, i: Reg },
+    /// `R[obj].fields[f] := R[obj].fields[f] op R[b]` (`x.f op= y`).
+    FieldOp { op: FieldOpKind, f: u8, obj: Reg, b: Reg },
+    /// `R[obj].fields[f] := R[obj].fields[f] + imm` (Int64, traps on overflow).
+    FieldAddIImm { f: u16, obj: Reg, imm: i16 },
     /// `R[a] := R[b] % R[c]` (Int64; traps on division by zero and overflow).
     RemI { a: Reg, b: Reg, c: Reg },
     /// `R[a] := R[b] % D[k]` (Int64; as `DivIK`).
@@ -423,6 +447,7 @@ impl Instr {
             | Ret { a }
             | Drop { a }
             | FreeShell { a }
+            | FieldAddIImm { obj: a, .. }
             | Call { base: a, .. }
             | Native { base: a, .. }
             | New { base: a, .. } => ([a, 0, 0], 1),
@@ -452,7 +477,8 @@ impl Instr {
             | Store { r: a, b }
             | SliceAll { a, b }
             | Clone { a, b }
-            | Swap { a, b } => ([a, b, 0], 2),
+            | Swap { a, b }
+            | FieldOp { obj: a, b, .. } => ([a, b, 0], 2),
             AddI { a, b, c }
             | SubI { a, b, c }
             | MulI { a, b, c }

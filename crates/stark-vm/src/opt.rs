@@ -26,7 +26,7 @@
 //! Traps keep their exact source lines: an instruction that can trap is
 //! never removed or moved, and a removed instruction's line goes with it.
 
-use crate::bytecode::{BinOp, CmpOp, Instr, NumTy, Reg};
+use crate::bytecode::{BinOp, CmpOp, FieldOpKind, Instr, NumTy, Reg};
 use crate::native::{MathFn, Native};
 use crate::program::{Divisor, Function, Program, Site, Slot};
 use rustc_hash::FxHashMap;
@@ -145,7 +145,8 @@ fn effects(i: &Instr, nregs: Reg, arities: &[u16], sites: &[Site]) -> Eff {
         GetField { a, obj, .. } | TakeField { a, obj, .. } | RefField { a, obj, .. } | GetTag { a, obj } => {
             e.u(obj).d(a)
         }
-        SetField { obj, b, .. } => e.u(obj).u(b),
+        SetField { obj, b, .. } | FieldOp { obj, b, .. } => e.u(obj).u(b),
+        FieldAddIImm { obj, .. } => e.u(obj),
         RefReg { a, b } => e.u(b).d(a),
         Load { a, r } => e.u(r).d(a),
         Store { r, b } => e.u(r).u(b),
@@ -321,7 +322,8 @@ fn read_operands(i: &mut Instr) -> Vec<&mut Reg> {
         JmpIf { a, .. } | JmpIfNot { a, .. } | JmpIfNotCmpIImm { a, .. } | Ret { a } => vec![a],
         JmpIfNotLtI { a, b, .. } | JmpIfNotCmpI { a, b, .. } | JmpIfNotCmpU { a, b, .. } => vec![a, b],
         GetField { obj, .. } | GetTag { obj, .. } | RefField { obj, .. } => vec![obj],
-        SetField { obj, b, .. } => vec![obj, b],
+        SetField { obj, b, .. } | FieldOp { obj, b, .. } => vec![obj, b],
+        FieldAddIImm { obj, .. } => vec![obj],
         Load { r, .. } => vec![r],
         Store { r, b } => vec![r, b],
         Index { list, i, .. }
@@ -392,6 +394,8 @@ fn touches_heap(i: &Instr) -> bool {
         i,
         Store { .. }
             | SetField { .. }
+            | FieldOp { .. }
+            | FieldAddIImm { .. }
             | TakeField { .. }
             | Call { .. }
             | CallValue { .. }
@@ -846,6 +850,55 @@ impl Fn<'_> {
                         self.code[pc] = None;
                         changed = true;
                         continue;
+                    }
+                }
+            }
+            // `t1 := o.f; t2 := t1 op x; o.f := t2` (with `t1`, `t2` dead
+            // after, one line): `o.f op= x`.
+            if let Instr::SetField { obj, i: f, b: t2 } = instr {
+                if let Some(p1) = (0..prev_pc).rev().find(|&p| self.code[p].is_some()) {
+                    let one_block = !(p1 + 1..=pc).any(|p| lead[p]);
+                    let one_line = self.lines[p1] == self.lines[pc] && self.lines[prev_pc] == self.lines[pc];
+                    if let (true, true, Some(Instr::GetField { a: t1, obj: o1, i: f1 })) =
+                        (one_block, one_line, self.code[p1])
+                    {
+                        let fused = match prev {
+                            _ if o1 != obj || f1 != f || t1 == obj || t2 == obj => None,
+                            Instr::AddIImm { a, b, imm } if a == t2 && b == t1 => {
+                                Some(Instr::FieldAddIImm { f, obj, imm })
+                            }
+                            _ if f > u8::MAX as u16 => None,
+                            Instr::AddI { a, b, c }
+                            | Instr::SubI { a, b, c }
+                            | Instr::MulI { a, b, c }
+                            | Instr::AddF { a, b, c }
+                            | Instr::SubF { a, b, c }
+                            | Instr::MulF { a, b, c }
+                            | Instr::DivF { a, b, c }
+                                if a == t2 && b == t1 && c != t1 =>
+                            {
+                                let op = match prev {
+                                    Instr::AddI { .. } => FieldOpKind::AddI,
+                                    Instr::SubI { .. } => FieldOpKind::SubI,
+                                    Instr::MulI { .. } => FieldOpKind::MulI,
+                                    Instr::AddF { .. } => FieldOpKind::AddF,
+                                    Instr::SubF { .. } => FieldOpKind::SubF,
+                                    Instr::MulF { .. } => FieldOpKind::MulF,
+                                    _ => FieldOpKind::DivF,
+                                };
+                                Some(Instr::FieldOp { op, f: f as u8, obj, b: c })
+                            }
+                            _ => None,
+                        };
+                        if let Some(fused) = fused {
+                            if !self.live_after(live, pc, t1) && !self.live_after(live, pc, t2) {
+                                self.code[p1] = None;
+                                self.code[prev_pc] = None;
+                                self.code[pc] = Some(fused);
+                                changed = true;
+                                continue;
+                            }
+                        }
                     }
                 }
             }

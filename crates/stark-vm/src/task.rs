@@ -526,6 +526,41 @@ impl Task {
                     let v = r!(b);
                     self.heap.fields_mut(r!(obj).as_handle())[i as usize] = v;
                 }
+                Instr::FieldOp { op, f, obj, b } => {
+                    use crate::bytecode::FieldOpKind as K;
+                    let x = r!(b);
+                    let field = &mut self.heap.fields_mut(r!(obj).as_handle())[f as usize];
+                    let (p, q) = (field.bits, x.bits);
+                    let (fp, fq) = (f64::from_bits(p), f64::from_bits(q));
+                    let bits = match op {
+                        K::AddI => match (p as i64).checked_add(q as i64) {
+                            Some(v) => v as u64,
+                            None => fault!(Fault::overflow()),
+                        },
+                        K::SubI => match (p as i64).checked_sub(q as i64) {
+                            Some(v) => v as u64,
+                            None => fault!(Fault::overflow()),
+                        },
+                        K::MulI => match (p as i64).checked_mul(q as i64) {
+                            Some(v) => v as u64,
+                            None => fault!(Fault::overflow()),
+                        },
+                        K::AddF => (fp + fq).to_bits(),
+                        K::SubF => (fp - fq).to_bits(),
+                        K::MulF => (fp * fq).to_bits(),
+                        K::DivF => (fp / fq).to_bits(),
+                    };
+                    // SAFETY: `field` is a valid, exclusive place.
+                    unsafe { store_scalar(field, bits) }
+                }
+                Instr::FieldAddIImm { f, obj, imm } => {
+                    let field = &mut self.heap.fields_mut(r!(obj).as_handle())[f as usize];
+                    match field.as_int().checked_add(imm as i64) {
+                        // SAFETY: `field` is a valid, exclusive place.
+                        Some(v) => unsafe { store_scalar(field, v as u64) },
+                        None => fault!(Fault::overflow()),
+                    }
+                }
                 Instr::GetTag { a, obj } => put!(a, Value::int(crate::deep::tag(&self.heap, r!(obj)) as i64)),
                 Instr::RefReg { a, b } => r!(a) = Value { bits: REG_PLACE | (base + b as usize) as u64, ext: 0 },
                 Instr::RefField { a, obj, i } => r!(a) = Value { bits: r!(obj).bits, ext: i as u64 },
