@@ -191,7 +191,12 @@ impl Task {
 
     /// The interpreter loop.
     fn run(&mut self, prog: &Program, host: &mut dyn Host, mut fuel: u32) -> Exit {
-        let mut frame = *self.frames.last().expect("a task has a frame");
+        // While running, the current frame lives in locals (`cur`, `pc`,
+        // `base`) and `frames` holds only its callers; every exit but the
+        // last return pushes it back (`save!`), so between runs the last
+        // frame is the current one, its `pc` saved.
+        let frame = self.frames.pop().expect("a task has a frame");
+        let mut cur = frame.func;
         let mut func: &Function = &prog.functions[frame.func as usize];
         let mut code: &[Instr] = &func.code;
         let mut pc = frame.pc as usize;
@@ -205,7 +210,7 @@ impl Task {
             self.regs.resize(base + func.nregs as usize, Value::NONE);
         }
         // Frames from `checked` up are known to satisfy the invariants below.
-        let mut checked = self.frames.len() - 1;
+        let mut checked = self.frames.len();
         // `rp` points at the current frame's `R[0]`.
         let mut rp: *mut Value = self.regs.as_mut_ptr().wrapping_add(base);
         // Invariants that make the unchecked accesses below sound, given
@@ -240,7 +245,7 @@ impl Task {
                 let off = $off as i64;
                 if off < 0 {
                     if fuel == 0 {
-                        self.frames.last_mut().expect("frame").pc = (pc as i64 + off) as u32;
+                        save!(pc as i64 + off);
                         return Exit::OutOfFuel;
                     }
                     fuel -= 1;
@@ -253,9 +258,15 @@ impl Task {
                 rp = self.regs.as_mut_ptr().wrapping_add(base)
             };
         }
+        macro_rules! save {
+            ($pc:expr) => {
+                self.frames.push(Frame { func: cur, pc: $pc as u32, base: base as u32 })
+            };
+        }
         macro_rules! fault {
             ($f:expr) => {{
                 let f = $f;
+                save!(pc);
                 return Exit::Trapped(self.trap(prog, f, pc - 1));
             }};
         }
@@ -378,7 +389,7 @@ impl Task {
                 Instr::Jmp { off } => {
                     if off < 0 {
                         if fuel == 0 {
-                            self.frames.last_mut().expect("frame").pc = (pc as i64 + off as i64) as u32;
+                            save!(pc as i64 + off as i64);
                             return Exit::OutOfFuel;
                         }
                         fuel -= 1;
@@ -406,17 +417,16 @@ impl Task {
                     }
                 }
                 Instr::Call { base: at, f } => {
-                    if fuel == 0 || self.frames.len() >= MAX_FRAMES {
-                        if self.frames.len() >= MAX_FRAMES {
+                    if fuel == 0 || self.frames.len() + 1 >= MAX_FRAMES {
+                        if self.frames.len() + 1 >= MAX_FRAMES {
                             fault!(Fault::new(format!("stack overflow: more than {MAX_FRAMES} nested calls")));
                         }
-                        self.frames.last_mut().expect("frame").pc = (pc - 1) as u32;
+                        save!(pc - 1);
                         return Exit::OutOfFuel;
                     }
                     fuel -= 1;
-                    if let Some(top) = self.frames.last_mut() {
-                        top.pc = pc as u32;
-                    }
+                    save!(pc);
+                    cur = f;
                     base += at as usize;
                     // SAFETY: `prog.check()` proved `f` names a function.
                     let callee = unsafe { prog.functions.get_unchecked(f as usize) };
@@ -431,14 +441,13 @@ impl Task {
                     } else {
                         self.regs[base + callee.arity as usize..top].fill(Value::NONE);
                     }
-                    self.frames.push(Frame { func: f, pc: 0, base: base as u32 });
                     func = callee;
                     code = &func.code;
                     pc = 0;
                     sync!();
                 }
                 Instr::CallValue { base: at, callee } => {
-                    if self.frames.len() >= MAX_FRAMES {
+                    if self.frames.len() + 1 >= MAX_FRAMES {
                         fault!(Fault::new(format!("stack overflow: more than {MAX_FRAMES} nested calls")));
                     }
                     let target = r!(callee);
@@ -454,8 +463,11 @@ impl Task {
                         self.regs.copy_within(at..at + n, at + 1);
                         self.regs[at] = Value::handle(target.ext as u32);
                     }
-                    self.frames.last_mut().expect("frame").pc = pc as u32;
+                    save!(pc);
                     self.enter(prog, f, at);
+                    // `enter` pushed the callee's frame: it is current now.
+                    self.frames.pop();
+                    cur = f;
                     func = callee_fn;
                     code = &func.code;
                     pc = 0;
@@ -469,12 +481,12 @@ impl Task {
                     match flow {
                         Ok(Flow::Done) => {}
                         Ok(Flow::Suspend(future)) => {
-                            self.frames.last_mut().expect("frame").pc = pc as u32;
+                            save!(pc);
                             self.suspended = Some(Suspended { future, dst: base + at as usize });
                             return Exit::Suspended;
                         }
                         Ok(Flow::Yield) => {
-                            self.frames.last_mut().expect("frame").pc = pc as u32;
+                            save!(pc);
                             return Exit::OutOfFuel;
                         }
                         Err(f) => fault!(f),
@@ -483,18 +495,17 @@ impl Task {
                 Instr::Ret { a } => {
                     let v = r!(a);
                     r!(0) = v;
-                    self.frames.pop();
-                    match self.frames.last() {
+                    match self.frames.pop() {
                         None => return Exit::Done(v),
-                        Some(&caller) => {
-                            frame = caller;
-                            func = &prog.functions[frame.func as usize];
+                        Some(caller) => {
+                            cur = caller.func;
+                            func = &prog.functions[caller.func as usize];
                             code = &func.code;
-                            pc = frame.pc as usize;
-                            base = frame.base as usize;
+                            pc = caller.pc as usize;
+                            base = caller.base as usize;
                             // Frames pushed during this run are sound by
                             // construction; older ones are checked once.
-                            let depth = self.frames.len() - 1;
+                            let depth = self.frames.len();
                             if depth < checked && (pc >= code.len() || self.regs.len() < base + func.nregs as usize) {
                                 return Exit::Trapped(Trap {
                                     message: "internal error: bad return point".into(),
