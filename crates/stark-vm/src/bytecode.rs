@@ -314,6 +314,8 @@ pub enum Instr {
     SqrtF { a: Reg, b: Reg },
     /// `R[a] := R[list][R[i]].fields[f]` (`Index` then `GetField`).
     IndexField { f: u8, a: Reg, list: Reg, i: Reg },
+    /// `R[a] := R[b] + imm` (UInt64, traps on overflow).
+    AddUImm { a: Reg, b: Reg, imm: u16 },
     /// `R[obj].fields[f] := R[obj].fields[f] op R[b]` (`x.f op= y`).
     FieldOp { op: FieldOpKind, f: u8, obj: Reg, b: Reg },
     /// `R[obj].fields[f] := R[obj].fields[f] + imm` (Int64, traps on overflow).
@@ -455,6 +457,7 @@ impl Instr {
             | Move { a, b }
             | SetEnv { a, env: b }
             | AddIImm { a, b, .. }
+            | AddUImm { a, b, .. }
             | MulIImm { a, b, .. }
             | RemIK { a, b, .. }
             | DivIK { a, b, .. }

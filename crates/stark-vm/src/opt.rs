@@ -120,6 +120,7 @@ fn effects(i: &Instr, nregs: Reg, arities: &[u16], sites: &[Site]) -> Eff {
         | Arith { a, b, c, .. }
         | Cmp { a, b, c, .. } => e.u(b).u(c).d(a),
         AddIImm { a, b, .. }
+        | AddUImm { a, b, .. }
         | MulIImm { a, b, .. }
         | RemIK { a, b, .. }
         | DivIK { a, b, .. }
@@ -244,6 +245,7 @@ fn simple_dst(i: &mut Instr) -> Option<&mut Reg> {
         | SubI { a, .. }
         | MulI { a, .. }
         | AddIImm { a, .. }
+        | AddUImm { a, .. }
         | LtI { a, .. }
         | LeI { a, .. }
         | EqI { a, .. }
@@ -294,6 +296,7 @@ fn read_operands(i: &mut Instr) -> Vec<&mut Reg> {
         | Not { b, .. }
         | Cast { b, .. }
         | AddIImm { b, .. }
+        | AddUImm { b, .. }
         | MulIImm { b, .. }
         | RemIK { b, .. }
         | DivIK { b, .. }
@@ -543,6 +546,13 @@ impl Fn<'_> {
                     }
                     Instr::MulI { a, b, c } if k16(c).is_some() => Instr::MulIImm { a, b, imm: k16(c).unwrap_or(0) },
                     Instr::MulI { a, b, c } if k16(b).is_some() => Instr::MulIImm { a, b: c, imm: k16(b).unwrap_or(0) },
+                    Instr::Arith { op, a, b, c }
+                        if op.ty() == NumTy::U64
+                            && op.op() == BinOp::Add
+                            && k(c).and_then(|v| u16::try_from(v).ok()).is_some() =>
+                    {
+                        Instr::AddUImm { a, b, imm: k(c).and_then(|v| u16::try_from(v).ok()).unwrap_or(0) }
+                    }
                     Instr::Arith { op, a, b, c } if op.ty() == NumTy::I64 => match op.op() {
                         BinOp::Add => Instr::AddI { a, b, c },
                         BinOp::Sub => Instr::SubI { a, b, c },

@@ -318,6 +318,10 @@ impl Task {
                 Instr::MulF { a, b, c } => put!(a, Value::f64(r!(b).as_f64() * r!(c).as_f64())),
                 Instr::DivF { a, b, c } => put!(a, Value::f64(r!(b).as_f64() / r!(c).as_f64())),
                 Instr::LtF { a, b, c } => put!(a, Value::bool(r!(b).as_f64() < r!(c).as_f64())),
+                Instr::AddUImm { a, b, imm } => match r!(b).bits.checked_add(imm as u64) {
+                    Some(v) => put!(a, Value::from_bits(v)),
+                    None => fault!(Fault::overflow()),
+                },
                 Instr::MulIImm { a, b, imm } => match r!(b).as_int().checked_mul(imm as i64) {
                     Some(v) => put!(a, Value::int(v)),
                     None => fault!(Fault::overflow()),
