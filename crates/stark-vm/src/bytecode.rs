@@ -334,6 +334,8 @@ pub enum Instr {
     JmpIfNotCmpI { op: CmpOp, a: Reg, b: Reg, off: i16 },
     /// `if !(R[a] op R[b]) { pc += off }` (unsigned integers, `Bool`, `Char`).
     JmpIfNotCmpU { op: CmpOp, a: Reg, b: Reg, off: i16 },
+    /// `if variant(R[obj]) != tag { pc += off }` (`GetTag` and a test).
+    JmpIfNotTag { obj: Reg, tag: u16, off: i16 },
     /// `if !(R[a] op imm) { pc += off }` (signed integers).
     JmpIfNotCmpIImm { op: CmpOp, a: Reg, imm: i16, off: i16 },
 
@@ -446,6 +448,7 @@ impl Instr {
             | JmpIfNot { a, .. }
             | JmpIfNone { a, .. }
             | JmpIfNotCmpIImm { a, .. }
+            | JmpIfNotTag { obj: a, .. }
             | Ret { a }
             | Drop { a }
             | FreeShell { a }
@@ -516,7 +519,8 @@ impl Instr {
             JmpIfNotLtI { off, .. }
             | JmpIfNotCmpI { off, .. }
             | JmpIfNotCmpU { off, .. }
-            | JmpIfNotCmpIImm { off, .. } => Some(off as i64),
+            | JmpIfNotCmpIImm { off, .. }
+            | JmpIfNotTag { off, .. } => Some(off as i64),
             _ => None,
         }
     }

@@ -131,6 +131,7 @@ fn effects(i: &Instr, nregs: Reg, arities: &[u16], sites: &[Site]) -> Eff {
         | Cast { a, b, .. } => e.u(b).d(a),
         Jmp { .. } | Trap { .. } => e,
         JmpIf { a, .. } | JmpIfNot { a, .. } | JmpIfNone { a, .. } | JmpIfNotCmpIImm { a, .. } => e.u(a),
+        JmpIfNotTag { obj, .. } => e.u(obj),
         JmpIfNotLtI { a, b, .. } | JmpIfNotCmpI { a, b, .. } | JmpIfNotCmpU { a, b, .. } => e.u(a).u(b),
         Call { base, f } => {
             let arity = arities.get(f as usize).copied().unwrap_or(nregs);
@@ -170,6 +171,9 @@ fn jump_off(i: &Instr) -> Option<i64> {
 /// Sets the jump offset of `i`; false if it does not fit.
 fn set_off(i: &mut Instr, new: i64) -> bool {
     use Instr::*;
+    if i.jump_offset().is_none() {
+        return true;
+    }
     match i {
         Jmp { off } | JmpIf { off, .. } | JmpIfNot { off, .. } | JmpIfNone { off, .. } => match i32::try_from(new) {
             Ok(v) => {
@@ -178,16 +182,19 @@ fn set_off(i: &mut Instr, new: i64) -> bool {
             }
             Err(_) => false,
         },
-        JmpIfNotLtI { off, .. } | JmpIfNotCmpI { off, .. } | JmpIfNotCmpU { off, .. } | JmpIfNotCmpIImm { off, .. } => {
-            match i16::try_from(new) {
-                Ok(v) => {
-                    *off = v;
-                    true
-                }
-                Err(_) => false,
+        JmpIfNotLtI { off, .. }
+        | JmpIfNotCmpI { off, .. }
+        | JmpIfNotCmpU { off, .. }
+        | JmpIfNotCmpIImm { off, .. }
+        | JmpIfNotTag { off, .. } => match i16::try_from(new) {
+            Ok(v) => {
+                *off = v;
+                true
             }
-        }
-        _ => true,
+            Err(_) => false,
+        },
+        // A jump this function does not know: leave the code as it was.
+        _ => false,
     }
 }
 
@@ -274,6 +281,7 @@ fn simple_dst(i: &mut Instr) -> Option<&mut Reg> {
         | TakeField { a, .. }
         | GetTag { a, .. }
         | RefField { a, .. }
+        | RefReg { a, .. }
         | Load { a, .. }
         | Index { a, .. }
         | IndexSlice { a, .. }
@@ -323,6 +331,7 @@ fn read_operands(i: &mut Instr) -> Vec<&mut Reg> {
         | Arith { b, c, .. }
         | Cmp { b, c, .. } => vec![b, c],
         JmpIf { a, .. } | JmpIfNot { a, .. } | JmpIfNotCmpIImm { a, .. } | Ret { a } => vec![a],
+        JmpIfNotTag { obj, .. } => vec![obj],
         JmpIfNotLtI { a, b, .. } | JmpIfNotCmpI { a, b, .. } | JmpIfNotCmpU { a, b, .. } => vec![a, b],
         GetField { obj, .. } | GetTag { obj, .. } | RefField { obj, .. } => vec![obj],
         SetField { obj, b, .. } | FieldOp { obj, b, .. } => vec![obj, b],
@@ -937,6 +946,16 @@ impl Fn<'_> {
                             continue;
                         }
                     }
+                }
+            }
+            // `t := tag(o); if !(t == k) goto L` with `t` dead after.
+            if let (Instr::JmpIfNotCmpIImm { op: CmpOp::Eq, a: t, imm, off }, Instr::GetTag { a, obj }) = (instr, prev)
+            {
+                if a == t && imm >= 0 && obj != t && !self.live_after(live, pc, t) {
+                    self.code[pc] = Some(Instr::JmpIfNotTag { obj, tag: imm as u16, off });
+                    self.code[prev_pc] = None;
+                    changed = true;
+                    continue;
                 }
             }
             // `t := x op y; if !t goto L` with `t` dead after: one instruction.

@@ -378,6 +378,11 @@ impl Task {
                         branch!(off);
                     }
                 }
+                Instr::JmpIfNotTag { obj, tag, off } => {
+                    if crate::deep::tag(&self.heap, r!(obj)) != tag as u32 {
+                        branch!(off);
+                    }
+                }
                 Instr::JmpIfNotCmpIImm { op, a, imm, off } => {
                     if !op.test(r!(a).as_int(), imm as i64) {
                         branch!(off);
