@@ -27,6 +27,19 @@ fn fit(x: i128, ty: NumTy) -> Result<Value, Fault> {
 
 /// `a op b` at type `ty`.
 pub fn binary(op: BinOp, ty: NumTy, a: Value, b: Value) -> Result<Value, Fault> {
+    // 64-bit add, subtract and multiply without widening.
+    let fast = match (ty, op) {
+        (NumTy::U64, BinOp::Add) => Some(a.bits.checked_add(b.bits)),
+        (NumTy::U64, BinOp::Sub) => Some(a.bits.checked_sub(b.bits)),
+        (NumTy::U64, BinOp::Mul) => Some(a.bits.checked_mul(b.bits)),
+        (NumTy::I64, BinOp::Add) => Some(a.as_int().checked_add(b.as_int()).map(|v| v as u64)),
+        (NumTy::I64, BinOp::Sub) => Some(a.as_int().checked_sub(b.as_int()).map(|v| v as u64)),
+        (NumTy::I64, BinOp::Mul) => Some(a.as_int().checked_mul(b.as_int()).map(|v| v as u64)),
+        _ => None,
+    };
+    if let Some(r) = fast {
+        return r.map(Value::from_bits).ok_or_else(Fault::overflow);
+    }
     match ty {
         NumTy::F64 => return Ok(Value::f64(float_op(op, a.as_f64(), b.as_f64()))),
         NumTy::F32 => return Ok(Value::f32(float_op(op, a.as_f32() as f64, b.as_f32() as f64) as f32)),

@@ -162,6 +162,26 @@ impl CmpOp {
     }
 }
 
+/// The operation of a `FieldOp` (compound assignment to a field).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum FieldOpKind {
+    /// Int64 `+` (traps on overflow).
+    AddI,
+    /// Int64 `-` (traps on overflow).
+    SubI,
+    /// Int64 `*` (traps on overflow).
+    MulI,
+    /// Float64 `+`.
+    AddF,
+    /// Float64 `-`.
+    SubF,
+    /// Float64 `*`.
+    MulF,
+    /// Float64 `/`.
+    DivF,
+}
+
 /// A binary operation at a type, packed in one byte (4 bits each).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ArithOp(u8);
@@ -287,10 +307,23 @@ pub enum Instr {
     /// `R[a] := R[b] / R[c]` (Int64, truncating; traps on division by zero
     /// and overflow).
     DivI { a: Reg, b: Reg, c: Reg },
+    /// `R[a] := R[b] / D[k]` (Int64; the divisor `D[k]` is a constant in
+    /// `2..2^32`, so it cannot trap; by multiplication where it can).
+    DivIK { a: Reg, b: Reg, k: u16 },
+    /// `R[a] := sqrt(R[b])` (Float64).
+    SqrtF { a: Reg, b: Reg },
+    /// `R[a] := R[list][R[i]].fields[f]` (`Index` then `GetField`).
+    IndexField { f: u8, a: Reg, list: Reg, i: Reg },
+    /// `R[a] := R[b] + imm` (UInt64, traps on overflow).
+    AddUImm { a: Reg, b: Reg, imm: u16 },
+    /// `R[obj].fields[f] := R[obj].fields[f] op R[b]` (`x.f op= y`).
+    FieldOp { op: FieldOpKind, f: u8, obj: Reg, b: Reg },
+    /// `R[obj].fields[f] := R[obj].fields[f] + imm` (Int64, traps on overflow).
+    FieldAddIImm { f: u16, obj: Reg, imm: i16 },
     /// `R[a] := R[b] % R[c]` (Int64; traps on division by zero and overflow).
     RemI { a: Reg, b: Reg, c: Reg },
-    /// `R[a] := R[b] % imm` (Int64; `imm` is neither 0 nor -1, so it cannot trap).
-    RemIImm { a: Reg, b: Reg, imm: i16 },
+    /// `R[a] := R[b] % D[k]` (Int64; as `DivIK`).
+    RemIK { a: Reg, b: Reg, k: u16 },
     /// `R[a] := R[b] op R[c]` on signed integers (any width: sign-extended).
     CmpI { op: CmpOp, a: Reg, b: Reg, c: Reg },
     /// `R[a] := R[b] op R[c]` on unsigned integers, `Bool` or `Char`.
@@ -301,6 +334,8 @@ pub enum Instr {
     JmpIfNotCmpI { op: CmpOp, a: Reg, b: Reg, off: i16 },
     /// `if !(R[a] op R[b]) { pc += off }` (unsigned integers, `Bool`, `Char`).
     JmpIfNotCmpU { op: CmpOp, a: Reg, b: Reg, off: i16 },
+    /// `if variant(R[obj]) != tag { pc += off }` (`GetTag` and a test).
+    JmpIfNotTag { obj: Reg, tag: u16, off: i16 },
     /// `if !(R[a] op imm) { pc += off }` (signed integers).
     JmpIfNotCmpIImm { op: CmpOp, a: Reg, imm: i16, off: i16 },
 
@@ -413,9 +448,11 @@ impl Instr {
             | JmpIfNot { a, .. }
             | JmpIfNone { a, .. }
             | JmpIfNotCmpIImm { a, .. }
+            | JmpIfNotTag { obj: a, .. }
             | Ret { a }
             | Drop { a }
             | FreeShell { a }
+            | FieldAddIImm { obj: a, .. }
             | Call { base: a, .. }
             | Native { base: a, .. }
             | New { base: a, .. } => ([a, 0, 0], 1),
@@ -423,8 +460,11 @@ impl Instr {
             | Move { a, b }
             | SetEnv { a, env: b }
             | AddIImm { a, b, .. }
+            | AddUImm { a, b, .. }
             | MulIImm { a, b, .. }
-            | RemIImm { a, b, .. }
+            | RemIK { a, b, .. }
+            | DivIK { a, b, .. }
+            | SqrtF { a, b }
             | CmpIImm { a, b, .. }
             | JmpIfNotLtI { a, b, .. }
             | JmpIfNotCmpI { a, b, .. }
@@ -443,7 +483,8 @@ impl Instr {
             | Store { r: a, b }
             | SliceAll { a, b }
             | Clone { a, b }
-            | Swap { a, b } => ([a, b, 0], 2),
+            | Swap { a, b }
+            | FieldOp { obj: a, b, .. } => ([a, b, 0], 2),
             AddI { a, b, c }
             | SubI { a, b, c }
             | MulI { a, b, c }
@@ -463,6 +504,7 @@ impl Instr {
             | Arith { a, b, c, .. }
             | Cmp { a, b, c, .. }
             | Index { a, list: b, i: c }
+            | IndexField { a, list: b, i: c, .. }
             | IndexSlice { a, list: b, i: c }
             | RefIndex { a, list: b, i: c }
             | RefIndexSlice { a, list: b, i: c } => ([a, b, c], 3),
@@ -477,7 +519,8 @@ impl Instr {
             JmpIfNotLtI { off, .. }
             | JmpIfNotCmpI { off, .. }
             | JmpIfNotCmpU { off, .. }
-            | JmpIfNotCmpIImm { off, .. } => Some(off as i64),
+            | JmpIfNotCmpIImm { off, .. }
+            | JmpIfNotTag { off, .. } => Some(off as i64),
             _ => None,
         }
     }

@@ -192,8 +192,8 @@ pub fn display(heap: &Heap, prog: &Program, v: Value, slot: Slot) -> String {
 
 pub fn display_into(heap: &Heap, prog: &Program, v: Value, slot: Slot, out: &mut String) {
     let layout = match slot {
-        Slot::Scalar(ty) => return out.push_str(&format::scalar(v, ty)),
-        Slot::ScalarRef(ty) => return out.push_str(&format::scalar(deref(heap, v), ty)),
+        Slot::Scalar(ty) => return format::scalar_into(v, ty, out),
+        Slot::ScalarRef(ty) => return format::scalar_into(deref(heap, v), ty, out),
         Slot::Fn => return out.push_str("<fn>"),
         Slot::Owned(l) | Slot::Shared(l) => l,
     };

@@ -52,6 +52,7 @@ fn show(prog: &Program, instr: &Instr, pc: usize) -> String {
         Instr::JmpIfNotCmpIImm { op, a, imm, off } => {
             format!("JmpIfNot.{op:?}.I r{a} {imm} -> {}", target(off as i64))
         }
+        Instr::JmpIfNotTag { obj, tag, off } => format!("JmpIfNotTag r{obj} {tag} -> {}", target(off as i64)),
         Instr::Call { base, f } => {
             format!("Call r{base} F{f} {}", prog.functions.get(f as usize).map_or("?", |f| f.name.as_str()))
         }

@@ -25,6 +25,40 @@ pub struct Spec {
     pub ty: Option<char>,
 }
 
+/// Appends `scalar(v, ty)` to `out` (integers, `Bool` and `Char` without
+/// a temporary string).
+pub fn scalar_into(v: Value, ty: NumTy, out: &mut String) {
+    match ty {
+        NumTy::I8 | NumTy::I16 | NumTy::I32 | NumTy::I64 => {
+            let x = v.as_int();
+            if x < 0 {
+                out.push('-');
+            }
+            push_decimal(x.unsigned_abs(), out);
+        }
+        NumTy::U8 | NumTy::U16 | NumTy::U32 | NumTy::U64 => push_decimal(v.bits, out),
+        NumTy::Bool => out.push_str(if v.as_bool() { "true" } else { "false" }),
+        NumTy::Char => out.push(char::from_u32(v.bits as u32).unwrap_or('\u{fffd}')),
+        _ => out.push_str(&scalar(v, ty)),
+    }
+}
+
+/// Appends the decimal digits of `n`.
+fn push_decimal(mut n: u64, out: &mut String) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    // Only ASCII digits were written.
+    out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or_default());
+}
+
 /// The canonical `Display` text of a scalar of type `ty`.
 pub fn scalar(v: Value, ty: NumTy) -> String {
     match ty {

@@ -296,8 +296,10 @@ impl Heap {
         if v.bits == NONE {
             return;
         }
-        let mut pending = vec![v.as_handle()];
-        while let Some(h) = pending.pop() {
+        // Most objects own nothing: `pending` allocates only for those that do.
+        let mut pending: Vec<Handle> = Vec::new();
+        let mut next = Some(v.as_handle());
+        while let Some(h) = next.take().or_else(|| pending.pop()) {
             let mut owned = |v: &Value, slot: &Slot| {
                 if matches!(slot, Slot::Owned(_)) && v.bits != NONE {
                     pending.push(v.as_handle());

@@ -42,6 +42,9 @@ pub enum Native {
     Pad,
     StrAppend,
     StrAppendStr,
+    /// Appends the text of a scalar (`R[base+1]`, shown as the site's
+    /// slot) to the string `R[base]`: `ToString` then `StrAppend` in one.
+    StrAppendDisplay,
     Hash,
     Eq,
     Compare,
@@ -94,6 +97,11 @@ pub enum Native {
     MapInsert,
     MapGet,
     MapRemove,
+    /// `MapInsert` whose result is dropped at once: it returns nothing and
+    /// destroys the old value itself.
+    MapInsertDiscard,
+    /// `MapRemove` whose result is dropped at once (as `MapInsertDiscard`).
+    MapRemoveDiscard,
     MapContainsKey,
     MapLen,
     MapClear,
@@ -168,12 +176,13 @@ impl Native {
         use Native::*;
         match self {
             StringNew | VecNew | MapNew | SetNew | YieldNow | ChanNew | SharedNew => 0,
-            AssertEq | StrAppend | StrAppendStr | StringPushStr | Eq | Compare | CmpOrdering | StringPush
-            | StrSplit | StrContains | StrStartsWith | StrEndsWith | StrFind | VecPush | VecRemove | VecAppend
-            | VecExtend | VecContains | SliceGet | MapGet | MapContainsKey | MapRemove | SetInsert | SetRemove
-            | SetContains | WriteFile | ChanSend | Timeout | GuardGet | GuardRemove | GuardContains | BcastSend => 2,
-            GuardInsert => 3,
-            StrReplace | StrSubstring | StrRange | VecInsert | SliceRange | MapInsert | Min | Max | Clamp => 3,
+            AssertEq | StrAppend | StrAppendStr | StrAppendDisplay | StringPushStr | Eq | Compare | CmpOrdering
+            | StringPush | StrSplit | StrContains | StrStartsWith | StrEndsWith | StrFind | VecPush | VecRemove
+            | VecAppend | VecExtend | VecContains | SliceGet | MapGet | MapContainsKey | MapRemove
+            | MapRemoveDiscard | SetInsert | SetRemove | SetContains | WriteFile | ChanSend | Timeout | GuardGet
+            | GuardRemove | GuardContains | BcastSend => 2,
+            StrReplace | StrSubstring | StrRange | VecInsert | SliceRange | MapInsert | MapInsertDiscard | Min
+            | Max | Clamp | GuardInsert => 3,
             Math(MathFn::Pow) => 2,
             Select(arms) => 2 + 2 * arms,
             _ => 1,
@@ -239,6 +248,20 @@ impl Cx<'_> {
     fn none(&mut self) -> Value {
         let layout = self.site.layout;
         Value::handle(self.task.heap.alloc(Obj::Record { layout, tag: 1, fields: Box::new([]) }))
+    }
+
+    /// Returns `Option<T>` of `v` (a `T` in `slot`), or, for a `*Discard`
+    /// site, destroys `v` and returns nothing.
+    fn ret_option(&mut self, v: Option<Value>, slot: Slot) {
+        if matches!(self.site.native, Native::MapInsertDiscard | Native::MapRemoveDiscard) {
+            if let (Some(v), Slot::Owned(_)) = (v, slot) {
+                self.free(v);
+            }
+            self.ret(Value::NONE);
+        } else {
+            let r = self.option(v);
+            self.ret(r);
+        }
     }
 
     fn option(&mut self, v: Option<Value>) -> Value {
@@ -346,6 +369,12 @@ impl Cx<'_> {
                 let len = self.task.heap.string(prog, piece.as_handle()).len();
                 self.task.heap.append_str(prog, dst.as_handle(), Value::slice(piece.as_handle(), 0, len as u32));
                 self.free(piece);
+            }
+            StrAppendDisplay => {
+                let (dst, v) = (self.arg(0), self.arg(1));
+                let mut text = std::mem::take(self.task.heap.string_mut(dst.as_handle()));
+                deep::display_into(&self.task.heap, prog, v, self.site.slot, &mut text);
+                *self.task.heap.string_mut(dst.as_handle()) = text;
             }
             StrAppendStr | StringPushStr => {
                 let (dst, piece) = (self.arg(0), self.arg(1));
@@ -630,9 +659,9 @@ impl Cx<'_> {
                 let h = self.task.heap.alloc(Obj::Map { layout, map: Box::default() });
                 self.ret(Value::handle(h));
             }
-            MapInsert => {
+            MapInsert | MapInsertDiscard => {
                 let (m, k, v) = (self.arg(0), self.arg(1), self.arg(2));
-                let (kslot, _) = self.map_slots(m);
+                let (kslot, vslot) = self.map_slots(m);
                 let heap = &self.task.heap;
                 let probe = deep::probe(heap, prog, k, kslot);
                 let hash = probe.hash();
@@ -652,8 +681,7 @@ impl Cx<'_> {
                     // The stored key stays; the duplicate supplied one is destroyed.
                     self.free(k);
                 }
-                let r = self.option(old);
-                self.ret(r);
+                self.ret_option(old, vslot);
             }
             MapGet | MapContainsKey => {
                 let (m, k) = (self.arg(0), self.arg(1));
@@ -670,9 +698,9 @@ impl Cx<'_> {
                     self.ret(r);
                 }
             }
-            MapRemove => {
+            MapRemove | MapRemoveDiscard => {
                 let (m, k) = (self.arg(0), self.arg(1));
-                let (kslot, _) = self.map_slots(m);
+                let (kslot, vslot) = self.map_slots(m);
                 let heap = &self.task.heap;
                 let probe = deep::probe(heap, prog, self.deref(k, kslot), kslot);
                 let Obj::Map { map, .. } = heap.get(m.as_handle()) else { unreachable!() };
@@ -685,8 +713,7 @@ impl Cx<'_> {
                     }
                     v
                 });
-                let r = self.option(value);
-                self.ret(r);
+                self.ret_option(value, vslot);
             }
             MapLen | SetLen => {
                 let m = self.arg(0);
@@ -1139,7 +1166,7 @@ impl Cx<'_> {
                 let slot = self.value_slot();
                 let value = transfer::export(&mut self.task.heap, self.prog, v, slot)?;
                 let old = host.shared_insert(&guard, key, value);
-                self.ret_option(old);
+                self.ret_moved_option(old);
             }
             native => {
                 let guard = self.host_arg(0)?;
@@ -1149,11 +1176,11 @@ impl Cx<'_> {
                 match native {
                     Native::GuardGet => {
                         let found = host.shared_get(&guard, &key);
-                        self.ret_option(found);
+                        self.ret_moved_option(found);
                     }
                     Native::GuardRemove => {
                         let old = host.shared_remove(&guard, &key);
-                        self.ret_option(old);
+                        self.ret_moved_option(old);
                     }
                     _ => {
                         let found = host.shared_get(&guard, &key).is_some();
@@ -1197,7 +1224,7 @@ impl Cx<'_> {
             Native::BcastTryRecv => {
                 let rx = self.host_arg(0)?;
                 let got = host.broadcast_try_recv(&rx);
-                self.ret_option(got);
+                self.ret_moved_option(got);
             }
             _ => {
                 let rx = self.host_arg(0)?;
@@ -1217,7 +1244,7 @@ impl Cx<'_> {
     }
 
     /// Returns `Some(value)` (moved in) or `None`, of the site's layout.
-    fn ret_option(&mut self, v: Option<Portable>) {
+    fn ret_moved_option(&mut self, v: Option<Portable>) {
         let v = transfer::import(&mut self.task.heap, transfer::option(self.site.layout, v));
         self.ret(v);
     }

@@ -4,7 +4,7 @@
 //! without changing what a program does:
 //!
 //! - copy and constant propagation within basic blocks, and immediate
-//!   forms of Int64 operations (`AddIImm`, `MulIImm`, `RemIImm`,
+//!   forms of Int64 operations (`AddIImm`, `MulIImm`, `RemIK`, `DivIK`,
 //!   `CmpIImm`) and Int64 fast paths for `/` and `%`;
 //! - dead-store elimination (from a liveness analysis over the control
 //!   flow graph) of instructions that cannot trap and have no effect
@@ -16,24 +16,48 @@
 //! - the registers a function must find empty (`NONE`) on entry
 //!   (`Function::fill`): only those some path reads before writing.
 //!
-//! Registers whose address is taken (`RefReg`) may be read or written
-//! through a place reference anywhere, so they are left alone: always
-//! live, never renamed. A call's frame overlaps the caller's registers
+//! A register whose address has been taken (`RefReg`) may be read by any
+//! later `Load`, call or native through a place, and written by a `Store`
+//! or call: the liveness analysis counts those as reads of every such
+//! register, and propagation forgets what it knew at them. A call's frame overlaps the caller's registers
 //! from its base up, so no value is ever moved to live across a call in
 //! a register above its base (propagation stops at calls).
 //!
 //! Traps keep their exact source lines: an instruction that can trap is
 //! never removed or moved, and a removed instruction's line goes with it.
 
-use crate::bytecode::{BinOp, CmpOp, Instr, NumTy, Reg};
-use crate::program::{Function, Program, Site};
+use crate::bytecode::{BinOp, CmpOp, FieldOpKind, Instr, NumTy, Reg};
+use crate::native::{MathFn, Native};
+use crate::program::{Divisor, Function, Program, Site, Slot};
 use rustc_hash::FxHashMap;
 
 /// Optimises every function of `prog`.
 pub fn optimize(prog: &mut Program) {
     let arities: Vec<u16> = prog.functions.iter().map(|f| f.arity).collect();
+    // For each `ToString` of a scalar, a `StrAppendDisplay` site to fuse
+    // it with the `StrAppend` that follows (an `f"..."` field).
+    let mut appends = FxHashMap::default();
+    let mut discards = FxHashMap::default();
+    for i in 0..prog.sites.len() {
+        let site = prog.sites[i];
+        if site.native == Native::ToString && matches!(site.slot, Slot::Scalar(_)) {
+            appends.insert(i as u32, prog.sites.len() as u32);
+            prog.sites.push(Site { native: Native::StrAppendDisplay, ..site });
+        }
+        // For each `HashMap::insert` or `remove`, a site whose result is
+        // dropped at once.
+        let discard = match site.native {
+            Native::MapInsert => Some(Native::MapInsertDiscard),
+            Native::MapRemove => Some(Native::MapRemoveDiscard),
+            _ => None,
+        };
+        if let Some(native) = discard {
+            discards.insert(i as u32, prog.sites.len() as u32);
+            prog.sites.push(Site { native, ..site });
+        }
+    }
     for f in &mut prog.functions {
-        optimize_fn(f, &arities, &prog.sites);
+        optimize_fn(f, &arities, &prog.sites, (&appends, &discards), &mut prog.divisors);
     }
 }
 
@@ -96,14 +120,18 @@ fn effects(i: &Instr, nregs: Reg, arities: &[u16], sites: &[Site]) -> Eff {
         | Arith { a, b, c, .. }
         | Cmp { a, b, c, .. } => e.u(b).u(c).d(a),
         AddIImm { a, b, .. }
+        | AddUImm { a, b, .. }
         | MulIImm { a, b, .. }
-        | RemIImm { a, b, .. }
+        | RemIK { a, b, .. }
+        | DivIK { a, b, .. }
+        | SqrtF { a, b }
         | CmpIImm { a, b, .. }
         | Neg { a, b, .. }
         | Not { a, b, .. }
         | Cast { a, b, .. } => e.u(b).d(a),
         Jmp { .. } | Trap { .. } => e,
         JmpIf { a, .. } | JmpIfNot { a, .. } | JmpIfNone { a, .. } | JmpIfNotCmpIImm { a, .. } => e.u(a),
+        JmpIfNotTag { obj, .. } => e.u(obj),
         JmpIfNotLtI { a, b, .. } | JmpIfNotCmpI { a, b, .. } | JmpIfNotCmpU { a, b, .. } => e.u(a).u(b),
         Call { base, f } => {
             let arity = arities.get(f as usize).copied().unwrap_or(nregs);
@@ -119,13 +147,16 @@ fn effects(i: &Instr, nregs: Reg, arities: &[u16], sites: &[Site]) -> Eff {
         GetField { a, obj, .. } | TakeField { a, obj, .. } | RefField { a, obj, .. } | GetTag { a, obj } => {
             e.u(obj).d(a)
         }
-        SetField { obj, b, .. } => e.u(obj).u(b),
+        SetField { obj, b, .. } | FieldOp { obj, b, .. } => e.u(obj).u(b),
+        FieldAddIImm { obj, .. } => e.u(obj),
         RefReg { a, b } => e.u(b).d(a),
         Load { a, r } => e.u(r).d(a),
         Store { r, b } => e.u(r).u(b),
-        Index { a, list, i } | IndexSlice { a, list, i } | RefIndex { a, list, i } | RefIndexSlice { a, list, i } => {
-            e.u(list).u(i).d(a)
-        }
+        Index { a, list, i }
+        | IndexField { a, list, i, .. }
+        | IndexSlice { a, list, i }
+        | RefIndex { a, list, i }
+        | RefIndexSlice { a, list, i } => e.u(list).u(i).d(a),
         SliceAll { a, b } | Clone { a, b } => e.u(b).d(a),
         Drop { a } | FreeShell { a } => e.u(a).d(a),
         Swap { a, b } => e.u(a).u(b),
@@ -140,6 +171,9 @@ fn jump_off(i: &Instr) -> Option<i64> {
 /// Sets the jump offset of `i`; false if it does not fit.
 fn set_off(i: &mut Instr, new: i64) -> bool {
     use Instr::*;
+    if i.jump_offset().is_none() {
+        return true;
+    }
     match i {
         Jmp { off } | JmpIf { off, .. } | JmpIfNot { off, .. } | JmpIfNone { off, .. } => match i32::try_from(new) {
             Ok(v) => {
@@ -148,16 +182,19 @@ fn set_off(i: &mut Instr, new: i64) -> bool {
             }
             Err(_) => false,
         },
-        JmpIfNotLtI { off, .. } | JmpIfNotCmpI { off, .. } | JmpIfNotCmpU { off, .. } | JmpIfNotCmpIImm { off, .. } => {
-            match i16::try_from(new) {
-                Ok(v) => {
-                    *off = v;
-                    true
-                }
-                Err(_) => false,
+        JmpIfNotLtI { off, .. }
+        | JmpIfNotCmpI { off, .. }
+        | JmpIfNotCmpU { off, .. }
+        | JmpIfNotCmpIImm { off, .. }
+        | JmpIfNotTag { off, .. } => match i16::try_from(new) {
+            Ok(v) => {
+                *off = v;
+                true
             }
-        }
-        _ => true,
+            Err(_) => false,
+        },
+        // A jump this function does not know: leave the code as it was.
+        _ => false,
     }
 }
 
@@ -189,12 +226,15 @@ fn is_pure(i: &Instr) -> bool {
             | CmpI { .. }
             | CmpU { .. }
             | CmpIImm { .. }
-            | RemIImm { .. }
+            | RemIK { .. }
+            | DivIK { .. }
+            | SqrtF { .. }
             | Cmp { .. }
             | Not { .. }
             | GetField { .. }
             | GetTag { .. }
             | RefField { .. }
+            | RefReg { .. }
             | Load { .. }
     )
 }
@@ -212,6 +252,7 @@ fn simple_dst(i: &mut Instr) -> Option<&mut Reg> {
         | SubI { a, .. }
         | MulI { a, .. }
         | AddIImm { a, .. }
+        | AddUImm { a, .. }
         | LtI { a, .. }
         | LeI { a, .. }
         | EqI { a, .. }
@@ -224,7 +265,10 @@ fn simple_dst(i: &mut Instr) -> Option<&mut Reg> {
         | MulIImm { a, .. }
         | DivI { a, .. }
         | RemI { a, .. }
-        | RemIImm { a, .. }
+        | RemIK { a, .. }
+        | DivIK { a, .. }
+        | SqrtF { a, .. }
+        | IndexField { a, .. }
         | CmpI { a, .. }
         | CmpU { a, .. }
         | CmpIImm { a, .. }
@@ -237,6 +281,7 @@ fn simple_dst(i: &mut Instr) -> Option<&mut Reg> {
         | TakeField { a, .. }
         | GetTag { a, .. }
         | RefField { a, .. }
+        | RefReg { a, .. }
         | Load { a, .. }
         | Index { a, .. }
         | IndexSlice { a, .. }
@@ -259,8 +304,11 @@ fn read_operands(i: &mut Instr) -> Vec<&mut Reg> {
         | Not { b, .. }
         | Cast { b, .. }
         | AddIImm { b, .. }
+        | AddUImm { b, .. }
         | MulIImm { b, .. }
-        | RemIImm { b, .. }
+        | RemIK { b, .. }
+        | DivIK { b, .. }
+        | SqrtF { b, .. }
         | CmpIImm { b, .. }
         | SliceAll { b, .. }
         | Clone { b, .. } => vec![b],
@@ -283,9 +331,11 @@ fn read_operands(i: &mut Instr) -> Vec<&mut Reg> {
         | Arith { b, c, .. }
         | Cmp { b, c, .. } => vec![b, c],
         JmpIf { a, .. } | JmpIfNot { a, .. } | JmpIfNotCmpIImm { a, .. } | Ret { a } => vec![a],
+        JmpIfNotTag { obj, .. } => vec![obj],
         JmpIfNotLtI { a, b, .. } | JmpIfNotCmpI { a, b, .. } | JmpIfNotCmpU { a, b, .. } => vec![a, b],
         GetField { obj, .. } | GetTag { obj, .. } | RefField { obj, .. } => vec![obj],
-        SetField { obj, b, .. } => vec![obj, b],
+        SetField { obj, b, .. } | FieldOp { obj, b, .. } => vec![obj, b],
+        FieldAddIImm { obj, .. } => vec![obj],
         Load { r, .. } => vec![r],
         Store { r, b } => vec![r, b],
         Index { list, i, .. }
@@ -333,19 +383,66 @@ struct Fn<'a> {
     arity: Reg,
     arities: &'a [u16],
     sites: &'a [Site],
-    /// Registers whose address is taken.
-    pinned: Bits,
+    appends: &'a FxHashMap<u32, u32>,
+    discards: &'a FxHashMap<u32, u32>,
+    divisors: &'a mut Vec<Divisor>,
 }
 
-fn optimize_fn(f: &mut Function, arities: &[u16], sites: &[Site]) {
+/// Whether every value of integer type `from` is held in the same bits
+/// at type `to` (signed values are sign-extended, unsigned zero-extended),
+/// so `as` is a copy.
+fn same_bits(from: NumTy, to: NumTy) -> bool {
+    if !from.is_int() || !to.is_int() {
+        return false;
+    }
+    let ((lo, hi), (tlo, thi)) = (from.int_range(), to.int_range());
+    tlo <= lo && hi <= thi && (from.is_signed() == to.is_signed() || !from.is_signed())
+}
+
+/// Whether `i` may read or write the heap or reach the host.
+fn touches_heap(i: &Instr) -> bool {
+    use Instr::*;
+    matches!(
+        i,
+        Store { .. }
+            | SetField { .. }
+            | FieldOp { .. }
+            | FieldAddIImm { .. }
+            | TakeField { .. }
+            | Call { .. }
+            | CallValue { .. }
+            | Native { .. }
+            | New { .. }
+            | Drop { .. }
+            | Clone { .. }
+            | Swap { .. }
+            | FreeShell { .. }
+            | Trap { .. }
+            | Ret { .. }
+    )
+}
+
+/// The index of constant divisor `d` in `divisors` (added if new), if it
+/// qualifies (`Divisor::new`) and fits a `u16` index.
+fn divisor(divisors: &mut Vec<Divisor>, d: i64) -> Option<u16> {
+    let dv = Divisor::new(d)?;
+    if let Some(i) = divisors.iter().position(|x| *x == dv) {
+        return u16::try_from(i).ok();
+    }
+    let i = u16::try_from(divisors.len()).ok()?;
+    divisors.push(dv);
+    Some(i)
+}
+
+fn optimize_fn(
+    f: &mut Function,
+    arities: &[u16],
+    sites: &[Site],
+    (appends, discards): (&FxHashMap<u32, u32>, &FxHashMap<u32, u32>),
+    divisors: &mut Vec<Divisor>,
+) {
     if f.code.len() != f.lines.len() || f.code.is_empty() {
         return;
-    }
-    let mut pinned = Bits::new(f.nregs as usize);
-    for i in &f.code {
-        if let Instr::RefReg { b, .. } = i {
-            pinned.set(*b);
-        }
     }
     let mut cx = Fn {
         code: f.code.iter().map(|i| Some(*i)).collect(),
@@ -354,9 +451,11 @@ fn optimize_fn(f: &mut Function, arities: &[u16], sites: &[Site]) {
         arity: f.arity,
         arities,
         sites,
-        pinned,
+        appends,
+        discards,
+        divisors,
     };
-    for _ in 0..4 {
+    for _ in 0..10 {
         let mut changed = cx.propagate();
         let live = cx.liveness();
         changed |= cx.simplify(&live);
@@ -368,11 +467,12 @@ fn optimize_fn(f: &mut Function, arities: &[u16], sites: &[Site]) {
             break;
         }
     }
+    cx.invert_loops();
     let live = cx.liveness();
     let mut lo = Reg::MAX;
     let mut hi = 0;
     for r in cx.arity..cx.nregs {
-        if live[0].has(r) || cx.pinned.has(r) {
+        if live[0].has(r) {
             lo = lo.min(r);
             hi = r + 1;
         }
@@ -411,10 +511,13 @@ impl Fn<'_> {
     /// immediate and fast forms that constants allow.
     #[allow(clippy::needless_range_loop)]
     fn propagate(&mut self) -> bool {
+        let esc = self.escaped();
         #[derive(Clone, Copy, PartialEq)]
         enum Fact {
             Copy(Reg),
             Const(i64),
+            /// The register holds a place reference to this register.
+            Ref(Reg),
         }
         let lead = self.leaders();
         let mut facts: FxHashMap<Reg, Fact> = FxHashMap::default();
@@ -436,8 +539,15 @@ impl Fn<'_> {
                 _ => None,
             };
             let k16 = |r: Reg| k(r).and_then(|v| i16::try_from(v).ok());
+            let place = |r: Reg| match facts.get(&r) {
+                Some(Fact::Ref(x)) => Some(*x),
+                _ => None,
+            };
             loop {
                 let next = match instr {
+                    // Through a reference to a register of this frame.
+                    Instr::Load { a, r } if place(r).is_some() => Instr::Copy { a, b: place(r).unwrap_or(a) },
+                    Instr::Store { r, b } if place(r).is_some() => Instr::Copy { a: place(r).unwrap_or(b), b },
                     Instr::AddI { a, b, c } if k16(c).is_some() => Instr::AddIImm { a, b, imm: k16(c).unwrap_or(0) },
                     Instr::AddI { a, b, c } if k16(b).is_some() => Instr::AddIImm { a, b: c, imm: k16(b).unwrap_or(0) },
                     Instr::SubI { a, b, c } if k16(c).and_then(|v| v.checked_neg()).is_some() => {
@@ -445,14 +555,18 @@ impl Fn<'_> {
                     }
                     Instr::MulI { a, b, c } if k16(c).is_some() => Instr::MulIImm { a, b, imm: k16(c).unwrap_or(0) },
                     Instr::MulI { a, b, c } if k16(b).is_some() => Instr::MulIImm { a, b: c, imm: k16(b).unwrap_or(0) },
+                    Instr::Arith { op, a, b, c }
+                        if op.ty() == NumTy::U64
+                            && op.op() == BinOp::Add
+                            && k(c).and_then(|v| u16::try_from(v).ok()).is_some() =>
+                    {
+                        Instr::AddUImm { a, b, imm: k(c).and_then(|v| u16::try_from(v).ok()).unwrap_or(0) }
+                    }
                     Instr::Arith { op, a, b, c } if op.ty() == NumTy::I64 => match op.op() {
                         BinOp::Add => Instr::AddI { a, b, c },
                         BinOp::Sub => Instr::SubI { a, b, c },
                         BinOp::Mul => Instr::MulI { a, b, c },
-                        BinOp::Rem => match k16(c) {
-                            Some(v) if v != 0 && v != -1 => Instr::RemIImm { a, b, imm: v },
-                            _ => Instr::RemI { a, b, c },
-                        },
+                        BinOp::Rem => Instr::RemI { a, b, c },
                         BinOp::Div => Instr::DivI { a, b, c },
                         _ => instr,
                     },
@@ -469,6 +583,18 @@ impl Fn<'_> {
                     Instr::NeI { a, b, c } if k16(c).is_some() => {
                         Instr::CmpIImm { op: CmpOp::Ne, a, b, imm: k16(c).unwrap_or(0) }
                     }
+                    Instr::DivI { a, b, c } if k(c).and_then(|v| divisor(self.divisors, v)).is_some() => {
+                        Instr::DivIK { a, b, k: k(c).and_then(|v| divisor(self.divisors, v)).unwrap_or(0) }
+                    }
+                    Instr::RemI { a, b, c } if k(c).and_then(|v| divisor(self.divisors, v)).is_some() => {
+                        Instr::RemIK { a, b, k: k(c).and_then(|v| divisor(self.divisors, v)).unwrap_or(0) }
+                    }
+                    Instr::Native { base, site }
+                        if self.sites.get(site as usize).is_some_and(|s| s.native == Native::Math(MathFn::Sqrt)) =>
+                    {
+                        Instr::SqrtF { a: base, b: base }
+                    }
+                    Instr::Cast { from, to, a, b } if same_bits(from, to) => Instr::Copy { a, b },
                     Instr::LtI { a, b, c } => Instr::CmpI { op: CmpOp::Lt, a, b, c },
                     Instr::LeI { a, b, c } => Instr::CmpI { op: CmpOp::Le, a, b, c },
                     Instr::CmpI { op, a, b, c } if k16(c).is_some() => {
@@ -490,9 +616,20 @@ impl Fn<'_> {
             }
             // Update the facts.
             let eff = effects(&instr, self.nregs, self.arities, self.sites);
-            if matches!(instr, Instr::Call { .. } | Instr::CallValue { .. } | Instr::Native { .. } | Instr::New { .. })
-            {
-                facts.clear();
+            // A call's frame overwrites the registers from its base up;
+            // calls and `Store` (through a place) may write any register
+            // whose address was taken.
+            let clobbered = match instr {
+                Instr::Call { base, .. }
+                | Instr::CallValue { base, .. }
+                | Instr::Native { base, .. }
+                | Instr::New { base, .. } => Some(base),
+                Instr::Store { .. } => Some(Reg::MAX),
+                _ => None,
+            };
+            if let Some(base) = clobbered {
+                let gone = |r: Reg| r >= base || esc[pc].has(r) || esc[pc + 1].has(r);
+                facts.retain(|t, f| !gone(*t) && !matches!(f, Fact::Copy(s) if gone(*s)));
                 continue;
             }
             for &d in &eff.defs[..eff.ndefs] {
@@ -500,7 +637,7 @@ impl Fn<'_> {
                 facts.retain(|_, f| *f != Fact::Copy(d));
             }
             match instr {
-                Instr::Copy { a, b } if a != b && !self.pinned.has(a) && !self.pinned.has(b) => {
+                Instr::Copy { a, b } if a != b => {
                     let src = match facts.get(&b) {
                         Some(Fact::Copy(s)) => *s,
                         _ => b,
@@ -510,8 +647,11 @@ impl Fn<'_> {
                         _ => facts.insert(a, Fact::Copy(src)),
                     };
                 }
-                Instr::LoadI { a, imm } if !self.pinned.has(a) => {
+                Instr::LoadI { a, imm } => {
                     facts.insert(a, Fact::Const(imm as i64));
+                }
+                Instr::RefReg { a, b } if a != b => {
+                    facts.insert(a, Fact::Ref(b));
                 }
                 _ => {}
             }
@@ -519,10 +659,52 @@ impl Fn<'_> {
         changed
     }
 
+    /// The registers whose address may have been taken (`RefReg`) on
+    /// some path to each instruction: they may be read or written through
+    /// a place by a `Load`, `Store`, call or native.
+    fn escaped(&self) -> Vec<Bits> {
+        let n = self.code.len();
+        let empty = Bits::new(self.nregs as usize);
+        let mut esc_in = vec![empty.clone(); n + 1];
+        loop {
+            let mut changed = false;
+            for pc in 0..n {
+                let mut out = esc_in[pc].clone();
+                let Some(i) = &self.code[pc] else {
+                    if !out.0.iter().zip(&esc_in[pc + 1].0).all(|(a, b)| a & !b == 0) {
+                        esc_in[pc + 1].union(&out);
+                        changed = true;
+                    }
+                    continue;
+                };
+                if let Instr::RefReg { b, .. } = i {
+                    out.set(*b);
+                }
+                let mut targets = [None, None];
+                if falls_through(i) {
+                    targets[0] = Some(pc + 1);
+                }
+                if let Some(off) = jump_off(i) {
+                    targets[1] = Some((pc as i64 + 1 + off).clamp(0, n as i64) as usize);
+                }
+                for t in targets.into_iter().flatten() {
+                    if !out.0.iter().zip(&esc_in[t].0).all(|(a, b)| a & !b == 0) {
+                        esc_in[t].union(&out);
+                        changed = true;
+                    }
+                }
+            }
+            if !changed {
+                return esc_in;
+            }
+        }
+    }
+
     /// The registers live on entry to each instruction.
     fn liveness(&self) -> Vec<Bits> {
         let n = self.code.len();
         let empty = Bits::new(self.nregs as usize);
+        let esc = self.escaped();
         let mut live_in = vec![empty.clone(); n + 1];
         let effs: Vec<Option<Eff>> =
             self.code.iter().map(|i| i.as_ref().map(|i| effects(i, self.nregs, self.arities, self.sites))).collect();
@@ -553,6 +735,16 @@ impl Fn<'_> {
                         out.set(r);
                     }
                 }
+                if matches!(
+                    i,
+                    Instr::Load { .. }
+                        | Instr::Store { .. }
+                        | Instr::Call { .. }
+                        | Instr::CallValue { .. }
+                        | Instr::Native { .. }
+                ) {
+                    out.union(&esc[pc]);
+                }
                 if out != live_in[pc] {
                     live_in[pc] = out;
                     changed = true;
@@ -566,9 +758,6 @@ impl Fn<'_> {
 
     /// Whether `r` is live after instruction `pc` (on entry to its successors).
     fn live_after(&self, live: &[Bits], pc: usize, r: Reg) -> bool {
-        if self.pinned.has(r) {
-            return true;
-        }
         let Some(i) = self.get(pc) else { return live[pc + 1].has(r) };
         let n = self.code.len();
         if falls_through(i) && live[pc + 1].has(r) {
@@ -601,14 +790,153 @@ impl Fn<'_> {
             if lead[pc] {
                 continue;
             }
+            // `t := to_string(x); d := t; append(s, d)`: `d := x; append_display(s, d)`.
+            if let Instr::Native { base, site } = instr {
+                if self.sites.get(site as usize).is_some_and(|s| s.native == Native::StrAppend) && base < Reg::MAX {
+                    let d = base + 1;
+                    let p1 = (0..pc).rev().find(|&p| self.code[p].is_some());
+                    let p0 = p1.and_then(|p1| (0..p1).rev().find(|&p| self.code[p].is_some()));
+                    if let (Some(p0), Some(p1)) = (p0, p1) {
+                        if let (Some(Instr::Native { base: t, site: ts }), Some(Instr::Copy { a, b })) =
+                            (self.code[p0], self.code[p1])
+                        {
+                            if a == d
+                                && b == t
+                                && !(p0 + 1..=pc).any(|p| lead[p])
+                                && self.appends.contains_key(&ts)
+                                && !self.live_after(live, p1, t)
+                                && !self.live_after(live, pc, d)
+                            {
+                                self.code[p0] = Some(Instr::Copy { a: d, b: t });
+                                self.code[p1] = None;
+                                self.code[pc] = Some(Instr::Native { base, site: self.appends[&ts] });
+                                changed = true;
+                                continue;
+                            }
+                        }
+                    }
+                }
+            }
+            // `t := &list[i]; ...; x := *t` with `t` dead after: `x := list[i]`
+            // in `t`'s place (where the bounds are checked), if nothing in
+            // between touches the heap, `x` or `t`.
+            if let Instr::Load { a: x, r: t } = instr {
+                if !self.live_after(live, pc, t) {
+                    let mut p0 = pc;
+                    let mut found = None;
+                    while p0 > 0 && !lead[p0] {
+                        p0 -= 1;
+                        let Some(j) = self.code[p0] else { continue };
+                        let e = effects(&j, self.nregs, self.arities, self.sites);
+                        if e.defs[..e.ndefs].contains(&t) {
+                            found = match j {
+                                Instr::RefIndex { a, list, i } if a == t => Some(Instr::Index { a: x, list, i }),
+                                Instr::RefIndexSlice { a, list, i } if a == t => {
+                                    Some(Instr::IndexSlice { a: x, list, i })
+                                }
+                                _ => None,
+                            };
+                            break;
+                        }
+                        let touches = |r: Reg| {
+                            e.uses[..e.nuses].contains(&r)
+                                || e.defs[..e.ndefs].contains(&r)
+                                || e.range.is_some_and(|(lo, hi)| (lo..hi).contains(&r))
+                        };
+                        if touches_heap(&j) || touches(x) || touches(t) {
+                            break;
+                        }
+                    }
+                    if let Some(load) = found {
+                        self.code[p0] = Some(load);
+                        self.code[pc] = None;
+                        changed = true;
+                        continue;
+                    }
+                }
+            }
             let Some(prev_pc) = (0..pc).rev().find(|&p| self.code[p].is_some()) else { continue };
             if (prev_pc + 1..=pc).any(|p| lead[p]) {
                 continue;
             }
             let Some(mut prev) = self.code[prev_pc] else { continue };
+            // `r := map.insert(k, v); drop(r)`: a site that returns nothing
+            // (and leaves `r` empty, as the `Drop` did).
+            if let (Instr::Drop { a }, Instr::Native { base, site }) = (instr, prev) {
+                if a == base {
+                    if let Some(&discard) = self.discards.get(&site) {
+                        self.code[prev_pc] = Some(Instr::Native { base, site: discard });
+                        self.code[pc] = None;
+                        changed = true;
+                        continue;
+                    }
+                }
+            }
+            // `t1 := o.f; t2 := t1 op x; o.f := t2` (with `t1`, `t2` dead
+            // after, one line): `o.f op= x`.
+            if let Instr::SetField { obj, i: f, b: t2 } = instr {
+                if let Some(p1) = (0..prev_pc).rev().find(|&p| self.code[p].is_some()) {
+                    let one_block = !(p1 + 1..=pc).any(|p| lead[p]);
+                    let one_line = self.lines[p1] == self.lines[pc] && self.lines[prev_pc] == self.lines[pc];
+                    if let (true, true, Some(Instr::GetField { a: t1, obj: o1, i: f1 })) =
+                        (one_block, one_line, self.code[p1])
+                    {
+                        let fused = match prev {
+                            _ if o1 != obj || f1 != f || t1 == obj || t2 == obj => None,
+                            Instr::AddIImm { a, b, imm } if a == t2 && b == t1 => {
+                                Some(Instr::FieldAddIImm { f, obj, imm })
+                            }
+                            _ if f > u8::MAX as u16 => None,
+                            Instr::AddI { a, b, c }
+                            | Instr::SubI { a, b, c }
+                            | Instr::MulI { a, b, c }
+                            | Instr::AddF { a, b, c }
+                            | Instr::SubF { a, b, c }
+                            | Instr::MulF { a, b, c }
+                            | Instr::DivF { a, b, c }
+                                if a == t2 && b == t1 && c != t1 =>
+                            {
+                                let op = match prev {
+                                    Instr::AddI { .. } => FieldOpKind::AddI,
+                                    Instr::SubI { .. } => FieldOpKind::SubI,
+                                    Instr::MulI { .. } => FieldOpKind::MulI,
+                                    Instr::AddF { .. } => FieldOpKind::AddF,
+                                    Instr::SubF { .. } => FieldOpKind::SubF,
+                                    Instr::MulF { .. } => FieldOpKind::MulF,
+                                    _ => FieldOpKind::DivF,
+                                };
+                                Some(Instr::FieldOp { op, f: f as u8, obj, b: c })
+                            }
+                            _ => None,
+                        };
+                        if let Some(fused) = fused {
+                            if !self.live_after(live, pc, t1) && !self.live_after(live, pc, t2) {
+                                self.code[p1] = None;
+                                self.code[prev_pc] = None;
+                                self.code[pc] = Some(fused);
+                                changed = true;
+                                continue;
+                            }
+                        }
+                    }
+                }
+            }
+            // `t := list[i]; d := t.f` with `t` dead after: one instruction.
+            if let (Instr::GetField { a: d, obj, i: f }, Instr::Index { a: t, list, i }) = (instr, prev) {
+                if obj == t
+                    && f <= u8::MAX as u16
+                    && self.lines[prev_pc] == self.lines[pc]
+                    && !self.live_after(live, pc, t)
+                {
+                    self.code[pc] = Some(Instr::IndexField { f: f as u8, a: d, list, i });
+                    self.code[prev_pc] = None;
+                    changed = true;
+                    continue;
+                }
+            }
             // `t := ...; d := t` with `t` dead after: `d := ...`.
             if let Instr::Copy { a: d, b: t } = instr {
-                if !self.pinned.has(t) && !self.live_after(live, pc, t) {
+                if !self.live_after(live, pc, t) {
                     if let Some(dst) = simple_dst(&mut prev) {
                         if *dst == t {
                             *dst = d;
@@ -620,13 +948,23 @@ impl Fn<'_> {
                     }
                 }
             }
+            // `t := tag(o); if !(t == k) goto L` with `t` dead after.
+            if let (Instr::JmpIfNotCmpIImm { op: CmpOp::Eq, a: t, imm, off }, Instr::GetTag { a, obj }) = (instr, prev)
+            {
+                if a == t && imm >= 0 && obj != t && !self.live_after(live, pc, t) {
+                    self.code[pc] = Some(Instr::JmpIfNotTag { obj, tag: imm as u16, off });
+                    self.code[prev_pc] = None;
+                    changed = true;
+                    continue;
+                }
+            }
             // `t := x op y; if !t goto L` with `t` dead after: one instruction.
             let (t, off, negate) = match instr {
                 Instr::JmpIfNot { a, off } => (a, off, false),
                 Instr::JmpIf { a, off } => (a, off, true),
                 _ => continue,
             };
-            if self.pinned.has(t) || self.live_after(live, pc, t) {
+            if self.live_after(live, pc, t) {
                 continue;
             }
             let Ok(off) = i16::try_from(off) else { continue };
@@ -644,6 +982,46 @@ impl Fn<'_> {
             changed = true;
         }
         changed
+    }
+
+    /// `H: if !(x op y) goto X; ...; goto H; X:` becomes `H: if !(x op y)
+    /// goto X; ...; if (x op y) goto H+1; X:`: one branch per iteration
+    /// instead of two (a backward conditional branch spends fuel).
+    fn invert_loops(&mut self) {
+        let n = self.code.len();
+        let next_kept = |code: &[Option<Instr>], mut p: usize| {
+            while p < n && code[p].is_none() {
+                p += 1;
+            }
+            p
+        };
+        for pc in 0..n {
+            let Some(Instr::Jmp { off }) = self.code[pc] else { continue };
+            if off >= 0 {
+                continue;
+            }
+            let h = next_kept(&self.code, (pc as i64 + 1 + off as i64).max(0) as usize);
+            if h >= pc {
+                continue;
+            }
+            let Some(test) = self.code[h] else { continue };
+            let Some(toff) = test.jump_offset() else { continue };
+            let exit = (h as i64 + 1 + toff).clamp(0, n as i64) as usize;
+            if next_kept(&self.code, exit) != next_kept(&self.code, pc + 1) {
+                continue;
+            }
+            let Ok(back) = i16::try_from(h as i64 + 1 - (pc as i64 + 1)) else { continue };
+            let inverted = match test {
+                Instr::JmpIfNotCmpI { op, a, b, .. } => Instr::JmpIfNotCmpI { op: op.negated(), a, b, off: back },
+                Instr::JmpIfNotCmpU { op, a, b, .. } => Instr::JmpIfNotCmpU { op: op.negated(), a, b, off: back },
+                Instr::JmpIfNotCmpIImm { op, a, imm, .. } => {
+                    Instr::JmpIfNotCmpIImm { op: op.negated(), a, imm, off: back }
+                }
+                Instr::JmpIfNotLtI { a, b, .. } => Instr::JmpIfNotCmpI { op: CmpOp::Ge, a, b, off: back },
+                _ => continue,
+            };
+            self.code[pc] = Some(inverted);
+        }
     }
 
     /// Removes instructions no path reaches.

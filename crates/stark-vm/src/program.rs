@@ -28,6 +28,8 @@ pub struct Program {
     pub entry: u32,
     /// What `main` returns, for the exit status.
     pub entry_kind: EntryKind,
+    /// Constant divisors (`DivIK`, `RemIK`), with their reciprocals.
+    pub divisors: Vec<Divisor>,
     /// The outcome of `check`, computed once.
     pub checked: std::sync::OnceLock<Result<(), String>>,
 }
@@ -192,6 +194,9 @@ impl Program {
                     Instr::Call { f, .. } | Instr::LoadFn { f, .. } => (f as usize) < self.functions.len(),
                     Instr::Native { site, .. } => (site as usize) < self.sites.len(),
                     Instr::LoadK { k, .. } | Instr::Trap { k } => (k as usize) < self.consts.len(),
+                    Instr::DivIK { k, .. } | Instr::RemIK { k, .. } => {
+                        self.divisors.get(k as usize).is_some_and(|d| Divisor::new(d.d as i64) == Some(*d))
+                    }
                     _ => true,
                 };
                 if !ok {
@@ -208,5 +213,84 @@ impl Program {
     }
 }
 
+/// A constant divisor `d` in `2..2^32` and `m = ceil(2^64 / d)`: for a
+/// dividend below `2^32` in magnitude, quotient and remainder come from
+/// multiplications (Lemire, Kaser and Kurz, "Faster remainder by direct
+/// computation", 2019); larger ones divide.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Divisor {
+    /// The divisor.
+    pub d: u64,
+    /// `u64::MAX / d + 1`.
+    pub m: u64,
+}
+
+impl Divisor {
+    /// The divisor `d`, if it is in `2..2^32`.
+    pub fn new(d: i64) -> Option<Divisor> {
+        (2..=u32::MAX as i64).contains(&d).then(|| Divisor { d: d as u64, m: u64::MAX / d as u64 + 1 })
+    }
+
+    /// `x / d`, truncated (Int64).
+    #[inline(always)]
+    pub fn quotient(self, x: i64) -> i64 {
+        let ax = x.unsigned_abs();
+        let q = if ax <= u32::MAX as u64 { ((self.m as u128 * ax as u128) >> 64) as u64 } else { ax / self.d };
+        if x < 0 {
+            (q as i64).wrapping_neg()
+        } else {
+            q as i64
+        }
+    }
+
+    /// `x % d` (Int64: the sign of `x`).
+    #[inline(always)]
+    pub fn remainder(self, x: i64) -> i64 {
+        let ax = x.unsigned_abs();
+        let r = if ax <= u32::MAX as u64 {
+            let low = self.m.wrapping_mul(ax);
+            ((low as u128 * self.d as u128) >> 64) as u64
+        } else {
+            ax % self.d
+        };
+        if x < 0 {
+            (r as i64).wrapping_neg()
+        } else {
+            r as i64
+        }
+    }
+}
+
 /// Layout 0 of every program: `String`.
 pub const STR_LAYOUT: u32 = 0;
+
+#[cfg(test)]
+mod tests {
+    use super::Divisor;
+
+    #[test]
+    fn constant_division_matches_the_hardware() {
+        let divisors = [2i64, 3, 5, 7, 10, 11, 13, 1000, 4999, 50_021, 100_000, 1_000_003, 65_536, 2_147_483_647];
+        let divisors = divisors.iter().copied().chain([u32::MAX as i64, (1 << 31) + 1, 641, 6_700_417]);
+        let mut xs: Vec<i64> = vec![0, 1, -1, i64::MIN, i64::MAX, u32::MAX as i64, -(u32::MAX as i64), 1 << 32];
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..20_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            xs.push(seed as i64);
+            xs.push((seed as i64) >> 32);
+            xs.push((seed as i64) >> 40);
+        }
+        for d in divisors {
+            let dv = Divisor::new(d).expect("a divisor");
+            for &x in &xs {
+                assert_eq!(dv.quotient(x), x / d, "{x} / {d}");
+                assert_eq!(dv.remainder(x), x % d, "{x} % {d}");
+            }
+        }
+        assert_eq!(Divisor::new(1), None);
+        assert_eq!(Divisor::new(0), None);
+        assert_eq!(Divisor::new(-3), None);
+    }
+}

@@ -19,6 +19,24 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+/// `*dst := Value::from_bits(bits)` in one 16-byte store.
+///
+/// # Safety
+/// `dst` must be valid for writes.
+#[inline(always)]
+unsafe fn store_scalar(dst: *mut Value, bits: u64) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{__m128i, _mm_cvtsi64_si128, _mm_storeu_si128};
+        // `Value` is `repr(C)` { bits, ext }: the low half is `bits`, `ext` is 0.
+        _mm_storeu_si128(dst as *mut __m128i, _mm_cvtsi64_si128(bits as i64));
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        *dst = Value::from_bits(bits);
+    }
+}
+
 /// What the host gives a task: output streams, files and time. The VM
 /// itself touches no file, clock or thread.
 pub trait Host: Send {
@@ -314,7 +332,12 @@ impl Task {
 
     /// The interpreter loop.
     fn run(&mut self, prog: &Program, host: &mut dyn Host, mut fuel: u32) -> Exit {
-        let mut frame = *self.frames.last().expect("a task has a frame");
+        // While running, the current frame lives in locals (`cur`, `pc`,
+        // `base`) and `frames` holds only its callers; every exit but the
+        // last return pushes it back (`save!`), so between runs the last
+        // frame is the current one, its `pc` saved.
+        let frame = self.frames.pop().expect("a task has a frame");
+        let mut cur = frame.func;
         let mut func: &Function = &prog.functions[frame.func as usize];
         let mut code: &[Instr] = &func.code;
         let mut pc = frame.pc as usize;
@@ -327,6 +350,8 @@ impl Task {
         if self.regs.len() < base + func.nregs as usize {
             self.regs.resize(base + func.nregs as usize, Value::NONE);
         }
+        // Frames from `checked` up are known to satisfy the invariants below.
+        let mut checked = self.frames.len();
         // `rp` points at the current frame's `R[0]`.
         let mut rp: *mut Value = self.regs.as_mut_ptr().wrapping_add(base);
         // Invariants that make the unchecked accesses below sound, given
@@ -344,14 +369,45 @@ impl Task {
                 (*unsafe { &mut *rp.add($i as usize) })
             };
         }
+        // A scalar result (`ext` is 0: arithmetic, comparisons, casts) is
+        // written as one 16-byte store: reading the
+        // register back whole (a `Copy`, a field store) then forwards from
+        // that store instead of stalling on two 8-byte ones.
+        macro_rules! put {
+            ($i:expr, $v:expr) => {{
+                let v: Value = $v;
+                // SAFETY: as for `r!`.
+                unsafe { store_scalar(rp.add($i as usize), v.bits) }
+            }};
+        }
+        // A taken conditional jump; a backward one spends fuel like `Jmp`.
+        macro_rules! branch {
+            ($off:expr) => {{
+                let off = $off as i64;
+                if off < 0 {
+                    if fuel == 0 {
+                        save!(pc as i64 + off);
+                        return Exit::OutOfFuel;
+                    }
+                    fuel -= 1;
+                }
+                pc = (pc as i64 + off) as usize;
+            }};
+        }
         macro_rules! sync {
             () => {
                 rp = self.regs.as_mut_ptr().wrapping_add(base)
             };
         }
+        macro_rules! save {
+            ($pc:expr) => {
+                self.frames.push(Frame { func: cur, pc: $pc as u32, base: base as u32 })
+            };
+        }
         macro_rules! fault {
             ($f:expr) => {{
                 let f = $f;
+                save!(pc);
                 return Exit::Trapped(self.trap(prog, f, pc - 1));
             }};
         }
@@ -375,36 +431,40 @@ impl Task {
                 }
                 Instr::Clear { a } => r!(a) = Value::NONE,
                 Instr::LoadK { a, k } => r!(a) = prog.consts[k as usize],
-                Instr::LoadI { a, imm } => r!(a) = Value::int(imm as i64),
+                Instr::LoadI { a, imm } => put!(a, Value::int(imm as i64)),
                 Instr::LoadFn { a, f } => r!(a) = Value { bits: f as u64, ext: crate::value::NONE },
                 Instr::SetEnv { a, env } => r!(a).ext = r!(env).bits,
                 Instr::AddI { a, b, c } => match r!(b).as_int().checked_add(r!(c).as_int()) {
-                    Some(v) => r!(a) = Value::int(v),
+                    Some(v) => put!(a, Value::int(v)),
                     None => fault!(Fault::overflow()),
                 },
                 Instr::SubI { a, b, c } => match r!(b).as_int().checked_sub(r!(c).as_int()) {
-                    Some(v) => r!(a) = Value::int(v),
+                    Some(v) => put!(a, Value::int(v)),
                     None => fault!(Fault::overflow()),
                 },
                 Instr::MulI { a, b, c } => match r!(b).as_int().checked_mul(r!(c).as_int()) {
-                    Some(v) => r!(a) = Value::int(v),
+                    Some(v) => put!(a, Value::int(v)),
                     None => fault!(Fault::overflow()),
                 },
                 Instr::AddIImm { a, b, imm } => match r!(b).as_int().checked_add(imm as i64) {
-                    Some(v) => r!(a) = Value::int(v),
+                    Some(v) => put!(a, Value::int(v)),
                     None => fault!(Fault::overflow()),
                 },
-                Instr::LtI { a, b, c } => r!(a) = Value::bool(r!(b).as_int() < r!(c).as_int()),
-                Instr::LeI { a, b, c } => r!(a) = Value::bool(r!(b).as_int() <= r!(c).as_int()),
-                Instr::EqI { a, b, c } => r!(a) = Value::bool(r!(b).bits == r!(c).bits),
-                Instr::NeI { a, b, c } => r!(a) = Value::bool(r!(b).bits != r!(c).bits),
-                Instr::AddF { a, b, c } => r!(a) = Value::f64(r!(b).as_f64() + r!(c).as_f64()),
-                Instr::SubF { a, b, c } => r!(a) = Value::f64(r!(b).as_f64() - r!(c).as_f64()),
-                Instr::MulF { a, b, c } => r!(a) = Value::f64(r!(b).as_f64() * r!(c).as_f64()),
-                Instr::DivF { a, b, c } => r!(a) = Value::f64(r!(b).as_f64() / r!(c).as_f64()),
-                Instr::LtF { a, b, c } => r!(a) = Value::bool(r!(b).as_f64() < r!(c).as_f64()),
+                Instr::LtI { a, b, c } => put!(a, Value::bool(r!(b).as_int() < r!(c).as_int())),
+                Instr::LeI { a, b, c } => put!(a, Value::bool(r!(b).as_int() <= r!(c).as_int())),
+                Instr::EqI { a, b, c } => put!(a, Value::bool(r!(b).bits == r!(c).bits)),
+                Instr::NeI { a, b, c } => put!(a, Value::bool(r!(b).bits != r!(c).bits)),
+                Instr::AddF { a, b, c } => put!(a, Value::f64(r!(b).as_f64() + r!(c).as_f64())),
+                Instr::SubF { a, b, c } => put!(a, Value::f64(r!(b).as_f64() - r!(c).as_f64())),
+                Instr::MulF { a, b, c } => put!(a, Value::f64(r!(b).as_f64() * r!(c).as_f64())),
+                Instr::DivF { a, b, c } => put!(a, Value::f64(r!(b).as_f64() / r!(c).as_f64())),
+                Instr::LtF { a, b, c } => put!(a, Value::bool(r!(b).as_f64() < r!(c).as_f64())),
+                Instr::AddUImm { a, b, imm } => match r!(b).bits.checked_add(imm as u64) {
+                    Some(v) => put!(a, Value::from_bits(v)),
+                    None => fault!(Fault::overflow()),
+                },
                 Instr::MulIImm { a, b, imm } => match r!(b).as_int().checked_mul(imm as i64) {
-                    Some(v) => r!(a) = Value::int(v),
+                    Some(v) => put!(a, Value::int(v)),
                     None => fault!(Fault::overflow()),
                 },
                 Instr::DivI { a, b, c } => {
@@ -413,7 +473,7 @@ impl Task {
                         fault!(Fault::div_zero());
                     }
                     match x.checked_div(y) {
-                        Some(v) => r!(a) = Value::int(v),
+                        Some(v) => put!(a, Value::int(v)),
                         None => fault!(Fault::overflow()),
                     }
                 }
@@ -423,38 +483,63 @@ impl Task {
                         fault!(Fault::div_zero());
                     }
                     match x.checked_rem(y) {
-                        Some(v) => r!(a) = Value::int(v),
+                        Some(v) => put!(a, Value::int(v)),
                         None => fault!(Fault::overflow()),
                     }
                 }
-                Instr::RemIImm { a, b, imm } => r!(a) = Value::int(r!(b).as_int() % imm as i64),
-                Instr::CmpI { op, a, b, c } => r!(a) = Value::bool(op.test(r!(b).as_int(), r!(c).as_int())),
-                Instr::CmpU { op, a, b, c } => r!(a) = Value::bool(op.test(r!(b).bits, r!(c).bits)),
-                Instr::CmpIImm { op, a, b, imm } => r!(a) = Value::bool(op.test(r!(b).as_int(), imm as i64)),
+                Instr::DivIK { a, b, k } => {
+                    // SAFETY: `prog.check()` proved `k` names a divisor.
+                    let dv = unsafe { *prog.divisors.get_unchecked(k as usize) };
+                    put!(a, Value::int(dv.quotient(r!(b).as_int())))
+                }
+                Instr::SqrtF { a, b } => put!(a, Value::f64(r!(b).as_f64().sqrt())),
+                Instr::IndexField { f, a, list, i } => {
+                    let items = self.heap.items(r!(list).as_handle());
+                    let idx = r!(i).bits;
+                    match items.get(idx as usize) {
+                        Some(v) => r!(a) = self.heap.fields(v.as_handle())[f as usize],
+                        None => fault!(Fault::bounds(items.len(), idx)),
+                    }
+                }
+                Instr::RemIK { a, b, k } => {
+                    // SAFETY: `prog.check()` proved `k` names a divisor.
+                    let dv = unsafe { *prog.divisors.get_unchecked(k as usize) };
+                    put!(a, Value::int(dv.remainder(r!(b).as_int())))
+                }
+                Instr::CmpI { op, a, b, c } => put!(a, Value::bool(op.test(r!(b).as_int(), r!(c).as_int()))),
+                Instr::CmpU { op, a, b, c } => put!(a, Value::bool(op.test(r!(b).bits, r!(c).bits))),
+                Instr::CmpIImm { op, a, b, imm } => put!(a, Value::bool(op.test(r!(b).as_int(), imm as i64))),
                 Instr::JmpIfNotCmpI { op, a, b, off } => {
                     if !op.test(r!(a).as_int(), r!(b).as_int()) {
-                        pc = (pc as i64 + off as i64) as usize;
+                        branch!(off);
                     }
                 }
                 Instr::JmpIfNotCmpU { op, a, b, off } => {
                     if !op.test(r!(a).bits, r!(b).bits) {
-                        pc = (pc as i64 + off as i64) as usize;
+                        branch!(off);
+                    }
+                }
+                Instr::JmpIfNotTag { obj, tag, off } => {
+                    if crate::deep::tag(&self.heap, r!(obj)) != tag as u32 {
+                        branch!(off);
                     }
                 }
                 Instr::JmpIfNotCmpIImm { op, a, imm, off } => {
                     if !op.test(r!(a).as_int(), imm as i64) {
-                        pc = (pc as i64 + off as i64) as usize;
+                        branch!(off);
                     }
                 }
-                Instr::Arith { op, a, b, c } => r!(a) = tri!(arith::binary(op.op(), op.ty(), r!(b), r!(c))),
-                Instr::Cmp { op, a, b, c } => r!(a) = Value::bool(arith::compare(op.op(), op.ty(), r!(b), r!(c))),
-                Instr::Neg { ty, a, b } => r!(a) = tri!(arith::negate(ty, r!(b))),
-                Instr::Not { ty, a, b } => r!(a) = arith::not(ty, r!(b)),
-                Instr::Cast { from, to, a, b } => r!(a) = tri!(arith::cast(from, to, r!(b))),
+                Instr::Arith { op, a, b, c } => put!(a, tri!(arith::binary(op.op(), op.ty(), r!(b), r!(c)))),
+                Instr::Cmp { op, a, b, c } => put!(a, Value::bool(arith::compare(op.op(), op.ty(), r!(b), r!(c)))),
+                Instr::Neg { ty, a, b } => put!(a, tri!(arith::negate(ty, r!(b)))),
+                Instr::Not { ty, a, b } => put!(a, arith::not(ty, r!(b))),
+                Instr::Cast { from: NumTy::I64, to: NumTy::F64, a, b } => put!(a, Value::f64(r!(b).as_int() as f64)),
+                Instr::Cast { from: NumTy::U8 | NumTy::U16 | NumTy::U32, to: NumTy::I64, a, b } => r!(a) = r!(b),
+                Instr::Cast { from, to, a, b } => put!(a, tri!(arith::cast(from, to, r!(b)))),
                 Instr::Jmp { off } => {
                     if off < 0 {
                         if fuel == 0 {
-                            self.frames.last_mut().expect("frame").pc = (pc as i64 + off as i64) as u32;
+                            save!(pc as i64 + off as i64);
                             return Exit::OutOfFuel;
                         }
                         fuel -= 1;
@@ -478,30 +563,41 @@ impl Task {
                 }
                 Instr::JmpIfNotLtI { a, b, off } => {
                     if r!(a).as_int() >= r!(b).as_int() {
-                        pc = (pc as i64 + off as i64) as usize;
+                        branch!(off);
                     }
                 }
                 Instr::Call { base: at, f } => {
-                    if fuel == 0 || self.frames.len() >= MAX_FRAMES {
-                        if self.frames.len() >= MAX_FRAMES {
+                    if fuel == 0 || self.frames.len() + 1 >= MAX_FRAMES {
+                        if self.frames.len() + 1 >= MAX_FRAMES {
                             fault!(Fault::new(format!("stack overflow: more than {MAX_FRAMES} nested calls")));
                         }
-                        self.frames.last_mut().expect("frame").pc = (pc - 1) as u32;
+                        save!(pc - 1);
                         return Exit::OutOfFuel;
                     }
                     fuel -= 1;
-                    if let Some(top) = self.frames.last_mut() {
-                        top.pc = pc as u32;
-                    }
+                    save!(pc);
+                    cur = f;
                     base += at as usize;
-                    self.enter(prog, f, base);
-                    func = &prog.functions[f as usize];
+                    // SAFETY: `prog.check()` proved `f` names a function.
+                    let callee = unsafe { prog.functions.get_unchecked(f as usize) };
+                    let top = base + callee.nregs as usize;
+                    if self.regs.len() < top {
+                        self.regs.resize(top, Value::NONE);
+                    }
+                    if let Some((lo, hi)) = callee.fill {
+                        if lo < hi {
+                            self.regs[base + lo as usize..base + hi as usize].fill(Value::NONE);
+                        }
+                    } else {
+                        self.regs[base + callee.arity as usize..top].fill(Value::NONE);
+                    }
+                    func = callee;
                     code = &func.code;
                     pc = 0;
                     sync!();
                 }
                 Instr::CallValue { base: at, callee } => {
-                    if self.frames.len() >= MAX_FRAMES {
+                    if self.frames.len() + 1 >= MAX_FRAMES {
                         fault!(Fault::new(format!("stack overflow: more than {MAX_FRAMES} nested calls")));
                     }
                     let target = r!(callee);
@@ -517,8 +613,11 @@ impl Task {
                         self.regs.copy_within(at..at + n, at + 1);
                         self.regs[at] = Value::handle(target.ext as u32);
                     }
-                    self.frames.last_mut().expect("frame").pc = pc as u32;
+                    save!(pc);
                     self.enter(prog, f, at);
+                    // `enter` pushed the callee's frame: it is current now.
+                    self.frames.pop();
+                    cur = f;
                     func = callee_fn;
                     code = &func.code;
                     pc = 0;
@@ -532,12 +631,12 @@ impl Task {
                     match flow {
                         Ok(Flow::Done) => {}
                         Ok(Flow::Suspend(future)) => {
-                            self.frames.last_mut().expect("frame").pc = pc as u32;
+                            save!(pc);
                             self.suspended = Some(Suspended { future, dst: base + at as usize });
                             return Exit::Suspended;
                         }
                         Ok(Flow::Yield) => {
-                            self.frames.last_mut().expect("frame").pc = pc as u32;
+                            save!(pc);
                             return Exit::OutOfFuel;
                         }
                         Err(f) => fault!(f),
@@ -546,18 +645,21 @@ impl Task {
                 Instr::Ret { a } => {
                     let v = r!(a);
                     r!(0) = v;
-                    self.frames.pop();
-                    match self.frames.last() {
+                    match self.frames.pop() {
                         None => return Exit::Done(v),
-                        Some(&caller) => {
-                            frame = caller;
-                            func = &prog.functions[frame.func as usize];
+                        Some(caller) => {
+                            cur = caller.func;
+                            func = &prog.functions[caller.func as usize];
                             code = &func.code;
-                            pc = frame.pc as usize;
-                            base = frame.base as usize;
-                            if pc >= code.len() || self.regs.len() < base + func.nregs as usize {
+                            pc = caller.pc as usize;
+                            base = caller.base as usize;
+                            // Frames pushed during this run are sound by
+                            // construction; older ones are checked once.
+                            let depth = self.frames.len();
+                            if depth < checked && (pc >= code.len() || self.regs.len() < base + func.nregs as usize) {
                                 return Exit::Trapped(Trap::bare("internal error: bad return point"));
                             }
+                            checked = checked.min(depth);
                             sync!();
                         }
                     }
@@ -582,7 +684,42 @@ impl Task {
                     let v = r!(b);
                     self.heap.fields_mut(r!(obj).as_handle())[i as usize] = v;
                 }
-                Instr::GetTag { a, obj } => r!(a) = Value::int(crate::deep::tag(&self.heap, r!(obj)) as i64),
+                Instr::FieldOp { op, f, obj, b } => {
+                    use crate::bytecode::FieldOpKind as K;
+                    let x = r!(b);
+                    let field = &mut self.heap.fields_mut(r!(obj).as_handle())[f as usize];
+                    let (p, q) = (field.bits, x.bits);
+                    let (fp, fq) = (f64::from_bits(p), f64::from_bits(q));
+                    let bits = match op {
+                        K::AddI => match (p as i64).checked_add(q as i64) {
+                            Some(v) => v as u64,
+                            None => fault!(Fault::overflow()),
+                        },
+                        K::SubI => match (p as i64).checked_sub(q as i64) {
+                            Some(v) => v as u64,
+                            None => fault!(Fault::overflow()),
+                        },
+                        K::MulI => match (p as i64).checked_mul(q as i64) {
+                            Some(v) => v as u64,
+                            None => fault!(Fault::overflow()),
+                        },
+                        K::AddF => (fp + fq).to_bits(),
+                        K::SubF => (fp - fq).to_bits(),
+                        K::MulF => (fp * fq).to_bits(),
+                        K::DivF => (fp / fq).to_bits(),
+                    };
+                    // SAFETY: `field` is a valid, exclusive place.
+                    unsafe { store_scalar(field, bits) }
+                }
+                Instr::FieldAddIImm { f, obj, imm } => {
+                    let field = &mut self.heap.fields_mut(r!(obj).as_handle())[f as usize];
+                    match field.as_int().checked_add(imm as i64) {
+                        // SAFETY: `field` is a valid, exclusive place.
+                        Some(v) => unsafe { store_scalar(field, v as u64) },
+                        None => fault!(Fault::overflow()),
+                    }
+                }
+                Instr::GetTag { a, obj } => put!(a, Value::int(crate::deep::tag(&self.heap, r!(obj)) as i64)),
                 Instr::RefReg { a, b } => r!(a) = Value { bits: REG_PLACE | (base + b as usize) as u64, ext: 0 },
                 Instr::RefField { a, obj, i } => r!(a) = Value { bits: r!(obj).bits, ext: i as u64 },
                 Instr::Load { a, r } => {
