@@ -66,12 +66,13 @@ impl TaskHandle {
 pub(crate) fn spawn(host: &TaskHost, body: Portable, result: Slot) -> HostRef {
     let handle = Arc::new(TaskHandle { state: Mutex::new(State::default()), result });
     let shared = host.shared.clone();
-    let program = shared.program.clone();
-    let task = Task::spawned(&program, body);
     let mine = handle.clone();
     let runtime = shared.runtime.clone();
+    // The VM task is made when the task first runs: one waiting to start
+    // holds only its moved-out body.
     runtime.spawn(async move {
-        let mut task = task;
+        let program = shared.program.clone();
+        let mut task = Box::new(Task::spawned(&program, body));
         let mut host = TaskHost { shared };
         let outcome = match drive(&mut task, &program, &mut host, Some(&mine)).await {
             Ok(v) => transfer::export(&mut task.heap, &program, v, mine.result).map_err(|f| Trap::bare(f.0)),
