@@ -29,13 +29,15 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    /// A number in `0..n`, from a xorshift generator.
+    /// A number in `0..n`, from a splitmix64 generator.
     fn pick(&self, n: usize) -> usize {
         let Ok(mut x) = self.rng.lock() else { return 0 };
-        *x ^= *x << 13;
-        *x ^= *x >> 7;
-        *x ^= *x << 17;
-        (*x % n.max(1) as u64) as usize
+        *x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = *x;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        (z % n.max(1) as u64) as usize
     }
 }
 
@@ -50,8 +52,7 @@ impl TaskHost {
     /// starts `select`'s choices.
     pub fn new(program: Arc<Program>, runtime: tokio::runtime::Handle, seed: u64, profile: bool) -> TaskHost {
         let stdout = Mutex::new(std::io::BufWriter::with_capacity(1 << 16, std::io::stdout()));
-        // xorshift must not start at zero.
-        let rng = Mutex::new(seed | 1);
+        let rng = Mutex::new(seed);
         let profile = crate::profile::Counters::new(profile);
         TaskHost { shared: Arc::new(Shared { program, stdout, runtime, rng, profile }) }
     }
