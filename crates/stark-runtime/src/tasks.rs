@@ -90,7 +90,8 @@ pub(crate) async fn drive(
     host: &mut TaskHost,
     handle: Option<&TaskHandle>,
 ) -> Result<Value, Trap> {
-    let born = Instant::now();
+    let timed = host.shared.profile.enabled;
+    let born = timed.then(Instant::now);
     let mut running = Duration::ZERO;
     host.shared.profile.started();
     let result = poll_fn(|cx| {
@@ -101,7 +102,7 @@ pub(crate) async fn drive(
             }
             state.waker = Some(cx.waker().clone());
         }
-        if !host.shared.profile.enabled {
+        if !timed {
             return task.poll(program, host, cx, FUEL);
         }
         let start = Instant::now();
@@ -110,7 +111,7 @@ pub(crate) async fn drive(
         poll
     })
     .await;
-    host.shared.profile.ended(born.elapsed(), running);
+    host.shared.profile.ended(born.map_or(Duration::ZERO, |b| b.elapsed()), running);
     result
 }
 
