@@ -1,0 +1,153 @@
+//! Element-wise arithmetic with broadcasting (`+ - * /`), the float
+//! functions (`exp`, `log`, `sqrt`, `tanh`, `sigmoid`) and `relu`.
+
+use std::ops::{Add, Div, Mul, Sub};
+
+use crate::dtype::{DType, Element};
+use crate::error::Result;
+use crate::num::{Float, Numeric};
+use crate::shape::{broadcast_shapes, broadcast_strides};
+use crate::strided;
+use crate::tensor::Tensor;
+
+/// A binary arithmetic operator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinaryOp {
+    /// `+`.
+    Add,
+    /// `-`.
+    Sub,
+    /// `*`.
+    Mul,
+    /// `/` (true division: integers compute in `Float32`).
+    Div,
+}
+
+impl BinaryOp {
+    /// The dtype the operator computes and returns for these operand dtypes.
+    pub fn result_dtype(self, lhs: DType, rhs: DType) -> DType {
+        match self {
+            BinaryOp::Div => lhs.division(rhs),
+            _ => lhs.arithmetic(rhs),
+        }
+    }
+}
+
+/// A float function of one element.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum FloatFn {
+    Exp,
+    Log,
+    Sqrt,
+    Tanh,
+    Sigmoid,
+}
+
+impl FloatFn {
+    #[inline(always)]
+    fn apply<T: Float>(self, x: T) -> T {
+        match self {
+            FloatFn::Exp => x.exp(),
+            FloatFn::Log => x.ln(),
+            FloatFn::Sqrt => x.sqrt(),
+            FloatFn::Tanh => x.tanh(),
+            FloatFn::Sigmoid => x.sigmoid(),
+        }
+    }
+}
+
+impl Tensor {
+    /// `self op other`, broadcasting both shapes, in the promoted dtype.
+    pub fn binary(&self, other: &Tensor, op: BinaryOp) -> Result<Tensor> {
+        let shape = broadcast_shapes(&self.shape, &other.shape)?;
+        let dtype = op.result_dtype(self.dtype(), other.dtype());
+        let (a, b) = (self.to_dtype(dtype), other.to_dtype(dtype));
+        let sa = broadcast_strides(&a.shape, &a.strides, &shape);
+        let sb = broadcast_strides(&b.shape, &b.strides, &shape);
+        let values = with_numeric!(dtype, T => {
+            let (x, y) = (a.operand::<T>(sa), b.operand::<T>(sb));
+            T::into_buffer(match op {
+                BinaryOp::Add => strided::zip_map(&shape, x, y, <T as Numeric>::add),
+                BinaryOp::Sub => strided::zip_map(&shape, x, y, <T as Numeric>::sub),
+                BinaryOp::Mul => strided::zip_map(&shape, x, y, <T as Numeric>::mul),
+                BinaryOp::Div => strided::zip_map(&shape, x, y, <T as Numeric>::div),
+            })
+        }, bool => unreachable!("arithmetic never computes in Bool"));
+        Ok(Tensor::from_buffer(values, shape))
+    }
+
+    /// Element-wise `self + other` with broadcasting.
+    pub fn add(&self, other: &Tensor) -> Result<Tensor> {
+        self.binary(other, BinaryOp::Add)
+    }
+
+    /// Element-wise `self - other` with broadcasting.
+    pub fn sub(&self, other: &Tensor) -> Result<Tensor> {
+        self.binary(other, BinaryOp::Sub)
+    }
+
+    /// Element-wise `self * other` with broadcasting.
+    pub fn mul(&self, other: &Tensor) -> Result<Tensor> {
+        self.binary(other, BinaryOp::Mul)
+    }
+
+    /// Element-wise `self / other` with broadcasting (true division).
+    pub fn div(&self, other: &Tensor) -> Result<Tensor> {
+        self.binary(other, BinaryOp::Div)
+    }
+
+    /// `e^x` of every element.
+    pub fn exp(&self) -> Tensor {
+        self.float_fn(FloatFn::Exp)
+    }
+
+    /// The natural logarithm of every element (NaN below 0, -inf at 0).
+    pub fn log(&self) -> Tensor {
+        self.float_fn(FloatFn::Log)
+    }
+
+    /// The square root of every element (NaN below 0).
+    pub fn sqrt(&self) -> Tensor {
+        self.float_fn(FloatFn::Sqrt)
+    }
+
+    /// The hyperbolic tangent of every element.
+    pub fn tanh(&self) -> Tensor {
+        self.float_fn(FloatFn::Tanh)
+    }
+
+    /// The logistic function `1 / (1 + e^-x)` of every element.
+    pub fn sigmoid(&self) -> Tensor {
+        self.float_fn(FloatFn::Sigmoid)
+    }
+
+    /// `max(x, 0)` of every element, keeping the dtype (`Bool` is unchanged).
+    pub fn relu(&self) -> Tensor {
+        with_numeric!(self.dtype(), T => self.map_to::<T, T>(|x| if x > T::ZERO { x } else { T::ZERO }),
+            bool => self.deep_clone())
+    }
+
+    /// `f` of every element in the float dtype the function computes in.
+    fn float_fn(&self, f: FloatFn) -> Tensor {
+        let input = self.to_dtype(self.dtype().float_result());
+        with_float!(input.dtype(), T => input.map_to::<T, T>(|x| f.apply(x)),
+            other => unreachable!("float_result is a float"))
+    }
+}
+
+macro_rules! operator {
+    ($trait:ident, $method:ident) => {
+        impl $trait<&Tensor> for &Tensor {
+            type Output = Result<Tensor>;
+            /// Element-wise with broadcasting; an error if the shapes do not broadcast.
+            fn $method(self, other: &Tensor) -> Result<Tensor> {
+                Tensor::$method(self, other)
+            }
+        }
+    };
+}
+
+operator!(Add, add);
+operator!(Sub, sub);
+operator!(Mul, mul);
+operator!(Div, div);

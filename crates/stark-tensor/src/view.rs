@@ -1,0 +1,111 @@
+//! Layout operations. `transpose`, `permute`, `slice` and `reshape` of a
+//! contiguous tensor are views (new strides over the same buffer, no copy);
+//! `reshape` of a non-contiguous tensor copies; `concat` and `stack` copy.
+
+use crate::dtype::DType;
+use crate::error::{Result, TensorError};
+use crate::shape::{check_axis, checked_shape, Shape};
+use crate::tensor::Tensor;
+
+impl Tensor {
+    /// The same elements in row-major order with shape `dims` (a view when contiguous).
+    pub fn reshape(&self, dims: &[usize]) -> Result<Tensor> {
+        let shape = checked_shape(dims)?;
+        if shape.numel() != self.numel() {
+            return Err(TensorError::Reshape { from: self.shape.clone(), to: shape });
+        }
+        let source = self.contiguous();
+        let strides = shape.contiguous_strides();
+        Ok(source.view(shape, strides, source.offset))
+    }
+
+    /// A view with axes `a` and `b` swapped.
+    pub fn transpose(&self, a: usize, b: usize) -> Result<Tensor> {
+        check_axis("transpose", a, &self.shape)?;
+        check_axis("transpose", b, &self.shape)?;
+        let mut perm: Vec<usize> = (0..self.rank()).collect();
+        perm.swap(a, b);
+        self.permute(&perm)
+    }
+
+    /// The transpose of a matrix: a view with the last two axes swapped (identity below rank 2).
+    pub fn t(&self) -> Tensor {
+        match self.rank() {
+            0 | 1 => self.clone(),
+            r => self.transpose(r - 2, r - 1).expect("the last two axes exist"),
+        }
+    }
+
+    /// A view whose axis `i` is this tensor's axis `perm[i]`.
+    pub fn permute(&self, perm: &[usize]) -> Result<Tensor> {
+        let mut seen = vec![false; self.rank()];
+        let valid =
+            perm.len() == self.rank() && perm.iter().all(|&p| p < seen.len() && !std::mem::replace(&mut seen[p], true));
+        if !valid {
+            return Err(TensorError::Permutation { perm: perm.to_vec(), shape: self.shape.clone() });
+        }
+        let shape = Shape::new(perm.iter().map(|&p| self.shape[p]).collect::<Vec<_>>());
+        let strides = perm.iter().map(|&p| self.strides[p]).collect();
+        Ok(self.view(shape, strides, self.offset))
+    }
+
+    /// A view of elements `start..end` (every `step`-th) along `axis`.
+    pub fn slice(&self, axis: usize, start: usize, end: usize, step: usize) -> Result<Tensor> {
+        check_axis("slice", axis, &self.shape)?;
+        if step == 0 || start > end || end > self.shape[axis] {
+            return Err(TensorError::Slice { axis, start, end, step, shape: self.shape.clone() });
+        }
+        let mut dims = self.shape.to_vec();
+        dims[axis] = (end - start).div_ceil(step);
+        let mut strides = self.strides.clone();
+        strides[axis] *= step;
+        let offset = if dims[axis] == 0 { self.offset } else { self.offset + start * self.strides[axis] };
+        Ok(self.view(Shape::new(dims), strides, offset))
+    }
+
+    /// The tensors joined along an existing `axis`; other dimensions must match. Dtypes promote.
+    pub fn concat(tensors: &[&Tensor], axis: usize) -> Result<Tensor> {
+        let first = tensors.first().ok_or(TensorError::EmptyJoin { op: "concat" })?;
+        check_axis("concat", axis, &first.shape)?;
+        for t in &tensors[1..] {
+            let same_rank = t.rank() == first.rank();
+            if !same_rank || (0..t.rank()).any(|d| d != axis && t.shape[d] != first.shape[d]) {
+                let (first, other) = (first.shape.clone(), t.shape.clone());
+                return Err(TensorError::JoinShape { op: "concat", axis, first, other });
+            }
+        }
+        let mut dims = first.shape.to_vec();
+        dims[axis] = tensors.iter().map(|t| t.shape[axis]).sum();
+        let dtype = tensors.iter().map(|t| t.dtype()).fold(DType::Bool, DType::promote);
+        let outer: usize = dims[..axis].iter().product();
+        let parts: Vec<Tensor> = tensors.iter().map(|t| t.to_dtype(dtype).contiguous()).collect();
+        let shape = checked_shape(&dims)?;
+        Ok(with_dtype!(dtype, T => {
+            let mut values: Vec<T> = Vec::with_capacity(shape.numel());
+            for o in 0..outer {
+                for part in &parts {
+                    let run = part.numel() / outer.max(1);
+                    let data = part.contiguous_slice::<T>().expect("made contiguous above");
+                    values.extend_from_slice(&data[o * run..(o + 1) * run]);
+                }
+            }
+            Tensor::from_values(values, shape)
+        }))
+    }
+
+    /// The tensors, all of one shape, joined along a new `axis` (`0..=rank`). Dtypes promote.
+    pub fn stack(tensors: &[&Tensor], axis: usize) -> Result<Tensor> {
+        let first = tensors.first().ok_or(TensorError::EmptyJoin { op: "stack" })?;
+        if axis > first.rank() {
+            return Err(TensorError::Axis { op: "stack", axis, shape: first.shape.clone() });
+        }
+        if let Some(t) = tensors.iter().find(|t| t.shape != first.shape) {
+            let (first, other) = (first.shape.clone(), t.shape.clone());
+            return Err(TensorError::JoinShape { op: "stack", axis, first, other });
+        }
+        let mut dims = first.shape.to_vec();
+        dims.insert(axis, 1);
+        let expanded: Vec<Tensor> = tensors.iter().map(|t| t.reshape(&dims)).collect::<Result<_>>()?;
+        Tensor::concat(&expanded.iter().collect::<Vec<_>>(), axis)
+    }
+}
