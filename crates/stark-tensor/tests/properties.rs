@@ -1,0 +1,133 @@
+//! Property-style tests: random shapes and values from a fixed seed.
+
+mod common;
+
+use common::*;
+use stark_tensor::{DType, Rng, Tensor};
+
+/// Random cases per property.
+const CASES: usize = 60;
+
+/// A random shape of rank `1..=max_rank` with dimensions `1..=max_dim`.
+fn random_shape(rng: &mut Rng, max_rank: usize, max_dim: usize) -> Vec<usize> {
+    let rank = 1 + rng.below(max_rank as u64) as usize;
+    (0..rank).map(|_| 1 + rng.below(max_dim as u64) as usize).collect()
+}
+
+/// A random permutation of `0..n`.
+fn random_permutation(rng: &mut Rng, n: usize) -> Vec<usize> {
+    let mut p: Vec<usize> = (0..n).collect();
+    for i in (1..n).rev() {
+        p.swap(i, rng.below(i as u64 + 1) as usize);
+    }
+    p
+}
+
+#[test]
+fn matmul_is_associative_within_tolerance() {
+    let mut rng = Rng::new(11);
+    for case in 0..CASES {
+        let dims: Vec<usize> = (0..4).map(|_| 1 + rng.below(24) as usize).collect();
+        let seed = case as u64 * 3;
+        let a = Tensor::randn(&[dims[0], dims[1]], DType::Float64, seed).unwrap();
+        let b = Tensor::randn(&[dims[1], dims[2]], DType::Float64, seed + 1).unwrap();
+        let c = Tensor::randn(&[dims[2], dims[3]], DType::Float64, seed + 2).unwrap();
+        let left = a.matmul(&b).unwrap().matmul(&c).unwrap();
+        let right = a.matmul(&b.matmul(&c).unwrap()).unwrap();
+        assert_close(&left.to_vec_f64(), &right.to_vec_f64(), 1e-9);
+    }
+}
+
+#[test]
+fn batched_matmul_matches_per_batch_products() {
+    let mut rng = Rng::new(12);
+    for case in 0..CASES / 2 {
+        let (b, m, k, n) = (
+            1 + rng.below(4) as usize,
+            1 + rng.below(9) as usize,
+            1 + rng.below(9) as usize,
+            1 + rng.below(9) as usize,
+        );
+        let x = Tensor::randn(&[b, m, k], DType::Float32, case as u64).unwrap();
+        let y = Tensor::randn(&[k, n], DType::Float32, case as u64 + 100).unwrap();
+        let all = x.matmul(&y).unwrap();
+        for i in 0..b {
+            let xi = x.slice(0, i, i + 1, 1).unwrap().reshape(&[m, k]).unwrap();
+            let one = all.slice(0, i, i + 1, 1).unwrap().reshape(&[m, n]).unwrap();
+            assert_close(&one.to_vec_f64(), &xi.matmul(&y).unwrap().to_vec_f64(), 1e-6);
+        }
+    }
+}
+
+#[test]
+fn transposing_twice_is_identity() {
+    let mut rng = Rng::new(13);
+    for case in 0..CASES {
+        let shape = random_shape(&mut rng, 4, 5);
+        let t = Tensor::rand(&shape, DType::Float32, case as u64).unwrap();
+        let (a, b) = (rng.below(shape.len() as u64) as usize, rng.below(shape.len() as u64) as usize);
+        let back = t.transpose(a, b).unwrap().transpose(a, b).unwrap();
+        assert_eq!(back.shape(), t.shape());
+        assert_eq!(back.to_vec::<f32>().unwrap(), t.to_vec::<f32>().unwrap());
+        let perm = random_permutation(&mut rng, shape.len());
+        let mut inverse = vec![0; perm.len()];
+        for (i, &p) in perm.iter().enumerate() {
+            inverse[p] = i;
+        }
+        let round = t.permute(&perm).unwrap().contiguous().permute(&inverse).unwrap();
+        assert_eq!(round.to_vec::<f32>().unwrap(), t.to_vec::<f32>().unwrap());
+    }
+}
+
+#[test]
+fn reshape_round_trips() {
+    let mut rng = Rng::new(14);
+    for case in 0..CASES {
+        let shape = random_shape(&mut rng, 4, 6);
+        let t = Tensor::rand(&shape, DType::Float64, case as u64).unwrap();
+        let view = if rng.below(2) == 0 { t.t() } else { t.clone() };
+        let flat = view.reshape(&[view.numel()]).unwrap();
+        let back = flat.reshape(view.shape().dims()).unwrap();
+        assert_eq!(back.to_vec::<f64>().unwrap(), view.to_vec::<f64>().unwrap());
+    }
+}
+
+#[test]
+fn broadcasting_is_commutative() {
+    let mut rng = Rng::new(15);
+    for case in 0..CASES {
+        let full = random_shape(&mut rng, 4, 4);
+        let squash = |rng: &mut Rng| -> Vec<usize> {
+            let drop = rng.below(full.len() as u64 + 1) as usize;
+            full[drop..].iter().map(|&d| if rng.below(2) == 0 { 1 } else { d }).collect()
+        };
+        let (sa, sb) = (squash(&mut rng), squash(&mut rng));
+        let a = Tensor::randn(&sa, DType::Float32, case as u64).unwrap();
+        let b = Tensor::randn(&sb, DType::Float32, case as u64 + 1).unwrap();
+        let (ab, ba) = (a.add(&b).unwrap(), b.add(&a).unwrap());
+        assert_eq!(ab.shape(), ba.shape());
+        assert_eq!(ab.to_vec::<f32>().unwrap(), ba.to_vec::<f32>().unwrap());
+        let (p, q) = (a.mul(&b).unwrap(), b.mul(&a).unwrap());
+        assert_eq!(p.to_vec::<f32>().unwrap(), q.to_vec::<f32>().unwrap());
+    }
+}
+
+#[test]
+fn kernels_agree_on_views_and_copies() {
+    let mut rng = Rng::new(16);
+    for case in 0..CASES {
+        let shape = random_shape(&mut rng, 3, 7);
+        let t = Tensor::randn(&shape, DType::Float32, case as u64).unwrap();
+        let perm = random_permutation(&mut rng, shape.len());
+        let view = t.permute(&perm).unwrap();
+        let copy = view.contiguous();
+        let axis = rng.below(shape.len() as u64) as usize;
+        assert_eq!(view.exp().to_vec::<f32>().unwrap(), copy.exp().to_vec::<f32>().unwrap());
+        assert_close(&view.sum(Some(axis)).unwrap().to_vec_f64(), &copy.sum(Some(axis)).unwrap().to_vec_f64(), 1e-5);
+        assert_eq!(
+            view.argmax(Some(axis)).unwrap().to_vec::<i64>().unwrap(),
+            copy.argmax(Some(axis)).unwrap().to_vec::<i64>().unwrap()
+        );
+        assert_close(&view.softmax(axis).unwrap().to_vec_f64(), &copy.softmax(axis).unwrap().to_vec_f64(), 1e-6);
+    }
+}
