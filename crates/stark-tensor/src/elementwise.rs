@@ -43,19 +43,6 @@ enum FloatFn {
     Sigmoid,
 }
 
-impl FloatFn {
-    #[inline(always)]
-    fn apply<T: Float>(self, x: T) -> T {
-        match self {
-            FloatFn::Exp => x.exp(),
-            FloatFn::Log => x.ln(),
-            FloatFn::Sqrt => x.sqrt(),
-            FloatFn::Tanh => x.tanh(),
-            FloatFn::Sigmoid => x.sigmoid(),
-        }
-    }
-}
-
 impl Tensor {
     /// `self op other`, broadcasting both shapes, in the promoted dtype.
     pub fn binary(&self, other: &Tensor, op: BinaryOp) -> Result<Tensor> {
@@ -130,8 +117,15 @@ impl Tensor {
     /// `f` of every element in the float dtype the function computes in.
     fn float_fn(&self, f: FloatFn) -> Tensor {
         let input = self.to_dtype(self.dtype().float_result());
-        with_float!(input.dtype(), T => input.map_to::<T, T>(|x| f.apply(x)),
-            other => unreachable!("float_result is a float"))
+        // One monomorphic loop per function: a `match` inside the loop would
+        // keep LLVM from vectorising it.
+        with_float!(input.dtype(), T => match f {
+            FloatFn::Exp => input.map_to::<T, T>(<T as Float>::exp),
+            FloatFn::Log => input.map_to::<T, T>(<T as Float>::ln),
+            FloatFn::Sqrt => input.map_to::<T, T>(<T as Float>::sqrt),
+            FloatFn::Tanh => input.map_to::<T, T>(<T as Float>::tanh),
+            FloatFn::Sigmoid => input.map_to::<T, T>(<T as Float>::sigmoid),
+        }, other => unreachable!("float_result is a float"))
     }
 }
 

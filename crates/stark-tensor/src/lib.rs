@@ -126,6 +126,7 @@ macro_rules! with_float {
     };
 }
 
+mod alloc;
 mod construct;
 mod display;
 mod dtype;

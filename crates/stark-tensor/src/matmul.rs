@@ -116,7 +116,7 @@ fn batch_of(t: &Tensor) -> Shape {
 /// Every batch's `m` x `n` product, batch after batch, as one contiguous vector.
 fn batched<T: Gemm>(a: &Tensor, b: &Tensor, batch: &Shape, (m, k, n): (usize, usize, usize)) -> Vec<T> {
     let count = batch.numel();
-    let mut out = vec![T::ZERO; count * m * n];
+    let mut out = crate::alloc::zeroed::<T>(count * m * n);
     if m == 0 || n == 0 || k == 0 {
         return out;
     }

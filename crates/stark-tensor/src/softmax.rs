@@ -32,7 +32,7 @@ impl Tensor {
 
 /// Softmax of each contiguous row of length `n` in `data`.
 fn softmax_rows<T: Float>(data: &[T], n: usize) -> Vec<T> {
-    let mut out = vec![T::ZERO; data.len()];
+    let mut out = crate::alloc::zeroed::<T>(data.len());
     if n == 0 || data.is_empty() {
         return out;
     }

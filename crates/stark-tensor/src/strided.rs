@@ -86,13 +86,13 @@ where
     A: Copy + Sync,
     O: Copy + Default + Send,
 {
-    let mut out = vec![O::default(); shape.iter().product()];
+    let mut out = crate::alloc::zeroed::<O>(shape.iter().product());
     if out.is_empty() {
         return out;
     }
     let plan = RowPlan::new(shape, [a.strides], [a.offset]);
     let stride = plan.inner_strides[0];
-    plan.for_each_row(&mut out, |row, [start]| unary_row(row, a.data, start, stride, &f));
+    plan.for_each_row(&mut out, |row, [start]| with_avx2(|| unary_row(row, a.data, start, stride, &f)));
     out
 }
 
@@ -108,13 +108,13 @@ where
     B: Copy + Sync,
     O: Copy + Default + Send,
 {
-    let mut out = vec![O::default(); shape.iter().product()];
+    let mut out = crate::alloc::zeroed::<O>(shape.iter().product());
     if out.is_empty() {
         return out;
     }
     let plan = RowPlan::new(shape, [a.strides, b.strides], [a.offset, b.offset]);
     let [sa, sb] = plan.inner_strides;
-    plan.for_each_row(&mut out, |row, [ia, ib]| binary_row(row, (a.data, ia, sa), (b.data, ib, sb), &f));
+    plan.for_each_row(&mut out, |row, [ia, ib]| with_avx2(|| binary_row(row, (a.data, ia, sa), (b.data, ib, sb), &f)));
     out
 }
 
@@ -146,6 +146,24 @@ pub(crate) fn update_in_place<T>(
             *x = f(*x);
         }
     }
+}
+
+/// Runs `f` in a copy compiled for AVX2 when the CPU has it, so the loops
+/// inlined into it vectorise 8 `f32` wide instead of SSE2's 4. Both copies do
+/// the same operations in the same order (no FMA contraction), so results are
+/// identical either way.
+#[inline(always)]
+pub(crate) fn with_avx2<R>(f: impl FnOnce() -> R) -> R {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        #[target_feature(enable = "avx2")]
+        unsafe fn run<R>(f: impl FnOnce() -> R) -> R {
+            f()
+        }
+        // SAFETY: the CPU supports AVX2, checked just above.
+        return unsafe { run(f) };
+    }
+    f()
 }
 
 /// One output row of a unary kernel, reading `a` from `start` with `stride`.
