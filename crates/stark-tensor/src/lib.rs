@@ -132,6 +132,7 @@ mod display;
 mod dtype;
 mod elementwise;
 mod error;
+pub mod functions;
 mod matmul;
 mod num;
 mod random;

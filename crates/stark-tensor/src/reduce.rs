@@ -12,7 +12,7 @@ use crate::dtype::{DType, Element};
 use crate::error::{Result, TensorError};
 use crate::num::Numeric;
 use crate::shape::{check_axis, Shape};
-use crate::strided::PARALLEL_THRESHOLD;
+use crate::strided::{with_avx2, PARALLEL_THRESHOLD};
 use crate::tensor::Tensor;
 
 /// Independent accumulators per row fold.
@@ -139,7 +139,7 @@ where
     }
     let parallel = data.len() >= PARALLEL_THRESHOLD;
     if inner == 1 {
-        let row = |o: usize| fold_row(&data[o * n..(o + 1) * n], init, &widen, &combine, parallel);
+        let row = |o: usize| with_avx2(|| fold_row(&data[o * n..(o + 1) * n], init, &widen, &combine, parallel));
         if parallel && outer > 1 {
             out.par_iter_mut().with_min_len((TASK / n).max(1)).enumerate().for_each(|(o, x)| *x = row(o));
         } else {
@@ -156,10 +156,10 @@ where
     };
     if parallel {
         out.par_chunks_mut(inner).enumerate().for_each(|(o, acc)| {
-            acc.par_chunks_mut(COLUMNS).enumerate().for_each(|(b, part)| columns(o, b * COLUMNS, part))
+            acc.par_chunks_mut(COLUMNS).enumerate().for_each(|(b, part)| with_avx2(|| columns(o, b * COLUMNS, part)))
         });
     } else {
-        out.chunks_mut(inner).enumerate().for_each(|(o, acc)| columns(o, 0, acc));
+        out.chunks_mut(inner).enumerate().for_each(|(o, acc)| with_avx2(|| columns(o, 0, acc)));
     }
     out
 }

@@ -101,6 +101,12 @@ impl Tensor {
         self.is_contiguous().then(|| &data[self.offset..self.offset + self.numel()])
     }
 
+    /// The elements in row-major order, borrowed without a copy, if the tensor
+    /// is contiguous and its dtype is `T`'s.
+    pub fn as_slice<T: Element>(&self) -> Option<&[T]> {
+        self.contiguous_slice()
+    }
+
     /// The tensor as an operand of a strided kernel, read with `strides`.
     pub(crate) fn operand<T: Element>(&self, strides: Vec<usize>) -> Operand<'_, T> {
         Operand { data: self.buffer.slice::<T>(), strides, offset: self.offset }

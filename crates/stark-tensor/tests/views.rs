@@ -181,3 +181,26 @@ fn get_and_to_vec() {
     assert_eq!((a.shape()[1], a.shape().len()), (3, 2));
     assert!(a.item().is_err());
 }
+
+#[test]
+fn as_slice_borrows_contiguous_data_only() {
+    let a = range(&[2, 2]);
+    assert_eq!(a.as_slice::<f32>(), Some(&[0.0, 1.0, 2.0, 3.0][..]));
+    assert_eq!(a.as_slice::<f64>(), None);
+    assert_eq!(a.t().as_slice::<f32>(), None);
+    assert_eq!(a.slice(0, 1, 2, 1).unwrap().as_slice::<f32>(), Some(&[2.0, 3.0][..]));
+}
+
+#[test]
+fn free_functions_match_methods() {
+    use stark_tensor::functions;
+    let x = f32s(&[-1.0, 0.5, 2.0], &[3]);
+    assert_eq!(functions::softmax(&x, 0).unwrap().to_vec_f64(), x.softmax(0).unwrap().to_vec_f64());
+    assert_eq!(functions::relu(&x).to_vec_f64(), [0.0, 0.5, 2.0]);
+    assert_eq!(functions::sigmoid(&x).to_vec_f64(), x.sigmoid().to_vec_f64());
+    assert_eq!(functions::tanh(&x).to_vec_f64(), x.tanh().to_vec_f64());
+    assert_eq!(functions::exp(&x).to_vec_f64(), x.exp().to_vec_f64());
+    assert_eq!(functions::log(&x).to_vec_f64()[1..], x.log().to_vec_f64()[1..]);
+    assert_eq!(functions::sqrt(&x).to_vec_f64()[1..], x.sqrt().to_vec_f64()[1..]);
+    assert_eq!(functions::matmul(&x, &x).unwrap().to_vec_f64(), [5.25]);
+}
