@@ -24,7 +24,7 @@ const TASK: usize = 1 << 16;
 /// Output columns per parallel task when accumulating whole rows.
 const COLUMNS: usize = 256;
 
-/// A reduction's iteration space: `outer` x `n` (reduced) x `inner`, and the result shape.
+/// A reduction's iteration space: `outer` x `n` (the reduced axis) x `inner`.
 #[derive(Clone, Copy)]
 struct Split {
     outer: usize,

@@ -224,3 +224,12 @@ impl Tensor {
         self.map_values::<T, T>(|x| x)
     }
 }
+
+/// Tensors are equal when dtype, shape and every element are (so NaN makes a tensor unequal to itself).
+impl PartialEq for Tensor {
+    fn eq(&self, other: &Tensor) -> bool {
+        self.dtype() == other.dtype()
+            && self.shape == other.shape
+            && with_dtype!(self.dtype(), T => self.gather::<T>() == other.gather::<T>())
+    }
+}

@@ -204,3 +204,13 @@ fn free_functions_match_methods() {
     assert_eq!(functions::sqrt(&x).to_vec_f64()[1..], x.sqrt().to_vec_f64()[1..]);
     assert_eq!(functions::matmul(&x, &x).unwrap().to_vec_f64(), [5.25]);
 }
+
+#[test]
+fn equality_compares_dtype_shape_and_elements() {
+    let a = range(&[2, 3]);
+    assert_eq!(a, a.deep_clone());
+    assert_eq!(a.t().t(), a);
+    assert_ne!(a, a.reshape(&[3, 2]).unwrap());
+    assert_ne!(a, a.to_dtype(DType::Float64));
+    assert_ne!(f32s(&[f32::NAN], &[1]), f32s(&[f32::NAN], &[1]));
+}
