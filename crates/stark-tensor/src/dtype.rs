@@ -3,10 +3,11 @@
 //!
 //! Promotion (mixed-dtype arithmetic promotes, it never errors): dtypes are
 //! ordered `Bool < UInt8 < Int32 < Int64 < Float32 < Float64` and the result
-//! is the greater of the two, as in PyTorch. Arithmetic on `Bool` computes in
-//! `UInt8`; `/` and the float functions (`exp`, `log`, `sqrt`, `tanh`,
-//! `sigmoid`, `softmax`, `mean`) compute in `Float32` when no operand is a
-//! float. Integer arithmetic wraps on overflow.
+//! is the greater of the two, as in PyTorch. Arithmetic on two `Bool`s is an
+//! error. The float functions (`exp`, `log`, `sqrt`, `tanh`, `sigmoid`,
+//! `softmax`, `mean`) compute in `Float32` for integer and `Bool` input.
+//! Integer arithmetic wraps on overflow; integer `/` and `%` truncate, as
+//! STARK's scalar operators do, and a zero divisor is an error.
 
 use std::fmt;
 
@@ -55,17 +56,13 @@ impl DType {
         self.max(other)
     }
 
-    /// The dtype `+ - *` compute in: the promoted dtype, with `Bool` as `UInt8`.
-    pub fn arithmetic(self, other: DType) -> DType {
+    /// The dtype `+ - * / %` compute and return in: the promoted dtype, or
+    /// `None` when both operands are `Bool` (arithmetic on `Bool` is not supported).
+    pub fn arithmetic(self, other: DType) -> Option<DType> {
         match self.promote(other) {
-            DType::Bool => DType::UInt8,
-            d => d,
+            DType::Bool => None,
+            d => Some(d),
         }
-    }
-
-    /// The dtype `/` computes in: the promoted dtype if it is a float, else `Float32`.
-    pub fn division(self, other: DType) -> DType {
-        self.promote(other).float_result()
     }
 
     /// The dtype a float function of this dtype returns: itself if a float, else `Float32`.

@@ -1,10 +1,10 @@
-//! Element-wise arithmetic with broadcasting (`+ - * /`), the float
+//! Element-wise arithmetic with broadcasting (`+ - * / %`), the float
 //! functions (`exp`, `log`, `sqrt`, `tanh`, `sigmoid`) and `relu`.
 
-use std::ops::{Add, Div, Mul, Sub};
+use std::ops::{Add, Div, Mul, Rem, Sub};
 
 use crate::dtype::{DType, Element};
-use crate::error::Result;
+use crate::error::{Result, TensorError};
 use crate::num::{Float, Numeric};
 use crate::shape::{broadcast_shapes, broadcast_strides};
 use crate::strided;
@@ -19,17 +19,32 @@ pub enum BinaryOp {
     Sub,
     /// `*`.
     Mul,
-    /// `/` (true division: integers compute in `Float32`).
+    /// `/` (integers truncate; a zero integer divisor is an error).
     Div,
+    /// `%` with the sign of the dividend (a zero integer divisor is an error).
+    Rem,
 }
 
 impl BinaryOp {
-    /// The dtype the operator computes and returns for these operand dtypes.
-    pub fn result_dtype(self, lhs: DType, rhs: DType) -> DType {
+    /// The operator's name in error messages.
+    pub fn name(self) -> &'static str {
         match self {
-            BinaryOp::Div => lhs.division(rhs),
-            _ => lhs.arithmetic(rhs),
+            BinaryOp::Add => "add",
+            BinaryOp::Sub => "sub",
+            BinaryOp::Mul => "mul",
+            BinaryOp::Div => "div",
+            BinaryOp::Rem => "rem",
         }
+    }
+
+    /// The dtype the operator computes and returns for these operand dtypes.
+    pub fn result_dtype(self, lhs: DType, rhs: DType) -> Result<DType> {
+        lhs.arithmetic(rhs).ok_or(TensorError::Unsupported { op: self.name(), dtype: DType::Bool })
+    }
+
+    /// Whether a zero divisor must be rejected: integer `/` and `%`.
+    fn rejects_zero_divisor(self, dtype: DType) -> bool {
+        matches!(self, BinaryOp::Div | BinaryOp::Rem) && !dtype.is_float()
     }
 }
 
@@ -47,8 +62,11 @@ impl Tensor {
     /// `self op other`, broadcasting both shapes, in the promoted dtype.
     pub fn binary(&self, other: &Tensor, op: BinaryOp) -> Result<Tensor> {
         let shape = broadcast_shapes(&self.shape, &other.shape)?;
-        let dtype = op.result_dtype(self.dtype(), other.dtype());
+        let dtype = op.result_dtype(self.dtype(), other.dtype())?;
         let (a, b) = (self.to_dtype(dtype), other.to_dtype(dtype));
+        if op.rejects_zero_divisor(dtype) && shape.numel() > 0 && b.has_zero() {
+            return Err(TensorError::DivisionByZero { op: op.name() });
+        }
         let sa = broadcast_strides(&a.shape, &a.strides, &shape);
         let sb = broadcast_strides(&b.shape, &b.strides, &shape);
         let values = with_numeric!(dtype, T => {
@@ -58,9 +76,15 @@ impl Tensor {
                 BinaryOp::Sub => strided::zip_map(&shape, x, y, <T as Numeric>::sub),
                 BinaryOp::Mul => strided::zip_map(&shape, x, y, <T as Numeric>::mul),
                 BinaryOp::Div => strided::zip_map(&shape, x, y, <T as Numeric>::div),
+                BinaryOp::Rem => strided::zip_map(&shape, x, y, <T as Numeric>::rem),
             })
-        }, bool => unreachable!("arithmetic never computes in Bool"));
+        }, bool => unreachable!("result_dtype is never Bool"));
         Ok(Tensor::from_buffer(values, shape))
+    }
+
+    /// Whether any element is zero (numeric dtypes; `false` for `Bool`).
+    fn has_zero(&self) -> bool {
+        with_numeric!(self.dtype(), T => self.map_values::<T, bool>(T::is_zero).contains(&true), bool => false)
     }
 
     /// Element-wise `self + other` with broadcasting.
@@ -78,9 +102,14 @@ impl Tensor {
         self.binary(other, BinaryOp::Mul)
     }
 
-    /// Element-wise `self / other` with broadcasting (true division).
+    /// Element-wise `self / other` with broadcasting (integers truncate).
     pub fn div(&self, other: &Tensor) -> Result<Tensor> {
         self.binary(other, BinaryOp::Div)
+    }
+
+    /// Element-wise `self % other` with broadcasting (the sign of `self`).
+    pub fn rem(&self, other: &Tensor) -> Result<Tensor> {
+        self.binary(other, BinaryOp::Rem)
     }
 
     /// `e^x` of every element.
@@ -145,3 +174,4 @@ operator!(Add, add);
 operator!(Sub, sub);
 operator!(Mul, mul);
 operator!(Div, div);
+operator!(Rem, rem);

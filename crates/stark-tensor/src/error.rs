@@ -46,6 +46,10 @@ pub enum TensorError {
     TooLarge { shape: Vec<usize> },
     /// `arange` with a zero, NaN or infinite step or bound.
     Arange { start: f64, end: f64, step: f64 },
+    /// `reshape_infer` with more than one -1, another negative size, or a -1 that cannot be filled.
+    InferredShape { dims: Vec<i64>, shape: Shape },
+    /// Integer `/` or `%` with a zero element in the divisor.
+    DivisionByZero { op: &'static str },
 }
 
 impl TensorError {
@@ -68,6 +72,8 @@ impl TensorError {
             TensorError::Unsupported { .. } => "T014",
             TensorError::TooLarge { .. } => "T015",
             TensorError::Arange { .. } => "T016",
+            TensorError::DivisionByZero { .. } => "T017",
+            TensorError::InferredShape { .. } => "T018",
         }
     }
 
@@ -105,6 +111,10 @@ impl TensorError {
             TensorError::TooLarge { shape } => format!("shape {shape:?} has too many elements"),
             TensorError::Arange { start, end, step } => {
                 format!("arange: invalid range {start}..{end} step {step}")
+            }
+            TensorError::DivisionByZero { op } => format!("{op}: integer division by zero"),
+            TensorError::InferredShape { dims, shape } => {
+                format!("cannot reshape {shape} ({} elements) into {dims:?}", shape.numel())
             }
         }
     }

@@ -17,13 +17,15 @@
 //!
 //! `Float32`, `Float64`, `Int32`, `Int64`, `UInt8`, `Bool`. Mixed dtypes
 //! promote (never error) to the greater of `Bool < UInt8 < Int32 < Int64 <
-//! Float32 < Float64`, as in PyTorch. `+ - *` on `Bool` compute in `UInt8`;
-//! `/` is true division and, like the float functions (`exp`, `log`, `sqrt`,
-//! `tanh`, `sigmoid`, `softmax`, `mean`), computes in `Float32` unless an
-//! operand is a float. `sum` gives `Int64` for integers and `Bool`, `argmax`
-//! gives `Int64`, `max` and `relu` keep the dtype. Integer arithmetic wraps;
-//! casts ([`Tensor::to_dtype`]) follow Rust's `as` (floats saturate into
-//! integers, NaN becomes 0, nonzero becomes `true`).
+//! Float32 < Float64`, as in PyTorch; arithmetic on two `Bool`s is an error.
+//! Same-dtype arithmetic keeps the dtype (as the checker types it):
+//! integers wrap on overflow, and integer `/` and `%` truncate like STARK's
+//! scalar operators, with a zero divisor reported as an error. The float
+//! functions (`exp`, `log`, `sqrt`, `tanh`, `sigmoid`, `softmax`) and `mean`
+//! compute in `Float32` for integer and `Bool` input; `sum` gives `Int64` for
+//! them (numpy's rule), `argmax` gives `Int64`, `max` and `relu` keep the
+//! dtype. Casts ([`Tensor::to_dtype`]) follow Rust's `as` (floats saturate
+//! into integers, NaN becomes 0, nonzero becomes `true`).
 //!
 //! # Errors
 //!

@@ -5,6 +5,7 @@
 //! takes arbitrary row and column strides, so transposed and sliced views are
 //! multiplied without a copy; integers use a plain triple loop (wrapping).
 
+use crate::dtype::DType;
 use crate::error::{Result, TensorError};
 use crate::num::Numeric;
 use crate::shape::{broadcast_shapes, broadcast_strides, Shape};
@@ -91,12 +92,15 @@ impl Tensor {
         }
         let batch = broadcast_shapes(&batch_of(&a), &batch_of(&b))
             .map_err(|_| TensorError::Broadcast { lhs: self.shape.clone(), rhs: other.shape.clone() })?;
-        let dtype = self.dtype().arithmetic(other.dtype());
+        let dtype = self
+            .dtype()
+            .arithmetic(other.dtype())
+            .ok_or(TensorError::Unsupported { op: "matmul", dtype: DType::Bool })?;
         let (a, b) = (a.to_dtype(dtype), b.to_dtype(dtype));
         let mut dims = batch.to_vec();
         dims.extend([m, n]);
         let product = with_numeric!(dtype, T => Tensor::from_values(batched::<T>(&a, &b, &batch, (m, k, n)), Shape::new(dims)),
-            bool => unreachable!("arithmetic never computes in Bool"));
+            bool => unreachable!("arithmetic is never Bool"));
         let mut result = product.shape.to_vec();
         if other.rank() == 1 {
             result.pop();

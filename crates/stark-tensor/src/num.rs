@@ -15,8 +15,12 @@ pub trait Numeric: Element {
     fn sub(self, other: Self) -> Self;
     /// `a * b` (integers wrap).
     fn mul(self, other: Self) -> Self;
-    /// `a / b` (integers: truncating, 0 when dividing by zero; `/` on tensors never uses it).
+    /// `a / b` (integers: truncating and wrapping; 0 for a zero divisor, which tensors reject first).
     fn div(self, other: Self) -> Self;
+    /// `a % b` with the sign of `a` (integers: 0 for a zero divisor, which tensors reject first).
+    fn rem(self, other: Self) -> Self;
+    /// Whether this is zero (an integer divisor that `/` and `%` reject).
+    fn is_zero(self) -> bool;
 }
 
 macro_rules! integer {
@@ -38,7 +42,23 @@ macro_rules! integer {
             }
             #[inline(always)]
             fn div(self, other: Self) -> Self {
-                self.checked_div(other).unwrap_or(0)
+                if other == 0 {
+                    0
+                } else {
+                    self.wrapping_div(other)
+                }
+            }
+            #[inline(always)]
+            fn rem(self, other: Self) -> Self {
+                if other == 0 {
+                    0
+                } else {
+                    self.wrapping_rem(other)
+                }
+            }
+            #[inline(always)]
+            fn is_zero(self) -> bool {
+                self == 0
             }
         }
     };
@@ -86,6 +106,14 @@ macro_rules! float {
             #[inline(always)]
             fn div(self, other: Self) -> Self {
                 self / other
+            }
+            #[inline(always)]
+            fn rem(self, other: Self) -> Self {
+                self % other
+            }
+            #[inline(always)]
+            fn is_zero(self) -> bool {
+                self == 0.0
             }
         }
         impl Float for $t {
@@ -189,5 +217,8 @@ mod tests {
         assert_eq!(250u8.add(10), 4);
         assert_eq!(i32::MAX.add(1), i32::MIN);
         assert_eq!(7i64.div(0), 0);
+        assert_eq!(i32::MIN.div(-1), i32::MIN);
+        assert_eq!((-7i32).rem(3), -1);
+        assert_eq!((-7.5f64).rem(2.0), -1.5);
     }
 }

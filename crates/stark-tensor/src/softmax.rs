@@ -19,8 +19,8 @@ impl Tensor {
         check_axis("softmax", axis, &self.shape)?;
         let last = self.rank() - 1;
         if axis != last {
-            let moved = self.transpose(axis, last)?.softmax(last)?;
-            return Ok(moved.transpose(axis, last)?.contiguous());
+            let moved = self.swap_axes(axis, last)?.softmax(last)?;
+            return Ok(moved.swap_axes(axis, last)?.contiguous());
         }
         let input = self.to_dtype(self.dtype().float_result()).contiguous();
         Ok(with_float!(input.dtype(), T => {

@@ -15,6 +15,14 @@ pub enum Device {
     Cpu,
 }
 
+impl std::fmt::Display for Device {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Device::Cpu => "cpu",
+        })
+    }
+}
+
 /// An n-dimensional array: a shared immutable buffer read through a layout
 /// (shape, strides in elements, offset). Rust's `clone()` shares the buffer
 /// (as a move or send does in STARK); [`Tensor::deep_clone`] copies it.

@@ -1,4 +1,4 @@
-//! Layout operations. `transpose`, `permute`, `slice` and `reshape` of a
+//! Layout operations. `transpose`, `swap_axes`, `permute`, `slice` and `reshape` of a
 //! contiguous tensor are views (new strides over the same buffer, no copy);
 //! `reshape` of a non-contiguous tensor copies; `concat` and `stack` copy.
 
@@ -19,21 +19,41 @@ impl Tensor {
         Ok(source.view(shape, strides, source.offset))
     }
 
+    /// Like [`Tensor::reshape`], with the language's `-1`: one dimension may be
+    /// -1 and takes the rest of the elements (which must divide evenly).
+    pub fn reshape_infer(&self, dims: &[i64]) -> Result<Tensor> {
+        let bad = || TensorError::InferredShape { dims: dims.to_vec(), shape: self.shape.clone() };
+        let holes = dims.iter().filter(|&&d| d == -1).count();
+        if holes > 1 || dims.iter().any(|&d| d < -1) {
+            return Err(bad());
+        }
+        let known = dims.iter().filter(|&&d| d >= 0).try_fold(1usize, |n, &d| n.checked_mul(usize::try_from(d).ok()?));
+        let known = known.ok_or_else(bad)?;
+        let fill = match (holes, known) {
+            (0, _) => 0,
+            (_, 0) => return Err(bad()),
+            (_, k) => self.numel() / k,
+        };
+        if holes == 1 && fill * known != self.numel() {
+            return Err(bad());
+        }
+        let resolved: Vec<usize> = dims.iter().map(|&d| if d == -1 { fill } else { d as usize }).collect();
+        self.reshape(&resolved)
+    }
+
+    /// A view with the dimensions in reverse order (a matrix's transpose), like numpy's `.T`.
+    pub fn transpose(&self) -> Tensor {
+        let perm: Vec<usize> = (0..self.rank()).rev().collect();
+        self.permute(&perm).expect("a reversal is a permutation")
+    }
+
     /// A view with axes `a` and `b` swapped.
-    pub fn transpose(&self, a: usize, b: usize) -> Result<Tensor> {
-        check_axis("transpose", a, &self.shape)?;
-        check_axis("transpose", b, &self.shape)?;
+    pub fn swap_axes(&self, a: usize, b: usize) -> Result<Tensor> {
+        check_axis("swap_axes", a, &self.shape)?;
+        check_axis("swap_axes", b, &self.shape)?;
         let mut perm: Vec<usize> = (0..self.rank()).collect();
         perm.swap(a, b);
         self.permute(&perm)
-    }
-
-    /// The transpose of a matrix: a view with the last two axes swapped (identity below rank 2).
-    pub fn t(&self) -> Tensor {
-        match self.rank() {
-            0 | 1 => self.clone(),
-            r => self.transpose(r - 2, r - 1).expect("the last two axes exist"),
-        }
     }
 
     /// A view whose axis `i` is this tensor's axis `perm[i]`.

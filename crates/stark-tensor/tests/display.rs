@@ -55,7 +55,7 @@ fn big_tensors_are_summarised() {
 
 #[test]
 fn views_display_their_own_elements() {
-    let t = range(&[2, 3]).t();
+    let t = range(&[2, 3]).transpose();
     assert_eq!(t.to_string(), "tensor([[0., 3.],\n        [1., 4.],\n        [2., 5.]], shape=[3, 2], dtype=Float32)");
     assert_eq!(format!("{t:?}"), t.to_string());
 }

@@ -59,7 +59,7 @@ fn broadcast_error_names_both_shapes() {
 #[test]
 fn ops_on_non_contiguous_views() {
     let m = range(&[2, 3]);
-    let t = m.t();
+    let t = m.transpose();
     assert!(!t.is_contiguous());
     let sum = t.add(&t).unwrap();
     assert_eq!(values(&sum, &[3, 2]), [0.0, 6.0, 2.0, 8.0, 4.0, 10.0]);
@@ -81,7 +81,7 @@ fn large_inputs_take_the_parallel_path() {
     let bc = m.add(&Tensor::arange(0.0, 1000.0, 1.0, DType::Float32).unwrap().reshape(&[1000, 1]).unwrap()).unwrap();
     let v = bc.to_vec::<f32>().unwrap();
     assert_eq!(v[100 * 999 + 99], (99_999 + 999) as f32);
-    let tr = m.t().add(&m.t()).unwrap().to_vec::<f32>().unwrap();
+    let tr = m.transpose().add(&m.transpose()).unwrap().to_vec::<f32>().unwrap();
     assert_eq!(tr[1], 200.0);
 }
 
@@ -94,14 +94,39 @@ fn dtype_promotion() {
     assert_eq!(sum.to_vec::<f32>().unwrap(), [1.5, 2.5]);
     let ints = i.add(&Tensor::from_vec(vec![1i32, 1], &[2]).unwrap()).unwrap();
     assert_eq!(ints.dtype(), DType::Int64);
-    let quotient = i.div(&i64s(&[2, 4], &[2])).unwrap();
-    assert_eq!(quotient.dtype(), DType::Float32);
-    assert_eq!(quotient.to_vec::<f32>().unwrap(), [0.5, 0.5]);
     let bools = Tensor::from_vec(vec![true, true], &[2]).unwrap();
-    let both = bools.add(&bools).unwrap();
-    assert_eq!((both.dtype(), both.to_vec::<u8>().unwrap()), (DType::UInt8, vec![2, 2]));
+    let counted = bools.add(&Tensor::from_vec(vec![1u8, 2], &[2]).unwrap()).unwrap();
+    assert_eq!((counted.dtype(), counted.to_vec::<u8>().unwrap()), (DType::UInt8, vec![2, 3]));
+    let err = bools.add(&bools).unwrap_err();
+    assert_eq!(err.message(), "add: not supported for dtype Bool");
     assert_eq!(f.add(&f64s(&[1.0, 1.0], &[2])).unwrap().dtype(), DType::Float64);
-    assert_eq!(BinaryOp::Div.result_dtype(DType::Float64, DType::Int32), DType::Float64);
+    assert_eq!(BinaryOp::Div.result_dtype(DType::Float64, DType::Int32).unwrap(), DType::Float64);
+}
+
+#[test]
+fn integer_division_and_remainder_truncate() {
+    let a = i64s(&[7, -7, 7, -7], &[4]);
+    let b = i64s(&[2, 2, -2, -2], &[4]);
+    let q = a.div(&b).unwrap();
+    assert_eq!((q.dtype(), q.to_vec::<i64>().unwrap()), (DType::Int64, vec![3, -3, -3, 3]));
+    assert_eq!((&a % &b).unwrap().to_vec::<i64>().unwrap(), [1, -1, 1, -1]);
+    let min = Tensor::from_vec(vec![i32::MIN], &[1]).unwrap();
+    assert_eq!(min.div(&Tensor::scalar(-1i32)).unwrap().to_vec::<i32>().unwrap(), [i32::MIN]);
+    let err = a.div(&i64s(&[1, 0], &[2, 1])).unwrap_err();
+    assert_eq!(err.to_string(), "error[T017]: div: integer division by zero");
+    assert!(a.rem(&Tensor::scalar(0i64)).is_err());
+    let empty = Tensor::zeros(&[0], DType::Int64).unwrap();
+    assert_eq!(empty.div(&Tensor::scalar(0i64)).unwrap().numel(), 0);
+}
+
+#[test]
+fn float_division_and_remainder() {
+    let a = f64s(&[1.0, -7.5, 0.0], &[3]);
+    let b = f64s(&[0.0, 2.0, 0.0], &[3]);
+    let q = a.div(&b).unwrap().to_vec::<f64>().unwrap();
+    assert_eq!((q[0], q[1]), (f64::INFINITY, -3.75));
+    assert!(q[2].is_nan());
+    assert_eq!(a.rem(&f64s(&[1.0, 2.0, 1.0], &[3])).unwrap().to_vec::<f64>().unwrap(), [0.0, -1.5, 0.0]);
 }
 
 #[test]
@@ -151,7 +176,7 @@ fn map_with_a_closure() {
     assert_eq!((flags.dtype(), flags.to_vec::<bool>().unwrap()), (DType::Bool, vec![false, false, true, true]));
     let err = x.map(|v: i64| v).unwrap_err();
     assert_eq!(err.message(), "map: expected dtype Int64, found Float32");
-    assert_eq!(x.t().map(|v: f32| v).unwrap().to_vec::<f32>().unwrap(), [0.0, 2.0, 1.0, 3.0]);
+    assert_eq!(x.transpose().map(|v: f32| v).unwrap().to_vec::<f32>().unwrap(), [0.0, 2.0, 1.0, 3.0]);
 }
 
 #[test]

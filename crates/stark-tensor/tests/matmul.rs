@@ -55,7 +55,7 @@ fn batched_with_broadcast_batch_dimensions() {
 #[test]
 fn transposed_and_sliced_views_multiply_without_copying() {
     let a = range(&[3, 2]);
-    let at = a.t();
+    let at = a.transpose();
     let want = naive(&at.contiguous().to_vec_f64(), &a.to_vec_f64(), 2, 3, 2);
     assert_eq!(values(&at.matmul(&a).unwrap(), &[2, 2]), want);
     let s = range(&[4, 6]).slice(1, 1, 6, 2).unwrap();
@@ -71,7 +71,7 @@ fn integer_and_mixed_dtypes() {
     let f = f64s(&[1.0, 0.0, 0.0, 1.0], &[2, 2]);
     let m = a.matmul(&f).unwrap();
     assert_eq!((m.dtype(), m.to_vec_f64()), (DType::Float64, vec![1.0, 2.0, 3.0, 4.0]));
-    let t = a.t().matmul(&a).unwrap();
+    let t = a.transpose().matmul(&a).unwrap();
     assert_eq!(t.to_vec::<i64>().unwrap(), [10, 14, 14, 20]);
 }
 

@@ -38,7 +38,7 @@ fn sum_of_empty_is_zero() {
 #[test]
 fn sum_of_views_and_large_inputs() {
     let m = range(&[3, 4]);
-    assert_eq!(values(&m.t().sum(Some(1)).unwrap(), &[4]), [12.0, 15.0, 18.0, 21.0]);
+    assert_eq!(values(&m.transpose().sum(Some(1)).unwrap(), &[4]), [12.0, 15.0, 18.0, 21.0]);
     assert_eq!(values(&m.slice(1, 0, 4, 2).unwrap().sum(Some(0)).unwrap(), &[2]), [12.0, 18.0]);
     let n = 1_000_000usize;
     let ones = Tensor::ones(&[n], DType::Float32).unwrap();
@@ -73,7 +73,7 @@ fn max_and_argmax() {
     assert_eq!(m.argmax(Some(1)).unwrap().to_vec::<i64>().unwrap(), [1, 0]);
     let ints = Tensor::from_vec(vec![-5i32, -2, -9], &[3]).unwrap();
     assert_eq!(ints.max(None).unwrap().item().unwrap(), Scalar::Int32(-2));
-    assert_eq!(m.t().argmax(Some(1)).unwrap().to_vec::<i64>().unwrap(), [1, 0, 1]);
+    assert_eq!(m.transpose().argmax(Some(1)).unwrap().to_vec::<i64>().unwrap(), [1, 0, 1]);
 }
 
 #[test]

@@ -17,7 +17,7 @@ fn constructors() {
     assert_eq!(Tensor::eye(0, DType::Float32).unwrap().numel(), 0);
     let s = Tensor::scalar(7i64);
     assert_eq!((s.rank(), s.item().unwrap()), (0, Scalar::Int64(7)));
-    assert_eq!(s.device(), Device::Cpu);
+    assert_eq!((s.device(), s.device().to_string()), (Device::Cpu, "cpu".to_string()));
 }
 
 #[test]
@@ -87,7 +87,7 @@ fn in_place_on_a_unique_view_writes_only_its_elements() {
     assert!(!col.is_shared());
     col.fill_(true);
     assert_eq!(values(&col, &[3, 1]), [1.0, 1.0, 1.0]);
-    let mut t = range(&[2, 3]).t();
+    let mut t = range(&[2, 3]).transpose();
     t.map_(|x: f32| x * 10.0).unwrap();
     assert_eq!(values(&t, &[3, 2]), [0., 30., 10., 40., 20., 50.]);
     assert!(t.map_(|x: i32| x).is_err());
@@ -102,7 +102,7 @@ fn reshape_is_a_view_when_contiguous() {
     let r = a.reshape(&[3, 2]).unwrap();
     assert!(r.shares_buffer_with(&a));
     assert_eq!(values(&r, &[3, 2]), [0., 1., 2., 3., 4., 5.]);
-    let t = a.t().reshape(&[6]).unwrap();
+    let t = a.transpose().reshape(&[6]).unwrap();
     assert!(!t.shares_buffer_with(&a));
     assert_eq!(values(&t, &[6]), [0., 3., 1., 4., 2., 5.]);
     let err = a.reshape(&[4]).unwrap_err();
@@ -112,19 +112,40 @@ fn reshape_is_a_view_when_contiguous() {
 }
 
 #[test]
+fn reshape_infers_one_dimension() {
+    let a = range(&[2, 6]);
+    assert_eq!(a.reshape_infer(&[-1, 4]).unwrap().shape().dims(), &[3, 4]);
+    assert_eq!(a.reshape_infer(&[3, 2, -1]).unwrap().shape().dims(), &[3, 2, 2]);
+    assert_eq!(a.reshape_infer(&[12]).unwrap().shape().dims(), &[12]);
+    let err = a.reshape_infer(&[-1, 5]).unwrap_err();
+    assert_eq!(err.message(), "cannot reshape [2, 6] (12 elements) into [-1, 5]");
+    assert!(a.reshape_infer(&[-1, -1]).is_err());
+    assert!(a.reshape_infer(&[-2, 6]).is_err());
+    assert!(a.reshape_infer(&[0, -1]).is_err());
+    assert!(a.reshape_infer(&[5, 3]).is_err());
+    assert_eq!(
+        Tensor::zeros(&[0, 4], DType::Int32).unwrap().reshape_infer(&[2, -1, 2]).unwrap().shape().dims(),
+        &[2, 0, 2]
+    );
+}
+
+#[test]
 fn transpose_and_permute_are_views() {
     let a = range(&[2, 3, 4]);
     let p = a.permute(&[2, 0, 1]).unwrap();
     assert!(p.shares_buffer_with(&a) && !p.is_contiguous());
     assert_eq!(p.shape().dims(), &[4, 2, 3]);
     assert_eq!(p.get(&[3, 1, 2]).unwrap(), Scalar::Float32(23.0));
-    let t = a.transpose(0, 2).unwrap();
+    let t = a.swap_axes(0, 2).unwrap();
     assert_eq!(t.shape().dims(), &[4, 3, 2]);
-    assert_eq!(t.get(&[1, 2, 1]).unwrap(), a.get(&[1, 2, 1]).map(|_| Scalar::Float32(21.0)).unwrap());
+    assert_eq!(t.get(&[1, 2, 1]).unwrap(), Scalar::Float32(21.0));
+    let r = a.transpose();
+    assert_eq!(r.shape().dims(), &[4, 3, 2]);
+    assert_eq!(r.get(&[3, 2, 1]).unwrap(), a.get(&[1, 2, 3]).unwrap());
     let err = a.permute(&[0, 0, 1]).unwrap_err();
     assert_eq!(err.message(), "permute: [0, 0, 1] is not a permutation of the axes of shape [2, 3, 4]");
-    assert!(a.transpose(0, 3).is_err());
-    assert_eq!(range(&[3]).t().shape().dims(), &[3]);
+    assert!(a.swap_axes(0, 3).is_err());
+    assert_eq!(range(&[3]).transpose().shape().dims(), &[3]);
 }
 
 #[test]
@@ -152,7 +173,7 @@ fn concat_and_stack() {
     assert_eq!(values(&Tensor::concat(&[&a, &b], 0).unwrap(), &[3, 2]), [0., 1., 2., 3., 9., 9.]);
     let c = f32s(&[7., 8.], &[2, 1]);
     assert_eq!(values(&Tensor::concat(&[&a, &c], 1).unwrap(), &[2, 3]), [0., 1., 7., 2., 3., 8.]);
-    assert_eq!(values(&Tensor::concat(&[&a.t(), &a], 0).unwrap(), &[4, 2]), [0., 2., 1., 3., 0., 1., 2., 3.]);
+    assert_eq!(values(&Tensor::concat(&[&a.transpose(), &a], 0).unwrap(), &[4, 2]), [0., 2., 1., 3., 0., 1., 2., 3.]);
     let s = Tensor::stack(&[&a, &a], 0).unwrap();
     assert_eq!(values(&s, &[2, 2, 2]), [0., 1., 2., 3., 0., 1., 2., 3.]);
     let s1 = Tensor::stack(&[&a, &a], 2).unwrap();
@@ -187,7 +208,7 @@ fn as_slice_borrows_contiguous_data_only() {
     let a = range(&[2, 2]);
     assert_eq!(a.as_slice::<f32>(), Some(&[0.0, 1.0, 2.0, 3.0][..]));
     assert_eq!(a.as_slice::<f64>(), None);
-    assert_eq!(a.t().as_slice::<f32>(), None);
+    assert_eq!(a.transpose().as_slice::<f32>(), None);
     assert_eq!(a.slice(0, 1, 2, 1).unwrap().as_slice::<f32>(), Some(&[2.0, 3.0][..]));
 }
 
@@ -209,7 +230,7 @@ fn free_functions_match_methods() {
 fn equality_compares_dtype_shape_and_elements() {
     let a = range(&[2, 3]);
     assert_eq!(a, a.deep_clone());
-    assert_eq!(a.t().t(), a);
+    assert_eq!(a.transpose().transpose(), a);
     assert_ne!(a, a.reshape(&[3, 2]).unwrap());
     assert_ne!(a, a.to_dtype(DType::Float64));
     assert_ne!(f32s(&[f32::NAN], &[1]), f32s(&[f32::NAN], &[1]));
