@@ -4,7 +4,8 @@
 //! reduced axis. When `inner` is 1 each output folds one contiguous row with
 //! 16 independent accumulators (so LLVM vectorises the float adds it may not
 //! reorder); otherwise whole rows of `inner` outputs are accumulated at once.
-//! Large inputs are split over rayon's pool.
+//! Large inputs are split over rayon's pool in fixed-size pieces whose partial
+//! results combine in order, so results do not depend on the thread count.
 
 use rayon::prelude::*;
 
@@ -20,9 +21,6 @@ const LANES: usize = 16;
 
 /// Input elements per parallel task.
 const TASK: usize = 1 << 16;
-
-/// Output columns per parallel task when accumulating whole rows.
-const COLUMNS: usize = 256;
 
 /// A reduction's iteration space: `outer` x `n` (the reduced axis) x `inner`.
 #[derive(Clone, Copy)]
@@ -139,7 +137,7 @@ where
     }
     let parallel = data.len() >= PARALLEL_THRESHOLD;
     if inner == 1 {
-        let row = |o: usize| with_avx2(|| fold_row(&data[o * n..(o + 1) * n], init, &widen, &combine, parallel));
+        let row = |o: usize| fold_row(&data[o * n..(o + 1) * n], init, &widen, &combine, parallel);
         if parallel && outer > 1 {
             out.par_iter_mut().with_min_len((TASK / n).max(1)).enumerate().for_each(|(o, x)| *x = row(o));
         } else {
@@ -147,25 +145,58 @@ where
         }
         return out;
     }
-    let columns = |o: usize, first: usize, acc: &mut [A]| {
-        for k in 0..n {
-            let start = (o * n + k) * inner + first;
-            let row = &data[start..start + acc.len()];
-            acc.iter_mut().zip(row).for_each(|(a, &x)| *a = combine(*a, widen(x)));
-        }
+    let fold_rows = |o: usize, acc: &mut [A]| {
+        let matrix = &data[o * n * inner..(o + 1) * n * inner];
+        fold_columns(matrix, acc, init, (&widen, &combine), parallel)
     };
-    if parallel {
-        out.par_chunks_mut(inner).enumerate().for_each(|(o, acc)| {
-            acc.par_chunks_mut(COLUMNS).enumerate().for_each(|(b, part)| with_avx2(|| columns(o, b * COLUMNS, part)))
-        });
+    if parallel && outer > 1 {
+        out.par_chunks_mut(inner).enumerate().for_each(|(o, acc)| fold_rows(o, acc));
     } else {
-        out.chunks_mut(inner).enumerate().for_each(|(o, acc)| with_avx2(|| columns(o, 0, acc)));
+        out.chunks_mut(inner).enumerate().for_each(|(o, acc)| fold_rows(o, acc));
     }
     out
 }
 
-/// Folds one contiguous row with `LANES` accumulators (split over tasks when long and `parallel`).
-#[inline(always)]
+/// Folds the rows (of length `acc.len()`) of a contiguous `matrix` into `acc`,
+/// with `widen` and `combine` whose identity is `init`.
+///
+/// Rows are taken in groups of about `TASK` elements; each group folds into
+/// its own partial row (in parallel when `parallel`), and the partial rows are
+/// then combined in order, so the result never depends on the thread count.
+fn fold_columns<T, A>(
+    matrix: &[T],
+    acc: &mut [A],
+    init: A,
+    (widen, combine): (&(impl Fn(T) -> A + Sync), &(impl Fn(A, A) -> A + Sync)),
+    parallel: bool,
+) where
+    T: Element,
+    A: Copy + Send + Sync,
+{
+    let width = acc.len();
+    let group = (TASK / width).max(1) * width;
+    let partial = |rows: &[T]| {
+        let mut part = vec![init; width];
+        with_avx2(|| {
+            for row in rows.chunks_exact(width) {
+                part.iter_mut().zip(row).for_each(|(a, &x)| *a = combine(*a, widen(x)));
+            }
+        });
+        part
+    };
+    let partials: Vec<Vec<A>> = if parallel && matrix.len() >= 2 * group {
+        matrix.par_chunks(group).map(partial).collect()
+    } else {
+        matrix.chunks(group).map(partial).collect()
+    };
+    for part in partials {
+        acc.iter_mut().zip(part).for_each(|(a, x)| *a = combine(*a, x));
+    }
+}
+
+/// Folds one contiguous row: chunks of `TASK` elements (in parallel when
+/// `parallel`) each fold with `LANES` independent accumulators, and the
+/// chunk results combine in order, so the result never depends on the thread count.
 pub(crate) fn fold_row<T, A>(
     row: &[T],
     init: A,
@@ -177,11 +208,24 @@ where
     T: Element,
     A: Copy + Send + Sync,
 {
-    if parallel && row.len() >= 2 * TASK {
-        return row.par_chunks(TASK).map(|part| fold_row(part, init, widen, combine, false)).reduce(|| init, combine);
+    let chunk = |part: &[T]| with_avx2(|| fold_lanes(part, init, widen, combine));
+    if row.len() <= TASK {
+        return chunk(row);
     }
+    let partials: Vec<A> =
+        if parallel { row.par_chunks(TASK).map(chunk).collect() } else { row.chunks(TASK).map(chunk).collect() };
+    partials.into_iter().fold(init, combine)
+}
+
+/// Folds `values` with `LANES` independent accumulators, which LLVM vectorises.
+#[inline(always)]
+pub(crate) fn fold_lanes<T, A>(values: &[T], init: A, widen: &impl Fn(T) -> A, combine: &impl Fn(A, A) -> A) -> A
+where
+    T: Element,
+    A: Copy,
+{
     let mut acc = [init; LANES];
-    let mut chunks = row.chunks_exact(LANES);
+    let mut chunks = values.chunks_exact(LANES);
     for chunk in &mut chunks {
         for (a, &x) in acc.iter_mut().zip(chunk) {
             *a = combine(*a, widen(x));

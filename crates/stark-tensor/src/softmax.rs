@@ -5,7 +5,7 @@ use rayon::prelude::*;
 
 use crate::error::Result;
 use crate::num::{Float, Numeric};
-use crate::reduce::{fold_row, max_nan};
+use crate::reduce::{fold_lanes, max_nan};
 use crate::shape::check_axis;
 use crate::strided::{with_avx2, PARALLEL_THRESHOLD};
 use crate::tensor::Tensor;
@@ -52,9 +52,9 @@ fn softmax_rows<T: Float>(data: &[T], n: usize) -> Vec<T> {
 /// Softmax of one row `x` into `out`.
 #[inline(always)]
 fn softmax_row<T: Float>(x: &[T], out: &mut [T]) {
-    let max = fold_row(x, T::NEG_INFINITY, &|v| v, &max_nan, false);
+    let max = fold_lanes(x, T::NEG_INFINITY, &|v| v, &max_nan);
     out.iter_mut().zip(x).for_each(|(o, &v)| *o = v.sub(max).exp());
-    let sum = fold_row(out, T::ZERO, &|v| v, &<T as Numeric>::add, false);
+    let sum = fold_lanes(out, T::ZERO, &|v| v, &<T as Numeric>::add);
     let scale = T::ONE.div(sum);
     out.iter_mut().for_each(|o| *o = o.mul(scale));
 }

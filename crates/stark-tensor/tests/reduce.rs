@@ -140,3 +140,15 @@ fn softmax_large_rows_sum_to_one() {
         1e-5,
     );
 }
+
+#[test]
+fn results_do_not_depend_on_the_thread_count() {
+    let x = Tensor::randn(&[700, 1500], DType::Float32, 9).unwrap();
+    let run = || {
+        let sums = [None, Some(0), Some(1)].map(|axis| x.sum(axis).unwrap().to_vec::<f32>().unwrap());
+        (sums, x.softmax(1).unwrap().to_vec::<f32>().unwrap(), x.exp().to_vec::<f32>().unwrap())
+    };
+    let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap().install(run);
+    let three = rayon::ThreadPoolBuilder::new().num_threads(3).build().unwrap().install(run);
+    assert!(one == three, "results differ between 1 and 3 threads");
+}

@@ -235,3 +235,10 @@ fn equality_compares_dtype_shape_and_elements() {
     assert_ne!(a, a.to_dtype(DType::Float64));
     assert_ne!(f32s(&[f32::NAN], &[1]), f32s(&[f32::NAN], &[1]));
 }
+
+#[test]
+fn tensors_can_cross_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Tensor>();
+    assert_send_sync::<stark_tensor::TensorError>();
+}
