@@ -177,11 +177,14 @@ fn fold_columns<T, A>(
     let group = (TASK / width).max(1) * width;
     let partial = |rows: &[T]| {
         let mut part = vec![init; width];
-        with_avx2(|| {
-            for row in rows.chunks_exact(width) {
-                part.iter_mut().zip(row).for_each(|(a, &x)| *a = combine(*a, widen(x)));
-            }
-        });
+        with_avx2(
+            #[inline(always)]
+            || {
+                for row in rows.chunks_exact(width) {
+                    part.iter_mut().zip(row).for_each(|(a, &x)| *a = combine(*a, widen(x)));
+                }
+            },
+        );
         part
     };
     let partials: Vec<Vec<A>> = if parallel && matrix.len() >= 2 * group {
@@ -208,7 +211,12 @@ where
     T: Element,
     A: Copy + Send + Sync,
 {
-    let chunk = |part: &[T]| with_avx2(|| fold_lanes(part, init, widen, combine));
+    let chunk = |part: &[T]| {
+        with_avx2(
+            #[inline(always)]
+            || fold_lanes(part, init, widen, combine),
+        )
+    };
     if row.len() <= TASK {
         return chunk(row);
     }

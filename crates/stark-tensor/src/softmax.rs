@@ -39,12 +39,19 @@ fn softmax_rows<T: Float>(data: &[T], n: usize) -> Vec<T> {
     let rows = out.chunks_mut(n).zip(data.chunks(n));
     if data.len() >= PARALLEL_THRESHOLD {
         let task_rows = (TASK / n).max(1);
-        out.par_chunks_mut(n)
-            .zip(data.par_chunks(n))
-            .with_min_len(task_rows)
-            .for_each(|(o, x)| with_avx2(|| softmax_row(x, o)));
+        out.par_chunks_mut(n).zip(data.par_chunks(n)).with_min_len(task_rows).for_each(|(o, x)| {
+            with_avx2(
+                #[inline(always)]
+                || softmax_row(x, o),
+            )
+        });
     } else {
-        rows.for_each(|(o, x)| with_avx2(|| softmax_row(x, o)));
+        rows.for_each(|(o, x)| {
+            with_avx2(
+                #[inline(always)]
+                || softmax_row(x, o),
+            )
+        });
     }
     out
 }

@@ -92,7 +92,12 @@ where
     }
     let plan = RowPlan::new(shape, [a.strides], [a.offset]);
     let stride = plan.inner_strides[0];
-    plan.for_each_row(&mut out, |row, [start]| with_avx2(|| unary_row(row, a.data, start, stride, &f)));
+    plan.for_each_row(&mut out, |row, [start]| {
+        with_avx2(
+            #[inline(always)]
+            || unary_row(row, a.data, start, stride, &f),
+        )
+    });
     out
 }
 
@@ -114,7 +119,12 @@ where
     }
     let plan = RowPlan::new(shape, [a.strides, b.strides], [a.offset, b.offset]);
     let [sa, sb] = plan.inner_strides;
-    plan.for_each_row(&mut out, |row, [ia, ib]| with_avx2(|| binary_row(row, (a.data, ia, sa), (b.data, ib, sb), &f)));
+    plan.for_each_row(&mut out, |row, [ia, ib]| {
+        with_avx2(
+            #[inline(always)]
+            || binary_row(row, (a.data, ia, sa), (b.data, ib, sb), &f),
+        )
+    });
     out
 }
 
