@@ -42,7 +42,12 @@ impl Tensor {
 
     /// Uniform samples in `[0, 1)` of a float dtype, determined by `seed`.
     pub fn rand(shape: &[usize], dtype: DType, seed: u64) -> Result<Tensor> {
-        Tensor::sampled("rand", shape, dtype, seed, Rng::next_f64)
+        // Float32 samples come from 24 bits: an f64 sample could round up to 1.0.
+        let sample: fn(&mut Rng) -> f64 = match dtype {
+            DType::Float32 => |rng| rng.next_f32() as f64,
+            _ => Rng::next_f64,
+        };
+        Tensor::sampled("rand", shape, dtype, seed, sample)
     }
 
     /// Standard normal samples of a float dtype, determined by `seed`.

@@ -33,6 +33,11 @@ impl Rng {
         (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
     }
 
+    /// A uniform `f32` in `[0, 1)` (24 random bits, so it never rounds up to 1).
+    pub fn next_f32(&mut self) -> f32 {
+        (self.next_u64() >> 40) as f32 * (1.0 / (1u32 << 24) as f32)
+    }
+
     /// A uniform integer in `0..n` (`n > 0`), without modulo bias worth noting for `n` far below 2^64.
     pub fn below(&mut self, n: u64) -> u64 {
         ((self.next_u64() as u128 * n as u128) >> 64) as u64
@@ -66,6 +71,8 @@ mod tests {
             let x = a.next_f64();
             assert_eq!(x, b.next_f64());
             assert!((0.0..1.0).contains(&x));
+            assert!((0.0..1.0).contains(&a.next_f32()));
+            b.next_f32();
         }
         assert_ne!(Rng::new(1).next_u64(), Rng::new(2).next_u64());
     }

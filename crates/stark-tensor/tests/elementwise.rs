@@ -189,3 +189,10 @@ fn casts_follow_as_semantics() {
     assert_eq!(b.to_dtype(DType::Float64).to_vec::<f64>().unwrap(), [1.0, 0.0]);
     assert_eq!(Scalar::Float64(3.9).cast_to(DType::Int64), Scalar::Int64(3));
 }
+
+#[test]
+fn vectorised_exp_matches_the_scalar_function_bit_for_bit() {
+    let x = Tensor::randn(&[10_007], DType::Float32, 21).unwrap().mul(&Tensor::scalar(30.0f32)).unwrap();
+    let want: Vec<f32> = x.to_vec::<f32>().unwrap().into_iter().map(stark_tensor::exp_f32).collect();
+    assert_eq!(x.exp().to_vec::<f32>().unwrap(), want);
+}
