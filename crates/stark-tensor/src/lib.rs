@@ -36,7 +36,8 @@
 //! # Speed
 //!
 //! Element-wise kernels coalesce dimensions and run unit-stride inner loops
-//! that LLVM vectorises (`f32` `exp` is a branch-free polynomial,
+//! that LLVM vectorises, with AVX-512F and AVX2 copies chosen at run time
+//! (`f32` `exp` is a branch-free polynomial,
 //! [`exp_f32`], so it vectorises too); reductions fold rows with 16
 //! independent accumulators. Above about 32k elements work is split over
 //! rayon's pool. Float `matmul` calls `matrixmultiply`'s GEMM (with its own

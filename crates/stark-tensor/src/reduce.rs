@@ -13,7 +13,7 @@ use crate::dtype::{DType, Element};
 use crate::error::{Result, TensorError};
 use crate::num::Numeric;
 use crate::shape::{check_axis, Shape};
-use crate::strided::{with_avx2, PARALLEL_THRESHOLD};
+use crate::strided::{with_simd, PARALLEL_THRESHOLD};
 use crate::tensor::Tensor;
 
 /// Independent accumulators per row fold.
@@ -177,7 +177,7 @@ fn fold_columns<T, A>(
     let group = (TASK / width).max(1) * width;
     let partial = |rows: &[T]| {
         let mut part = vec![init; width];
-        with_avx2(
+        with_simd(
             #[inline(always)]
             || {
                 for row in rows.chunks_exact(width) {
@@ -212,7 +212,7 @@ where
     A: Copy + Send + Sync,
 {
     let chunk = |part: &[T]| {
-        with_avx2(
+        with_simd(
             #[inline(always)]
             || fold_lanes(part, init, widen, combine),
         )

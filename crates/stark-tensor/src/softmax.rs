@@ -7,7 +7,7 @@ use crate::error::Result;
 use crate::num::{Float, Numeric};
 use crate::reduce::{fold_lanes, max_nan};
 use crate::shape::check_axis;
-use crate::strided::{with_avx2, PARALLEL_THRESHOLD};
+use crate::strided::{with_simd, PARALLEL_THRESHOLD};
 use crate::tensor::Tensor;
 
 /// Rows per parallel task are chosen to give each task about this many elements.
@@ -40,14 +40,14 @@ fn softmax_rows<T: Float>(data: &[T], n: usize) -> Vec<T> {
     if data.len() >= PARALLEL_THRESHOLD {
         let task_rows = (TASK / n).max(1);
         out.par_chunks_mut(n).zip(data.par_chunks(n)).with_min_len(task_rows).for_each(|(o, x)| {
-            with_avx2(
+            with_simd(
                 #[inline(always)]
                 || softmax_row(x, o),
             )
         });
     } else {
         rows.for_each(|(o, x)| {
-            with_avx2(
+            with_simd(
                 #[inline(always)]
                 || softmax_row(x, o),
             )

@@ -4,7 +4,8 @@
 //! contiguous output. Dimensions are first coalesced, so a contiguous operand
 //! becomes one long row; each row then runs one of a few specialised inner
 //! loops (both unit-stride, one broadcast scalar, general), and the
-//! unit-stride ones are plain slice zips that LLVM vectorises. Above
+//! unit-stride ones are plain slice zips that LLVM vectorises, in copies for
+//! AVX-512F and AVX2 picked at run time (`with_simd`). Above
 //! `PARALLEL_THRESHOLD` output elements the rows (or blocks of one long row)
 //! are spread over rayon's pool.
 
@@ -93,7 +94,7 @@ where
     let plan = RowPlan::new(shape, [a.strides], [a.offset]);
     let stride = plan.inner_strides[0];
     plan.for_each_row(&mut out, |row, [start]| {
-        with_avx2(
+        with_simd(
             #[inline(always)]
             || unary_row(row, a.data, start, stride, &f),
         )
@@ -120,7 +121,7 @@ where
     let plan = RowPlan::new(shape, [a.strides, b.strides], [a.offset, b.offset]);
     let [sa, sb] = plan.inner_strides;
     plan.for_each_row(&mut out, |row, [ia, ib]| {
-        with_avx2(
+        with_simd(
             #[inline(always)]
             || binary_row(row, (a.data, ia, sa), (b.data, ib, sb), &f),
         )
@@ -158,12 +159,23 @@ pub(crate) fn update_in_place<T>(
     }
 }
 
-/// Runs `f` in a copy compiled for AVX2 when the CPU has it, so the loops
-/// inlined into it vectorise 8 `f32` wide instead of SSE2's 4. Both copies do
-/// the same operations in the same order (no FMA contraction), so results are
-/// identical either way.
+/// Runs `f` in a copy compiled for AVX-512F or AVX2 when the CPU has it, so
+/// the loops inlined into it vectorise 16 or 8 `f32` wide instead of SSE2's 4.
+/// Every copy does the same operations in the same order (no FMA
+/// contraction), so results are identical whichever runs. Callers mark the
+/// closure `#[inline(always)]`: it is called from each copy, and a closure
+/// left out of line would be compiled for SSE2 only.
 #[inline(always)]
-pub(crate) fn with_avx2<R>(f: impl FnOnce() -> R) -> R {
+pub(crate) fn with_simd<R>(f: impl FnOnce() -> R) -> R {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx512f") {
+        #[target_feature(enable = "avx512f")]
+        unsafe fn run512<R>(f: impl FnOnce() -> R) -> R {
+            f()
+        }
+        // SAFETY: the CPU supports AVX-512F, checked just above.
+        return unsafe { run512(f) };
+    }
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         #[target_feature(enable = "avx2")]
