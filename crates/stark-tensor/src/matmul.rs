@@ -5,11 +5,16 @@
 //! takes arbitrary row and column strides, so transposed and sliced views are
 //! multiplied without a copy; integers use a plain triple loop (wrapping).
 
+use rayon::prelude::*;
+
 use crate::dtype::DType;
 use crate::error::{Result, TensorError};
 use crate::num::Numeric;
 use crate::shape::{broadcast_shapes, broadcast_strides, Shape};
 use crate::tensor::Tensor;
+
+/// Multiply-adds (`m * k * n`) below which one product is too small to thread.
+const SMALL_PRODUCT: usize = 1 << 18;
 
 /// One matrix operand: where it starts and its row and column strides.
 #[derive(Clone, Copy)]
@@ -128,11 +133,18 @@ fn batched<T: Gemm>(a: &Tensor, b: &Tensor, batch: &Shape, (m, k, n): (usize, us
     let sa = broadcast_strides(&a.shape[..ra - 2], &a.strides[..ra - 2], batch);
     let sb = broadcast_strides(&b.shape[..rb - 2], &b.strides[..rb - 2], batch);
     let (da, db) = (a.buffer.slice::<T>(), b.buffer.slice::<T>());
-    for (index, c) in out.chunks_mut(m * n).enumerate() {
+    let product = |index: usize, c: &mut [T]| {
         let (oa, ob) = batch_offsets(index, batch, &sa, &sb);
         let am = Matrix { offset: a.offset + oa, row_stride: a.strides[ra - 2], col_stride: a.strides[ra - 1] };
         let bm = Matrix { offset: b.offset + ob, row_stride: b.strides[rb - 2], col_stride: b.strides[rb - 1] };
         T::gemm((m, k, n), da, am, db, bm, c);
+    };
+    // Big products thread inside the GEMM; many small ones thread across the batch.
+    let small = m.saturating_mul(k).saturating_mul(n) < SMALL_PRODUCT;
+    if small && count > 1 && count.saturating_mul(m * k * n) >= SMALL_PRODUCT {
+        out.par_chunks_mut(m * n).enumerate().for_each(|(index, c)| product(index, c));
+    } else {
+        out.chunks_mut(m * n).enumerate().for_each(|(index, c)| product(index, c));
     }
     out
 }

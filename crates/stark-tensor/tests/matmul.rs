@@ -101,3 +101,18 @@ fn large_float32_matches_naive() {
     let want = naive(&a.to_vec_f64(), &b.to_vec_f64(), m, k, n);
     assert_close(&a.matmul(&b).unwrap().to_vec_f64(), &want, 1e-4);
 }
+
+#[test]
+fn many_small_batches_match_per_batch_products() {
+    let x = Tensor::randn(&[2000, 8, 5], DType::Float64, 3).unwrap();
+    let y = Tensor::randn(&[2000, 5, 7], DType::Float64, 4).unwrap();
+    let all = x.matmul(&y).unwrap();
+    assert_eq!(all.shape().dims(), &[2000, 8, 7]);
+    for i in [0, 1000, 1999] {
+        let xi = x.slice(0, i, i + 1, 1).unwrap().reshape(&[8, 5]).unwrap();
+        let yi = y.slice(0, i, i + 1, 1).unwrap().reshape(&[5, 7]).unwrap();
+        let want = naive(&xi.to_vec_f64(), &yi.to_vec_f64(), 8, 5, 7);
+        let got = all.slice(0, i, i + 1, 1).unwrap().to_vec_f64();
+        assert_close(&got, &want, 1e-12);
+    }
+}
