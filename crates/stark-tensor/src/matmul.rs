@@ -4,6 +4,8 @@
 //! dimensions and broadcast. Floats go through `matrixmultiply`'s GEMM, which
 //! takes arbitrary row and column strides, so transposed and sliced views are
 //! multiplied without a copy; integers use a plain triple loop (wrapping).
+//! A large product threads inside the GEMM; a batch of small ones is spread
+//! over rayon's pool instead.
 
 use rayon::prelude::*;
 
