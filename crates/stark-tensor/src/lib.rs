@@ -1,5 +1,20 @@
 //! STARK's tensors (LANGUAGE.md section 7): storage, shape rules and CPU kernels.
 //!
+//! ```
+//! use stark_tensor::{DType, Tensor};
+//!
+//! let a = Tensor::arange(0.0, 6.0, 1.0, DType::Float32)?.reshape(&[2, 3])?;
+//! let b = Tensor::from_vec(vec![10.0f32, 20.0, 30.0], &[3])?;
+//! let c = (&a + &b)?; // [2, 3] + [3] broadcasts
+//! assert_eq!(c.to_vec::<f32>()?, [10.0, 21.0, 32.0, 13.0, 24.0, 35.0]);
+//! let p = a.matmul(&a.transpose())?; // the transpose is a view: no copy
+//! assert_eq!(p.to_vec::<f32>()?, [5.0, 14.0, 14.0, 50.0]);
+//! assert_eq!(a.softmax(1)?.sum(Some(1))?.shape().dims(), &[2]);
+//! assert_eq!((&a + &Tensor::zeros(&[4], DType::Float32)?).unwrap_err().to_string(),
+//!            "error[T001]: cannot broadcast shapes [2, 3] and [4]");
+//! # Ok::<(), stark_tensor::TensorError>(())
+//! ```
+//!
 //! # Design
 //!
 //! A [`Tensor`] is a dtype-tagged [`Buffer`] behind an `Arc` plus a strided
@@ -9,8 +24,9 @@
 //! ([`Tensor::fill_`], [`Tensor::map_`]) take `&mut self` and copy first only
 //! if the buffer is shared (copy-on-write), so other holders never see a change.
 //!
-//! `transpose`, `permute`, `slice` and `reshape` of a contiguous tensor are
-//! views over the same buffer; `reshape` of a non-contiguous tensor copies.
+//! `transpose` (reversing the axes), `swap_axes`, `permute`, `slice` and
+//! `reshape` of a contiguous tensor are views over the same buffer; `reshape`
+//! of a non-contiguous tensor copies.
 //! Every kernel accepts any layout and writes a fresh contiguous result.
 //!
 //! # Dtypes and promotion
@@ -47,7 +63,7 @@
 //!
 //! PyTorch's style plus the shape: `tensor([[1., 2.], [3., 4.]], shape=[2, 2],
 //! dtype=Float32)` over several lines, summarised with `...` above 1000
-//! elements; see the `display` module for the exact rules.
+//! elements; `docs/tensors.md` gives the exact rules.
 #![warn(missing_docs)]
 
 /// Runs `$body` with `$T` bound to the Rust element type of `$dtype`.
