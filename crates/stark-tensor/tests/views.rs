@@ -242,3 +242,9 @@ fn tensors_can_cross_threads() {
     assert_send_sync::<Tensor>();
     assert_send_sync::<stark_tensor::TensorError>();
 }
+
+#[test]
+fn a_tensor_handle_stays_small() {
+    // Arc to the buffer, shape, strides and offset: moving a tensor moves only this.
+    assert_eq!(std::mem::size_of::<Tensor>(), 64);
+}
