@@ -9,7 +9,7 @@
 
 use rayon::prelude::*;
 
-use crate::dtype::DType;
+use crate::dtype::{DType, Element};
 use crate::error::{Result, TensorError};
 use crate::num::Numeric;
 use crate::shape::{broadcast_shapes, broadcast_strides, Shape};
@@ -88,34 +88,33 @@ float_gemm!(f64, matrixmultiply::dgemm);
 impl Tensor {
     /// The matrix product with numpy's `matmul` semantics (batched, broadcasting batch dimensions).
     pub fn matmul(&self, other: &Tensor) -> Result<Tensor> {
+        let shapes = || (self.shape.clone(), other.shape.clone());
         if self.rank() == 0 || other.rank() == 0 {
-            return Err(TensorError::MatmulRank { lhs: self.shape.clone(), rhs: other.shape.clone() });
+            let (lhs, rhs) = shapes();
+            return Err(TensorError::MatmulRank { lhs, rhs });
         }
+        // A vector on the left is a row [1, k]; on the right, a column [k, 1].
         let a = if self.rank() == 1 { self.reshape(&[1, self.numel()])? } else { self.clone() };
         let b = if other.rank() == 1 { other.reshape(&[other.numel(), 1])? } else { other.clone() };
         let (m, k, n) = (a.shape[a.rank() - 2], a.shape[a.rank() - 1], b.shape[b.rank() - 1]);
         if b.shape[b.rank() - 2] != k {
-            return Err(TensorError::MatmulInner { lhs: self.shape.clone(), rhs: other.shape.clone() });
+            let (lhs, rhs) = shapes();
+            return Err(TensorError::MatmulInner { lhs, rhs });
         }
-        let batch = broadcast_shapes(&batch_of(&a), &batch_of(&b))
-            .map_err(|_| TensorError::Broadcast { lhs: self.shape.clone(), rhs: other.shape.clone() })?;
-        let dtype = self
-            .dtype()
-            .arithmetic(other.dtype())
-            .ok_or(TensorError::Unsupported { op: "matmul", dtype: DType::Bool })?;
+        let batch = broadcast_shapes(&batch_of(&a), &batch_of(&b)).map_err(|_| {
+            let (lhs, rhs) = shapes();
+            TensorError::Broadcast { lhs, rhs }
+        })?;
+        let unsupported = TensorError::Unsupported { op: "matmul", dtype: DType::Bool };
+        let dtype = self.dtype().arithmetic(other.dtype()).ok_or(unsupported)?;
         let (a, b) = (a.to_dtype(dtype), b.to_dtype(dtype));
-        let mut dims = batch.to_vec();
-        dims.extend([m, n]);
-        let product = with_numeric!(dtype, T => Tensor::from_values(batched::<T>(&a, &b, &batch, (m, k, n)), Shape::new(dims)),
+        let values = with_numeric!(dtype, T => T::into_buffer(batched::<T>(&a, &b, &batch, (m, k, n))),
             bool => unreachable!("arithmetic is never Bool"));
-        let mut result = product.shape.to_vec();
-        if other.rank() == 1 {
-            result.pop();
-        }
-        if self.rank() == 1 {
-            result.remove(result.len() - if other.rank() == 1 { 1 } else { 2 });
-        }
-        product.reshape(&result)
+        // The result drops the dimensions that promoting vectors added.
+        let mut dims = batch.to_vec();
+        dims.extend((self.rank() > 1).then_some(m));
+        dims.extend((other.rank() > 1).then_some(n));
+        Ok(Tensor::from_buffer(values, Shape::new(dims)))
     }
 }
 

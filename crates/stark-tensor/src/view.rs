@@ -85,26 +85,16 @@ impl Tensor {
 
     /// The tensors joined along an existing `axis`; other dimensions must match. Dtypes promote.
     pub fn concat(tensors: &[&Tensor], axis: usize) -> Result<Tensor> {
-        let first = tensors.first().ok_or(TensorError::EmptyJoin { op: "concat" })?;
-        check_axis("concat", axis, &first.shape)?;
-        for t in &tensors[1..] {
-            let same_rank = t.rank() == first.rank();
-            if !same_rank || (0..t.rank()).any(|d| d != axis && t.shape[d] != first.shape[d]) {
-                let (first, other) = (first.shape.clone(), t.shape.clone());
-                return Err(TensorError::JoinShape { op: "concat", axis, first, other });
-            }
-        }
-        let mut dims = first.shape.to_vec();
-        dims[axis] = tensors.iter().map(|t| t.shape[axis]).sum();
+        let shape = joined_shape(tensors, axis)?;
         let dtype = tensors.iter().map(|t| t.dtype()).fold(DType::Bool, DType::promote);
-        let outer: usize = dims[..axis].iter().product();
         let parts: Vec<Tensor> = tensors.iter().map(|t| t.to_dtype(dtype).contiguous()).collect();
-        let shape = checked_shape(&dims)?;
+        // Each part is `outer` runs, one per index before `axis`; the result interleaves them.
+        let outer: usize = shape[..axis].iter().product();
         Ok(with_dtype!(dtype, T => {
             let mut values: Vec<T> = Vec::with_capacity(shape.numel());
             for o in 0..outer {
                 for part in &parts {
-                    let run = part.numel() / outer.max(1);
+                    let run = part.numel() / outer;
                     let data = part.contiguous_slice::<T>().expect("made contiguous above");
                     values.extend_from_slice(&data[o * run..(o + 1) * run]);
                 }
@@ -128,4 +118,19 @@ impl Tensor {
         let expanded: Vec<Tensor> = tensors.iter().map(|t| t.reshape(&dims)).collect::<Result<_>>()?;
         Tensor::concat(&expanded.iter().collect::<Vec<_>>(), axis)
     }
+}
+
+/// The shape of `tensors` concatenated along `axis`, or the error naming the first mismatch.
+fn joined_shape(tensors: &[&Tensor], axis: usize) -> Result<Shape> {
+    let first = tensors.first().ok_or(TensorError::EmptyJoin { op: "concat" })?;
+    check_axis("concat", axis, &first.shape)?;
+    let fits =
+        |t: &Tensor| t.rank() == first.rank() && (0..t.rank()).all(|d| d == axis || t.shape[d] == first.shape[d]);
+    if let Some(t) = tensors.iter().find(|t| !fits(t)) {
+        let (first, other) = (first.shape.clone(), t.shape.clone());
+        return Err(TensorError::JoinShape { op: "concat", axis, first, other });
+    }
+    let mut dims = first.shape.to_vec();
+    dims[axis] = tensors.iter().map(|t| t.shape[axis]).sum();
+    checked_shape(&dims)
 }
