@@ -131,3 +131,44 @@ fn kernels_agree_on_views_and_copies() {
         assert_close(&view.softmax(axis).unwrap().to_vec_f64(), &copy.softmax(axis).unwrap().to_vec_f64(), 1e-6);
     }
 }
+
+/// A random shape of rank `0..=3` with dimensions `0..=3` (zero-size ones included).
+fn small_shape(rng: &mut Rng) -> Vec<usize> {
+    let rank = rng.below(4) as usize;
+    (0..rank).map(|_| rng.below(4) as usize).collect()
+}
+
+/// A tensor of `shape` and a random dtype, with small values (zeros included).
+fn small_tensor(rng: &mut Rng, shape: &[usize]) -> Tensor {
+    let dtype = DType::ALL[rng.below(6) as usize];
+    let n: usize = shape.iter().product();
+    let values: Vec<i64> = (0..n).map(|_| rng.below(5) as i64 - 2).collect();
+    Tensor::from_vec(values, shape).unwrap().to_dtype(dtype)
+}
+
+#[test]
+fn no_operation_panics_on_any_input() {
+    let mut rng = Rng::new(17);
+    for _ in 0..3000 {
+        let (sa, sb) = (small_shape(&mut rng), small_shape(&mut rng));
+        let (a, b) = (small_tensor(&mut rng, &sa), small_tensor(&mut rng, &sb));
+        let mut pick = |n: u64| rng.below(n) as usize;
+        let axis = pick(4);
+        let _ = (a.add(&b), a.sub(&b), a.mul(&b), a.div(&b), a.rem(&b), a.matmul(&b));
+        let _ = (a.sum(Some(axis)), a.mean(Some(axis)), a.max(Some(axis)), a.argmax(Some(axis)), a.softmax(axis));
+        let _ = (a.sum(None), a.mean(None), a.max(None), a.argmax(None));
+        let _ = (a.exp(), a.log(), a.sqrt(), a.tanh(), a.sigmoid(), a.relu(), a.transpose(), a.to_string());
+        let dims: Vec<usize> = (0..pick(4)).map(|_| pick(5)).collect();
+        let inferred: Vec<i64> = (0..pick(4)).map(|_| pick(6) as i64 - 2).collect();
+        let perm: Vec<usize> = (0..pick(4)).map(|_| pick(4)).collect();
+        let _ = (a.reshape(&dims), a.reshape_infer(&inferred), a.permute(&perm), a.swap_axes(axis, pick(4)));
+        let _ = a.slice(axis, pick(5), pick(5), pick(3));
+        let _ = (Tensor::concat(&[&a, &b], axis), Tensor::stack(&[&a, &b], axis));
+        let index: Vec<usize> = (0..pick(4)).map(|_| pick(4)).collect();
+        let _ = (a.get(&index), a.item(), a.to_vec::<f32>(), a.map(|x: i64| x * 2));
+        let mut c = a.clone();
+        c.fill_(1.5f32);
+        let _ = c.map_(|x: u8| x.wrapping_add(1));
+        let _ = Tensor::arange(pick(5) as f64 - 2.0, pick(5) as f64, pick(3) as f64 - 1.0, a.dtype());
+    }
+}
