@@ -24,9 +24,9 @@
 //! ([`Tensor::fill_`], [`Tensor::map_`]) take `&mut self` and copy first only
 //! if the buffer is shared (copy-on-write), so other holders never see a change.
 //!
-//! `transpose` (reversing the axes), `swap_axes`, `permute`, `slice` and
-//! `reshape` of a contiguous tensor are views over the same buffer; `reshape`
-//! of a non-contiguous tensor copies.
+//! `transpose` (reversing the axes), `swap_axes`, `permute` and `slice` are
+//! views over the same buffer, and so is `reshape` wherever strides can
+//! express it (always for a contiguous tensor); otherwise `reshape` copies.
 //! Every kernel accepts any layout and writes a fresh contiguous result.
 //!
 //! # Dtypes and promotion

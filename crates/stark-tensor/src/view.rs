@@ -1,6 +1,7 @@
-//! Layout operations. `transpose`, `swap_axes`, `permute`, `slice` and `reshape` of a
-//! contiguous tensor are views (new strides over the same buffer, no copy);
-//! `reshape` of a non-contiguous tensor copies; `concat` and `stack` copy.
+//! Layout operations. `transpose`, `swap_axes`, `permute` and `slice` are
+//! views (new strides over the same buffer, no copy); so is `reshape` of a
+//! contiguous tensor, and of a non-contiguous one whenever its strides allow
+//! (as in numpy), else it copies. `concat` and `stack` copy.
 
 use crate::dtype::DType;
 use crate::error::{Result, TensorError};
@@ -8,15 +9,55 @@ use crate::shape::{check_axis, checked_shape, Shape};
 use crate::tensor::Tensor;
 
 impl Tensor {
-    /// The same elements in row-major order with shape `dims` (a view when contiguous).
+    /// The same elements in row-major order with shape `dims`: a view whenever
+    /// strides exist that read them so (always for a contiguous tensor), else a copy.
     pub fn reshape(&self, dims: &[usize]) -> Result<Tensor> {
         let shape = checked_shape(dims)?;
         if shape.numel() != self.numel() {
             return Err(TensorError::Reshape { from: self.shape.clone(), to: shape });
         }
-        let source = self.contiguous();
+        if let Some(strides) = self.reshape_strides(&shape) {
+            return Ok(self.view(shape, strides, self.offset));
+        }
+        let copy = self.deep_clone();
         let strides = shape.contiguous_strides();
-        Ok(source.view(shape, strides, source.offset))
+        Ok(copy.view(shape, strides, 0))
+    }
+
+    /// Strides that read this tensor's elements in row-major order with shape
+    /// `dims`, if there are any (numpy's no-copy reshape): the dimensions are
+    /// matched in groups of equal element count, and the old dimensions of each
+    /// group must be contiguous with one another.
+    fn reshape_strides(&self, dims: &[usize]) -> Option<Vec<usize>> {
+        if self.numel() == 0 {
+            return Some(Shape::from(dims).contiguous_strides());
+        }
+        let old: Vec<(usize, usize)> =
+            self.shape.iter().zip(&self.strides).filter(|(&d, _)| d != 1).map(|(&d, &s)| (d, s)).collect();
+        let mut strides = vec![0; dims.len()];
+        let (mut oi, mut ni) = (0, 0);
+        while oi < old.len() && ni < dims.len() {
+            let (mut new_count, mut old_count) = (dims[ni], old[oi].0);
+            let (mut oj, mut nj) = (oi + 1, ni + 1);
+            while new_count != old_count {
+                if new_count < old_count {
+                    new_count *= dims[nj];
+                    nj += 1;
+                } else {
+                    old_count *= old[oj].0;
+                    oj += 1;
+                }
+            }
+            if (oi..oj - 1).any(|k| old[k].1 != old[k + 1].0 * old[k + 1].1) {
+                return None;
+            }
+            strides[nj - 1] = old[oj - 1].1;
+            for k in (ni + 1..nj).rev() {
+                strides[k - 1] = strides[k] * dims[k];
+            }
+            (oi, ni) = (oj, nj);
+        }
+        Some(strides)
     }
 
     /// Like [`Tensor::reshape`], with the language's `-1`: one dimension may be

@@ -85,10 +85,19 @@ fn reshape_round_trips() {
     for case in 0..CASES {
         let shape = random_shape(&mut rng, 4, 6);
         let t = Tensor::rand(&shape, DType::Float64, case as u64).unwrap();
-        let view = if rng.below(2) == 0 { t.transpose() } else { t.clone() };
+        let view = match rng.below(3) {
+            0 => t.transpose(),
+            1 => t.slice(0, 0, shape[0], 2).unwrap(),
+            _ => t.clone(),
+        };
         let flat = view.reshape(&[view.numel()]).unwrap();
         let back = flat.reshape(view.shape().dims()).unwrap();
         assert_eq!(back.to_vec::<f64>().unwrap(), view.to_vec::<f64>().unwrap());
+        let mut dims = view.shape().to_vec();
+        dims.insert(rng.below(dims.len() as u64 + 1) as usize, 1);
+        let widened = view.reshape(&dims).unwrap();
+        assert!(widened.shares_buffer_with(&view), "adding a 1 never copies");
+        assert_eq!(widened.to_vec::<f64>().unwrap(), view.to_vec::<f64>().unwrap());
     }
 }
 

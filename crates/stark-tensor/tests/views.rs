@@ -105,10 +105,30 @@ fn reshape_is_a_view_when_contiguous() {
     let t = a.transpose().reshape(&[6]).unwrap();
     assert!(!t.shares_buffer_with(&a));
     assert_eq!(values(&t, &[6]), [0., 3., 1., 4., 2., 5.]);
+    let column = a.transpose().reshape(&[3, 1, 2]).unwrap();
+    assert!(column.shares_buffer_with(&a));
+    assert_eq!(values(&column, &[3, 1, 2]), [0., 3., 1., 4., 2., 5.]);
     let err = a.reshape(&[4]).unwrap_err();
     assert_eq!(err.message(), "cannot reshape [2, 3] (6 elements) into [4] (4 elements)");
     assert_eq!(a.reshape(&[]).unwrap_err().code(), "T004");
     assert_eq!(Tensor::scalar(1.0f32).reshape(&[1, 1]).unwrap().shape().dims(), &[1, 1]);
+}
+
+#[test]
+fn reshape_of_a_non_contiguous_view_avoids_copies_when_strides_allow() {
+    let cols = range(&[4, 6]).slice(1, 0, 3, 1).unwrap();
+    let split = cols.reshape(&[2, 2, 3]).unwrap();
+    assert!(split.shares_buffer_with(&cols));
+    assert_eq!(split.to_vec::<f32>().unwrap(), cols.to_vec::<f32>().unwrap());
+    let flat = cols.reshape(&[12]).unwrap();
+    assert!(!flat.shares_buffer_with(&cols));
+    assert_eq!(flat.to_vec::<f32>().unwrap(), cols.to_vec::<f32>().unwrap());
+    let line = range(&[8]);
+    let every_other = line.slice(0, 0, 8, 2).unwrap().reshape(&[2, 1, 2]).unwrap();
+    assert!(every_other.shares_buffer_with(&line));
+    assert_eq!(values(&every_other, &[2, 1, 2]), [0., 2., 4., 6.]);
+    let empty = range(&[4, 6]).slice(1, 2, 2, 1).unwrap().reshape(&[2, 0, 3]).unwrap();
+    assert_eq!(empty.shape().dims(), &[2, 0, 3]);
 }
 
 #[test]
