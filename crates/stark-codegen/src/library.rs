@@ -538,6 +538,9 @@ impl<'a> FnCx<'_, 'a> {
             }
         }
         if self.has_user_display_inside(ty) {
+            if let Some(r) = self.display_via_library(v, ty) {
+                return r;
+            }
             let shown = self.c.types.display(ty, self.c.defs);
             let span = self.cur_span;
             self.c.unsupported(span, &format!("displaying a `{shown}`, whose elements have a user `Display`"));
@@ -550,6 +553,32 @@ impl<'a> FnCx<'_, 'a> {
         self.emit(Instr::Copy { a: base, b: v });
         self.native(Native::ToString, slot, NO_LAYOUT, NO_LAYOUT, base);
         base
+    }
+
+    /// A list or `Option` whose elements have a user `Display`, shown by the
+    /// library's STARK helpers (`display_list`, `display_option`), which
+    /// call the user's `fmt` for each element.
+    fn display_via_library(&mut self, v: Reg, ty: Ty) -> Option<Reg> {
+        let (helper, elem, list) = match self.c.types.kind(ty).clone() {
+            TyKind::Adt(d, args) if Some(d) == self.c.lang.vec => ("display_list", args[0], true),
+            TyKind::Array(e, _) | TyKind::Slice(e) => ("display_list", e, true),
+            TyKind::Adt(d, args) if Some(d) == self.c.lang.option => ("display_option", args[0], false),
+            _ => return None,
+        };
+        let def = (0..self.c.defs.defs.len() as u32)
+            .map(DefId)
+            .find(|&d| self.c.defs.def(d).name.as_str() == helper && self.c.is_std(d))?;
+        let mut map = Subst::default();
+        map.insert(Symbol::intern("T"), elem);
+        let f = self.c.instance(def, map);
+        let base = self.alloc();
+        if list {
+            self.emit(Instr::SliceAll { a: base, b: v });
+        } else {
+            self.emit(Instr::Copy { a: base, b: v });
+        }
+        self.emit(Instr::Call { base, f });
+        Some(base)
     }
 
     /// Whether `ty` (or a type inside it) has a user impl of one of `traits`.
