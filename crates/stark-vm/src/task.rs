@@ -253,6 +253,13 @@ impl Task {
                 pc = (pc as i64 + off) as usize;
             }};
         }
+        macro_rules! put16 {
+            ($i:expr, $v:expr) => {{
+                let v: Value = $v;
+                // SAFETY: as for `r!`.
+                unsafe { crate::value::store_value(rp.add($i as usize), v) }
+            }};
+        }
         macro_rules! sync {
             () => {
                 rp = self.regs.as_mut_ptr().wrapping_add(base)
@@ -291,7 +298,7 @@ impl Task {
                 Instr::Clear { a } => r!(a) = Value::NONE,
                 Instr::LoadK { a, k } => r!(a) = prog.consts[k as usize],
                 Instr::LoadI { a, imm } => put!(a, Value::int(imm as i64)),
-                Instr::LoadFn { a, f } => r!(a) = Value { bits: f as u64, ext: crate::value::NONE },
+                Instr::LoadFn { a, f } => put16!(a, Value { bits: f as u64, ext: crate::value::NONE }),
                 Instr::SetEnv { a, env } => r!(a).ext = r!(env).bits,
                 Instr::AddI { a, b, c } => match r!(b).as_int().checked_add(r!(c).as_int()) {
                     Some(v) => put!(a, Value::int(v)),
@@ -533,8 +540,8 @@ impl Task {
                 Instr::New { base: at, l } => {
                     let at = base + at as usize;
                     let v = self.new_object(prog, l, at);
-                    self.regs[at] = v;
                     sync!();
+                    put16!(at - base, v);
                 }
                 Instr::GetField { a, obj, i } => r!(a) = self.heap.fields(r!(obj).as_handle())[i as usize],
                 Instr::TakeField { a, obj, i } => {
@@ -582,12 +589,12 @@ impl Task {
                     }
                 }
                 Instr::GetTag { a, obj } => put!(a, Value::int(crate::deep::tag(&self.heap, r!(obj)) as i64)),
-                Instr::RefReg { a, b } => r!(a) = Value { bits: REG_PLACE | (base + b as usize) as u64, ext: 0 },
-                Instr::RefField { a, obj, i } => r!(a) = Value { bits: r!(obj).bits, ext: i as u64 },
+                Instr::RefReg { a, b } => put16!(a, Value { bits: REG_PLACE | (base + b as usize) as u64, ext: 0 }),
+                Instr::RefField { a, obj, i } => put16!(a, Value { bits: r!(obj).bits, ext: i as u64 }),
                 Instr::Load { a, r } => {
                     let v = self.load(r!(r));
                     sync!();
-                    r!(a) = v;
+                    put16!(a, v);
                 }
                 Instr::Store { r, b } => {
                     let (place, v) = (r!(r), r!(b));
@@ -620,7 +627,7 @@ impl Task {
                     if idx >= len as u64 {
                         fault!(Fault::bounds(len, idx));
                     }
-                    r!(a) = Value { bits: h as u64, ext: idx };
+                    put16!(a, Value { bits: h as u64, ext: idx });
                 }
                 Instr::RefIndexSlice { a, list, i } => {
                     let s = r!(list);
@@ -628,7 +635,7 @@ impl Task {
                     if idx >= s.slice_len() as u64 {
                         fault!(Fault::bounds(s.slice_len(), idx));
                     }
-                    r!(a) = Value { bits: s.bits, ext: s.slice_start() as u64 + idx };
+                    put16!(a, Value { bits: s.bits, ext: s.slice_start() as u64 + idx });
                 }
                 Instr::SliceAll { a, b } if r!(b).is_slice() => r!(a) = r!(b),
                 Instr::SliceAll { a, b } => {
@@ -637,7 +644,7 @@ impl Task {
                         Some(n) => n,
                         None => fault!(Fault::new("internal error: slicing a value that is not a list")),
                     };
-                    r!(a) = Value::slice(h, 0, len as u32);
+                    put16!(a, Value::slice(h, 0, len as u32));
                 }
                 Instr::Drop { a } => {
                     let v = r!(a);
