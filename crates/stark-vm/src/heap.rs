@@ -144,7 +144,12 @@ impl Heap {
             if let Obj::Record { layout: l, tag: t, fields } = &mut self.objects[h as usize] {
                 *l = layout;
                 *t = tag;
-                fields.copy_from_slice(values);
+                for (f, v) in fields.iter_mut().zip(values) {
+                    // Read as two words: `values` is often built just before.
+                    let (bits, ext) = (v.bits, v.ext);
+                    // SAFETY: `f` is a valid, exclusive place.
+                    unsafe { crate::value::store_value(f, Value { bits, ext }) }
+                }
             }
             self.live += 1;
             return h;
