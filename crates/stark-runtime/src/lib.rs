@@ -77,7 +77,6 @@ impl Host for ProcessHost {
 /// A VM task as a future.
 struct TaskFuture<'h> {
     task: &'h mut Task,
-    program: Arc<Program>,
     host: &'h mut ProcessHost,
 }
 
@@ -86,7 +85,7 @@ impl Future for TaskFuture<'_> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        this.task.poll(&this.program, this.host, cx, FUEL)
+        this.task.poll(this.host, cx, FUEL)
     }
 }
 
@@ -98,9 +97,9 @@ pub fn run_main(program: Arc<Program>, host: &mut ProcessHost) -> Outcome {
             return Outcome::Trapped(Trap { message: format!("cannot start the runtime: {e}"), frames: Vec::new() })
         }
     };
-    let mut task = Task::new(&program, program.entry, &[]);
+    let mut task = Task::new(program.clone(), program.entry, &[]);
     let kind = program.entry_kind;
-    let result = runtime.block_on(TaskFuture { task: &mut task, program: program.clone(), host: &mut *host });
+    let result = runtime.block_on(TaskFuture { task: &mut task, host: &mut *host });
     match result {
         Err(trap) => Outcome::Trapped(trap),
         Ok(v) => exit_status(&program, &task, kind, v, host),

@@ -14,6 +14,7 @@ use crate::trap::{Fault, TraceFrame, Trap};
 use crate::value::{Value, REG_PLACE};
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 /// `*dst := Value::from_bits(bits)` in one 16-byte store.
@@ -80,6 +81,11 @@ enum Exit {
 
 /// A task of a program.
 pub struct Task {
+    /// The program, checked (`Program::check`) when the task was made: the
+    /// task shares it, so it cannot change while the task exists.
+    prog: Arc<Program>,
+    /// What the check found.
+    valid: Result<(), String>,
     regs: Vec<Value>,
     frames: Vec<Frame>,
     /// The task's objects.
@@ -88,27 +94,46 @@ pub struct Task {
 }
 
 impl Task {
-    /// A task that will call function `f` with `args`.
-    pub fn new(prog: &Program, f: u32, args: &[Value]) -> Task {
-        let mut task = Task { regs: Vec::with_capacity(1024), frames: Vec::new(), heap: Heap::new(), suspended: None };
+    /// A task of `prog` that will call function `f` with `args`.
+    pub fn new(prog: Arc<Program>, f: u32, args: &[Value]) -> Task {
+        let mut valid = prog.check();
+        let fits = match prog.functions.get(f as usize) {
+            Some(func) => args.len() <= func.arity as usize,
+            None => false,
+        };
+        if valid.is_ok() && !fits {
+            valid = Err(format!("internal error: no function F{f} taking {} arguments", args.len()));
+        }
+        let mut task = Task {
+            prog,
+            valid,
+            regs: Vec::with_capacity(1024),
+            frames: Vec::new(),
+            heap: Heap::new(),
+            suspended: None,
+        };
         task.regs.extend_from_slice(args);
-        task.enter(prog, f, 0);
+        if task.valid.is_ok() {
+            let prog = task.prog.clone();
+            task.enter(&prog, f, 0);
+        }
         task
+    }
+
+    /// The task's program.
+    pub fn program(&self) -> &Program {
+        &self.prog
     }
 
     /// Runs until the task finishes, traps, waits on the host (having
     /// registered `cx`'s waker), or has used `fuel` (then it wakes itself
     /// and returns `Pending`, so a busy task cannot starve others).
-    pub fn poll(
-        &mut self,
-        prog: &Program,
-        host: &mut dyn Host,
-        cx: &mut Context<'_>,
-        fuel: u32,
-    ) -> Poll<Result<Value, Trap>> {
-        if let Err(e) = prog.check() {
-            return Poll::Ready(Err(Trap { message: e.to_string(), frames: Vec::new() }));
+    pub fn poll(&mut self, host: &mut dyn Host, cx: &mut Context<'_>, fuel: u32) -> Poll<Result<Value, Trap>> {
+        if let Err(e) = &self.valid {
+            return Poll::Ready(Err(Trap { message: e.clone(), frames: Vec::new() }));
         }
+        let prog = self.prog.clone();
+        let prog: &Program = &prog;
         loop {
             if let Some(s) = &mut self.suspended {
                 match s.future.as_mut().poll(cx) {
@@ -214,7 +239,8 @@ impl Task {
         // `rp` points at the current frame's `R[0]`.
         let mut rp: *mut Value = self.regs.as_mut_ptr().wrapping_add(base);
         // Invariants that make the unchecked accesses below sound, given
-        // `prog.check()` (done by `poll`): while a frame of function `func`
+        // `prog.check()` (done by `Task::new`; `poll` runs only a valid
+        // task, always on its own program): while a frame of function `func`
         // runs, `pc < code.len()` (code is never empty, jumps land inside
         // it, its last instruction does not fall through, and a resumed
         // or returned-to `pc` is checked), and `self.regs.len() >= base +
