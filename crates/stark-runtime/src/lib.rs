@@ -72,8 +72,8 @@ pub fn run_main(program: Arc<Program>, config: Config) -> Outcome {
     // and the tasks it talks to stays on the workers.
     let (prog, mut main_host) = (program.clone(), host.clone());
     let main = runtime.spawn(async move {
-        let mut task = Task::new(&prog, prog.entry, &[]);
-        let result = tasks::drive(&mut task, &prog, &mut main_host, None).await;
+        let mut task = Task::new(prog.clone(), prog.entry, &[]);
+        let result = tasks::drive(&mut task, &mut main_host, None).await;
         (task, result)
     });
     let joined = runtime.block_on(main);

@@ -5,7 +5,7 @@
 use crate::host::TaskHost;
 use crate::FUEL;
 use stark_vm::heap::HostRef;
-use stark_vm::program::{Program, Slot};
+use stark_vm::program::Slot;
 use stark_vm::task::{Resume, Task};
 use stark_vm::transfer::{self, Portable};
 use stark_vm::{Trap, Value};
@@ -72,9 +72,9 @@ pub(crate) fn spawn(host: &TaskHost, body: Portable, result: Slot) -> HostRef {
     // holds only its moved-out body.
     runtime.spawn(async move {
         let program = shared.program.clone();
-        let mut task = Box::new(Task::spawned(&program, body));
+        let mut task = Box::new(Task::spawned(program.clone(), body));
         let mut host = TaskHost { shared };
-        let outcome = match drive(&mut task, &program, &mut host, Some(&mine)).await {
+        let outcome = match drive(&mut task, &mut host, Some(&mine)).await {
             Ok(v) => transfer::export(&mut task.heap, &program, v, mine.result).map_err(|f| Trap::bare(f.0)),
             Err(t) => Err(t),
         };
@@ -84,12 +84,7 @@ pub(crate) fn spawn(host: &TaskHost, body: Portable, result: Slot) -> HostRef {
 }
 
 /// Polls a VM task to its end (a cancelled one ends with a trap).
-pub(crate) async fn drive(
-    task: &mut Task,
-    program: &Program,
-    host: &mut TaskHost,
-    handle: Option<&TaskHandle>,
-) -> Result<Value, Trap> {
+pub(crate) async fn drive(task: &mut Task, host: &mut TaskHost, handle: Option<&TaskHandle>) -> Result<Value, Trap> {
     let timed = host.shared.profile.enabled;
     let born = timed.then(Instant::now);
     let mut running = Duration::ZERO;
@@ -103,10 +98,10 @@ pub(crate) async fn drive(
             state.waker = Some(cx.waker().clone());
         }
         if !timed {
-            return task.poll(program, host, cx, FUEL);
+            return task.poll(host, cx, FUEL);
         }
         let start = Instant::now();
-        let poll = task.poll(program, host, cx, FUEL);
+        let poll = task.poll(host, cx, FUEL);
         running += start.elapsed();
         poll
     })

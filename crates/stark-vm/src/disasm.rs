@@ -24,10 +24,15 @@ pub fn program(prog: &Program) -> String {
     for (i, f) in prog.functions.iter().enumerate() {
         let _ = writeln!(
             out,
-            "\nfn F{i} {} (arity {}, registers {}{})",
+            "\nfn F{i} {} (arity {}, registers {}{}{})",
             f.name,
             f.arity,
             f.nregs,
+            match f.fill {
+                Some((lo, hi)) if lo < hi => format!(", cleared r{lo}..r{hi}"),
+                Some(_) => ", none cleared".to_string(),
+                None => String::new(),
+            },
             if f.has_env { ", closure" } else { "" }
         );
         for (pc, instr) in f.code.iter().enumerate() {

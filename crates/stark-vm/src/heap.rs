@@ -56,6 +56,10 @@ pub struct Heap {
     strings: Vec<String>,
     /// Freed field arrays of small records, by length, for reuse.
     records: [Vec<Box<[Value]>>; POOLED_FIELDS + 1],
+    /// Freed small records left in their slots, by field count: the next
+    /// record of that size reuses one in place (no object is moved).
+    /// These slots are in no free list, so nothing else is put there.
+    dead: [Vec<Handle>; POOLED_FIELDS + 1],
 }
 
 /// Records with up to this many fields recycle their field arrays.
@@ -70,7 +74,14 @@ const NO_FREE: u32 = u32::MAX;
 impl Heap {
     /// An empty heap.
     pub fn new() -> Heap {
-        Heap { objects: Vec::new(), free: NO_FREE, live: 0, strings: Vec::new(), records: Default::default() }
+        Heap {
+            objects: Vec::new(),
+            free: NO_FREE,
+            live: 0,
+            strings: Vec::new(),
+            records: Default::default(),
+            dead: Default::default(),
+        }
     }
 
     /// How many objects are alive.
@@ -78,8 +89,9 @@ impl Heap {
         self.live
     }
 
-    /// Stores `obj`, returning its handle.
-    #[inline]
+    /// Stores `obj`, returning its handle. (Inlined, so the object is built
+    /// in its slot rather than copied there.)
+    #[inline(always)]
     pub fn alloc(&mut self, obj: Obj) -> Handle {
         self.live += 1;
         if self.free != NO_FREE {
@@ -88,7 +100,10 @@ impl Heap {
             if let Obj::Free(next) = *slot {
                 self.free = next;
             }
-            *slot = obj;
+            // The slot held `Free`: nothing to drop.
+            let old = std::mem::replace(slot, obj);
+            debug_assert!(matches!(old, Obj::Free(_)));
+            std::mem::forget(old);
             return h;
         }
         self.objects.push(obj);
@@ -131,6 +146,20 @@ impl Heap {
     /// field array recycled from a freed one where possible.
     #[inline]
     pub fn new_record(&mut self, layout: u32, tag: u32, values: &[Value]) -> Handle {
+        if let Some(h) = self.dead.get_mut(values.len()).and_then(Vec::pop) {
+            if let Obj::Record { layout: l, tag: t, fields } = &mut self.objects[h as usize] {
+                *l = layout;
+                *t = tag;
+                for (f, v) in fields.iter_mut().zip(values) {
+                    // Read as two words: `values` is often built just before.
+                    let (bits, ext) = (v.bits, v.ext);
+                    // SAFETY: `f` is a valid, exclusive place.
+                    unsafe { crate::value::store_value(f, Value { bits, ext }) }
+                }
+            }
+            self.live += 1;
+            return h;
+        }
         let fields = match self.records.get_mut(values.len()).and_then(Vec::pop) {
             Some(mut f) => {
                 f.copy_from_slice(values);
@@ -305,6 +334,17 @@ impl Heap {
                     pending.push(v.as_handle());
                 }
             };
+            if let Obj::Record { layout, tag, fields } = &self.objects[h as usize] {
+                let n = fields.len();
+                if (1..=POOLED_FIELDS).contains(&n) && self.dead[n].len() < POOL_SIZE {
+                    for (v, s) in fields.iter().zip(record_slots(prog, *layout, *tag)) {
+                        owned(v, s);
+                    }
+                    self.dead[n].push(h);
+                    self.live -= 1;
+                    continue;
+                }
+            }
             let obj = self.take(h);
             match &obj {
                 Obj::Record { layout, tag, fields } => {

@@ -228,7 +228,11 @@ impl Cx<'_> {
 
     fn ret(&mut self, v: Value) {
         let at = self.at;
-        self.task.regs()[at] = v;
+        let regs = self.task.regs();
+        if at < regs.len() {
+            // SAFETY: `at` is in bounds.
+            unsafe { crate::value::store_value(regs.as_mut_ptr().add(at), v) }
+        }
     }
 
     fn str_arg(&mut self, i: usize) -> String {

@@ -30,8 +30,6 @@ pub struct Program {
     pub entry_kind: EntryKind,
     /// Constant divisors (`DivIK`, `RemIK`), with their reciprocals.
     pub divisors: Vec<Divisor>,
-    /// The outcome of `check`, computed once.
-    pub checked: std::sync::OnceLock<Result<(), String>>,
 }
 
 /// What `main` returns (PROC-EXIT-001).
@@ -154,17 +152,14 @@ pub enum SelectOp {
 
 impl Program {
     /// Checks the invariants the interpreter relies on to index registers
-    /// and code without bounds checks (once; later calls are free):
+    /// and code without bounds checks (`Task::new` does, on the program it
+    /// then holds and nobody can change):
     /// every function has code, one line per instruction, and at least as
     /// many registers as arguments; every register an instruction names
     /// is below its function's register count; every jump lands inside
     /// the function; the last instruction does not fall off the end; and
     /// every function, constant and call site named exists.
-    pub fn check(&self) -> Result<(), &str> {
-        self.checked.get_or_init(|| self.check_all()).as_ref().map_err(|e| e.as_str()).copied()
-    }
-
-    fn check_all(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), String> {
         for (fi, f) in self.functions.iter().enumerate() {
             let bad = |what: &str| Err(format!("internal error: invalid bytecode in F{fi} {}: {what}", f.name));
             let n = f.code.len();

@@ -17,6 +17,7 @@ use crate::trap::{Fault, TraceFrame, Trap};
 use crate::value::{Value, REG_PLACE};
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 /// `*dst := Value::from_bits(bits)` in one 16-byte store.
@@ -179,6 +180,11 @@ enum Exit {
 
 /// A task of a program.
 pub struct Task {
+    /// The program, checked (`Program::check`) when the task was made: the
+    /// task shares it, so it cannot change while the task exists.
+    prog: Arc<Program>,
+    /// What the check found.
+    valid: Result<(), String>,
     regs: Vec<Value>,
     frames: Vec<Frame>,
     /// The task's objects.
@@ -187,24 +193,50 @@ pub struct Task {
 }
 
 impl Task {
-    /// A task that will call function `f` with `args`.
-    pub fn new(prog: &Program, f: u32, args: &[Value]) -> Task {
-        let mut task = Task { regs: Vec::with_capacity(1024), frames: Vec::new(), heap: Heap::new(), suspended: None };
+    /// A task of `prog` that will call function `f` with `args`.
+    pub fn new(prog: Arc<Program>, f: u32, args: &[Value]) -> Task {
+        let mut valid = prog.check();
+        let fits = match prog.functions.get(f as usize) {
+            Some(func) => args.len() <= func.arity as usize,
+            None => false,
+        };
+        if valid.is_ok() && !fits {
+            valid = Err(format!("internal error: no function F{f} taking {} arguments", args.len()));
+        }
+        let mut task = Task {
+            prog,
+            valid,
+            regs: Vec::with_capacity(1024),
+            frames: Vec::new(),
+            heap: Heap::new(),
+            suspended: None,
+        };
         task.regs.extend_from_slice(args);
-        task.enter(prog, f, 0);
+        if task.valid.is_ok() {
+            let prog = task.prog.clone();
+            task.enter(&prog, f, 0);
+        }
         task
     }
 
-    /// A task that will call the function value `body` (a closure or a
-    /// deferred call, moved in from another task) with no arguments.
-    pub fn spawned(prog: &Program, body: Portable) -> Task {
-        let mut task = Task { regs: Vec::new(), frames: Vec::with_capacity(2), heap: Heap::new(), suspended: None };
+    /// A task of `prog` that will call the function value `body` (a
+    /// closure or a deferred call, moved in from another task) with no
+    /// arguments.
+    pub fn spawned(prog: Arc<Program>, body: Portable) -> Task {
+        let valid = prog.check();
+        let mut task =
+            Task { prog, valid, regs: Vec::new(), frames: Vec::with_capacity(2), heap: Heap::new(), suspended: None };
         let f = transfer::import(&mut task.heap, body);
         let func = f.bits as u32;
-        if prog.functions[func as usize].has_env {
-            task.regs.push(Value::handle(f.ext as u32));
+        match task.prog.functions.get(func as usize) {
+            Some(fun) if fun.has_env => task.regs.push(Value::handle(f.ext as u32)),
+            Some(_) => {}
+            None => task.valid = Err(format!("internal error: no function F{func} to spawn")),
         }
-        task.enter(prog, func, 0);
+        if task.valid.is_ok() {
+            let prog = task.prog.clone();
+            task.enter(&prog, func, 0);
+        }
         task
     }
 
@@ -221,19 +253,20 @@ impl Task {
         trap
     }
 
+    /// The task's program.
+    pub fn program(&self) -> &Program {
+        &self.prog
+    }
+
     /// Runs until the task finishes, traps, waits on the host (having
     /// registered `cx`'s waker), or has used `fuel` (then it wakes itself
     /// and returns `Pending`, so a busy task cannot starve others).
-    pub fn poll(
-        &mut self,
-        prog: &Program,
-        host: &mut dyn Host,
-        cx: &mut Context<'_>,
-        fuel: u32,
-    ) -> Poll<Result<Value, Trap>> {
-        if let Err(e) = prog.check() {
-            return Poll::Ready(Err(Trap::bare(e.to_string())));
+    pub fn poll(&mut self, host: &mut dyn Host, cx: &mut Context<'_>, fuel: u32) -> Poll<Result<Value, Trap>> {
+        if let Err(e) = &self.valid {
+            return Poll::Ready(Err(Trap::bare(e.clone())));
         }
+        let prog = self.prog.clone();
+        let prog: &Program = &prog;
         loop {
             if let Some(s) = &mut self.suspended {
                 match s.future.as_mut().poll(cx) {
@@ -355,7 +388,8 @@ impl Task {
         // `rp` points at the current frame's `R[0]`.
         let mut rp: *mut Value = self.regs.as_mut_ptr().wrapping_add(base);
         // Invariants that make the unchecked accesses below sound, given
-        // `prog.check()` (done by `poll`): while a frame of function `func`
+        // `prog.check()` (done by `Task::new`; `poll` runs only a valid
+        // task, always on its own program): while a frame of function `func`
         // runs, `pc < code.len()` (code is never empty, jumps land inside
         // it, its last instruction does not fall through, and a resumed
         // or returned-to `pc` is checked), and `self.regs.len() >= base +
@@ -392,6 +426,13 @@ impl Task {
                     fuel -= 1;
                 }
                 pc = (pc as i64 + off) as usize;
+            }};
+        }
+        macro_rules! put16 {
+            ($i:expr, $v:expr) => {{
+                let v: Value = $v;
+                // SAFETY: as for `r!`.
+                unsafe { crate::value::store_value(rp.add($i as usize), v) }
             }};
         }
         macro_rules! sync {
@@ -432,7 +473,7 @@ impl Task {
                 Instr::Clear { a } => r!(a) = Value::NONE,
                 Instr::LoadK { a, k } => r!(a) = prog.consts[k as usize],
                 Instr::LoadI { a, imm } => put!(a, Value::int(imm as i64)),
-                Instr::LoadFn { a, f } => r!(a) = Value { bits: f as u64, ext: crate::value::NONE },
+                Instr::LoadFn { a, f } => put16!(a, Value { bits: f as u64, ext: crate::value::NONE }),
                 Instr::SetEnv { a, env } => r!(a).ext = r!(env).bits,
                 Instr::AddI { a, b, c } => match r!(b).as_int().checked_add(r!(c).as_int()) {
                     Some(v) => put!(a, Value::int(v)),
@@ -671,8 +712,8 @@ impl Task {
                 Instr::New { base: at, l } => {
                     let at = base + at as usize;
                     let v = self.new_object(prog, l, at);
-                    self.regs[at] = v;
                     sync!();
+                    put16!(at - base, v);
                 }
                 Instr::GetField { a, obj, i } => r!(a) = self.heap.fields(r!(obj).as_handle())[i as usize],
                 Instr::TakeField { a, obj, i } => {
@@ -720,12 +761,12 @@ impl Task {
                     }
                 }
                 Instr::GetTag { a, obj } => put!(a, Value::int(crate::deep::tag(&self.heap, r!(obj)) as i64)),
-                Instr::RefReg { a, b } => r!(a) = Value { bits: REG_PLACE | (base + b as usize) as u64, ext: 0 },
-                Instr::RefField { a, obj, i } => r!(a) = Value { bits: r!(obj).bits, ext: i as u64 },
+                Instr::RefReg { a, b } => put16!(a, Value { bits: REG_PLACE | (base + b as usize) as u64, ext: 0 }),
+                Instr::RefField { a, obj, i } => put16!(a, Value { bits: r!(obj).bits, ext: i as u64 }),
                 Instr::Load { a, r } => {
                     let v = self.load(r!(r));
                     sync!();
-                    r!(a) = v;
+                    put16!(a, v);
                 }
                 Instr::Store { r, b } => {
                     let (place, v) = (r!(r), r!(b));
@@ -758,7 +799,7 @@ impl Task {
                     if idx >= len as u64 {
                         fault!(Fault::bounds(len, idx));
                     }
-                    r!(a) = Value { bits: h as u64, ext: idx };
+                    put16!(a, Value { bits: h as u64, ext: idx });
                 }
                 Instr::RefIndexSlice { a, list, i } => {
                     let s = r!(list);
@@ -766,7 +807,7 @@ impl Task {
                     if idx >= s.slice_len() as u64 {
                         fault!(Fault::bounds(s.slice_len(), idx));
                     }
-                    r!(a) = Value { bits: s.bits, ext: s.slice_start() as u64 + idx };
+                    put16!(a, Value { bits: s.bits, ext: s.slice_start() as u64 + idx });
                 }
                 Instr::SliceAll { a, b } if r!(b).is_slice() => r!(a) = r!(b),
                 Instr::SliceAll { a, b } => {
@@ -775,7 +816,7 @@ impl Task {
                         Some(n) => n,
                         None => fault!(Fault::new("internal error: slicing a value that is not a list")),
                     };
-                    r!(a) = Value::slice(h, 0, len as u32);
+                    put16!(a, Value::slice(h, 0, len as u32));
                 }
                 Instr::Drop { a } => {
                     let v = r!(a);

@@ -145,6 +145,25 @@ impl Value {
     }
 }
 
+/// `*dst := v` in one 16-byte store, so a later whole-value read of it
+/// is forwarded from the store instead of stalling on two 8-byte ones.
+///
+/// # Safety
+/// `dst` must be valid for writes.
+#[inline(always)]
+pub unsafe fn store_value(dst: *mut Value, v: Value) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{__m128i, _mm_set_epi64x, _mm_storeu_si128};
+        // `Value` is `repr(C)` { bits, ext }: `bits` is the low half.
+        _mm_storeu_si128(dst as *mut __m128i, _mm_set_epi64x(v.ext as i64, v.bits as i64));
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        *dst = v;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
