@@ -293,15 +293,6 @@ impl<'c, 'a> FnCx<'c, 'a> {
             return;
         }
         if self.c.user_drop(ty) {
-            if let TyKind::Adt(def, _) = *self.c.types.kind(ty) {
-                let name = self.c.defs.def(def).name.as_str();
-                if self.c.is_std(def) && matches!(name, "HashMap" | "HashSet") {
-                    let shown = self.c.types.display(ty, self.c.defs);
-                    let span = self.cur_span;
-                    self.c.unsupported(span, &format!("destroying a `{shown}` holding values with a `Drop` impl"));
-                    return;
-                }
-            }
             let glue = self.c.drop_glue_fn(ty);
             let skip = self.emit(Instr::JmpIfNone { a: r, off: 0 });
             let base = self.alloc();

@@ -74,6 +74,10 @@ pub(crate) fn drop_glue(c: &mut Compiler<'_>, ty: Ty) -> Function {
             }
         }
         TyKind::Adt(def, args) if Some(def) == cx.c.lang.boxed => cx.drop_field(v, 0, args[0]),
+        TyKind::Adt(def, args) if Some(def) == cx.c.lang.hashmap => cx.drop_entries(v, &args),
+        TyKind::Adt(def, args) if cx.c.is_std(def) && cx.c.defs.def(def).name.as_str() == "HashSet" => {
+            cx.drop_entries(v, &args)
+        }
         TyKind::Adt(def, _) if cx.c.is_std(def) => {
             let shown = cx.c.types.display(ty, cx.c.defs);
             cx.c.unsupported(
@@ -107,6 +111,41 @@ impl FnCx<'_, '_> {
         self.emit(Instr::TakeField { a: t, obj: v, i });
         self.drop_reg(t, ty);
         self.reset_top(t);
+    }
+
+    /// Destroys the entries of the map or set in `v` in reverse insertion
+    /// order, a map's value before its key (DROP-COLLECTION-001).
+    pub(crate) fn drop_entries(&mut self, v: u16, args: &[Ty]) {
+        let Some(option) = self.c.lang.option else { return };
+        let item = match args {
+            [k, val] => self.c.types.intern(TyKind::Tuple(vec![*k, *val])),
+            [elem] => *elem,
+            _ => return,
+        };
+        let option_ty = self.c.types.intern(TyKind::Adt(option, vec![item]));
+        let layout = self.c.layout(option_ty);
+        let aux = if args.len() == 2 { self.c.layout(item) } else { NO_LAYOUT };
+        let head = self.code.len();
+        let opt = self.alloc();
+        self.emit(Instr::Copy { a: opt, b: v });
+        self.native(Native::TakeLast, Slot::Fn, layout, aux, opt);
+        let tag = self.alloc();
+        self.emit(Instr::GetTag { a: tag, obj: opt });
+        let done = self.emit(Instr::JmpIf { a: tag, off: 0 });
+        let it = self.alloc();
+        self.emit(Instr::TakeField { a: it, obj: opt, i: 0 });
+        self.emit(Instr::FreeShell { a: opt });
+        if let [k, val] = args {
+            self.drop_field(it, 1, *val);
+            self.drop_field(it, 0, *k);
+            self.emit(Instr::FreeShell { a: it });
+        } else {
+            self.drop_reg(it, item);
+        }
+        self.reset_top(opt);
+        self.jump_back(head);
+        self.patch(done);
+        self.emit(Instr::FreeShell { a: opt });
     }
 
     /// Destroys the elements of the list in `v`, last first.

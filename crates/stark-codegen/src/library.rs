@@ -266,6 +266,15 @@ impl<'a> FnCx<'_, 'a> {
                 self.reset_top(base + 1);
                 return base;
             }
+            // Entries with a user `Drop` are destroyed one by one, last first.
+            "HashMap::clear" | "HashSet::clear" if self_ty.is_some_and(|ty| self.c.user_drop(ty)) => {
+                let args = match self_ty.map(|ty| self.c.types.kind(ty).clone()) {
+                    Some(TyKind::Adt(_, args)) => args,
+                    _ => Vec::new(),
+                };
+                self.drop_entries(base, &args);
+                return base;
+            }
             "HashMap::clear" => (Native::MapClear, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
             "HashMap::keys" => (Native::MapKeys, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
             "HashMap::values" => (Native::MapValues, Slot::Fn, NO_LAYOUT, NO_LAYOUT),

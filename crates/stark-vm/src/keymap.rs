@@ -158,6 +158,12 @@ impl<V> KeyMap<V> {
         e.value
     }
 
+    /// Removes the last entry in insertion order, returning its value.
+    pub fn pop_last(&mut self) -> Option<V> {
+        let i = self.entries.iter().rposition(Option::is_some)?;
+        Some(self.remove_at(i))
+    }
+
     /// Squeezes out removed entries (positions change).
     fn compact(&mut self) {
         self.entries.retain(Option::is_some);

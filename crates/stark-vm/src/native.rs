@@ -119,6 +119,10 @@ pub enum Native {
     SetClear,
     SetIter,
     SetNext,
+    /// Takes the last entry out of a map or set (drop glue's loop): an
+    /// `Option` (layout `layout`) of the element, or of the `(key, value)`
+    /// tuple of layout `aux`.
+    TakeLast,
     CharsNext,
     SplitNext,
     RangeNext,
@@ -838,6 +842,19 @@ impl Cx<'_> {
                     }
                 }
                 self.ret(Value::UNIT);
+            }
+            TakeLast => {
+                let h = self.arg(0).as_handle();
+                let taken = match self.task.heap.get_mut(h) {
+                    Obj::Map { map, .. } => map.pop_last().map(|(k, v)| {
+                        let pair = self.task.heap.new_record(self.site.aux, 0, &[k, v]);
+                        Value::handle(pair)
+                    }),
+                    Obj::Set { set, .. } => set.pop_last(),
+                    _ => return Err(Fault::new("internal error: taking from something not a map or set")),
+                };
+                let r = self.option(taken);
+                self.ret(r);
             }
             SetNext => {
                 let it = self.arg(0).as_handle();
