@@ -65,8 +65,14 @@ fn export_part(heap: &mut Heap, prog: &Program, v: Value, slot: Slot) -> Result<
         Slot::Owned(_) if v.bits == NONE => Ok(Portable::Scalar(v)),
         Slot::Owned(_) => export_object(heap, prog, v),
         Slot::Fn => export_fn(heap, prog, v, false),
-        // A string literal belongs to the program, which every task shares.
+        // A string literal belongs to the program, which every task shares;
+        // a borrowed runtime object (a channel, an actor reference) is shared
+        // by design: the other task gets another handle.
         Slot::Shared(_) if v.bits != NONE && v.as_handle() & CONST_HANDLE != 0 => Ok(Portable::Scalar(v)),
+        Slot::Shared(_) if v.bits != NONE => match heap.get(v.as_handle()) {
+            Obj::Host(h) => Ok(Portable::Host(h.clone())),
+            _ => Err(Fault::new("a reference cannot cross to another task")),
+        },
         Slot::Shared(_) | Slot::ScalarRef(_) => Err(Fault::new("a reference cannot cross to another task")),
     }
 }

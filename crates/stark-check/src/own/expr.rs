@@ -703,8 +703,30 @@ impl Owner<'_, '_, '_> {
         self.push(d);
     }
 
+    /// Whether a borrow is of something tasks share safely anyway: a
+    /// `shared let` zone, or a whole local holding a handle that is shared
+    /// between tasks by design (a channel, an actor reference, a model, a
+    /// tensor, a shared map).
     fn shared_zone(&self, loan: LoanId) -> bool {
-        self.loans[loan as usize].place.local_root().is_some_and(|id| self.zones.contains(&id))
+        let place = &self.loans[loan as usize].place;
+        let Some(id) = place.local_root() else { return false };
+        if self.zones.contains(&id) {
+            return true;
+        }
+        place.proj.is_empty() && self.is_shared_handle(self.local_ty(id))
+    }
+
+    fn is_shared_handle(&self, ty: Ty) -> bool {
+        let lang = self.cx.env.lang;
+        match self.cx.types.kind(ty) {
+            TyKind::Adt(def, _) => {
+                [lang.channel, lang.broadcast_channel, lang.actor_ref, lang.tensor].contains(&Some(*def))
+                    || matches!(self.cx.env.defs.def(*def).name.as_str(), "Model" | "SharedMap")
+                        && self.cx.env.defs.def(*def).package.0 as usize == self.cx.env.defs.package_roots.len() - 1
+            }
+            TyKind::Tensor { .. } => true,
+            _ => false,
+        }
     }
 
     // ----- Control flow -----
