@@ -45,6 +45,11 @@ pub(crate) fn check_fn(
     sig: &FnSig,
 ) -> Vec<Diagnostic> {
     let mut owner = Owner::new(cx, results, Some(sig.ret));
+    // The library's own bodies hand what their callers gave them to tasks
+    // (`parallel_map`'s function): the callers' arguments were checked.
+    let defs = owner.cx.env.defs;
+    owner.library =
+        defs.at(f.name.span).is_some_and(|d| defs.def(d).package.0 as usize == defs.package_roots.len() - 1);
     owner.scopes.push(Vec::new());
     let receiver = f.receiver.map(|r| r.span);
     for span in receiver.into_iter().chain(f.params.iter().map(|p| p.name.span)) {
@@ -113,6 +118,8 @@ struct Owner<'o, 'a, 'b> {
     /// The captures of the closure body being checked: a closure may be
     /// called more than once, so it cannot move them out.
     captured: FxHashSet<u32>,
+    /// Checking the standard library's own code.
+    library: bool,
     diagnostics: Vec<Diagnostic>,
     reported: FxHashSet<Span>,
 }
@@ -135,6 +142,7 @@ impl<'o, 'a, 'b> Owner<'o, 'a, 'b> {
             zones: FxHashSet::default(),
             consumed: FxHashSet::default(),
             captured: FxHashSet::default(),
+            library: false,
             diagnostics: Vec::new(),
             reported: FxHashSet::default(),
         }
@@ -173,9 +181,14 @@ impl<'o, 'a, 'b> Owner<'o, 'a, 'b> {
             TyKind::Ref { .. } | TyKind::Fn(..) | TyKind::Slice(_) => true,
             TyKind::Tuple(items) => items.iter().any(|&t| self.carrying_depth(t, depth + 1)),
             TyKind::Array(elem, _) => self.carrying_depth(*elem, depth + 1),
-            // A future holds its call's arguments until it runs.
+            // A future holds its call's arguments until it runs; channels
+            // and actor references are handles, whose values cannot be
+            // references (they cross tasks).
             TyKind::Adt(def, args) => {
                 let lang = self.cx.env.lang;
+                if [lang.channel, lang.broadcast_channel, lang.actor_ref].contains(&Some(*def)) {
+                    return false;
+                }
                 lang.is_view(*def)
                     || Some(*def) == lang.future
                     || args.iter().any(|&t| self.carrying_depth(t, depth + 1))

@@ -19,6 +19,8 @@ pub(crate) struct ClosureJob<'a> {
     pub subst: Subst,
     /// The captured locals, in environment order, and whether by move.
     pub captures: Vec<(u32, Ty, bool)>,
+    /// The captured `shared let` zones (shared again by nested spawns).
+    pub shared: Vec<u32>,
     pub name: String,
     pub library: bool,
 }
@@ -122,6 +124,7 @@ pub(crate) fn compile_closure<'a>(c: &mut Compiler<'a>, job: ClosureJob<'a>) -> 
     for (i, &(local, _, by_move)) in job.captures.iter().enumerate() {
         cx.captured.insert(local, (i as u16, by_move));
     }
+    cx.shared.extend(job.shared.iter().copied());
     for p in job.params {
         cx.param(p.name.span);
     }

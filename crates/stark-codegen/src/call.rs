@@ -227,6 +227,7 @@ impl<'a> FnCx<'_, 'a> {
             body,
             span: e.span,
             subst: self.subst.clone(),
+            shared: caps.iter().map(|c| c.0).filter(|l| self.shared.contains(l)).collect(),
             captures: caps,
             name: format!("{}::{{closure}}", self.fn_name()),
             library: self.library,

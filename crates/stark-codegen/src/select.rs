@@ -84,12 +84,21 @@ impl<'a> FnCx<'_, 'a> {
                     self.emit(Instr::Copy { a, b: t });
                     return (SelectOp::Join { slot: self.c.slot(ty) }, ty);
                 }
+                // Anything else named `recv`/`send` would block right here.
+                "recv" | "send" | "ask" => {
+                    self.c.unsupported(op.span, "`select` on this operation (channel receive and send, timers, tasks and futures are supported)");
+                    return (SelectOp::Sleep, ty);
+                }
                 _ => {}
             }
         }
         if let ExprKind::Call(callee, args) = &op.kind {
             if let ExprKind::Path(path) = &callee.kind {
-                if path.segments.last().is_some_and(|s| s.name.as_str() == "sleep") && args.len() == 1 {
+                // The library's `sleep`, not a user function of that name.
+                let res = self.c.res.paths.get(&path.span).map(|p| p.res);
+                let is_sleep = matches!(res, Some(stark_check::defs::Res::Def(d))
+                    if self.c.is_std(d) && self.c.defs.def(d).name.as_str() == "sleep");
+                if is_sleep && args.len() == 1 {
                     let d = self.expr(&args[0]);
                     self.emit(Instr::Copy { a: b, b: d });
                     return (SelectOp::Sleep, ty);

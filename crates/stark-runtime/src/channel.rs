@@ -5,17 +5,19 @@
 //!
 //! Waiting is wake-one: a value queued wakes one receiver, a value taken
 //! wakes one sender (no thundering herd when a hundred producers wait on a
-//! full channel). A waiter that takes its turn and sees more to do passes
-//! the turn on, and one that goes away without taking it (a cancelled
-//! task, a `select` arm that lost) passes it on too, so no wake-up is lost.
+//! full channel). Each waiting future has its own entry, which it removes
+//! when it goes away (a cancelled task, a `select` arm that lost, a timed
+//! out future); one that was woken but goes away without taking its turn
+//! passes the turn on, so no wake-up is lost.
 
 use stark_vm::task::{HostFuture, Resume};
 use stark_vm::transfer::{self, Portable};
 use stark_vm::trap::Fault;
 use stark_vm::Value;
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
@@ -23,35 +25,57 @@ use std::task::{Context, Poll, Waker};
 pub(crate) struct Channel {
     state: Mutex<State>,
     capacity: Option<usize>,
+    /// Numbers the waiting futures.
+    next_waiter: AtomicU64,
+}
+
+/// Futures waiting on one side, woken first come first served.
+#[derive(Default)]
+struct Waiters {
+    order: VecDeque<u64>,
+    wakers: HashMap<u64, Waker>,
+}
+
+impl Waiters {
+    /// Registers (or refreshes) waiter `id`.
+    fn enlist(&mut self, id: u64, waker: &Waker) {
+        if let Some(w) = self.wakers.get_mut(&id) {
+            w.clone_from(waker);
+        } else {
+            self.wakers.insert(id, waker.clone());
+            self.order.push_back(id);
+        }
+    }
+
+    /// Wakes the first waiter still there.
+    fn wake_one(&mut self) {
+        while let Some(id) = self.order.pop_front() {
+            if let Some(w) = self.wakers.remove(&id) {
+                w.wake();
+                return;
+            }
+        }
+    }
+
+    fn wake_all(&mut self) {
+        self.order.clear();
+        for (_, w) in self.wakers.drain() {
+            w.wake();
+        }
+    }
+
+    /// Forgets waiter `id`; whether it was still waiting (not yet woken).
+    fn leave(&mut self, id: u64) -> bool {
+        self.wakers.remove(&id).is_some()
+    }
 }
 
 #[derive(Default)]
 struct State {
     queue: VecDeque<Portable>,
     closed: bool,
-    /// Tasks waiting for a value, first come first woken.
-    receivers: VecDeque<Waker>,
-    /// Tasks waiting for room.
-    senders: VecDeque<Waker>,
-}
-
-/// Adds a waiter once.
-fn enlist(list: &mut VecDeque<Waker>, waker: &Waker) {
-    if !list.iter().any(|w| w.will_wake(waker)) {
-        list.push_back(waker.clone());
-    }
-}
-
-fn wake_one(list: &mut VecDeque<Waker>) {
-    if let Some(w) = list.pop_front() {
-        w.wake();
-    }
-}
-
-fn wake_all(list: &mut VecDeque<Waker>) {
-    for w in list.drain(..) {
-        w.wake();
-    }
+    receivers: Waiters,
+    senders: Waiters,
 }
 
 fn closed_fault() -> Fault {
@@ -61,7 +85,7 @@ fn closed_fault() -> Fault {
 impl Channel {
     /// An empty channel.
     pub fn new(capacity: Option<usize>) -> Channel {
-        Channel { state: Mutex::new(State::default()), capacity }
+        Channel { state: Mutex::new(State::default()), capacity, next_waiter: AtomicU64::new(0) }
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -76,10 +100,21 @@ impl Channel {
     /// senders' turn on while there is still room.
     fn push(&self, state: &mut State, value: Portable) {
         state.queue.push_back(value);
-        wake_one(&mut state.receivers);
+        state.receivers.wake_one();
         if self.has_room(state) {
-            wake_one(&mut state.senders);
+            state.senders.wake_one();
         }
+    }
+
+    /// Takes the next value, waking a sender, and passes the receivers'
+    /// turn on while values remain.
+    fn pop(&self, state: &mut State) -> Option<Portable> {
+        let v = state.queue.pop_front()?;
+        state.senders.wake_one();
+        if !state.queue.is_empty() {
+            state.receivers.wake_one();
+        }
+        Some(v)
     }
 
     /// Queues `value`, or gives a future that does once there is room.
@@ -93,53 +128,12 @@ impl Channel {
             return Ok(None);
         }
         drop(state);
-        Ok(Some(Box::pin(Waiting { channel: self, op: Op::Send(Some(value)) })))
-    }
-
-    /// Completes a waiting send of `value` once there is room.
-    pub fn poll_send(&self, cx: &mut Context<'_>, value: &mut Option<Portable>) -> Poll<Resume> {
-        let mut state = self.lock();
-        if state.closed {
-            return Poll::Ready(Resume::Fault(closed_fault()));
-        }
-        if !self.has_room(&state) {
-            enlist(&mut state.senders, cx.waker());
-            return Poll::Pending;
-        }
-        if let Some(v) = value.take() {
-            self.push(&mut state, v);
-        }
-        Poll::Ready(Resume::Value(Value::UNIT))
+        Ok(Some(Box::pin(Waiting::send(self, value))))
     }
 
     /// Waits for the next value: `Some(v)`, or `None` once closed and drained.
     pub fn recv(self: Arc<Self>, option: u32) -> HostFuture {
-        Box::pin(Waiting { channel: self, op: Op::Recv(option) })
-    }
-
-    /// The next value as an `Option` of enum layout `option`, if there is
-    /// one or the channel is closed.
-    pub fn poll_recv(&self, cx: &mut Context<'_>, option: u32) -> Poll<Resume> {
-        let mut state = self.lock();
-        if let Some(v) = self.pop(&mut state) {
-            return Poll::Ready(Resume::Moved(transfer::option(option, Some(v))));
-        }
-        if state.closed {
-            return Poll::Ready(Resume::Moved(transfer::option(option, None)));
-        }
-        enlist(&mut state.receivers, cx.waker());
-        Poll::Pending
-    }
-
-    /// Takes the next value, waking a sender, and passes the receivers'
-    /// turn on while values remain.
-    fn pop(&self, state: &mut State) -> Option<Portable> {
-        let v = state.queue.pop_front()?;
-        wake_one(&mut state.senders);
-        if !state.queue.is_empty() {
-            wake_one(&mut state.receivers);
-        }
-        Some(v)
+        Box::pin(Waiting::recv(self, option))
     }
 
     /// The next value if one is queued.
@@ -152,8 +146,8 @@ impl Channel {
     pub fn close(&self) {
         let mut state = self.lock();
         state.closed = true;
-        wake_all(&mut state.receivers);
-        wake_all(&mut state.senders);
+        state.receivers.wake_all();
+        state.senders.wake_all();
     }
 
     /// Queued values, and whether it is closed.
@@ -161,40 +155,34 @@ impl Channel {
         let state = self.lock();
         (state.queue.len(), state.closed)
     }
-
-    /// A waiter left without taking its turn: the next one gets it.
-    pub fn pass_on(&self) {
-        let mut state = self.lock();
-        if !state.queue.is_empty() || state.closed {
-            wake_one(&mut state.receivers);
-        }
-        if self.has_room(&state) || state.closed {
-            wake_one(&mut state.senders);
-        }
-    }
 }
 
 /// What a waiting future does.
 enum Op {
     Send(Option<Portable>),
     Recv(u32),
+    Done,
 }
 
-/// A send or receive that waits; dropped unfinished, it passes its turn on.
+/// A send or receive that waits (also a `select` arm). It leaves the
+/// waiters when dropped, passing on a turn it was given but did not take.
 pub(crate) struct Waiting {
     channel: Arc<Channel>,
     op: Op,
+    id: u64,
 }
 
 impl Waiting {
-    /// A receive, for `select`.
+    /// A receive giving an `Option` of enum layout `option`.
     pub fn recv(channel: Arc<Channel>, option: u32) -> Waiting {
-        Waiting { channel, op: Op::Recv(option) }
+        let id = channel.next_waiter.fetch_add(1, Ordering::Relaxed);
+        Waiting { channel, op: Op::Recv(option), id }
     }
 
-    /// A send, for `select`.
+    /// A send of `value`.
     pub fn send(channel: Arc<Channel>, value: Portable) -> Waiting {
-        Waiting { channel, op: Op::Send(Some(value)) }
+        let id = channel.next_waiter.fetch_add(1, Ordering::Relaxed);
+        Waiting { channel, op: Op::Send(Some(value)), id }
     }
 }
 
@@ -203,13 +191,41 @@ impl Future for Waiting {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Resume> {
         let this = self.get_mut();
+        let channel = this.channel.clone();
+        let mut state = channel.lock();
         let r = match &mut this.op {
-            Op::Send(value) => this.channel.poll_send(cx, value),
-            Op::Recv(option) => this.channel.poll_recv(cx, *option),
+            Op::Done => {
+                return Poll::Ready(Resume::Fault(Fault::new("internal error: a channel operation polled twice")))
+            }
+            Op::Send(value) => {
+                if state.closed {
+                    Poll::Ready(Resume::Fault(closed_fault()))
+                } else if !channel.has_room(&state) {
+                    state.senders.enlist(this.id, cx.waker());
+                    Poll::Pending
+                } else {
+                    state.senders.leave(this.id);
+                    if let Some(v) = value.take() {
+                        channel.push(&mut state, v);
+                    }
+                    Poll::Ready(Resume::Value(Value::UNIT))
+                }
+            }
+            Op::Recv(option) => {
+                let option = *option;
+                if let Some(v) = channel.pop(&mut state) {
+                    state.receivers.leave(this.id);
+                    Poll::Ready(Resume::Moved(transfer::option(option, Some(v))))
+                } else if state.closed {
+                    Poll::Ready(Resume::Moved(transfer::option(option, None)))
+                } else {
+                    state.receivers.enlist(this.id, cx.waker());
+                    Poll::Pending
+                }
+            }
         };
         if r.is_ready() {
-            // Done: nothing to pass on when dropped.
-            this.op = Op::Send(None);
+            this.op = Op::Done;
         }
         r
     }
@@ -217,12 +233,22 @@ impl Future for Waiting {
 
 impl Drop for Waiting {
     fn drop(&mut self) {
-        let pending = match &self.op {
-            Op::Send(value) => value.is_some(),
+        let receiving = match &self.op {
+            Op::Done => return,
             Op::Recv(_) => true,
+            Op::Send(_) => false,
         };
-        if pending {
-            self.channel.pass_on();
+        let channel = self.channel.clone();
+        let mut state = channel.lock();
+        let side = if receiving { &mut state.receivers } else { &mut state.senders };
+        let still_waiting = side.leave(self.id);
+        // Woken (its entry gone) but leaving without its turn: pass it on.
+        if !still_waiting {
+            if receiving && (!state.queue.is_empty() || state.closed) {
+                state.receivers.wake_one();
+            } else if !receiving && (channel.has_room(&state) || state.closed) {
+                state.senders.wake_one();
+            }
         }
     }
 }

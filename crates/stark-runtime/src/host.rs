@@ -237,12 +237,12 @@ impl Host for TaskHost {
         object::<Guard>(guard).and_then(|g| g.get(key))
     }
 
-    fn shared_insert(&mut self, guard: &HostRef, key: Key, value: Portable) -> Option<Portable> {
-        object::<Guard>(guard).and_then(|g| g.insert(key, value))
+    fn shared_insert(&mut self, guard: &HostRef, key: Key, value: Portable) -> Result<Option<Portable>, Fault> {
+        object::<Guard>(guard).map_or(Ok(None), |g| g.insert(key, value))
     }
 
-    fn shared_remove(&mut self, guard: &HostRef, key: &Key) -> Option<Portable> {
-        object::<Guard>(guard).and_then(|g| g.remove(key))
+    fn shared_remove(&mut self, guard: &HostRef, key: &Key) -> Result<Option<Portable>, Fault> {
+        object::<Guard>(guard).map_or(Ok(None), |g| g.remove(key))
     }
 
     fn shared_len(&mut self, guard: &HostRef) -> usize {

@@ -60,6 +60,9 @@ pub fn run_main(program: Arc<Program>, config: Config) -> Outcome {
         b.worker_threads(config.threads);
         b
     };
+    // Check the timers every few task polls, not tokio's default 61: a
+    // poll can run a whole fuel slice, and sleepers must not wait for many.
+    builder.event_interval(8);
     let runtime = match builder.enable_time().build() {
         Ok(rt) => rt,
         Err(e) => return Outcome::Trapped(Trap::bare(format!("cannot start the runtime: {e}"))),

@@ -26,8 +26,8 @@ fn downcast<T: Send + Sync + 'static>(r: HostRef) -> Result<Arc<T>, Fault> {
     r.downcast::<T>().map_err(|_| Fault::new("internal error: a select operand of the wrong kind"))
 }
 
-/// Waits for the first of `ops` to complete; `start` picks the arm tried
-/// first on each poll.
+/// Waits for the first of `ops` to complete; `start(n)` draws a number
+/// below `n` for the order in which the arms are tried.
 pub(crate) async fn select(ops: Vec<Selecting>, mut start: impl FnMut(usize) -> usize) -> Resume {
     let mut arms = Vec::with_capacity(ops.len());
     for op in ops {
@@ -48,10 +48,14 @@ pub(crate) async fn select(ops: Vec<Selecting>, mut start: impl FnMut(usize) -> 
         return Resume::Fault(Fault::new("`select` with no arms waits forever"));
     }
     poll_fn(|cx| {
+        // The arms in a random order, so that every ready arm is as likely
+        // to win (a Fisher-Yates shuffle).
         let n = arms.len();
-        let first = start(n);
-        for k in 0..n {
-            let i = (first + k) % n;
+        let mut order: Vec<usize> = (0..n).collect();
+        for k in (1..n).rev() {
+            order.swap(k, start(k + 1));
+        }
+        for i in order {
             if let Poll::Ready(r) = poll_arm(&mut arms[i], cx) {
                 return Poll::Ready(Resume::Arm(i as u32, Box::new(r)));
             }

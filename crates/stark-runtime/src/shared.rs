@@ -7,6 +7,7 @@
 use stark_vm::heap::Key;
 use stark_vm::task::Resume;
 use stark_vm::transfer::Portable;
+use stark_vm::trap::Fault;
 use std::collections::HashMap;
 use std::future::poll_fn;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -60,14 +61,25 @@ impl Guard {
         lock(&self.map.entries).get(key).cloned()
     }
 
-    /// Stores `value` at `key`, giving the old value.
-    pub fn insert(&self, key: Key, value: Portable) -> Option<Portable> {
-        lock(&self.map.entries).insert(key, value)
+    /// Stores `value` at `key`, giving the old value; a `read()` guard may
+    /// not change the map (an exclusive holder counts on that).
+    pub fn insert(&self, key: Key, value: Portable) -> Result<Option<Portable>, Fault> {
+        self.writable()?;
+        Ok(lock(&self.map.entries).insert(key, value))
     }
 
-    /// Takes the value at `key` out.
-    pub fn remove(&self, key: &Key) -> Option<Portable> {
-        lock(&self.map.entries).remove(key)
+    /// Takes the value at `key` out (not through a `read()` guard).
+    pub fn remove(&self, key: &Key) -> Result<Option<Portable>, Fault> {
+        self.writable()?;
+        Ok(lock(&self.map.entries).remove(key))
+    }
+
+    fn writable(&self) -> Result<(), Fault> {
+        if self.exclusive {
+            Ok(())
+        } else {
+            Err(Fault::new("a `read()` guard cannot change a shared map: use `write()` or `lock()`"))
+        }
     }
 
     /// How many entries there are.

@@ -97,12 +97,14 @@ pub(crate) async fn drive(task: &mut Task, host: &mut TaskHost, handle: Option<&
             }
             state.waker = Some(cx.waker().clone());
         }
-        if !timed {
-            return task.poll(host, cx, FUEL);
+        let start = timed.then(Instant::now);
+        // A Rust panic in the VM is a bug; it still ends only this task,
+        // as a trap its joiner sees, never a hang.
+        let poll = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| task.poll(host, cx, FUEL)))
+            .unwrap_or_else(|_| Poll::Ready(Err(Trap::bare("internal error: the VM panicked (a bug)"))));
+        if let Some(start) = start {
+            running += start.elapsed();
         }
-        let start = Instant::now();
-        let poll = task.poll(host, cx, FUEL);
-        running += start.elapsed();
         poll
     })
     .await;
@@ -153,25 +155,44 @@ pub(crate) async fn join_result(handle: Arc<TaskHandle>, result: u32) -> Resume 
 
 /// What a `TaskError` says: the trap's message and where it happened.
 fn failure_message(t: &Trap) -> String {
-    match t.frames.first() {
+    let here = match t.frames.first() {
         Some(f) => format!("{} (at {}:{})", t.message, f.file, f.line),
         None => t.message.clone(),
+    };
+    match &t.cause {
+        Some(cause) => format!("{here}: {}", failure_message(cause)),
+        None => here,
     }
 }
 
 /// `join_all`: every result in order; the first failure is re-raised.
 pub(crate) async fn join_all(handles: Vec<Arc<TaskHandle>>, list: u32) -> Resume {
-    let mut items = Vec::with_capacity(handles.len());
-    for h in &handles {
-        match outcome(h).await {
-            Ok(p) => items.push(p),
-            Err(t) => {
-                handles.iter().for_each(|h| h.cancel());
-                return Resume::Failed(t);
+    let mut results: Vec<Option<Portable>> = handles.iter().map(|_| None).collect();
+    let failure = poll_fn(|cx| {
+        let mut pending = false;
+        for (h, slot) in handles.iter().zip(results.iter_mut()) {
+            if slot.is_some() {
+                continue;
+            }
+            match h.poll_outcome(cx) {
+                Poll::Ready(Ok(p)) => *slot = Some(p),
+                // The first failure ends the wait at once.
+                Poll::Ready(Err(t)) => return Poll::Ready(Some(t)),
+                Poll::Pending => pending = true,
             }
         }
+        if pending {
+            Poll::Pending
+        } else {
+            Poll::Ready(None)
+        }
+    })
+    .await;
+    if let Some(t) = failure {
+        handles.iter().for_each(|h| h.cancel());
+        return Resume::Failed(t);
     }
-    Resume::Moved(Portable::List { layout: list, items })
+    Resume::Moved(Portable::List { layout: list, items: results.into_iter().flatten().collect() })
 }
 
 /// `race`: the first task to end gives the result; the rest are cancelled.

@@ -1031,7 +1031,8 @@ impl Cx<'_> {
                 self.ret(r);
             }
             Sleep => {
-                let micros = self.arg(0).bits;
+                // A negative duration waits no time.
+                let micros = self.arg(0).as_int().max(0) as u64;
                 return Ok(Flow::Suspend(host.sleep(micros)));
             }
             YieldNow => {
@@ -1072,7 +1073,7 @@ impl Cx<'_> {
         match self.site.native {
             Native::TaskSpawn => {
                 let body = self.arg(0);
-                let body = transfer::export(&mut self.task.heap, self.prog, body, Slot::Fn)?;
+                let body = transfer::export_body(&mut self.task.heap, self.prog, body)?;
                 let handle = host.spawn(body, self.site.slot);
                 let v = self.new_host(handle);
                 self.ret(v);
@@ -1105,7 +1106,7 @@ impl Cx<'_> {
 
     /// Starts a future (a function value, moved out) as a task.
     fn start(&mut self, host: &mut dyn Host, future: Value) -> Result<HostRef, Fault> {
-        let body = transfer::export(&mut self.task.heap, self.prog, future, Slot::Fn)?;
+        let body = transfer::export_body(&mut self.task.heap, self.prog, future)?;
         Ok(host.spawn(body, self.site.slot))
     }
 
@@ -1113,7 +1114,7 @@ impl Cx<'_> {
     fn futures_op(&mut self, host: &mut dyn Host) -> Result<Flow, Fault> {
         if self.site.native == Native::Timeout {
             let future = self.arg(0);
-            let micros = self.arg(1).bits;
+            let micros = self.arg(1).as_int().max(0) as u64;
             let task = self.start(host, future)?;
             return Ok(Flow::Suspend(host.timeout(task, micros, self.site.layout)));
         }
@@ -1148,7 +1149,7 @@ impl Cx<'_> {
                     let value = transfer::export(&mut self.task.heap, self.prog, value, slot)?;
                     Selecting::Send { channel: self.host_arg(a)?, value }
                 }
-                SelectOp::Sleep => Selecting::Sleep { micros: self.arg(b).bits },
+                SelectOp::Sleep => Selecting::Sleep { micros: self.arg(b).as_int().max(0) as u64 },
                 SelectOp::Join { .. } => {
                     let task = self.host_arg(a)?;
                     let v = self.arg(a);
@@ -1183,10 +1184,12 @@ impl Cx<'_> {
                 let guard = self.host_arg(0)?;
                 let (k, v) = (self.arg(1), self.arg(2));
                 let key = deep::key(&self.task.heap, self.prog, k, self.site.slot);
-                self.free(k);
+                if matches!(self.site.slot, Slot::Owned(_)) {
+                    self.free(k);
+                }
                 let slot = self.value_slot();
                 let value = transfer::export(&mut self.task.heap, self.prog, v, slot)?;
-                let old = host.shared_insert(&guard, key, value);
+                let old = host.shared_insert(&guard, key, value)?;
                 self.ret_moved_option(old);
             }
             native => {
@@ -1200,7 +1203,7 @@ impl Cx<'_> {
                         self.ret_moved_option(found);
                     }
                     Native::GuardRemove => {
-                        let old = host.shared_remove(&guard, &key);
+                        let old = host.shared_remove(&guard, &key)?;
                         self.ret_moved_option(old);
                     }
                     _ => {

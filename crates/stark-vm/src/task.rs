@@ -110,10 +110,12 @@ pub trait Host: Send {
     fn shared_guard(&mut self, map: &HostRef, exclusive: bool) -> HostFuture;
     /// Through a guard: a copy of the value at `key`.
     fn shared_get(&mut self, guard: &HostRef, key: &Key) -> Option<Portable>;
-    /// Through a guard: stores `value` at `key`, giving the old value.
-    fn shared_insert(&mut self, guard: &HostRef, key: Key, value: Portable) -> Option<Portable>;
-    /// Through a guard: takes the value at `key` out.
-    fn shared_remove(&mut self, guard: &HostRef, key: &Key) -> Option<Portable>;
+    /// Through a guard: stores `value` at `key`, giving the old value (a
+    /// fault through a `read()` guard).
+    fn shared_insert(&mut self, guard: &HostRef, key: Key, value: Portable) -> Result<Option<Portable>, Fault>;
+    /// Through a guard: takes the value at `key` out (a fault through a
+    /// `read()` guard).
+    fn shared_remove(&mut self, guard: &HostRef, key: &Key) -> Result<Option<Portable>, Fault>;
     /// Through a guard: how many entries there are.
     fn shared_len(&mut self, guard: &HostRef) -> usize;
 }

@@ -33,15 +33,17 @@ pub enum Portable {
     Fn { func: u32, env: Option<Box<Portable>> },
 }
 
-/// Moves `v` (of kind `slot`) out of `heap`. A function value given here
-/// is moved with its environment (a closure or future just made); one
-/// inside another value is copied, since function values are `Copy` and
-/// their environments may be shared.
+/// Moves `v` (of kind `slot`) out of `heap`. Function values are `Copy`
+/// and their environments may be shared, so a function value's
+/// environment is copied, not moved.
 pub fn export(heap: &mut Heap, prog: &Program, v: Value, slot: Slot) -> Result<Portable, Fault> {
-    match slot {
-        Slot::Fn => export_fn(heap, prog, v, true),
-        _ => export_part(heap, prog, v, slot),
-    }
+    export_part(heap, prog, v, slot)
+}
+
+/// Moves out the body of a task being spawned: a closure or future made
+/// for it, whose environment nothing else holds.
+pub fn export_body(heap: &mut Heap, prog: &Program, v: Value) -> Result<Portable, Fault> {
+    export_fn(heap, prog, v, true)
 }
 
 fn export_fn(heap: &mut Heap, prog: &Program, v: Value, take: bool) -> Result<Portable, Fault> {

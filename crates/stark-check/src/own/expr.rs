@@ -545,7 +545,9 @@ impl Owner<'_, '_, '_> {
     fn runs_in_tasks(&self, def: crate::defs::DefId) -> bool {
         let defs = self.cx.env.defs;
         let d = defs.def(def);
-        d.package.0 as usize == defs.package_roots.len() - 1 && d.name.as_str().starts_with("parallel_")
+        let name = d.name.as_str();
+        d.package.0 as usize == defs.package_roots.len() - 1
+            && (name.starts_with("parallel_") || matches!(name, "join_all" | "race" | "timeout"))
     }
 
     /// The temporaries of a call end with it, unless its result carries them.
@@ -680,7 +682,12 @@ impl Owner<'_, '_, '_> {
 
     /// A value crossing to another task must not carry borrows (E0102).
     fn check_escape(&mut self, prov: &[LoanId], span: Span, at: Span, what: &str) {
-        let Some(&l) = prov.iter().find(|&&l| !self.shared_zone(l)) else { return };
+        let library = self.library;
+        let from_caller = |o: &Self, l: LoanId| matches!(o.loans[l as usize].place.root, Root::Caller(_));
+        let excused = |o: &Self, l: LoanId| o.shared_zone(l) || (library && from_caller(o, l));
+        let Some(&l) = prov.iter().find(|&&l| !excused(self, l)) else {
+            return;
+        };
         let loan = self.loans[l as usize].clone();
         let borrowed = match loan.place.root {
             Root::Caller(id) => format!("what `{}` refers to", self.name(id)),
