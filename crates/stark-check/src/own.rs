@@ -20,9 +20,12 @@
 //! reference into a task's memory escaping to another task; E0103 a
 //! dangling reference; W0010 a future or task local never awaited.
 
+mod call;
 mod expr;
+mod flow;
 mod place;
 mod state;
+mod stmt;
 
 use crate::items::FnSig;
 use crate::ty::{Ty, TyKind};
