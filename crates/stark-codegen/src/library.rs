@@ -353,6 +353,19 @@ impl<'a> FnCx<'_, 'a> {
             "Channel::bounded" => (Native::ChanBounded, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
             "Channel::send" => (Native::ChanSend, elem_slot(self, "T"), NO_LAYOUT, NO_LAYOUT),
             "Channel::recv" => (Native::ChanRecv, elem_slot(self, "T"), ret_layout, NO_LAYOUT),
+            "Channel::try_send" => {
+                let error = self.std_type_of("SendError", t("T"));
+                let aux = error.map_or(NO_LAYOUT, |e| self.c.layout(e));
+                (Native::ChanTrySend, elem_slot(self, "T"), ret_layout, aux)
+            }
+            "SendError::into_inner" => {
+                let dst = self.alloc();
+                self.emit(Instr::TakeField { a: dst, obj: base, i: 0 });
+                self.emit(Instr::FreeShell { a: base });
+                self.emit(Instr::Copy { a: base, b: dst });
+                self.reset_top(base + 1);
+                return base;
+            }
             "Channel::try_recv" => (Native::ChanTryRecv, elem_slot(self, "T"), ret_layout, NO_LAYOUT),
             "Channel::close" => (Native::ChanClose, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
             "Channel::len" => (Native::ChanLen, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
@@ -405,6 +418,37 @@ impl<'a> FnCx<'_, 'a> {
             "SharedMapGuard::len" => (Native::GuardLen, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
             "sleep" => (Native::Sleep, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
             "yield_now" => (Native::YieldNow, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "Instant::now" => (Native::InstantNow, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            // `Instant` and `Duration` are microseconds (Int64); the
+            // receivers are references to them.
+            "Instant::elapsed" => {
+                let then = self.alloc();
+                self.emit(Instr::Load { a: then, r: base });
+                self.native(Native::InstantNow, Slot::Fn, NO_LAYOUT, NO_LAYOUT, base);
+                self.emit(Instr::SubI { a: base, b: base, c: then });
+                self.reset_top(base + 1);
+                return base;
+            }
+            "Duration::as_micros" => {
+                self.emit(Instr::Load { a: base, r: base });
+                return base;
+            }
+            "Duration::as_millis" => {
+                self.emit(Instr::Load { a: base, r: base });
+                let k = self.constant(Value::int(1000));
+                let op = stark_vm::bytecode::ArithOp::new(stark_vm::bytecode::BinOp::Div, NumTy::I64);
+                self.emit(Instr::Arith { op, a: base, b: base, c: k });
+                self.reset_top(base + 1);
+                return base;
+            }
+            "Duration::as_secs_f64" => {
+                self.emit(Instr::Load { a: base, r: base });
+                self.emit(Instr::Cast { from: NumTy::I64, to: NumTy::F64, a: base, b: base });
+                let k = self.constant(Value::f64(1e6));
+                self.emit(Instr::DivF { a: base, b: base, c: k });
+                self.reset_top(base + 1);
+                return base;
+            }
             "Duration::milliseconds" | "Duration::seconds" | "Duration::microseconds" => {
                 let scale = match name {
                     "Duration::milliseconds" => 1_000,
@@ -507,6 +551,14 @@ impl<'a> FnCx<'_, 'a> {
             .map(DefId)
             .find(|&d| self.c.defs.def(d).name.as_str() == name && self.c.is_std(d))?;
         Some(self.c.types.intern(TyKind::Adt(def, Vec::new())))
+    }
+
+    /// The standard library's generic type `name<arg>`.
+    fn std_type_of(&mut self, name: &str, arg: Option<Ty>) -> Option<Ty> {
+        let def = (0..self.c.defs.defs.len() as u32)
+            .map(DefId)
+            .find(|&d| self.c.defs.def(d).name.as_str() == name && self.c.is_std(d))?;
+        Some(self.c.types.intern(TyKind::Adt(def, vec![arg?])))
     }
 
     fn io_error_ty(&mut self) -> Option<Ty> {

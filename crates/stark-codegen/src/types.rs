@@ -341,6 +341,10 @@ impl Compiler<'_> {
                             | "SharedMap" | "SharedMapGuard" => LayoutKind::Host,
                             // A failure or a timeout is its message.
                             "TaskError" | "Timeout" => LayoutKind::Str,
+                            // A value that could not be sent, held for `into_inner`.
+                            "SendError" if !args.is_empty() => {
+                                LayoutKind::Record { fields: vec![self.slot(args[0])], tuple: false }
+                            }
                             _ => LayoutKind::Iter,
                         }
                     }

@@ -131,6 +131,17 @@ impl Channel {
         Ok(Some(Box::pin(Waiting::send(self, value))))
     }
 
+    /// Queues `value` if there is room and the channel is open, else gives
+    /// it back.
+    pub fn try_send(&self, value: Portable) -> Result<(), Portable> {
+        let mut state = self.lock();
+        if state.closed || !self.has_room(&state) {
+            return Err(value);
+        }
+        self.push(&mut state, value);
+        Ok(())
+    }
+
     /// Waits for the next value: `Some(v)`, or `None` once closed and drained.
     pub fn recv(self: Arc<Self>, option: u32) -> HostFuture {
         Box::pin(Waiting::recv(self, option))

@@ -26,6 +26,8 @@ pub(crate) struct Shared {
     rng: Mutex<u64>,
     /// What `--profile` reports.
     pub profile: crate::profile::Counters,
+    /// When the run started: `Instant`s count from here.
+    started: std::time::Instant,
 }
 
 impl Shared {
@@ -54,7 +56,8 @@ impl TaskHost {
         let stdout = Mutex::new(std::io::BufWriter::with_capacity(1 << 16, std::io::stdout()));
         let rng = Mutex::new(seed);
         let profile = crate::profile::Counters::new(profile);
-        TaskHost { shared: Arc::new(Shared { program, stdout, runtime, rng, profile }) }
+        let started = std::time::Instant::now();
+        TaskHost { shared: Arc::new(Shared { program, stdout, runtime, rng, profile, started }) }
     }
 
     /// What the run did, for `--profile`.
@@ -105,6 +108,10 @@ impl Host for TaskHost {
             tokio::time::sleep(std::time::Duration::from_micros(micros)).await;
             Resume::Value(Value::UNIT)
         })
+    }
+
+    fn now_micros(&mut self) -> i64 {
+        self.shared.started.elapsed().as_micros() as i64
     }
 
     fn spawn(&mut self, body: Portable, result: Slot) -> HostRef {
@@ -160,6 +167,19 @@ impl Host for TaskHost {
         match channel.clone().downcast::<Channel>() {
             Ok(ch) => ch.send(value),
             Err(_) => Err(Fault::new("internal error: sending on something not a channel")),
+        }
+    }
+
+    fn try_send(&mut self, channel: &HostRef, value: Portable) -> Result<(), Portable> {
+        match object::<Channel>(channel) {
+            Some(ch) => {
+                let sent = ch.try_send(value);
+                if sent.is_ok() {
+                    self.shared.profile.message();
+                }
+                sent
+            }
+            None => Err(value),
         }
     }
 

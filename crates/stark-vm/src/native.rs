@@ -137,6 +137,7 @@ pub enum Native {
     WriteFile,
     Sleep,
     YieldNow,
+    InstantNow,
     // Tasks and channels (the runtime's; values cross by `transfer`).
     TaskSpawn,
     TaskJoin,
@@ -149,6 +150,7 @@ pub enum Native {
     ChanNew,
     ChanBounded,
     ChanSend,
+    ChanTrySend,
     ChanRecv,
     ChanTryRecv,
     ChanClose,
@@ -179,12 +181,12 @@ impl Native {
     pub fn reads(self) -> u16 {
         use Native::*;
         match self {
-            StringNew | VecNew | MapNew | SetNew | YieldNow | ChanNew | SharedNew => 0,
+            StringNew | VecNew | MapNew | SetNew | YieldNow | ChanNew | SharedNew | InstantNow => 0,
             AssertEq | StrAppend | StrAppendStr | StrAppendDisplay | StringPushStr | Eq | Compare | CmpOrdering
             | StringPush | StrSplit | StrContains | StrStartsWith | StrEndsWith | StrFind | VecPush | VecRemove
             | VecAppend | VecExtend | VecContains | SliceGet | MapGet | MapContainsKey | MapRemove
-            | MapRemoveDiscard | SetInsert | SetRemove | SetContains | WriteFile | ChanSend | Timeout | GuardGet
-            | GuardRemove | GuardContains | BcastSend => 2,
+            | MapRemoveDiscard | SetInsert | SetRemove | SetContains | WriteFile | ChanSend | ChanTrySend | Timeout
+            | GuardGet | GuardRemove | GuardContains | BcastSend => 2,
             StrReplace | StrSubstring | StrRange | VecInsert | SliceRange | MapInsert | MapInsertDiscard | Min
             | Max | Clamp | GuardInsert => 3,
             Math(MathFn::Pow) => 2,
@@ -1039,11 +1041,14 @@ impl Cx<'_> {
                 self.ret(Value::UNIT);
                 return Ok(Flow::Yield);
             }
+            InstantNow => {
+                let now = host.now_micros();
+                self.ret(Value::int(now));
+            }
             TaskSpawn | TaskJoin | TaskResult | TaskIsFinished | TaskCancel => return self.task_op(host),
             JoinAll | Race | Timeout => return self.futures_op(host),
-            ChanNew | ChanBounded | ChanSend | ChanRecv | ChanTryRecv | ChanClose | ChanLen | ChanIsClosed => {
-                return self.channel_op(host)
-            }
+            ChanNew | ChanBounded | ChanSend | ChanTrySend | ChanRecv | ChanTryRecv | ChanClose | ChanLen
+            | ChanIsClosed => return self.channel_op(host),
             Select(_) => return self.select(host),
             SharedNew | SharedGuard | GuardGet | GuardInsert | GuardRemove | GuardContains | GuardLen => {
                 return self.shared_op(host)
@@ -1298,6 +1303,25 @@ impl Cx<'_> {
                 if let Some(wait) = host.send(&ch, value)? {
                     return Ok(Flow::Suspend(wait));
                 }
+            }
+            Native::ChanTrySend => {
+                // `Ok(())`, or `Err(SendError(value))` (layout `aux`) with the value back.
+                let ch = self.host_arg(0)?;
+                let value = self.arg(1);
+                let value = transfer::export(&mut self.task.heap, self.prog, value, self.site.slot)?;
+                let result = match host.try_send(&ch, value) {
+                    Ok(()) => Portable::Record {
+                        layout: self.site.layout,
+                        tag: 0,
+                        fields: vec![Portable::Scalar(Value::UNIT)],
+                    },
+                    Err(back) => {
+                        let error = Portable::Record { layout: self.site.aux, tag: 0, fields: vec![back] };
+                        Portable::Record { layout: self.site.layout, tag: 1, fields: vec![error] }
+                    }
+                };
+                let v = transfer::import(&mut self.task.heap, result);
+                self.ret(v);
             }
             Native::ChanRecv => {
                 let ch = self.host_arg(0)?;

@@ -49,6 +49,8 @@ pub trait Host: Send {
     fn write_file(&mut self, path: &str, text: &str) -> std::io::Result<()>;
     /// A future that completes after `micros` microseconds.
     fn sleep(&mut self, micros: u64) -> HostFuture;
+    /// Microseconds on a monotonic clock (for `Instant`).
+    fn now_micros(&mut self) -> i64;
     /// Starts a task running `body` (a function value moved out of this
     /// task) whose result, of kind `result`, its joiner receives.
     fn spawn(&mut self, body: Portable, result: Slot) -> HostRef;
@@ -77,6 +79,9 @@ pub trait Host: Send {
     /// Sends `value` on `channel`: done, or a future that finishes the
     /// send once there is room; a closed channel is a fault.
     fn send(&mut self, channel: &HostRef, value: Portable) -> Result<Option<HostFuture>, Fault>;
+    /// Sends `value` on `channel` if that needs no wait; gives it back
+    /// when the channel is full or closed.
+    fn try_send(&mut self, channel: &HostRef, value: Portable) -> Result<(), Portable>;
     /// Waits for the next value of `channel`, given as an `Option` of the
     /// enum layout `option` (`None` once it is closed and drained).
     fn recv(&mut self, channel: &HostRef, option: u32) -> HostFuture;
