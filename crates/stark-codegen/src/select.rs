@@ -82,7 +82,7 @@ impl<'a> FnCx<'_, 'a> {
                 "join" if is(self, self.c.lang.task) && args.is_empty() => {
                     let t = self.expr(receiver);
                     self.emit(Instr::Copy { a, b: t });
-                    return (SelectOp::Join { slot: self.c.slot(ty) }, ty);
+                    return (SelectOp::Join { slot: self.c.slot(ty), started: false }, ty);
                 }
                 // Anything else named `recv`/`send` would block right here.
                 "recv" | "send" | "ask" => {
@@ -113,10 +113,11 @@ impl<'a> FnCx<'_, 'a> {
         let slot = self.c.slot(value_ty);
         let v = self.expr(op);
         self.emit(Instr::Copy { a, b: v });
-        if matches!(self.c.types.kind(ty), TyKind::Adt(d, _) if Some(*d) == self.c.lang.future) {
+        let started = matches!(self.c.types.kind(ty), TyKind::Adt(d, _) if Some(*d) == self.c.lang.future);
+        if started {
             self.native(Native::TaskSpawn, slot, NO_LAYOUT, NO_LAYOUT, a);
         }
-        (SelectOp::Join { slot }, value_ty)
+        (SelectOp::Join { slot, started }, value_ty)
     }
 
     /// The handle of a `&self` receiver (a channel).

@@ -19,7 +19,8 @@ use std::task::{Context, Poll};
 enum Arm {
     Channel(Waiting),
     Sleep(Pin<Box<tokio::time::Sleep>>),
-    Join(Arc<TaskHandle>),
+    /// A task's end; the flag: started by this select (cancelled if it loses).
+    Join(Arc<TaskHandle>, bool),
 }
 
 fn downcast<T: Send + Sync + 'static>(r: HostRef) -> Result<Arc<T>, Fault> {
@@ -37,7 +38,7 @@ pub(crate) async fn select(ops: Vec<Selecting>, mut start: impl FnMut(usize) -> 
             Selecting::Sleep { micros } => {
                 Ok(Arm::Sleep(Box::pin(tokio::time::sleep(std::time::Duration::from_micros(micros)))))
             }
-            Selecting::Join { task } => downcast(task).map(Arm::Join),
+            Selecting::Join { task, started } => downcast(task).map(|t| Arm::Join(t, started)),
         };
         match arm {
             Ok(a) => arms.push(a),
@@ -57,6 +58,12 @@ pub(crate) async fn select(ops: Vec<Selecting>, mut start: impl FnMut(usize) -> 
         }
         for i in order {
             if let Poll::Ready(r) = poll_arm(&mut arms[i], cx) {
+                // The futures this select started for the other arms stop.
+                for (j, arm) in arms.iter().enumerate() {
+                    if let (true, Arm::Join(task, true)) = (j != i, arm) {
+                        task.cancel();
+                    }
+                }
                 return Poll::Ready(Resume::Arm(i as u32, Box::new(r)));
             }
         }
@@ -69,6 +76,6 @@ fn poll_arm(arm: &mut Arm, cx: &mut Context<'_>) -> Poll<Resume> {
     match arm {
         Arm::Channel(waiting) => Pin::new(waiting).poll(cx),
         Arm::Sleep(sleep) => sleep.as_mut().poll(cx).map(|()| Resume::Value(Value::UNIT)),
-        Arm::Join(task) => task.poll_join(cx),
+        Arm::Join(task, _) => task.poll_join(cx),
     }
 }

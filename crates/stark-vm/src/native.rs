@@ -1155,11 +1155,11 @@ impl Cx<'_> {
                     Selecting::Send { channel: self.host_arg(a)?, value }
                 }
                 SelectOp::Sleep => Selecting::Sleep { micros: self.arg(b).as_int().max(0) as u64 },
-                SelectOp::Join { .. } => {
+                SelectOp::Join { started, .. } => {
                     let task = self.host_arg(a)?;
                     let v = self.arg(a);
                     self.free(v);
-                    Selecting::Join { task }
+                    Selecting::Join { task, started }
                 }
             });
         }

@@ -146,8 +146,10 @@ pub enum SelectOp {
     Send { slot: Slot },
     /// `sleep(d)` (the microseconds second).
     Sleep,
-    /// A task's end (its handle first): gives its result, of kind `slot`.
-    Join { slot: Slot },
+    /// A task's end (its handle first): gives its result, of kind `slot`;
+    /// `started` when the select started the task (a future arm), which is
+    /// then cancelled if another arm wins.
+    Join { slot: Slot, started: bool },
 }
 
 impl Program {

@@ -134,8 +134,8 @@ pub enum Selecting {
     Send { channel: HostRef, value: Portable },
     /// A timer.
     Sleep { micros: u64 },
-    /// A task's end.
-    Join { task: HostRef },
+    /// A task's end; `started` tasks are cancelled if another arm wins.
+    Join { task: HostRef, started: bool },
 }
 
 /// A host operation in progress; its output is what the task resumes with.
