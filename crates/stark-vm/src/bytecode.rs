@@ -334,6 +334,11 @@ pub enum Instr {
     JmpIfNotCmpI { op: CmpOp, a: Reg, b: Reg, off: i16 },
     /// `if !(R[a] op R[b]) { pc += off }` (unsigned integers, `Bool`, `Char`).
     JmpIfNotCmpU { op: CmpOp, a: Reg, b: Reg, off: i16 },
+    /// `R[a] := R[a] + 1` (Int64, traps on overflow), then `if R[a] < R[b]
+    /// { pc += off }`: a counting loop's back edge.
+    ForLoopI { a: Reg, b: Reg, off: i16 },
+    /// As `ForLoopI` on UInt64.
+    ForLoopU { a: Reg, b: Reg, off: i16 },
     /// `if variant(R[obj]) != tag { pc += off }` (`GetTag` and a test).
     JmpIfNotTag { obj: Reg, tag: u16, off: i16 },
     /// `if !(R[a] op imm) { pc += off }` (signed integers).
@@ -469,6 +474,8 @@ impl Instr {
             | JmpIfNotLtI { a, b, .. }
             | JmpIfNotCmpI { a, b, .. }
             | JmpIfNotCmpU { a, b, .. }
+            | ForLoopI { a, b, .. }
+            | ForLoopU { a, b, .. }
             | Neg { a, b, .. }
             | Not { a, b, .. }
             | Cast { a, b, .. }
@@ -520,7 +527,9 @@ impl Instr {
             | JmpIfNotCmpI { off, .. }
             | JmpIfNotCmpU { off, .. }
             | JmpIfNotCmpIImm { off, .. }
-            | JmpIfNotTag { off, .. } => Some(off as i64),
+            | JmpIfNotTag { off, .. }
+            | ForLoopI { off, .. }
+            | ForLoopU { off, .. } => Some(off as i64),
             _ => None,
         }
     }

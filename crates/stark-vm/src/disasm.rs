@@ -57,6 +57,8 @@ fn show(prog: &Program, instr: &Instr, pc: usize) -> String {
             format!("JmpIfNot.{op:?}.I r{a} {imm} -> {}", target(off as i64))
         }
         Instr::JmpIfNotTag { obj, tag, off } => format!("JmpIfNotTag r{obj} {tag} -> {}", target(off as i64)),
+        Instr::ForLoopI { a, b, off } => format!("ForLoopI r{a}++ < r{b} -> {}", target(off as i64)),
+        Instr::ForLoopU { a, b, off } => format!("ForLoopU r{a}++ < r{b} -> {}", target(off as i64)),
         Instr::Call { base, f } => {
             format!("Call r{base} F{f} {}", prog.functions.get(f as usize).map_or("?", |f| f.name.as_str()))
         }

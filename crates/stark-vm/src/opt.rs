@@ -133,6 +133,7 @@ fn effects(i: &Instr, nregs: Reg, arities: &[u16], sites: &[Site]) -> Eff {
         JmpIf { a, .. } | JmpIfNot { a, .. } | JmpIfNone { a, .. } | JmpIfNotCmpIImm { a, .. } => e.u(a),
         JmpIfNotTag { obj, .. } => e.u(obj),
         JmpIfNotLtI { a, b, .. } | JmpIfNotCmpI { a, b, .. } | JmpIfNotCmpU { a, b, .. } => e.u(a).u(b),
+        ForLoopI { a, b, .. } | ForLoopU { a, b, .. } => e.u(a).u(b).d(a),
         Call { base, f } => {
             let arity = arities.get(f as usize).copied().unwrap_or(nregs);
             e.from(base, base.saturating_add(arity).min(nregs)).d(base)
@@ -186,7 +187,9 @@ fn set_off(i: &mut Instr, new: i64) -> bool {
         | JmpIfNotCmpI { off, .. }
         | JmpIfNotCmpU { off, .. }
         | JmpIfNotCmpIImm { off, .. }
-        | JmpIfNotTag { off, .. } => match i16::try_from(new) {
+        | JmpIfNotTag { off, .. }
+        | ForLoopI { off, .. }
+        | ForLoopU { off, .. } => match i16::try_from(new) {
             Ok(v) => {
                 *off = v;
                 true
@@ -467,7 +470,13 @@ fn optimize_fn(
             break;
         }
     }
+    let saved = (cx.code.clone(), cx.lines.clone());
     cx.invert_loops();
+    cx.fuse_loop_steps();
+    if !cx.compact() {
+        (cx.code, cx.lines) = saved;
+    }
+    debug_assert!(cx.code.iter().all(Option::is_some));
     let live = cx.liveness();
     let mut lo = Reg::MAX;
     let mut hi = 0;
@@ -1021,6 +1030,41 @@ impl Fn<'_> {
                 _ => continue,
             };
             self.code[pc] = Some(inverted);
+        }
+    }
+
+    /// `i := i + 1; if i < n goto body` (an inverted counting loop's back
+    /// edge, nothing jumping to its test alone, one line) becomes one
+    /// `ForLoopI`/`ForLoopU` where the increment was.
+    fn fuse_loop_steps(&mut self) {
+        let lead = self.leaders();
+        let n = self.code.len();
+        for pc in 0..n {
+            let Some(test) = self.code[pc] else { continue };
+            let (a, b, off, unsigned) = match test {
+                Instr::JmpIfNotCmpI { op: CmpOp::Ge, a, b, off } if off < 0 => (a, b, off, false),
+                Instr::JmpIfNotCmpU { op: CmpOp::Ge, a, b, off } if off < 0 => (a, b, off, true),
+                _ => continue,
+            };
+            if lead[pc] || a == b {
+                continue;
+            }
+            let Some(p) = (0..pc).rev().find(|&p| self.code[p].is_some()) else { continue };
+            if (p + 1..pc).any(|q| lead[q]) || self.lines[p] != self.lines[pc] {
+                continue;
+            }
+            let step = match self.code[p] {
+                Some(Instr::AddIImm { a: x, b: y, imm: 1 }) if !unsigned => x == a && y == a,
+                Some(Instr::AddUImm { a: x, b: y, imm: 1 }) if unsigned => x == a && y == a,
+                _ => false,
+            };
+            if !step {
+                continue;
+            }
+            let target = pc as i64 + 1 + off as i64;
+            let Ok(off) = i16::try_from(target - (p as i64 + 1)) else { continue };
+            self.code[p] = Some(if unsigned { Instr::ForLoopU { a, b, off } } else { Instr::ForLoopI { a, b, off } });
+            self.code[pc] = None;
         }
     }
 

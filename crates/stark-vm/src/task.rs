@@ -411,6 +411,24 @@ impl Task {
                         branch!(off);
                     }
                 }
+                Instr::ForLoopI { a, b, off } => match r!(a).as_int().checked_add(1) {
+                    Some(v) => {
+                        put!(a, Value::int(v));
+                        if v < r!(b).as_int() {
+                            branch!(off);
+                        }
+                    }
+                    None => fault!(Fault::overflow()),
+                },
+                Instr::ForLoopU { a, b, off } => match r!(a).bits.checked_add(1) {
+                    Some(v) => {
+                        put!(a, Value::from_bits(v));
+                        if v < r!(b).bits {
+                            branch!(off);
+                        }
+                    }
+                    None => fault!(Fault::overflow()),
+                },
                 Instr::JmpIfNotTag { obj, tag, off } => {
                     if crate::deep::tag(&self.heap, r!(obj)) != tag as u32 {
                         branch!(off);
