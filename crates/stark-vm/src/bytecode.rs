@@ -310,6 +310,10 @@ pub enum Instr {
     /// `R[a] := R[b] / D[k]` (Int64; the divisor `D[k]` is a constant in
     /// `2..2^32`, so it cannot trap; by multiplication where it can).
     DivIK { a: Reg, b: Reg, k: u16 },
+    /// `R[a] := the length of the slice R[b]` (`str::len`, `<[T]>::len`).
+    SliceLenR { a: Reg, b: Reg },
+    /// `R[a] := the length of the `Vec` R[b]`.
+    VecLenR { a: Reg, b: Reg },
     /// `R[a] := sqrt(R[b])` (Float64).
     SqrtF { a: Reg, b: Reg },
     /// `R[a] := R[list][R[i]].fields[f]` (`Index` then `GetField`).
@@ -470,6 +474,8 @@ impl Instr {
             | RemIK { a, b, .. }
             | DivIK { a, b, .. }
             | SqrtF { a, b }
+            | SliceLenR { a, b }
+            | VecLenR { a, b }
             | CmpIImm { a, b, .. }
             | JmpIfNotLtI { a, b, .. }
             | JmpIfNotCmpI { a, b, .. }

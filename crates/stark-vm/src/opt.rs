@@ -125,6 +125,8 @@ fn effects(i: &Instr, nregs: Reg, arities: &[u16], sites: &[Site]) -> Eff {
         | RemIK { a, b, .. }
         | DivIK { a, b, .. }
         | SqrtF { a, b }
+        | SliceLenR { a, b }
+        | VecLenR { a, b }
         | CmpIImm { a, b, .. }
         | Neg { a, b, .. }
         | Not { a, b, .. }
@@ -232,6 +234,8 @@ fn is_pure(i: &Instr) -> bool {
             | RemIK { .. }
             | DivIK { .. }
             | SqrtF { .. }
+            | SliceLenR { .. }
+            | VecLenR { .. }
             | Cmp { .. }
             | Not { .. }
             | GetField { .. }
@@ -271,6 +275,8 @@ fn simple_dst(i: &mut Instr) -> Option<&mut Reg> {
         | RemIK { a, .. }
         | DivIK { a, .. }
         | SqrtF { a, .. }
+        | SliceLenR { a, .. }
+        | VecLenR { a, .. }
         | IndexField { a, .. }
         | CmpI { a, .. }
         | CmpU { a, .. }
@@ -312,6 +318,8 @@ fn read_operands(i: &mut Instr) -> Vec<&mut Reg> {
         | RemIK { b, .. }
         | DivIK { b, .. }
         | SqrtF { b, .. }
+        | SliceLenR { b, .. }
+        | VecLenR { b, .. }
         | CmpIImm { b, .. }
         | SliceAll { b, .. }
         | Clone { b, .. } => vec![b],
@@ -602,6 +610,19 @@ impl Fn<'_> {
                         if self.sites.get(site as usize).is_some_and(|s| s.native == Native::Math(MathFn::Sqrt)) =>
                     {
                         Instr::SqrtF { a: base, b: base }
+                    }
+                    Instr::Native { base, site }
+                        if self
+                            .sites
+                            .get(site as usize)
+                            .is_some_and(|s| matches!(s.native, Native::StrLen | Native::SliceLen)) =>
+                    {
+                        Instr::SliceLenR { a: base, b: base }
+                    }
+                    Instr::Native { base, site }
+                        if self.sites.get(site as usize).is_some_and(|s| s.native == Native::VecLen) =>
+                    {
+                        Instr::VecLenR { a: base, b: base }
                     }
                     Instr::Cast { from, to, a, b } if same_bits(from, to) => Instr::Copy { a, b },
                     Instr::LtI { a, b, c } => Instr::CmpI { op: CmpOp::Lt, a, b, c },

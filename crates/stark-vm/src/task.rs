@@ -384,6 +384,11 @@ impl Task {
                     let dv = unsafe { *prog.divisors.get_unchecked(k as usize) };
                     put!(a, Value::int(dv.quotient(r!(b).as_int())))
                 }
+                Instr::SliceLenR { a, b } => put!(a, Value::from_bits(r!(b).slice_len() as u64)),
+                Instr::VecLenR { a, b } => {
+                    let n = self.heap.items(r!(b).as_handle()).len();
+                    put!(a, Value::from_bits(n as u64))
+                }
                 Instr::SqrtF { a, b } => put!(a, Value::f64(r!(b).as_f64().sqrt())),
                 Instr::IndexField { f, a, list, i } => {
                     let items = self.heap.items(r!(list).as_handle());
