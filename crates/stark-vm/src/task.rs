@@ -446,6 +446,11 @@ impl Task {
                 }
                 Instr::Arith { op, a, b, c } => put!(a, tri!(arith::binary(op.op(), op.ty(), r!(b), r!(c)))),
                 Instr::Cmp { op, a, b, c } => put!(a, Value::bool(arith::compare(op.op(), op.ty(), r!(b), r!(c)))),
+                Instr::Neg { ty: NumTy::I64, a, b } => match r!(b).as_int().checked_neg() {
+                    Some(v) => put!(a, Value::int(v)),
+                    None => fault!(Fault::overflow()),
+                },
+                Instr::Neg { ty: NumTy::F64, a, b } => put!(a, Value::f64(-r!(b).as_f64())),
                 Instr::Neg { ty, a, b } => put!(a, tri!(arith::negate(ty, r!(b)))),
                 Instr::Not { ty, a, b } => put!(a, arith::not(ty, r!(b))),
                 Instr::Cast { from: NumTy::I64, to: NumTy::F64, a, b } => put!(a, Value::f64(r!(b).as_int() as f64)),
