@@ -3,7 +3,8 @@
 //! temporary, then is copied where it goes); this pass cleans up after it
 //! without changing what a program does:
 //!
-//! - copy and constant propagation within basic blocks, and immediate
+//! - copy and constant propagation (over the control-flow graph: what
+//!   holds on every path into a block), and immediate
 //!   forms of Int64 operations (`AddIImm`, `MulIImm`, `RemIK`, `DivIK`,
 //!   `CmpIImm`) and Int64 fast paths for `/` and `%`;
 //! - dead-store elimination (from a liveness analysis over the control
@@ -387,6 +388,20 @@ impl Bits {
     }
 }
 
+/// What propagation knows about a register.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Fact {
+    /// It holds the same value as this register.
+    Copy(Reg),
+    /// It holds this integer.
+    Const(i64),
+    /// It holds a place reference to this register.
+    Ref(Reg),
+}
+
+/// Facts by register.
+type Facts = FxHashMap<Reg, Fact>;
+
 struct Fn<'a> {
     code: Vec<Option<Instr>>,
     lines: Vec<u32>,
@@ -529,19 +544,13 @@ impl Fn<'_> {
     #[allow(clippy::needless_range_loop)]
     fn propagate(&mut self) -> bool {
         let esc = self.escaped();
-        #[derive(Clone, Copy, PartialEq)]
-        enum Fact {
-            Copy(Reg),
-            Const(i64),
-            /// The register holds a place reference to this register.
-            Ref(Reg),
-        }
         let lead = self.leaders();
-        let mut facts: FxHashMap<Reg, Fact> = FxHashMap::default();
+        let entry = self.block_facts(&lead, &esc);
+        let mut facts: Facts = FxHashMap::default();
         let mut changed = false;
         for pc in 0..self.code.len() {
             if lead[pc] {
-                facts.clear();
+                facts = entry.get(&pc).cloned().flatten().unwrap_or_default();
             }
             let Some(mut instr) = self.code[pc] else { continue };
             let before = instr;
@@ -645,48 +654,99 @@ impl Fn<'_> {
                 self.code[pc] = Some(instr);
             }
             // Update the facts.
-            let eff = effects(&instr, self.nregs, self.arities, self.sites);
-            // A call's frame overwrites the registers from its base up;
-            // calls and `Store` (through a place) may write any register
-            // whose address was taken.
-            let clobbered = match instr {
-                Instr::Call { base, .. }
-                | Instr::CallValue { base, .. }
-                | Instr::Native { base, .. }
-                | Instr::New { base, .. } => Some(base),
-                Instr::Store { .. } => Some(Reg::MAX),
-                _ => None,
-            };
-            if let Some(base) = clobbered {
-                let gone = |r: Reg| r >= base || esc[pc].has(r) || esc[pc + 1].has(r);
-                facts.retain(|t, f| !gone(*t) && !matches!(f, Fact::Copy(s) if gone(*s)));
-                continue;
-            }
-            for &d in &eff.defs[..eff.ndefs] {
-                facts.remove(&d);
-                facts.retain(|_, f| *f != Fact::Copy(d));
-            }
-            match instr {
-                Instr::Copy { a, b } if a != b => {
-                    let src = match facts.get(&b) {
-                        Some(Fact::Copy(s)) => *s,
-                        _ => b,
-                    };
-                    match facts.get(&b) {
-                        Some(Fact::Const(v)) => facts.insert(a, Fact::Const(*v)),
-                        _ => facts.insert(a, Fact::Copy(src)),
-                    };
-                }
-                Instr::LoadI { a, imm } => {
-                    facts.insert(a, Fact::Const(imm as i64));
-                }
-                Instr::RefReg { a, b } if a != b => {
-                    facts.insert(a, Fact::Ref(b));
-                }
-                _ => {}
-            }
+            self.update_facts(&mut facts, &instr, pc, &esc);
         }
         changed
+    }
+
+    /// What holds on entry to each basic block (by its first instruction):
+    /// the facts true on every path there (`None`: no path found).
+    fn block_facts(&self, lead: &[bool], esc: &[Bits]) -> FxHashMap<usize, Option<Facts>> {
+        let n = self.code.len();
+        let starts: Vec<usize> = (0..n).filter(|&p| lead[p]).collect();
+        let mut entry: FxHashMap<usize, Option<Facts>> = starts.iter().map(|&p| (p, None)).collect();
+        entry.insert(0, Some(Facts::default()));
+        loop {
+            let mut changed = false;
+            for (bi, &start) in starts.iter().enumerate() {
+                let Some(Some(mut facts)) = entry.get(&start).cloned() else { continue };
+                let end = starts.get(bi + 1).copied().unwrap_or(n);
+                let mut succs = Vec::new();
+                let mut falls = true;
+                for pc in start..end {
+                    let Some(i) = self.code[pc] else { continue };
+                    self.update_facts(&mut facts, &i, pc, esc);
+                    if let Some(off) = jump_off(&i) {
+                        succs.push((pc as i64 + 1 + off).clamp(0, n as i64) as usize);
+                    }
+                    falls = falls_through(&i);
+                }
+                if falls {
+                    succs.push(end);
+                }
+                for t in succs {
+                    let Some(slot) = entry.get_mut(&t) else { continue };
+                    let merged = match slot {
+                        None => facts.clone(),
+                        Some(old) => {
+                            old.iter().filter(|(r, f)| facts.get(r) == Some(f)).map(|(r, f)| (*r, *f)).collect()
+                        }
+                    };
+                    if slot.as_ref() != Some(&merged) {
+                        *slot = Some(merged);
+                        changed = true;
+                    }
+                }
+            }
+            if !changed {
+                return entry;
+            }
+        }
+    }
+
+    /// The facts after instruction `instr` at `pc`, from those before.
+    fn update_facts(&self, facts: &mut Facts, instr: &Instr, pc: usize, esc: &[Bits]) {
+        let instr = *instr;
+        let eff = effects(&instr, self.nregs, self.arities, self.sites);
+        // A call's frame overwrites the registers from its base up;
+        // calls and `Store` (through a place) may write any register
+        // whose address was taken.
+        let clobbered = match instr {
+            Instr::Call { base, .. }
+            | Instr::CallValue { base, .. }
+            | Instr::Native { base, .. }
+            | Instr::New { base, .. } => Some(base),
+            Instr::Store { .. } => Some(Reg::MAX),
+            _ => None,
+        };
+        if let Some(base) = clobbered {
+            let gone = |r: Reg| r >= base || esc[pc].has(r) || esc[pc + 1].has(r);
+            facts.retain(|t, f| !gone(*t) && !matches!(f, Fact::Copy(s) if gone(*s)));
+            return;
+        }
+        for &d in &eff.defs[..eff.ndefs] {
+            facts.remove(&d);
+            facts.retain(|_, f| *f != Fact::Copy(d));
+        }
+        match instr {
+            Instr::Copy { a, b } if a != b => {
+                let src = match facts.get(&b) {
+                    Some(Fact::Copy(s)) => *s,
+                    _ => b,
+                };
+                match facts.get(&b) {
+                    Some(Fact::Const(v)) => facts.insert(a, Fact::Const(*v)),
+                    _ => facts.insert(a, Fact::Copy(src)),
+                };
+            }
+            Instr::LoadI { a, imm } => {
+                facts.insert(a, Fact::Const(imm as i64));
+            }
+            Instr::RefReg { a, b } if a != b => {
+                facts.insert(a, Fact::Ref(b));
+            }
+            _ => {}
+        }
     }
 
     /// The registers whose address may have been taken (`RefReg`) on
