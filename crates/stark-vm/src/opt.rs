@@ -730,14 +730,16 @@ impl Fn<'_> {
         }
         match instr {
             Instr::Copy { a, b } if a != b => {
+                // Always the copy (a constant in `b` is found through it):
+                // more facts before never mean fewer after, so the
+                // analysis over loops does not lose facts it could keep.
                 let src = match facts.get(&b) {
                     Some(Fact::Copy(s)) => *s,
                     _ => b,
                 };
-                match facts.get(&b) {
-                    Some(Fact::Const(v)) => facts.insert(a, Fact::Const(*v)),
-                    _ => facts.insert(a, Fact::Copy(src)),
-                };
+                if src != a {
+                    facts.insert(a, Fact::Copy(src));
+                }
             }
             Instr::LoadI { a, imm } => {
                 facts.insert(a, Fact::Const(imm as i64));
