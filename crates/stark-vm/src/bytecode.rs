@@ -370,6 +370,8 @@ pub enum Instr {
     JmpIfNot { a: Reg, off: i32 },
     /// `if R[a] is NONE { pc += off }` (an empty owner: nothing to drop).
     JmpIfNone { a: Reg, off: i32 },
+    /// `if R[a] is not NONE { pc += off }`.
+    JmpIfSome { a: Reg, off: i32 },
     /// `if !(R[a] < R[b]) { pc += off }` (Int64): a loop's test.
     JmpIfNotLtI { a: Reg, b: Reg, off: i16 },
 
@@ -456,6 +458,7 @@ impl Instr {
             | JmpIf { a, .. }
             | JmpIfNot { a, .. }
             | JmpIfNone { a, .. }
+            | JmpIfSome { a, .. }
             | JmpIfNotCmpIImm { a, .. }
             | JmpIfNotTag { obj: a, .. }
             | Ret { a }
@@ -528,7 +531,9 @@ impl Instr {
     pub fn jump_offset(&self) -> Option<i64> {
         use Instr::*;
         match *self {
-            Jmp { off } | JmpIf { off, .. } | JmpIfNot { off, .. } | JmpIfNone { off, .. } => Some(off as i64),
+            Jmp { off } | JmpIf { off, .. } | JmpIfNot { off, .. } | JmpIfNone { off, .. } | JmpIfSome { off, .. } => {
+                Some(off as i64)
+            }
             JmpIfNotLtI { off, .. }
             | JmpIfNotCmpI { off, .. }
             | JmpIfNotCmpU { off, .. }

@@ -39,6 +39,7 @@ pub fn optimize(prog: &mut Program) {
     // it with the `StrAppend` that follows (an `f"..."` field).
     let mut appends = FxHashMap::default();
     let mut discards = FxHashMap::default();
+    let mut raws = FxHashMap::default();
     for i in 0..prog.sites.len() {
         let site = prog.sites[i];
         if site.native == Native::ToString && matches!(site.slot, Slot::Scalar(_)) {
@@ -56,9 +57,14 @@ pub fn optimize(prog: &mut Program) {
             discards.insert(i as u32, prog.sites.len() as u32);
             prog.sites.push(Site { native, ..site });
         }
+        // For each `HashMap::get`, a site returning the option unboxed.
+        if site.native == Native::MapGet {
+            raws.insert(i as u32, prog.sites.len() as u32);
+            prog.sites.push(Site { native: Native::MapGetRaw, ..site });
+        }
     }
     for f in &mut prog.functions {
-        optimize_fn(f, &arities, &prog.sites, (&appends, &discards), &mut prog.divisors);
+        optimize_fn(f, &arities, &prog.sites, (&appends, &discards, &raws), &mut prog.divisors);
     }
 }
 
@@ -133,7 +139,11 @@ fn effects(i: &Instr, nregs: Reg, arities: &[u16], sites: &[Site]) -> Eff {
         | Not { a, b, .. }
         | Cast { a, b, .. } => e.u(b).d(a),
         Jmp { .. } | Trap { .. } => e,
-        JmpIf { a, .. } | JmpIfNot { a, .. } | JmpIfNone { a, .. } | JmpIfNotCmpIImm { a, .. } => e.u(a),
+        JmpIf { a, .. }
+        | JmpIfNot { a, .. }
+        | JmpIfNone { a, .. }
+        | JmpIfSome { a, .. }
+        | JmpIfNotCmpIImm { a, .. } => e.u(a),
         JmpIfNotTag { obj, .. } => e.u(obj),
         JmpIfNotLtI { a, b, .. } | JmpIfNotCmpI { a, b, .. } | JmpIfNotCmpU { a, b, .. } => e.u(a).u(b),
         ForLoopI { a, b, .. } | ForLoopU { a, b, .. } => e.u(a).u(b).d(a),
@@ -179,13 +189,15 @@ fn set_off(i: &mut Instr, new: i64) -> bool {
         return true;
     }
     match i {
-        Jmp { off } | JmpIf { off, .. } | JmpIfNot { off, .. } | JmpIfNone { off, .. } => match i32::try_from(new) {
-            Ok(v) => {
-                *off = v;
-                true
+        Jmp { off } | JmpIf { off, .. } | JmpIfNot { off, .. } | JmpIfNone { off, .. } | JmpIfSome { off, .. } => {
+            match i32::try_from(new) {
+                Ok(v) => {
+                    *off = v;
+                    true
+                }
+                Err(_) => false,
             }
-            Err(_) => false,
-        },
+        }
         JmpIfNotLtI { off, .. }
         | JmpIfNotCmpI { off, .. }
         | JmpIfNotCmpU { off, .. }
@@ -402,6 +414,9 @@ enum Fact {
 /// Facts by register.
 type Facts = FxHashMap<Reg, Fact>;
 
+/// A call site to the site that replaces it in some pattern.
+type SiteMap = FxHashMap<u32, u32>;
+
 struct Fn<'a> {
     code: Vec<Option<Instr>>,
     lines: Vec<u32>,
@@ -411,6 +426,7 @@ struct Fn<'a> {
     sites: &'a [Site],
     appends: &'a FxHashMap<u32, u32>,
     discards: &'a FxHashMap<u32, u32>,
+    raws: &'a FxHashMap<u32, u32>,
     divisors: &'a mut Vec<Divisor>,
 }
 
@@ -464,7 +480,7 @@ fn optimize_fn(
     f: &mut Function,
     arities: &[u16],
     sites: &[Site],
-    (appends, discards): (&FxHashMap<u32, u32>, &FxHashMap<u32, u32>),
+    (appends, discards, raws): (&SiteMap, &SiteMap, &SiteMap),
     divisors: &mut Vec<Divisor>,
 ) {
     if f.code.len() != f.lines.len() || f.code.is_empty() {
@@ -479,10 +495,12 @@ fn optimize_fn(
         sites,
         appends,
         discards,
+        raws,
         divisors,
     };
     for _ in 0..10 {
-        let mut changed = cx.propagate();
+        let mut changed = cx.unbox_options();
+        changed |= cx.propagate();
         let live = cx.liveness();
         changed |= cx.simplify(&live);
         changed |= cx.unreachable();
@@ -1114,6 +1132,132 @@ impl Fn<'_> {
             };
             self.code[pc] = Some(inverted);
         }
+    }
+
+    /// `HashMap::get` whose `Option<&V>` is only copied, tested
+    /// (`JmpIfNotTag`), unwrapped (`GetField` 0) and dropped returns it
+    /// unboxed (`MapGetRaw`: the reference or `NONE`), with those uses
+    /// rewritten (`JmpIfNone`/`JmpIfSome`, `Copy`, `Clear`). A register is
+    /// rewritten only where every path gives it this site's option; any
+    /// other read of a register that may hold it leaves the site alone.
+    fn unbox_options(&mut self) -> bool {
+        let mut changed = false;
+        for pc0 in 0..self.code.len() {
+            let Some(Instr::Native { base: r, site }) = self.code[pc0] else { continue };
+            let Some(&raw) = self.raws.get(&site) else { continue };
+            if let Some(rewrites) = self.option_uses(pc0, r) {
+                self.code[pc0] = Some(Instr::Native { base: r, site: raw });
+                for (pc, i) in rewrites {
+                    self.code[pc] = Some(i);
+                }
+                changed = true;
+            }
+        }
+        changed
+    }
+
+    /// The rewrites of the uses of the option site `pc0` leaves in `r`, if
+    /// all its uses allow unboxing.
+    fn option_uses(&self, pc0: usize, r: Reg) -> Option<Vec<(usize, Instr)>> {
+        let n = self.code.len();
+        let nregs = self.nregs as usize;
+        // may[pc] / must[pc]: registers that may / surely hold the option
+        // on entry to pc (must starts full: unvisited).
+        let mut may = vec![Bits::new(nregs); n + 1];
+        let mut must: Vec<Option<Bits>> = vec![None; n + 1];
+        must[0] = Some(Bits::new(nregs));
+        let step = |pc: usize, i: &Instr, d: &mut Bits| {
+            let e = effects(i, self.nregs, self.arities, self.sites);
+            match *i {
+                Instr::Copy { a, b } => {
+                    if d.has(b) {
+                        d.set(a);
+                    } else {
+                        d.clear(a);
+                    }
+                    return;
+                }
+                Instr::Call { base, .. }
+                | Instr::CallValue { base, .. }
+                | Instr::Native { base, .. }
+                | Instr::New { base, .. } => {
+                    for x in base..self.nregs {
+                        d.clear(x);
+                    }
+                }
+                _ => {}
+            }
+            for &x in &e.defs[..e.ndefs] {
+                d.clear(x);
+            }
+            if pc == pc0 {
+                d.set(r);
+            }
+        };
+        loop {
+            let mut changed = false;
+            for pc in 0..n {
+                let Some(i) = self.code[pc] else { continue };
+                let Some(mut m) = must[pc].clone() else { continue };
+                let mut y = may[pc].clone();
+                step(pc, &i, &mut m);
+                step(pc, &i, &mut y);
+                let mut succ = [None, None];
+                if falls_through(&i) {
+                    succ[0] = Some(pc + 1);
+                }
+                if let Some(off) = jump_off(&i) {
+                    succ[1] = Some((pc as i64 + 1 + off).clamp(0, n as i64) as usize);
+                }
+                for t in succ.into_iter().flatten() {
+                    let new_must = match &must[t] {
+                        None => m.clone(),
+                        Some(old) => Bits(old.0.iter().zip(&m.0).map(|(a, b)| a & b).collect()),
+                    };
+                    if must[t].as_ref() != Some(&new_must) {
+                        must[t] = Some(new_must);
+                        changed = true;
+                    }
+                    let mut new_may = may[t].clone();
+                    new_may.union(&y);
+                    if new_may != may[t] {
+                        may[t] = new_may;
+                        changed = true;
+                    }
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        let mut rewrites = Vec::new();
+        for pc in 0..n {
+            let Some(i) = self.code[pc] else { continue };
+            let Some(m) = &must[pc] else { continue };
+            let y = &may[pc];
+            let e = effects(&i, self.nregs, self.arities, self.sites);
+            let mut reads: Vec<Reg> = e.uses[..e.nuses].to_vec();
+            if let Some((lo, hi)) = e.range {
+                reads.extend(lo..hi);
+            }
+            let held: Vec<Reg> = reads.into_iter().filter(|&x| y.has(x)).collect();
+            if held.is_empty() {
+                continue;
+            }
+            if held.iter().any(|&x| !m.has(x)) {
+                return None;
+            }
+            let new = match i {
+                Instr::Copy { .. } => continue,
+                Instr::JmpIfNotTag { obj, tag: 0, off } => Instr::JmpIfNone { a: obj, off: off as i32 },
+                Instr::JmpIfNotTag { obj, tag: 1, off } => Instr::JmpIfSome { a: obj, off: off as i32 },
+                Instr::GetField { a, obj, i: 0 } => Instr::Copy { a, b: obj },
+                Instr::Drop { a } => Instr::Clear { a },
+                _ => return None,
+            };
+            rewrites.push((pc, new));
+        }
+        Some(rewrites)
     }
 
     /// `i := i + 1; if i < n goto body` (an inverted counting loop's back

@@ -481,6 +481,11 @@ impl Task {
                         pc = (pc as i64 + off as i64) as usize;
                     }
                 }
+                Instr::JmpIfSome { a, off } => {
+                    if !r!(a).is_none() {
+                        branch!(off);
+                    }
+                }
                 Instr::JmpIfNotLtI { a, b, off } => {
                     if r!(a).as_int() >= r!(b).as_int() {
                         branch!(off);
