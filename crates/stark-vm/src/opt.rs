@@ -1058,14 +1058,38 @@ impl Fn<'_> {
                     }
                 }
             }
-            // `t := tag(o); if !(t == k) goto L` with `t` dead after.
-            if let (Instr::JmpIfNotCmpIImm { op: CmpOp::Eq, a: t, imm, off }, Instr::GetTag { a, obj }) = (instr, prev)
-            {
-                if a == t && imm >= 0 && obj != t && !self.live_after(live, pc, t) {
-                    self.code[pc] = Some(Instr::JmpIfNotTag { obj, tag: imm as u16, off });
-                    self.code[prev_pc] = None;
-                    changed = true;
-                    continue;
+            // `t := tag(o); if !(t == k) goto L` with `t` dead after (pure
+            // instructions that touch neither `t` nor `o` may sit between).
+            if let Instr::JmpIfNotCmpIImm { op: CmpOp::Eq, a: t, imm, off } = instr {
+                let mut p = prev_pc;
+                let found = loop {
+                    let Some(j) = self.code[p] else { break None };
+                    if let Instr::GetTag { a, obj } = j {
+                        break (a == t && obj != t).then_some((p, obj));
+                    }
+                    let e = effects(&j, self.nregs, self.arities, self.sites);
+                    let touches = |r: Reg| e.uses[..e.nuses].contains(&r) || e.defs[..e.ndefs].contains(&r);
+                    if !is_pure(&j) || touches(t) || lead[p] || p == 0 {
+                        break None;
+                    }
+                    match (0..p).rev().find(|&q| self.code[q].is_some()) {
+                        Some(q) if !(q + 1..=p).any(|x| lead[x]) => p = q,
+                        _ => break None,
+                    }
+                };
+                if let Some((p, obj)) = found {
+                    let obj_kept = (p + 1..pc).all(|q| {
+                        self.code[q].is_none_or(|j| {
+                            let e = effects(&j, self.nregs, self.arities, self.sites);
+                            !e.defs[..e.ndefs].contains(&obj)
+                        })
+                    });
+                    if imm >= 0 && obj_kept && !self.live_after(live, pc, t) {
+                        self.code[pc] = Some(Instr::JmpIfNotTag { obj, tag: imm as u16, off });
+                        self.code[p] = None;
+                        changed = true;
+                        continue;
+                    }
                 }
             }
             // `t := x op y; if !t goto L` with `t` dead after: one instruction.
