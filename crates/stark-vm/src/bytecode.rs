@@ -310,6 +310,10 @@ pub enum Instr {
     /// `R[a] := R[b] / D[k]` (Int64; the divisor `D[k]` is a constant in
     /// `2..2^32`, so it cannot trap; by multiplication where it can).
     DivIK { a: Reg, b: Reg, k: u16 },
+    /// `R[a] := the length of the slice R[b]` (`str::len`, `<[T]>::len`).
+    SliceLenR { a: Reg, b: Reg },
+    /// `R[a] := the length of the `Vec` R[b]`.
+    VecLenR { a: Reg, b: Reg },
     /// `R[a] := sqrt(R[b])` (Float64).
     SqrtF { a: Reg, b: Reg },
     /// `R[a] := R[list][R[i]].fields[f]` (`Index` then `GetField`).
@@ -334,6 +338,11 @@ pub enum Instr {
     JmpIfNotCmpI { op: CmpOp, a: Reg, b: Reg, off: i16 },
     /// `if !(R[a] op R[b]) { pc += off }` (unsigned integers, `Bool`, `Char`).
     JmpIfNotCmpU { op: CmpOp, a: Reg, b: Reg, off: i16 },
+    /// `R[a] := R[a] + 1` (Int64, traps on overflow), then `if R[a] < R[b]
+    /// { pc += off }`: a counting loop's back edge.
+    ForLoopI { a: Reg, b: Reg, off: i16 },
+    /// As `ForLoopI` on UInt64.
+    ForLoopU { a: Reg, b: Reg, off: i16 },
     /// `if variant(R[obj]) != tag { pc += off }` (`GetTag` and a test).
     JmpIfNotTag { obj: Reg, tag: u16, off: i16 },
     /// `if !(R[a] op imm) { pc += off }` (signed integers).
@@ -361,6 +370,8 @@ pub enum Instr {
     JmpIfNot { a: Reg, off: i32 },
     /// `if R[a] is NONE { pc += off }` (an empty owner: nothing to drop).
     JmpIfNone { a: Reg, off: i32 },
+    /// `if R[a] is not NONE { pc += off }`.
+    JmpIfSome { a: Reg, off: i32 },
     /// `if !(R[a] < R[b]) { pc += off }` (Int64): a loop's test.
     JmpIfNotLtI { a: Reg, b: Reg, off: i16 },
 
@@ -447,6 +458,7 @@ impl Instr {
             | JmpIf { a, .. }
             | JmpIfNot { a, .. }
             | JmpIfNone { a, .. }
+            | JmpIfSome { a, .. }
             | JmpIfNotCmpIImm { a, .. }
             | JmpIfNotTag { obj: a, .. }
             | Ret { a }
@@ -465,10 +477,14 @@ impl Instr {
             | RemIK { a, b, .. }
             | DivIK { a, b, .. }
             | SqrtF { a, b }
+            | SliceLenR { a, b }
+            | VecLenR { a, b }
             | CmpIImm { a, b, .. }
             | JmpIfNotLtI { a, b, .. }
             | JmpIfNotCmpI { a, b, .. }
             | JmpIfNotCmpU { a, b, .. }
+            | ForLoopI { a, b, .. }
+            | ForLoopU { a, b, .. }
             | Neg { a, b, .. }
             | Not { a, b, .. }
             | Cast { a, b, .. }
@@ -515,12 +531,16 @@ impl Instr {
     pub fn jump_offset(&self) -> Option<i64> {
         use Instr::*;
         match *self {
-            Jmp { off } | JmpIf { off, .. } | JmpIfNot { off, .. } | JmpIfNone { off, .. } => Some(off as i64),
+            Jmp { off } | JmpIf { off, .. } | JmpIfNot { off, .. } | JmpIfNone { off, .. } | JmpIfSome { off, .. } => {
+                Some(off as i64)
+            }
             JmpIfNotLtI { off, .. }
             | JmpIfNotCmpI { off, .. }
             | JmpIfNotCmpU { off, .. }
             | JmpIfNotCmpIImm { off, .. }
-            | JmpIfNotTag { off, .. } => Some(off as i64),
+            | JmpIfNotTag { off, .. }
+            | ForLoopI { off, .. }
+            | ForLoopU { off, .. } => Some(off as i64),
             _ => None,
         }
     }

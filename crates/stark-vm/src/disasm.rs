@@ -51,6 +51,7 @@ fn show(prog: &Program, instr: &Instr, pc: usize) -> String {
         Instr::JmpIf { a, off } => format!("JmpIf r{a} -> {}", target(off as i64)),
         Instr::JmpIfNot { a, off } => format!("JmpIfNot r{a} -> {}", target(off as i64)),
         Instr::JmpIfNone { a, off } => format!("JmpIfNone r{a} -> {}", target(off as i64)),
+        Instr::JmpIfSome { a, off } => format!("JmpIfSome r{a} -> {}", target(off as i64)),
         Instr::JmpIfNotLtI { a, b, off } => format!("JmpIfNotLtI r{a} r{b} -> {}", target(off as i64)),
         Instr::JmpIfNotCmpI { op, a, b, off } => format!("JmpIfNot.{op:?}.I r{a} r{b} -> {}", target(off as i64)),
         Instr::JmpIfNotCmpU { op, a, b, off } => format!("JmpIfNot.{op:?}.U r{a} r{b} -> {}", target(off as i64)),
@@ -58,6 +59,8 @@ fn show(prog: &Program, instr: &Instr, pc: usize) -> String {
             format!("JmpIfNot.{op:?}.I r{a} {imm} -> {}", target(off as i64))
         }
         Instr::JmpIfNotTag { obj, tag, off } => format!("JmpIfNotTag r{obj} {tag} -> {}", target(off as i64)),
+        Instr::ForLoopI { a, b, off } => format!("ForLoopI r{a}++ < r{b} -> {}", target(off as i64)),
+        Instr::ForLoopU { a, b, off } => format!("ForLoopU r{a}++ < r{b} -> {}", target(off as i64)),
         Instr::Call { base, f } => {
             format!("Call r{base} F{f} {}", prog.functions.get(f as usize).map_or("?", |f| f.name.as_str()))
         }

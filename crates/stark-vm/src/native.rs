@@ -102,6 +102,9 @@ pub enum Native {
     MapInsertDiscard,
     /// `MapRemove` whose result is dropped at once (as `MapInsertDiscard`).
     MapRemoveDiscard,
+    /// `MapGet` returning its `Option<&V>` unboxed: the reference, or
+    /// `NONE` for `None` (see `opt.rs`, where the uses allow it).
+    MapGetRaw,
     MapContainsKey,
     MapLen,
     MapClear,
@@ -185,8 +188,8 @@ impl Native {
             AssertEq | StrAppend | StrAppendStr | StrAppendDisplay | StringPushStr | Eq | Compare | CmpOrdering
             | StringPush | StrSplit | StrContains | StrStartsWith | StrEndsWith | StrFind | VecPush | VecRemove
             | VecAppend | VecExtend | VecContains | SliceGet | MapGet | MapContainsKey | MapRemove
-            | MapRemoveDiscard | SetInsert | SetRemove | SetContains | WriteFile | ChanSend | ChanTrySend | Timeout
-            | GuardGet | GuardRemove | GuardContains | BcastSend => 2,
+            | MapRemoveDiscard | MapGetRaw | SetInsert | SetRemove | SetContains | WriteFile | ChanSend
+            | ChanTrySend | Timeout | GuardGet | GuardRemove | GuardContains | BcastSend => 2,
             StrReplace | StrSubstring | StrRange | VecInsert | SliceRange | MapInsert | MapInsertDiscard | Min
             | Max | Clamp | GuardInsert => 3,
             Math(MathFn::Pow) => 2,
@@ -693,7 +696,7 @@ impl Cx<'_> {
                 }
                 self.ret_option(old, vslot);
             }
-            MapGet | MapContainsKey => {
+            MapGet | MapGetRaw | MapContainsKey => {
                 let (m, k) = (self.arg(0), self.arg(1));
                 let (kslot, vslot) = self.map_slots(m);
                 let heap = &self.task.heap;
@@ -702,6 +705,9 @@ impl Cx<'_> {
                 let found = map.find(probe.hash(), &probe).map(|i| (i, map.at(i).1));
                 if self.site.native == MapContainsKey {
                     self.ret(Value::bool(found.is_some()));
+                } else if self.site.native == MapGetRaw {
+                    let r = found.map_or(Value::NONE, |(i, v)| self.item_ref(m.as_handle(), i, v, vslot));
+                    self.ret(r);
                 } else {
                     let r = found.map(|(i, v)| self.item_ref(m.as_handle(), i, v, vslot));
                     let r = self.option(r);

@@ -3,7 +3,8 @@
 //! temporary, then is copied where it goes); this pass cleans up after it
 //! without changing what a program does:
 //!
-//! - copy and constant propagation within basic blocks, and immediate
+//! - copy and constant propagation (over the control-flow graph: what
+//!   holds on every path into a block), and immediate
 //!   forms of Int64 operations (`AddIImm`, `MulIImm`, `RemIK`, `DivIK`,
 //!   `CmpIImm`) and Int64 fast paths for `/` and `%`;
 //! - dead-store elimination (from a liveness analysis over the control
@@ -38,6 +39,7 @@ pub fn optimize(prog: &mut Program) {
     // it with the `StrAppend` that follows (an `f"..."` field).
     let mut appends = FxHashMap::default();
     let mut discards = FxHashMap::default();
+    let mut raws = FxHashMap::default();
     for i in 0..prog.sites.len() {
         let site = prog.sites[i];
         if site.native == Native::ToString && matches!(site.slot, Slot::Scalar(_)) {
@@ -55,9 +57,14 @@ pub fn optimize(prog: &mut Program) {
             discards.insert(i as u32, prog.sites.len() as u32);
             prog.sites.push(Site { native, ..site });
         }
+        // For each `HashMap::get`, a site returning the option unboxed.
+        if site.native == Native::MapGet {
+            raws.insert(i as u32, prog.sites.len() as u32);
+            prog.sites.push(Site { native: Native::MapGetRaw, ..site });
+        }
     }
     for f in &mut prog.functions {
-        optimize_fn(f, &arities, &prog.sites, (&appends, &discards), &mut prog.divisors);
+        optimize_fn(f, &arities, &prog.sites, (&appends, &discards, &raws), &mut prog.divisors);
     }
 }
 
@@ -125,14 +132,21 @@ fn effects(i: &Instr, nregs: Reg, arities: &[u16], sites: &[Site]) -> Eff {
         | RemIK { a, b, .. }
         | DivIK { a, b, .. }
         | SqrtF { a, b }
+        | SliceLenR { a, b }
+        | VecLenR { a, b }
         | CmpIImm { a, b, .. }
         | Neg { a, b, .. }
         | Not { a, b, .. }
         | Cast { a, b, .. } => e.u(b).d(a),
         Jmp { .. } | Trap { .. } => e,
-        JmpIf { a, .. } | JmpIfNot { a, .. } | JmpIfNone { a, .. } | JmpIfNotCmpIImm { a, .. } => e.u(a),
+        JmpIf { a, .. }
+        | JmpIfNot { a, .. }
+        | JmpIfNone { a, .. }
+        | JmpIfSome { a, .. }
+        | JmpIfNotCmpIImm { a, .. } => e.u(a),
         JmpIfNotTag { obj, .. } => e.u(obj),
         JmpIfNotLtI { a, b, .. } | JmpIfNotCmpI { a, b, .. } | JmpIfNotCmpU { a, b, .. } => e.u(a).u(b),
+        ForLoopI { a, b, .. } | ForLoopU { a, b, .. } => e.u(a).u(b).d(a),
         Call { base, f } => {
             let arity = arities.get(f as usize).copied().unwrap_or(nregs);
             e.from(base, base.saturating_add(arity).min(nregs)).d(base)
@@ -175,18 +189,22 @@ fn set_off(i: &mut Instr, new: i64) -> bool {
         return true;
     }
     match i {
-        Jmp { off } | JmpIf { off, .. } | JmpIfNot { off, .. } | JmpIfNone { off, .. } => match i32::try_from(new) {
-            Ok(v) => {
-                *off = v;
-                true
+        Jmp { off } | JmpIf { off, .. } | JmpIfNot { off, .. } | JmpIfNone { off, .. } | JmpIfSome { off, .. } => {
+            match i32::try_from(new) {
+                Ok(v) => {
+                    *off = v;
+                    true
+                }
+                Err(_) => false,
             }
-            Err(_) => false,
-        },
+        }
         JmpIfNotLtI { off, .. }
         | JmpIfNotCmpI { off, .. }
         | JmpIfNotCmpU { off, .. }
         | JmpIfNotCmpIImm { off, .. }
-        | JmpIfNotTag { off, .. } => match i16::try_from(new) {
+        | JmpIfNotTag { off, .. }
+        | ForLoopI { off, .. }
+        | ForLoopU { off, .. } => match i16::try_from(new) {
             Ok(v) => {
                 *off = v;
                 true
@@ -229,6 +247,8 @@ fn is_pure(i: &Instr) -> bool {
             | RemIK { .. }
             | DivIK { .. }
             | SqrtF { .. }
+            | SliceLenR { .. }
+            | VecLenR { .. }
             | Cmp { .. }
             | Not { .. }
             | GetField { .. }
@@ -268,6 +288,8 @@ fn simple_dst(i: &mut Instr) -> Option<&mut Reg> {
         | RemIK { a, .. }
         | DivIK { a, .. }
         | SqrtF { a, .. }
+        | SliceLenR { a, .. }
+        | VecLenR { a, .. }
         | IndexField { a, .. }
         | CmpI { a, .. }
         | CmpU { a, .. }
@@ -309,6 +331,8 @@ fn read_operands(i: &mut Instr) -> Vec<&mut Reg> {
         | RemIK { b, .. }
         | DivIK { b, .. }
         | SqrtF { b, .. }
+        | SliceLenR { b, .. }
+        | VecLenR { b, .. }
         | CmpIImm { b, .. }
         | SliceAll { b, .. }
         | Clone { b, .. } => vec![b],
@@ -376,6 +400,23 @@ impl Bits {
     }
 }
 
+/// What propagation knows about a register.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Fact {
+    /// It holds the same value as this register.
+    Copy(Reg),
+    /// It holds this integer.
+    Const(i64),
+    /// It holds a place reference to this register.
+    Ref(Reg),
+}
+
+/// Facts by register.
+type Facts = FxHashMap<Reg, Fact>;
+
+/// A call site to the site that replaces it in some pattern.
+type SiteMap = FxHashMap<u32, u32>;
+
 struct Fn<'a> {
     code: Vec<Option<Instr>>,
     lines: Vec<u32>,
@@ -385,6 +426,7 @@ struct Fn<'a> {
     sites: &'a [Site],
     appends: &'a FxHashMap<u32, u32>,
     discards: &'a FxHashMap<u32, u32>,
+    raws: &'a FxHashMap<u32, u32>,
     divisors: &'a mut Vec<Divisor>,
 }
 
@@ -438,7 +480,7 @@ fn optimize_fn(
     f: &mut Function,
     arities: &[u16],
     sites: &[Site],
-    (appends, discards): (&FxHashMap<u32, u32>, &FxHashMap<u32, u32>),
+    (appends, discards, raws): (&SiteMap, &SiteMap, &SiteMap),
     divisors: &mut Vec<Divisor>,
 ) {
     if f.code.len() != f.lines.len() || f.code.is_empty() {
@@ -453,10 +495,12 @@ fn optimize_fn(
         sites,
         appends,
         discards,
+        raws,
         divisors,
     };
     for _ in 0..10 {
-        let mut changed = cx.propagate();
+        let mut changed = cx.unbox_options();
+        changed |= cx.propagate();
         let live = cx.liveness();
         changed |= cx.simplify(&live);
         changed |= cx.unreachable();
@@ -467,7 +511,13 @@ fn optimize_fn(
             break;
         }
     }
+    let saved = (cx.code.clone(), cx.lines.clone());
     cx.invert_loops();
+    cx.fuse_loop_steps();
+    if !cx.compact() {
+        (cx.code, cx.lines) = saved;
+    }
+    debug_assert!(cx.code.iter().all(Option::is_some));
     let live = cx.liveness();
     let mut lo = Reg::MAX;
     let mut hi = 0;
@@ -512,19 +562,13 @@ impl Fn<'_> {
     #[allow(clippy::needless_range_loop)]
     fn propagate(&mut self) -> bool {
         let esc = self.escaped();
-        #[derive(Clone, Copy, PartialEq)]
-        enum Fact {
-            Copy(Reg),
-            Const(i64),
-            /// The register holds a place reference to this register.
-            Ref(Reg),
-        }
         let lead = self.leaders();
-        let mut facts: FxHashMap<Reg, Fact> = FxHashMap::default();
+        let entry = self.block_facts(&lead, &esc);
+        let mut facts: Facts = FxHashMap::default();
         let mut changed = false;
         for pc in 0..self.code.len() {
             if lead[pc] {
-                facts.clear();
+                facts = entry.get(&pc).cloned().flatten().unwrap_or_default();
             }
             let Some(mut instr) = self.code[pc] else { continue };
             let before = instr;
@@ -594,6 +638,19 @@ impl Fn<'_> {
                     {
                         Instr::SqrtF { a: base, b: base }
                     }
+                    Instr::Native { base, site }
+                        if self
+                            .sites
+                            .get(site as usize)
+                            .is_some_and(|s| matches!(s.native, Native::StrLen | Native::SliceLen)) =>
+                    {
+                        Instr::SliceLenR { a: base, b: base }
+                    }
+                    Instr::Native { base, site }
+                        if self.sites.get(site as usize).is_some_and(|s| s.native == Native::VecLen) =>
+                    {
+                        Instr::VecLenR { a: base, b: base }
+                    }
                     Instr::Cast { from, to, a, b } if same_bits(from, to) => Instr::Copy { a, b },
                     Instr::LtI { a, b, c } => Instr::CmpI { op: CmpOp::Lt, a, b, c },
                     Instr::LeI { a, b, c } => Instr::CmpI { op: CmpOp::Le, a, b, c },
@@ -615,48 +672,101 @@ impl Fn<'_> {
                 self.code[pc] = Some(instr);
             }
             // Update the facts.
-            let eff = effects(&instr, self.nregs, self.arities, self.sites);
-            // A call's frame overwrites the registers from its base up;
-            // calls and `Store` (through a place) may write any register
-            // whose address was taken.
-            let clobbered = match instr {
-                Instr::Call { base, .. }
-                | Instr::CallValue { base, .. }
-                | Instr::Native { base, .. }
-                | Instr::New { base, .. } => Some(base),
-                Instr::Store { .. } => Some(Reg::MAX),
-                _ => None,
-            };
-            if let Some(base) = clobbered {
-                let gone = |r: Reg| r >= base || esc[pc].has(r) || esc[pc + 1].has(r);
-                facts.retain(|t, f| !gone(*t) && !matches!(f, Fact::Copy(s) if gone(*s)));
-                continue;
-            }
-            for &d in &eff.defs[..eff.ndefs] {
-                facts.remove(&d);
-                facts.retain(|_, f| *f != Fact::Copy(d));
-            }
-            match instr {
-                Instr::Copy { a, b } if a != b => {
-                    let src = match facts.get(&b) {
-                        Some(Fact::Copy(s)) => *s,
-                        _ => b,
-                    };
-                    match facts.get(&b) {
-                        Some(Fact::Const(v)) => facts.insert(a, Fact::Const(*v)),
-                        _ => facts.insert(a, Fact::Copy(src)),
-                    };
-                }
-                Instr::LoadI { a, imm } => {
-                    facts.insert(a, Fact::Const(imm as i64));
-                }
-                Instr::RefReg { a, b } if a != b => {
-                    facts.insert(a, Fact::Ref(b));
-                }
-                _ => {}
-            }
+            self.update_facts(&mut facts, &instr, pc, &esc);
         }
         changed
+    }
+
+    /// What holds on entry to each basic block (by its first instruction):
+    /// the facts true on every path there (`None`: no path found).
+    fn block_facts(&self, lead: &[bool], esc: &[Bits]) -> FxHashMap<usize, Option<Facts>> {
+        let n = self.code.len();
+        let starts: Vec<usize> = (0..n).filter(|&p| lead[p]).collect();
+        let mut entry: FxHashMap<usize, Option<Facts>> = starts.iter().map(|&p| (p, None)).collect();
+        entry.insert(0, Some(Facts::default()));
+        loop {
+            let mut changed = false;
+            for (bi, &start) in starts.iter().enumerate() {
+                let Some(Some(mut facts)) = entry.get(&start).cloned() else { continue };
+                let end = starts.get(bi + 1).copied().unwrap_or(n);
+                let mut succs = Vec::new();
+                let mut falls = true;
+                for pc in start..end {
+                    let Some(i) = self.code[pc] else { continue };
+                    self.update_facts(&mut facts, &i, pc, esc);
+                    if let Some(off) = jump_off(&i) {
+                        succs.push((pc as i64 + 1 + off).clamp(0, n as i64) as usize);
+                    }
+                    falls = falls_through(&i);
+                }
+                if falls {
+                    succs.push(end);
+                }
+                for t in succs {
+                    let Some(slot) = entry.get_mut(&t) else { continue };
+                    let merged = match slot {
+                        None => facts.clone(),
+                        Some(old) => {
+                            old.iter().filter(|(r, f)| facts.get(r) == Some(f)).map(|(r, f)| (*r, *f)).collect()
+                        }
+                    };
+                    if slot.as_ref() != Some(&merged) {
+                        *slot = Some(merged);
+                        changed = true;
+                    }
+                }
+            }
+            if !changed {
+                return entry;
+            }
+        }
+    }
+
+    /// The facts after instruction `instr` at `pc`, from those before.
+    fn update_facts(&self, facts: &mut Facts, instr: &Instr, pc: usize, esc: &[Bits]) {
+        let instr = *instr;
+        let eff = effects(&instr, self.nregs, self.arities, self.sites);
+        // A call's frame overwrites the registers from its base up;
+        // calls and `Store` (through a place) may write any register
+        // whose address was taken.
+        let clobbered = match instr {
+            Instr::Call { base, .. }
+            | Instr::CallValue { base, .. }
+            | Instr::Native { base, .. }
+            | Instr::New { base, .. } => Some(base),
+            Instr::Store { .. } => Some(Reg::MAX),
+            _ => None,
+        };
+        if let Some(base) = clobbered {
+            let gone = |r: Reg| r >= base || esc[pc].has(r) || esc[pc + 1].has(r);
+            facts.retain(|t, f| !gone(*t) && !matches!(f, Fact::Copy(s) if gone(*s)));
+            return;
+        }
+        for &d in &eff.defs[..eff.ndefs] {
+            facts.remove(&d);
+            facts.retain(|_, f| *f != Fact::Copy(d));
+        }
+        match instr {
+            Instr::Copy { a, b } if a != b => {
+                // Always the copy (a constant in `b` is found through it):
+                // more facts before never mean fewer after, so the
+                // analysis over loops does not lose facts it could keep.
+                let src = match facts.get(&b) {
+                    Some(Fact::Copy(s)) => *s,
+                    _ => b,
+                };
+                if src != a {
+                    facts.insert(a, Fact::Copy(src));
+                }
+            }
+            Instr::LoadI { a, imm } => {
+                facts.insert(a, Fact::Const(imm as i64));
+            }
+            Instr::RefReg { a, b } if a != b => {
+                facts.insert(a, Fact::Ref(b));
+            }
+            _ => {}
+        }
     }
 
     /// The registers whose address may have been taken (`RefReg`) on
@@ -948,14 +1058,38 @@ impl Fn<'_> {
                     }
                 }
             }
-            // `t := tag(o); if !(t == k) goto L` with `t` dead after.
-            if let (Instr::JmpIfNotCmpIImm { op: CmpOp::Eq, a: t, imm, off }, Instr::GetTag { a, obj }) = (instr, prev)
-            {
-                if a == t && imm >= 0 && obj != t && !self.live_after(live, pc, t) {
-                    self.code[pc] = Some(Instr::JmpIfNotTag { obj, tag: imm as u16, off });
-                    self.code[prev_pc] = None;
-                    changed = true;
-                    continue;
+            // `t := tag(o); if !(t == k) goto L` with `t` dead after (pure
+            // instructions that touch neither `t` nor `o` may sit between).
+            if let Instr::JmpIfNotCmpIImm { op: CmpOp::Eq, a: t, imm, off } = instr {
+                let mut p = prev_pc;
+                let found = loop {
+                    let Some(j) = self.code[p] else { break None };
+                    if let Instr::GetTag { a, obj } = j {
+                        break (a == t && obj != t).then_some((p, obj));
+                    }
+                    let e = effects(&j, self.nregs, self.arities, self.sites);
+                    let touches = |r: Reg| e.uses[..e.nuses].contains(&r) || e.defs[..e.ndefs].contains(&r);
+                    if !is_pure(&j) || touches(t) || lead[p] || p == 0 {
+                        break None;
+                    }
+                    match (0..p).rev().find(|&q| self.code[q].is_some()) {
+                        Some(q) if !(q + 1..=p).any(|x| lead[x]) => p = q,
+                        _ => break None,
+                    }
+                };
+                if let Some((p, obj)) = found {
+                    let obj_kept = (p + 1..pc).all(|q| {
+                        self.code[q].is_none_or(|j| {
+                            let e = effects(&j, self.nregs, self.arities, self.sites);
+                            !e.defs[..e.ndefs].contains(&obj)
+                        })
+                    });
+                    if imm >= 0 && obj_kept && !self.live_after(live, pc, t) {
+                        self.code[pc] = Some(Instr::JmpIfNotTag { obj, tag: imm as u16, off });
+                        self.code[p] = None;
+                        changed = true;
+                        continue;
+                    }
                 }
             }
             // `t := x op y; if !t goto L` with `t` dead after: one instruction.
@@ -1021,6 +1155,167 @@ impl Fn<'_> {
                 _ => continue,
             };
             self.code[pc] = Some(inverted);
+        }
+    }
+
+    /// `HashMap::get` whose `Option<&V>` is only copied, tested
+    /// (`JmpIfNotTag`), unwrapped (`GetField` 0) and dropped returns it
+    /// unboxed (`MapGetRaw`: the reference or `NONE`), with those uses
+    /// rewritten (`JmpIfNone`/`JmpIfSome`, `Copy`, `Clear`). A register is
+    /// rewritten only where every path gives it this site's option; any
+    /// other read of a register that may hold it leaves the site alone.
+    fn unbox_options(&mut self) -> bool {
+        let mut changed = false;
+        for pc0 in 0..self.code.len() {
+            let Some(Instr::Native { base: r, site }) = self.code[pc0] else { continue };
+            let Some(&raw) = self.raws.get(&site) else { continue };
+            if let Some(rewrites) = self.option_uses(pc0, r) {
+                self.code[pc0] = Some(Instr::Native { base: r, site: raw });
+                for (pc, i) in rewrites {
+                    self.code[pc] = Some(i);
+                }
+                changed = true;
+            }
+        }
+        changed
+    }
+
+    /// The rewrites of the uses of the option site `pc0` leaves in `r`, if
+    /// all its uses allow unboxing.
+    fn option_uses(&self, pc0: usize, r: Reg) -> Option<Vec<(usize, Instr)>> {
+        let n = self.code.len();
+        let nregs = self.nregs as usize;
+        // may[pc] / must[pc]: registers that may / surely hold the option
+        // on entry to pc (must starts full: unvisited).
+        let mut may = vec![Bits::new(nregs); n + 1];
+        let mut must: Vec<Option<Bits>> = vec![None; n + 1];
+        must[0] = Some(Bits::new(nregs));
+        let step = |pc: usize, i: &Instr, d: &mut Bits| {
+            let e = effects(i, self.nregs, self.arities, self.sites);
+            match *i {
+                Instr::Copy { a, b } => {
+                    if d.has(b) {
+                        d.set(a);
+                    } else {
+                        d.clear(a);
+                    }
+                    return;
+                }
+                Instr::Call { base, .. }
+                | Instr::CallValue { base, .. }
+                | Instr::Native { base, .. }
+                | Instr::New { base, .. } => {
+                    for x in base..self.nregs {
+                        d.clear(x);
+                    }
+                }
+                _ => {}
+            }
+            for &x in &e.defs[..e.ndefs] {
+                d.clear(x);
+            }
+            if pc == pc0 {
+                d.set(r);
+            }
+        };
+        loop {
+            let mut changed = false;
+            for pc in 0..n {
+                let Some(i) = self.code[pc] else { continue };
+                let Some(mut m) = must[pc].clone() else { continue };
+                let mut y = may[pc].clone();
+                step(pc, &i, &mut m);
+                step(pc, &i, &mut y);
+                let mut succ = [None, None];
+                if falls_through(&i) {
+                    succ[0] = Some(pc + 1);
+                }
+                if let Some(off) = jump_off(&i) {
+                    succ[1] = Some((pc as i64 + 1 + off).clamp(0, n as i64) as usize);
+                }
+                for t in succ.into_iter().flatten() {
+                    let new_must = match &must[t] {
+                        None => m.clone(),
+                        Some(old) => Bits(old.0.iter().zip(&m.0).map(|(a, b)| a & b).collect()),
+                    };
+                    if must[t].as_ref() != Some(&new_must) {
+                        must[t] = Some(new_must);
+                        changed = true;
+                    }
+                    let mut new_may = may[t].clone();
+                    new_may.union(&y);
+                    if new_may != may[t] {
+                        may[t] = new_may;
+                        changed = true;
+                    }
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        let mut rewrites = Vec::new();
+        for pc in 0..n {
+            let Some(i) = self.code[pc] else { continue };
+            let Some(m) = &must[pc] else { continue };
+            let y = &may[pc];
+            let e = effects(&i, self.nregs, self.arities, self.sites);
+            let mut reads: Vec<Reg> = e.uses[..e.nuses].to_vec();
+            if let Some((lo, hi)) = e.range {
+                reads.extend(lo..hi);
+            }
+            let held: Vec<Reg> = reads.into_iter().filter(|&x| y.has(x)).collect();
+            if held.is_empty() {
+                continue;
+            }
+            if held.iter().any(|&x| !m.has(x)) {
+                return None;
+            }
+            let new = match i {
+                Instr::Copy { .. } => continue,
+                Instr::JmpIfNotTag { obj, tag: 0, off } => Instr::JmpIfNone { a: obj, off: off as i32 },
+                Instr::JmpIfNotTag { obj, tag: 1, off } => Instr::JmpIfSome { a: obj, off: off as i32 },
+                Instr::GetField { a, obj, i: 0 } => Instr::Copy { a, b: obj },
+                Instr::Drop { a } => Instr::Clear { a },
+                _ => return None,
+            };
+            rewrites.push((pc, new));
+        }
+        Some(rewrites)
+    }
+
+    /// `i := i + 1; if i < n goto body` (an inverted counting loop's back
+    /// edge, nothing jumping to its test alone, one line) becomes one
+    /// `ForLoopI`/`ForLoopU` where the increment was.
+    fn fuse_loop_steps(&mut self) {
+        let lead = self.leaders();
+        let n = self.code.len();
+        for pc in 0..n {
+            let Some(test) = self.code[pc] else { continue };
+            let (a, b, off, unsigned) = match test {
+                Instr::JmpIfNotCmpI { op: CmpOp::Ge, a, b, off } if off < 0 => (a, b, off, false),
+                Instr::JmpIfNotCmpU { op: CmpOp::Ge, a, b, off } if off < 0 => (a, b, off, true),
+                _ => continue,
+            };
+            if lead[pc] || a == b {
+                continue;
+            }
+            let Some(p) = (0..pc).rev().find(|&p| self.code[p].is_some()) else { continue };
+            if (p + 1..pc).any(|q| lead[q]) || self.lines[p] != self.lines[pc] {
+                continue;
+            }
+            let step = match self.code[p] {
+                Some(Instr::AddIImm { a: x, b: y, imm: 1 }) if !unsigned => x == a && y == a,
+                Some(Instr::AddUImm { a: x, b: y, imm: 1 }) if unsigned => x == a && y == a,
+                _ => false,
+            };
+            if !step {
+                continue;
+            }
+            let target = pc as i64 + 1 + off as i64;
+            let Ok(off) = i16::try_from(target - (p as i64 + 1)) else { continue };
+            self.code[p] = Some(if unsigned { Instr::ForLoopU { a, b, off } } else { Instr::ForLoopI { a, b, off } });
+            self.code[pc] = None;
         }
     }
 

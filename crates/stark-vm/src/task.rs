@@ -540,6 +540,11 @@ impl Task {
                     let dv = unsafe { *prog.divisors.get_unchecked(k as usize) };
                     put!(a, Value::int(dv.quotient(r!(b).as_int())))
                 }
+                Instr::SliceLenR { a, b } => put!(a, Value::from_bits(r!(b).slice_len() as u64)),
+                Instr::VecLenR { a, b } => {
+                    let n = self.heap.items(r!(b).as_handle()).len();
+                    put!(a, Value::from_bits(n as u64))
+                }
                 Instr::SqrtF { a, b } => put!(a, Value::f64(r!(b).as_f64().sqrt())),
                 Instr::IndexField { f, a, list, i } => {
                     let items = self.heap.items(r!(list).as_handle());
@@ -567,6 +572,24 @@ impl Task {
                         branch!(off);
                     }
                 }
+                Instr::ForLoopI { a, b, off } => match r!(a).as_int().checked_add(1) {
+                    Some(v) => {
+                        put!(a, Value::int(v));
+                        if v < r!(b).as_int() {
+                            branch!(off);
+                        }
+                    }
+                    None => fault!(Fault::overflow()),
+                },
+                Instr::ForLoopU { a, b, off } => match r!(a).bits.checked_add(1) {
+                    Some(v) => {
+                        put!(a, Value::from_bits(v));
+                        if v < r!(b).bits {
+                            branch!(off);
+                        }
+                    }
+                    None => fault!(Fault::overflow()),
+                },
                 Instr::JmpIfNotTag { obj, tag, off } => {
                     if crate::deep::tag(&self.heap, r!(obj)) != tag as u32 {
                         branch!(off);
@@ -579,6 +602,11 @@ impl Task {
                 }
                 Instr::Arith { op, a, b, c } => put!(a, tri!(arith::binary(op.op(), op.ty(), r!(b), r!(c)))),
                 Instr::Cmp { op, a, b, c } => put!(a, Value::bool(arith::compare(op.op(), op.ty(), r!(b), r!(c)))),
+                Instr::Neg { ty: NumTy::I64, a, b } => match r!(b).as_int().checked_neg() {
+                    Some(v) => put!(a, Value::int(v)),
+                    None => fault!(Fault::overflow()),
+                },
+                Instr::Neg { ty: NumTy::F64, a, b } => put!(a, Value::f64(-r!(b).as_f64())),
                 Instr::Neg { ty, a, b } => put!(a, tri!(arith::negate(ty, r!(b)))),
                 Instr::Not { ty, a, b } => put!(a, arith::not(ty, r!(b))),
                 Instr::Cast { from: NumTy::I64, to: NumTy::F64, a, b } => put!(a, Value::f64(r!(b).as_int() as f64)),
@@ -607,6 +635,11 @@ impl Task {
                 Instr::JmpIfNone { a, off } => {
                     if r!(a).is_none() {
                         pc = (pc as i64 + off as i64) as usize;
+                    }
+                }
+                Instr::JmpIfSome { a, off } => {
+                    if !r!(a).is_none() {
+                        branch!(off);
                     }
                 }
                 Instr::JmpIfNotLtI { a, b, off } => {
