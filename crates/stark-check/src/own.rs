@@ -54,6 +54,20 @@ pub(crate) fn check_fn(
     owner.library =
         defs.at(f.name.span).is_some_and(|d| defs.def(d).package.0 as usize == defs.package_roots.len() - 1);
     owner.scopes.push(Vec::new());
+    // An actor's fields live on across messages: a handler may use and
+    // change them but not move them out.
+    if let Some(def) = defs.at(f.name.span) {
+        for adt in owner.cx.env.items.adts.values() {
+            if let crate::items::AdtKind::Actor { fields, handlers } = &adt.kind {
+                if handlers.iter().any(|&(_, h)| h == def) {
+                    let local_at = &owner.cx.env.local_at;
+                    owner.captured =
+                        fields.iter().filter_map(|(field, _, _)| local_at.get(&field.span).copied()).collect();
+                    owner.actor_handler = true;
+                }
+            }
+        }
+    }
     let receiver = f.receiver.map(|r| r.span);
     for span in receiver.into_iter().chain(f.params.iter().map(|p| p.name.span)) {
         if let Some(&id) = owner.cx.env.local_at.get(&span) {
@@ -123,6 +137,8 @@ struct Owner<'o, 'a, 'b> {
     captured: FxHashSet<u32>,
     /// Checking the standard library's own code.
     library: bool,
+    /// Checking an actor's handler (`captured` are its fields).
+    actor_handler: bool,
     diagnostics: Vec<Diagnostic>,
     reported: FxHashSet<Span>,
 }
@@ -146,6 +162,7 @@ impl<'o, 'a, 'b> Owner<'o, 'a, 'b> {
             consumed: FxHashSet::default(),
             captured: FxHashSet::default(),
             library: false,
+            actor_handler: false,
             diagnostics: Vec::new(),
             reported: FxHashSet::default(),
         }
@@ -330,13 +347,12 @@ impl<'o, 'a, 'b> Owner<'o, 'a, 'b> {
         }
         if let Some(id) = place.local_root().filter(|id| self.captured.contains(id)) {
             let name = self.name(id);
-            self.error(
-                "E0101",
-                span,
-                format!("cannot move `{name}` out of the closure: a closure may be called more than once"),
-                "moved out of a captured variable here",
-                Some("clone it inside the closure, or borrow it"),
-            );
+            let message = if self.actor_handler {
+                format!("cannot move the actor's field `{name}` out: it lives on for the next message")
+            } else {
+                format!("cannot move `{name}` out of the closure: a closure may be called more than once")
+            };
+            self.error("E0101", span, message, "moved out here", Some("clone it, or borrow it"));
             return self.carried(&place);
         }
         self.access(&place, if dropped { Access::Drop } else { Access::Move }, span);

@@ -92,6 +92,21 @@ pub(crate) fn compile_fn<'a>(
     let mut cx = FnCx::new(c, subst, ret_ty, decl.sig_span, library);
     cx.name = name.clone();
     cx.scopes.push(Scope::default());
+    // An actor's handler takes the state first; its fields are in scope
+    // by name, like a closure's environment, and `self` is the state.
+    if let Some(actor) = cx.c.handler_actor(def) {
+        let state = cx.alloc();
+        if let Some(&me) = cx.c.local_at.get(&cx.c.defs.def(actor).span) {
+            cx.locals.insert(me, state);
+        }
+        if let Some(stark_check::items::AdtKind::Actor { fields, .. }) = cx.c.items.adts.get(&actor).map(|a| &a.kind) {
+            for (i, (field, _, _)) in fields.iter().enumerate() {
+                if let Some(&local) = cx.c.local_at.get(&field.span) {
+                    cx.captured.insert(local, (i as u16, true));
+                }
+            }
+        }
+    }
     if let Some(receiver) = &decl.receiver {
         cx.param(receiver.span);
     }

@@ -37,6 +37,12 @@ impl<'a> FnCx<'_, 'a> {
     pub fn call(&mut self, callee: &'a ast::Expr, args: &'a [ast::Expr], e: &'a ast::Expr) -> Reg {
         if let ExprKind::Path(path) = &callee.kind {
             let res = self.c.res.paths.get(&path.span).map(|p| (p.res, p.assoc_from));
+            // `Name::new(..)` of an actor.
+            if let Some((Res::Def(def), _)) = res {
+                if self.c.actor_decls.contains_key(&def) {
+                    return self.actor_new(def, args);
+                }
+            }
             match res {
                 Some((Res::Def(def), assoc)) if assoc >= path.segments.len() => match self.c.defs.def(def).kind {
                     DefKind::Variant => return self.variant_value(def, args, e),
@@ -356,7 +362,7 @@ impl<'a> crate::Compiler<'a> {
 
     /// A library function written as bytecode: `name`, a closure-like
     /// body taking its environment in `R[0]`.
-    fn raw_glue(&mut self, name: String, nregs: u16, code: Vec<Instr>) -> u32 {
+    pub(crate) fn raw_glue(&mut self, name: String, nregs: u16, code: Vec<Instr>) -> u32 {
         let g = self.new_function(name.clone());
         let lines = vec![0; code.len()];
         self.prog.functions[g as usize] = stark_vm::Function {

@@ -7,7 +7,8 @@
 //! Constructs the VM cannot run yet are reported as "not supported yet"
 //! (E0900) at compile time, never run wrongly.
 
-pub(crate) mod body;
+pub(crate) mod actor;
+mod body;
 mod call;
 mod expr;
 mod glue;
@@ -53,6 +54,8 @@ pub fn compile(checked: &mut Checked) -> Result<Program, Vec<Diagnostic>> {
         instances: FxHashMap::default(),
         glue: FxHashMap::default(),
         call_glue: FxHashMap::default(),
+        actor_decls: FxHashMap::default(),
+        actor_runs: FxHashMap::default(),
         then_glue: None,
         apply_glue: FxHashMap::default(),
         layouts: FxHashMap::default(),
@@ -123,6 +126,10 @@ pub(crate) struct Compiler<'a> {
     glue: FxHashMap<Ty, u32>,
     /// The deferred-call glue of each function (`call_glue`).
     call_glue: FxHashMap<u32, u32>,
+    /// Each actor's declaration (its fields' defaults).
+    pub(crate) actor_decls: FxHashMap<DefId, &'a ast::ActorDecl>,
+    /// Each actor's running loop (`actor_run_fn`).
+    actor_runs: FxHashMap<DefId, u32>,
     /// The body of `Future::then` (`then_glue`).
     then_glue: Option<u32>,
     /// Deferred calls of function values, by arity (`apply_glue`).
@@ -164,6 +171,9 @@ impl<'a> Compiler<'a> {
                     }
                 }
                 ItemKind::Actor(a) => {
+                    if let Some(def) = self.defs.at(a.name.span) {
+                        self.actor_decls.insert(def, a);
+                    }
                     for h in &a.handlers {
                         self.add_body(h, library);
                     }

@@ -41,6 +41,10 @@ impl<'a> FnCx<'_, 'a> {
                 self.drop_reg(v, ty);
                 return self.unit();
             }
+            "spawn_actor" => {
+                let ref_layout = self.c.layout(ret);
+                return self.spawn_actor(&args[0], ref_layout);
+            }
             "drop" => {
                 let ty = self.ty_of(&args[0]);
                 let v = self.expr(&args[0]);
@@ -408,6 +412,14 @@ impl<'a> FnCx<'_, 'a> {
             "BroadcastReceiver::recv" => (Native::BcastRecv, elem_slot(self, "T"), ret_layout, NO_LAYOUT),
             "BroadcastReceiver::try_recv" => (Native::BcastTryRecv, elem_slot(self, "T"), ret_layout, NO_LAYOUT),
             "BroadcastReceiver::missed" => (Native::BcastMissed, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "ActorRef::tell" => (Native::ActorTell, elem_slot(self, "In"), NO_LAYOUT, NO_LAYOUT),
+            "ActorRef::stop" => (Native::ActorStop, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "ActorRef::ask" => {
+                let msg = elem_slot(self, "In");
+                self.native(Native::ActorAsk, msg, NO_LAYOUT, NO_LAYOUT, base);
+                let reply = elem_slot(self, "Out");
+                return self.actor_ask(base, reply);
+            }
             "SharedMap::new" => (Native::SharedNew, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
             "SharedMap::read" => (Native::SharedGuard, Slot::Fn, NO_LAYOUT, 0),
             "SharedMap::write" | "SharedMap::lock" => (Native::SharedGuard, Slot::Fn, NO_LAYOUT, 1),

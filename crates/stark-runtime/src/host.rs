@@ -1,6 +1,7 @@
 //! The host every task runs against: the process's standard streams and
 //! files, tokio's timers, and the runtime's tasks and channels.
 
+use crate::actor::{ActorCell, Reply};
 use crate::broadcast::{Broadcast, Receiver};
 use crate::channel::Channel;
 use crate::shared::{Guard, SharedMap};
@@ -28,6 +29,8 @@ pub(crate) struct Shared {
     pub profile: crate::profile::Counters,
     /// When the run started: `Instant`s count from here.
     started: std::time::Instant,
+    /// Every actor started, to stop them when `main` ends.
+    pub actors: Mutex<Vec<Arc<ActorCell>>>,
 }
 
 impl Shared {
@@ -47,6 +50,8 @@ impl Shared {
 #[derive(Clone)]
 pub struct TaskHost {
     pub(crate) shared: Arc<Shared>,
+    /// The actor this task runs, if it is one (its failure fails the actor).
+    pub(crate) actor: Option<Arc<ActorCell>>,
 }
 
 impl TaskHost {
@@ -57,7 +62,8 @@ impl TaskHost {
         let rng = Mutex::new(seed);
         let profile = crate::profile::Counters::new(profile);
         let started = std::time::Instant::now();
-        TaskHost { shared: Arc::new(Shared { program, stdout, runtime, rng, profile, started }) }
+        let actors = Mutex::new(Vec::new());
+        TaskHost { shared: Arc::new(Shared { program, stdout, runtime, rng, profile, started, actors }), actor: None }
     }
 
     /// What the run did, for `--profile`.
@@ -240,6 +246,60 @@ impl Host for TaskHost {
 
     fn broadcast_missed(&mut self, receiver: &HostRef) -> i64 {
         object::<Receiver>(receiver).map_or(0, |r| r.missed())
+    }
+
+    fn actor_new(&mut self) -> HostRef {
+        let cell = Arc::new(ActorCell::new());
+        if let Ok(mut actors) = self.shared.actors.lock() {
+            actors.push(cell.clone());
+        }
+        cell
+    }
+
+    fn actor_recv(&mut self, actor: &HostRef, option: u32) -> HostFuture {
+        match actor.clone().downcast::<ActorCell>() {
+            Ok(cell) => {
+                // This task is the actor: its failure fails the cell.
+                self.actor = Some(cell.clone());
+                cell.recv(option)
+            }
+            Err(_) => Box::pin(async { Resume::Fault(Fault::new("internal error: not an actor")) }),
+        }
+    }
+
+    fn actor_reply(&mut self, actor: &HostRef, value: Portable) {
+        if let Some(cell) = object::<ActorCell>(actor) {
+            cell.reply(value);
+        }
+    }
+
+    fn actor_ask(&mut self, actor: &HostRef, message: Portable) -> Result<HostRef, Fault> {
+        self.shared.profile.message();
+        match object::<ActorCell>(actor) {
+            Some(cell) => Ok(cell.ask(message)?),
+            None => Err(Fault::new("internal error: not an actor")),
+        }
+    }
+
+    fn actor_tell(&mut self, actor: &HostRef, message: Portable) -> Result<(), Fault> {
+        self.shared.profile.message();
+        match object::<ActorCell>(actor) {
+            Some(cell) => cell.tell(message),
+            None => Err(Fault::new("internal error: not an actor")),
+        }
+    }
+
+    fn actor_stop(&mut self, actor: &HostRef) {
+        if let Some(cell) = object::<ActorCell>(actor) {
+            cell.stop();
+        }
+    }
+
+    fn reply_await(&mut self, reply: HostRef) -> HostFuture {
+        match reply.downcast::<Reply>() {
+            Ok(r) => Box::pin(r.wait()),
+            Err(_) => Box::pin(async { Resume::Fault(Fault::new("internal error: not a reply")) }),
+        }
     }
 
     fn shared_map(&mut self) -> HostRef {

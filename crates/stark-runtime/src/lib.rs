@@ -5,6 +5,7 @@
 //! waits on a timer, a channel or another task really suspends, and a
 //! busy task yields every `FUEL` steps so none starves the others.
 
+mod actor;
 mod broadcast;
 mod channel;
 mod host;
@@ -80,6 +81,18 @@ pub fn run_main(program: Arc<Program>, config: Config) -> Outcome {
         (task, result)
     });
     let joined = runtime.block_on(main);
+    // Graceful shutdown: the actors handle what is queued, run `on_stop`
+    // and end (for at most a few seconds) before the program does.
+    let actors: Vec<_> = host.shared.actors.lock().map(|a| a.clone()).unwrap_or_default();
+    if !actors.is_empty() {
+        actors.iter().for_each(|a| a.stop());
+        let all = async move {
+            for a in actors {
+                a.wait_end().await;
+            }
+        };
+        let _ = runtime.block_on(async { tokio::time::timeout(std::time::Duration::from_secs(5), all).await });
+    }
     // `main` is done: the tasks still running end with the process.
     runtime.shutdown_background();
     let outcome = match joined {

@@ -73,11 +73,19 @@ pub(crate) fn spawn(host: &TaskHost, body: Portable, result: Slot) -> HostRef {
     runtime.spawn(async move {
         let program = shared.program.clone();
         let mut task = Box::new(Task::spawned(program.clone(), body));
-        let mut host = TaskHost { shared };
+        let mut host = TaskHost { shared, actor: None };
         let outcome = match drive(&mut task, &mut host, Some(&mine)).await {
             Ok(v) => transfer::export(&mut task.heap, &program, v, mine.result).map_err(|f| Trap::bare(f.0)),
-            Err(t) => Err(t),
+            Err(t) => {
+                if let Some(actor) = &host.actor {
+                    actor.fail(&t);
+                }
+                Err(t)
+            }
         };
+        if let Some(actor) = &host.actor {
+            actor.ended();
+        }
         mine.finish(outcome);
     });
     handle

@@ -161,6 +161,14 @@ pub enum Native {
     ChanIsClosed,
     /// `select` over this many arms (`Program::selects[aux]`).
     Select(u16),
+    // Actors: the cell (mailbox and owed reply), messages, replies.
+    ActorNew,
+    ActorRecv,
+    ActorReply,
+    ActorAsk,
+    ActorTell,
+    ActorStop,
+    ReplyAwait,
     // Broadcast channels and their receivers.
     BcastNew,
     BcastSend,
@@ -184,12 +192,13 @@ impl Native {
     pub fn reads(self) -> u16 {
         use Native::*;
         match self {
-            StringNew | VecNew | MapNew | SetNew | YieldNow | ChanNew | SharedNew | InstantNow => 0,
+            StringNew | VecNew | MapNew | SetNew | YieldNow | ChanNew | SharedNew | InstantNow | ActorNew => 0,
             AssertEq | StrAppend | StrAppendStr | StrAppendDisplay | StringPushStr | Eq | Compare | CmpOrdering
             | StringPush | StrSplit | StrContains | StrStartsWith | StrEndsWith | StrFind | VecPush | VecRemove
             | VecAppend | VecExtend | VecContains | SliceGet | MapGet | MapContainsKey | MapRemove
             | MapRemoveDiscard | MapGetRaw | SetInsert | SetRemove | SetContains | WriteFile | ChanSend
-            | ChanTrySend | Timeout | GuardGet | GuardRemove | GuardContains | BcastSend => 2,
+            | ChanTrySend | Timeout | GuardGet | GuardRemove | GuardContains | BcastSend | ActorReply | ActorAsk
+            | ActorTell => 2,
             StrReplace | StrSubstring | StrRange | VecInsert | SliceRange | MapInsert | MapInsertDiscard | Min
             | Max | Clamp | GuardInsert => 3,
             Math(MathFn::Pow) => 2,
@@ -1062,6 +1071,9 @@ impl Cx<'_> {
             BcastNew | BcastSend | BcastSubscribe | BcastRecv | BcastTryRecv | BcastMissed => {
                 return self.broadcast_op(host)
             }
+            ActorNew | ActorRecv | ActorReply | ActorAsk | ActorTell | ActorStop | ReplyAwait => {
+                return self.actor_op(host)
+            }
         }
         Ok(Flow::Done)
     }
@@ -1222,6 +1234,54 @@ impl Cx<'_> {
                         self.ret(Value::from_bits(found as u64));
                     }
                 }
+            }
+        }
+        Ok(Flow::Done)
+    }
+
+    /// Actors: `slot` is the message's kind (the reply's for `ActorReply`
+    /// and `ReplyAwait`); `layout` the `Option` a receive gives.
+    fn actor_op(&mut self, host: &mut dyn Host) -> Result<Flow, Fault> {
+        match self.site.native {
+            Native::ActorNew => {
+                let cell = host.actor_new();
+                let v = self.new_host(cell);
+                self.ret(v);
+            }
+            Native::ActorRecv => {
+                let cell = self.host_arg(0)?;
+                return Ok(Flow::Suspend(host.actor_recv(&cell, self.site.layout)));
+            }
+            Native::ActorReply => {
+                let cell = self.host_arg(0)?;
+                let v = self.arg(1);
+                let value = transfer::export(&mut self.task.heap, self.prog, v, self.site.slot)?;
+                host.actor_reply(&cell, value);
+                self.ret(Value::UNIT);
+            }
+            Native::ActorAsk | Native::ActorTell => {
+                let cell = self.host_arg(0)?;
+                let v = self.arg(1);
+                let message = transfer::export(&mut self.task.heap, self.prog, v, self.site.slot)?;
+                if self.site.native == Native::ActorAsk {
+                    let reply = host.actor_ask(&cell, message)?;
+                    let r = self.new_host(reply);
+                    self.ret(r);
+                } else {
+                    host.actor_tell(&cell, message)?;
+                    self.ret(Value::UNIT);
+                }
+            }
+            Native::ActorStop => {
+                let cell = self.host_arg(0)?;
+                host.actor_stop(&cell);
+                self.ret(Value::UNIT);
+            }
+            _ => {
+                let reply = self.host_arg(0)?;
+                let v = self.arg(0);
+                self.free(v);
+                return Ok(Flow::Suspend(host.reply_await(reply)));
             }
         }
         Ok(Flow::Done)

@@ -108,6 +108,21 @@ pub trait Host: Send {
     fn broadcast_try_recv(&mut self, receiver: &HostRef) -> Option<Portable>;
     /// How many values a receiver lost (it fell behind) since last asked.
     fn broadcast_missed(&mut self, receiver: &HostRef) -> i64;
+    /// A new actor cell: its mailbox, and the reply it owes.
+    fn actor_new(&mut self) -> HostRef;
+    /// The actor's next message, as an `Option` of enum layout `option`
+    /// (`None` once it is stopped and drained); this task is the actor.
+    fn actor_recv(&mut self, actor: &HostRef, option: u32) -> HostFuture;
+    /// The actor's answer to the message it is handling (dropped for a `tell`).
+    fn actor_reply(&mut self, actor: &HostRef, value: Portable);
+    /// Queues `message` for the actor; gives the reply to wait on.
+    fn actor_ask(&mut self, actor: &HostRef, message: Portable) -> Result<HostRef, Fault>;
+    /// Queues `message` for the actor, with no reply.
+    fn actor_tell(&mut self, actor: &HostRef, message: Portable) -> Result<(), Fault>;
+    /// Stops the actor once it has handled what is queued.
+    fn actor_stop(&mut self, actor: &HostRef);
+    /// Waits for a reply: the value, or the actor's failure.
+    fn reply_await(&mut self, reply: HostRef) -> HostFuture;
     /// A new, empty `SharedMap`.
     fn shared_map(&mut self) -> HostRef;
     /// A guard of `map`: `exclusive` ones (`write`, `lock`) wait for the

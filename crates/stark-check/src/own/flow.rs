@@ -263,6 +263,7 @@ impl Owner<'_, '_, '_> {
         let loops = std::mem::take(&mut self.loops);
         let ret = std::mem::replace(&mut self.ret, ret);
         let captured = std::mem::replace(&mut self.captured, captured);
+        let actor_handler = std::mem::replace(&mut self.actor_handler, false);
         self.scopes.push(Vec::new());
         run(self);
         self.exit_scope(span, &[], None);
@@ -272,6 +273,7 @@ impl Owner<'_, '_, '_> {
         self.loops = loops;
         self.ret = ret;
         self.captured = captured;
+        self.actor_handler = actor_handler;
     }
 }
 

@@ -1,0 +1,200 @@
+//! Actors: an actor is a task looping over its mailbox (a channel of
+//! envelopes), handling one message at a time. An `ask` carries a reply
+//! slot the actor fills; the cell remembers the reply it owes, so that when
+//! a handler traps, that ask (and every ask still queued or sent later)
+//! fails with the actor's failure instead of waiting forever.
+
+use crate::channel::{Channel, Waiting};
+use stark_vm::task::{HostFuture, Resume};
+use stark_vm::transfer::{self, Portable};
+use stark_vm::trap::Fault;
+use stark_vm::{Trap, Value};
+use std::future::{poll_fn, Future};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Poll, Waker};
+
+/// An actor's mailbox and state, shared by its references.
+pub(crate) struct ActorCell {
+    mailbox: Arc<Channel>,
+    state: Mutex<CellState>,
+}
+
+#[derive(Default)]
+struct CellState {
+    /// The reply owed for the message being handled.
+    owed: Option<Arc<Reply>>,
+    /// Why the actor ended, once it failed.
+    failed: Option<String>,
+    /// Whether its task has ended.
+    ended: bool,
+    /// Who waits for the end (the program's shutdown).
+    end_waiters: Vec<Waker>,
+}
+
+/// A reply an asker waits for.
+#[derive(Default)]
+pub(crate) struct Reply {
+    state: Mutex<ReplyState>,
+}
+
+#[derive(Default)]
+struct ReplyState {
+    outcome: Option<Result<Portable, Trap>>,
+    waker: Option<Waker>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Reply {
+    fn fill(&self, outcome: Result<Portable, Trap>) {
+        let mut state = lock(&self.state);
+        if state.outcome.is_none() {
+            state.outcome = Some(outcome);
+        }
+        if let Some(w) = state.waker.take() {
+            w.wake();
+        }
+    }
+
+    /// Waits for the reply.
+    pub async fn wait(self: Arc<Self>) -> Resume {
+        poll_fn(|cx| {
+            let mut state = lock(&self.state);
+            match state.outcome.take() {
+                Some(Ok(p)) => Poll::Ready(Resume::Moved(p)),
+                Some(Err(t)) => Poll::Ready(Resume::Failed(t)),
+                None => {
+                    state.waker = Some(cx.waker().clone());
+                    Poll::Pending
+                }
+            }
+        })
+        .await
+    }
+}
+
+/// What the mailbox carries: the message, and the reply slot of an ask.
+fn envelope(message: Portable, reply: Option<Arc<Reply>>) -> Portable {
+    let reply = match reply {
+        Some(r) => Portable::Host(r),
+        None => Portable::Scalar(Value::NONE),
+    };
+    Portable::Record { layout: 0, tag: 0, fields: vec![message, reply] }
+}
+
+impl ActorCell {
+    /// A cell with an empty, unbounded mailbox.
+    pub fn new() -> ActorCell {
+        ActorCell { mailbox: Arc::new(Channel::new(None)), state: Mutex::new(CellState::default()) }
+    }
+
+    fn stopped_fault(&self) -> Option<Fault> {
+        lock(&self.state).failed.as_ref().map(|why| Fault::new(format!("the actor stopped: {why}")))
+    }
+
+    /// Queues a message with a reply slot, which it gives back.
+    pub fn ask(&self, message: Portable) -> Result<Arc<Reply>, Fault> {
+        if let Some(f) = self.stopped_fault() {
+            return Err(f);
+        }
+        let reply = Arc::new(Reply::default());
+        match self.mailbox.try_send(envelope(message, Some(reply.clone()))) {
+            Ok(()) => Ok(reply),
+            Err(_) => Err(Fault::new("the actor has stopped")),
+        }
+    }
+
+    /// Queues a message with no reply.
+    pub fn tell(&self, message: Portable) -> Result<(), Fault> {
+        if let Some(f) = self.stopped_fault() {
+            return Err(f);
+        }
+        self.mailbox.try_send(envelope(message, None)).map_err(|_| Fault::new("the actor has stopped"))
+    }
+
+    /// Stops taking messages; those queued are still handled.
+    pub fn stop(&self) {
+        self.mailbox.close();
+    }
+
+    /// The next message (the actor task waits here), as an `Option` of
+    /// enum layout `option`; remembers the reply it owes.
+    pub fn recv(self: Arc<Self>, option: u32) -> HostFuture {
+        let mut waiting = Waiting::recv(self.mailbox.clone(), u32::MAX);
+        Box::pin(poll_fn(move |cx| {
+            let r = Pin::new(&mut waiting).poll(cx);
+            let Poll::Ready(r) = r else { return Poll::Pending };
+            let envelope = match r {
+                Resume::Moved(Portable::Record { tag: 0, mut fields, .. }) => fields.pop(),
+                _ => None,
+            };
+            Poll::Ready(match envelope {
+                Some(Portable::Record { mut fields, .. }) if fields.len() == 2 => {
+                    let reply = fields.pop();
+                    let message = fields.pop().unwrap_or(Portable::Scalar(Value::UNIT));
+                    lock(&self.state).owed = match reply {
+                        Some(Portable::Host(h)) => h.downcast::<Reply>().ok(),
+                        _ => None,
+                    };
+                    Resume::Moved(transfer::option(option, Some(message)))
+                }
+                _ => Resume::Moved(transfer::option(option, None)),
+            })
+        }))
+    }
+
+    /// The answer to the message being handled.
+    pub fn reply(&self, value: Portable) {
+        if let Some(r) = lock(&self.state).owed.take() {
+            r.fill(Ok(value));
+        }
+    }
+
+    /// The actor's task has ended (normally or not).
+    pub fn ended(&self) {
+        let mut state = lock(&self.state);
+        state.ended = true;
+        for w in state.end_waiters.drain(..) {
+            w.wake();
+        }
+    }
+
+    /// Waits until the actor's task has ended.
+    pub async fn wait_end(self: Arc<Self>) {
+        poll_fn(|cx| {
+            let mut state = lock(&self.state);
+            if state.ended {
+                return Poll::Ready(());
+            }
+            state.end_waiters.push(cx.waker().clone());
+            Poll::Pending
+        })
+        .await
+    }
+
+    /// The actor's task failed: the owed ask and every queued one fail
+    /// with it, and later messages are refused.
+    pub fn fail(&self, trap: &Trap) {
+        let why = trap.message.clone();
+        let owed = {
+            let mut state = lock(&self.state);
+            state.failed = Some(why.clone());
+            state.owed.take()
+        };
+        self.mailbox.close();
+        let failure = |t: &Trap| Trap { message: format!("the actor failed: {}", t.message), ..t.clone() };
+        if let Some(r) = owed {
+            r.fill(Err(failure(trap)));
+        }
+        while let Some(Portable::Record { mut fields, .. }) = self.mailbox.try_recv() {
+            if let Some(Portable::Host(h)) = fields.pop() {
+                if let Ok(r) = h.downcast::<Reply>() {
+                    r.fill(Err(Trap::bare(format!("the actor stopped: {why}"))));
+                }
+            }
+        }
+    }
+}
