@@ -165,6 +165,64 @@ impl<'a> FnCx<'_, 'a> {
         cell
     }
 
+    /// `spawn_actor_with(factory, options)`: like `spawn_actor`, but the
+    /// task builds the state from `factory` and the runtime starts it again
+    /// after a failure under `options.restart`, `max_restarts` and
+    /// `restart_window`.
+    pub fn spawn_actor_with(&mut self, factory: &'a ast::Expr, options: &'a ast::Expr, ref_layout: u32) -> Reg {
+        let (fty, oty) = (self.ty_of(factory), self.ty_of(options));
+        let actor = match self.c.types.kind(fty).clone() {
+            TyKind::Fn(_, ret) => match *self.c.types.kind(ret) {
+                TyKind::Adt(a, _) => a,
+                _ => return self.unit(),
+            },
+            _ => return self.unit(),
+        };
+        let f = self.expr(factory);
+        let opts = self.expr(options);
+        let cell = self.alloc();
+        self.native(Native::ActorNew, Slot::Fn, NO_LAYOUT, NO_LAYOUT, cell);
+        let run = self.c.actor_run_fn(actor);
+        let start = self.c.raw_glue(
+            format!("{}::start", self.c.defs.def(actor).name),
+            5,
+            vec![
+                Instr::TakeField { a: 1, obj: 0, i: 0 },
+                Instr::TakeField { a: 2, obj: 0, i: 1 },
+                Instr::FreeShell { a: 0 },
+                Instr::CallValue { base: 3, callee: 1 },
+                Instr::Copy { a: 4, b: 2 },
+                Instr::Call { base: 3, f: run },
+                Instr::Ret { a: 3 },
+            ],
+        );
+        let base = self.alloc_n(2);
+        self.emit(Instr::Copy { a: base, b: f });
+        self.emit(Instr::Clone { a: base + 1, b: cell });
+        let env = self.c.prog.layouts.len() as u32;
+        let kind = LayoutKind::Record { fields: vec![Slot::Fn, Slot::Owned(ref_layout)], tuple: true };
+        self.c.prog.layouts.push(stark_vm::Layout { name: "actor factory".into(), kind });
+        self.emit(Instr::New { base, l: env });
+        let body = self.alloc();
+        self.emit(Instr::LoadFn { a: body, f: start });
+        self.emit(Instr::SetEnv { a: body, env: base });
+        let block = self.alloc_n(5);
+        self.emit(Instr::Copy { a: block, b: cell });
+        self.emit(Instr::Copy { a: block + 1, b: body });
+        // `ActorOptions`: mailbox_capacity, restart, max_restarts, restart_window, ..
+        let restart_ty = self.c.struct_fields(oty).get(1).map(|f| f.1);
+        self.emit(Instr::GetField { a: block + 2, obj: opts, i: 1 });
+        if restart_ty.is_some_and(|t| self.c.is_object(t)) {
+            self.emit(Instr::GetTag { a: block + 2, obj: block + 2 });
+        }
+        self.emit(Instr::GetField { a: block + 3, obj: opts, i: 2 });
+        self.emit(Instr::GetField { a: block + 4, obj: opts, i: 3 });
+        self.native(Native::ActorSupervise, Slot::Fn, NO_LAYOUT, NO_LAYOUT, block);
+        self.drop_reg(opts, oty);
+        self.reset_top(cell + 1);
+        cell
+    }
+
     /// `actor.ask(m)`: the message is sent now; the value is a future
     /// waiting for the reply (a deferred call of the reply's wait).
     pub fn actor_ask(&mut self, base: Reg, reply: Slot) -> Reg {

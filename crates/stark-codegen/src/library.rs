@@ -45,6 +45,10 @@ impl<'a> FnCx<'_, 'a> {
                 let ref_layout = self.c.layout(ret);
                 return self.spawn_actor(&args[0], ref_layout);
             }
+            "spawn_actor_with" => {
+                let ref_layout = self.c.layout(ret);
+                return self.spawn_actor_with(&args[0], &args[1], ref_layout);
+            }
             "drop" => {
                 let ty = self.ty_of(&args[0]);
                 let v = self.expr(&args[0]);

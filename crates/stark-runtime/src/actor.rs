@@ -20,8 +20,22 @@ pub(crate) struct ActorCell {
     state: Mutex<CellState>,
 }
 
+/// How a supervised actor is restarted after a failure.
+pub(crate) struct Policy {
+    /// The task body: build the state from the factory, run the loop.
+    pub body: Portable,
+    /// 0 `Permanent`, 1 `Transient`, 2 `Never` (a failure ends it).
+    pub restart: u32,
+    pub max_restarts: i64,
+    pub window: std::time::Duration,
+    /// When it was restarted lately.
+    pub history: std::collections::VecDeque<std::time::Instant>,
+}
+
 #[derive(Default)]
 struct CellState {
+    /// Set for an actor spawned with a factory.
+    policy: Option<Policy>,
     /// The reply owed for the message being handled.
     owed: Option<Arc<Reply>>,
     /// Why the actor ended, once it failed.
@@ -173,6 +187,37 @@ impl ActorCell {
             Poll::Pending
         })
         .await
+    }
+
+    /// Supervises the actor under `policy`.
+    pub fn supervise(&self, policy: Policy) {
+        lock(&self.state).policy = Some(policy);
+    }
+
+    /// After a failure: the body to start again if the policy allows one
+    /// more restart within its window (then only the ask being handled
+    /// fails; queued messages wait for the new instance).
+    pub fn restart(&self, trap: &Trap) -> Option<Portable> {
+        let mut state = lock(&self.state);
+        let policy = state.policy.as_mut()?;
+        if policy.restart == 2 {
+            return None;
+        }
+        let now = std::time::Instant::now();
+        while policy.history.front().is_some_and(|t| now.duration_since(*t) > policy.window) {
+            policy.history.pop_front();
+        }
+        if policy.history.len() as i64 >= policy.max_restarts {
+            return None;
+        }
+        policy.history.push_back(now);
+        let body = policy.body.clone();
+        let owed = state.owed.take();
+        drop(state);
+        if let Some(r) = owed {
+            r.fill(Err(Trap { message: format!("the actor failed: {}", trap.message), ..trap.clone() }));
+        }
+        Some(body)
     }
 
     /// The actor's task failed: the owed ask and every queued one fail

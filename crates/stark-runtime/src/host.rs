@@ -1,7 +1,7 @@
 //! The host every task runs against: the process's standard streams and
 //! files, tokio's timers, and the runtime's tasks and channels.
 
-use crate::actor::{ActorCell, Reply};
+use crate::actor::{ActorCell, Policy, Reply};
 use crate::broadcast::{Broadcast, Receiver};
 use crate::channel::Channel;
 use crate::shared::{Guard, SharedMap};
@@ -293,6 +293,27 @@ impl Host for TaskHost {
         if let Some(cell) = object::<ActorCell>(actor) {
             cell.stop();
         }
+    }
+
+    fn actor_supervise(
+        &mut self,
+        actor: &HostRef,
+        body: Portable,
+        restart: u32,
+        max_restarts: i64,
+        window_micros: i64,
+    ) {
+        let Some(cell) = object::<ActorCell>(actor) else { return };
+        let policy = Policy {
+            body: body.clone(),
+            restart,
+            max_restarts,
+            window: std::time::Duration::from_micros(window_micros.max(0) as u64),
+            history: Default::default(),
+        };
+        cell.supervise(policy);
+        let unit = Slot::Scalar(stark_vm::NumTy::Unit);
+        tasks::spawn(self, body, unit);
     }
 
     fn reply_await(&mut self, reply: HostRef) -> HostFuture {

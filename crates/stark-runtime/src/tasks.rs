@@ -78,7 +78,17 @@ pub(crate) fn spawn(host: &TaskHost, body: Portable, result: Slot) -> HostRef {
             Ok(v) => transfer::export(&mut task.heap, &program, v, mine.result).map_err(|f| Trap::bare(f.0)),
             Err(t) => {
                 if let Some(actor) = &host.actor {
-                    actor.fail(&t);
+                    // A supervised actor starts again from its factory;
+                    // otherwise it fails for good.
+                    match actor.restart(&t) {
+                        Some(body) => {
+                            let actor = actor.clone();
+                            host.actor = None;
+                            spawn(&host, body, mine.result);
+                            drop(actor);
+                        }
+                        None => actor.fail(&t),
+                    }
                 }
                 Err(t)
             }

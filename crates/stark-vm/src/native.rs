@@ -168,6 +168,8 @@ pub enum Native {
     ActorAsk,
     ActorTell,
     ActorStop,
+    /// `(cell, body, restart tag, max restarts, window)`: start a supervised actor.
+    ActorSupervise,
     ReplyAwait,
     // Broadcast channels and their receivers.
     BcastNew,
@@ -203,6 +205,7 @@ impl Native {
             | Max | Clamp | GuardInsert => 3,
             Math(MathFn::Pow) => 2,
             Select(arms) => 2 + 2 * arms,
+            ActorSupervise => 5,
             _ => 1,
         }
     }
@@ -1071,7 +1074,7 @@ impl Cx<'_> {
             BcastNew | BcastSend | BcastSubscribe | BcastRecv | BcastTryRecv | BcastMissed => {
                 return self.broadcast_op(host)
             }
-            ActorNew | ActorRecv | ActorReply | ActorAsk | ActorTell | ActorStop | ReplyAwait => {
+            ActorNew | ActorRecv | ActorReply | ActorAsk | ActorTell | ActorStop | ActorSupervise | ReplyAwait => {
                 return self.actor_op(host)
             }
         }
@@ -1275,6 +1278,14 @@ impl Cx<'_> {
             Native::ActorStop => {
                 let cell = self.host_arg(0)?;
                 host.actor_stop(&cell);
+                self.ret(Value::UNIT);
+            }
+            Native::ActorSupervise => {
+                let cell = self.host_arg(0)?;
+                let body = self.arg(1);
+                let body = transfer::export_body(&mut self.task.heap, self.prog, body)?;
+                let (restart, max, window) = (self.arg(2).as_int(), self.arg(3).as_int(), self.arg(4).as_int());
+                host.actor_supervise(&cell, body, restart as u32, max, window);
                 self.ret(Value::UNIT);
             }
             _ => {

@@ -121,6 +121,11 @@ pub trait Host: Send {
     fn actor_tell(&mut self, actor: &HostRef, message: Portable) -> Result<(), Fault>;
     /// Stops the actor once it has handled what is queued.
     fn actor_stop(&mut self, actor: &HostRef);
+    /// Starts the actor task `body` (which builds the state from the
+    /// factory and runs the loop), restarting it after a failure under the
+    /// policy: `restart` 0 `Permanent`, 1 `Transient`, 2 `Never`, at most
+    /// `max_restarts` within `window_micros`.
+    fn actor_supervise(&mut self, actor: &HostRef, body: Portable, restart: u32, max_restarts: i64, window_micros: i64);
     /// Waits for a reply: the value, or the actor's failure.
     fn reply_await(&mut self, reply: HostRef) -> HostFuture;
     /// A new, empty `SharedMap`.
