@@ -418,6 +418,7 @@ impl<'a> FnCx<'_, 'a> {
             "BroadcastReceiver::missed" => (Native::BcastMissed, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
             "ActorRef::tell" => (Native::ActorTell, elem_slot(self, "In"), NO_LAYOUT, NO_LAYOUT),
             "ActorRef::stop" => (Native::ActorStop, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "ActorRef::get_stats" => (Native::ActorStats, Slot::Fn, ret_layout, NO_LAYOUT),
             "ActorRef::ask" => {
                 let msg = elem_slot(self, "In");
                 self.native(Native::ActorAsk, msg, NO_LAYOUT, NO_LAYOUT, base);

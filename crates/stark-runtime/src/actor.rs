@@ -18,6 +18,7 @@ use std::task::{Poll, Waker};
 pub(crate) struct ActorCell {
     mailbox: Arc<Channel>,
     state: Mutex<CellState>,
+    started: std::time::Instant,
 }
 
 /// How a supervised actor is restarted after a failure.
@@ -32,8 +33,22 @@ pub(crate) struct Policy {
     pub history: std::collections::VecDeque<std::time::Instant>,
 }
 
+/// What `get_stats` reports.
+#[derive(Default)]
+struct Stats {
+    handled: i64,
+    failed: i64,
+    restarts: i64,
+    peak: i64,
+    /// Handling times of the messages so far, in microseconds.
+    latencies: Vec<u64>,
+    /// When the message being handled was taken.
+    taken: Option<std::time::Instant>,
+}
+
 #[derive(Default)]
 struct CellState {
+    stats: Stats,
     /// Set for an actor spawned with a factory.
     policy: Option<Policy>,
     /// The reply owed for the message being handled.
@@ -102,7 +117,11 @@ fn envelope(message: Portable, reply: Option<Arc<Reply>>) -> Portable {
 impl ActorCell {
     /// A cell with an empty, unbounded mailbox.
     pub fn new() -> ActorCell {
-        ActorCell { mailbox: Arc::new(Channel::new(None)), state: Mutex::new(CellState::default()) }
+        ActorCell {
+            mailbox: Arc::new(Channel::new(None)),
+            state: Mutex::new(CellState::default()),
+            started: std::time::Instant::now(),
+        }
     }
 
     fn stopped_fault(&self) -> Option<Fault> {
@@ -116,7 +135,10 @@ impl ActorCell {
         }
         let reply = Arc::new(Reply::default());
         match self.mailbox.try_send(envelope(message, Some(reply.clone()))) {
-            Ok(()) => Ok(reply),
+            Ok(()) => {
+                self.note_queued();
+                Ok(reply)
+            }
             Err(_) => Err(Fault::new("the actor has stopped")),
         }
     }
@@ -126,7 +148,45 @@ impl ActorCell {
         if let Some(f) = self.stopped_fault() {
             return Err(f);
         }
-        self.mailbox.try_send(envelope(message, None)).map_err(|_| Fault::new("the actor has stopped"))
+        self.mailbox.try_send(envelope(message, None)).map_err(|_| Fault::new("the actor has stopped"))?;
+        self.note_queued();
+        Ok(())
+    }
+
+    fn note_queued(&self) {
+        let len = self.mailbox.state().0 as i64;
+        let mut state = lock(&self.state);
+        state.stats.peak = state.stats.peak.max(len);
+    }
+
+    /// `ActorStats` (a record of layout `layout`, fields in declaration order).
+    pub fn stats(&self, layout: u32) -> Portable {
+        let state = lock(&self.state);
+        let s = &state.stats;
+        let mut sorted = s.latencies.clone();
+        sorted.sort_unstable();
+        let pct = |p: f64| -> i64 {
+            if sorted.is_empty() {
+                return 0;
+            }
+            let i = ((sorted.len() - 1) as f64 * p).round() as usize;
+            sorted[i] as i64
+        };
+        let int = |v: i64| Portable::Scalar(Value::int(v));
+        let fields = vec![
+            int(s.handled),
+            int(s.failed),
+            int(s.restarts),
+            int(self.mailbox.state().0 as i64),
+            int(s.peak),
+            int(0),
+            Portable::Scalar(Value::f64(0.0)),
+            int(pct(0.50)),
+            int(pct(0.95)),
+            int(pct(0.99)),
+            int(self.started.elapsed().as_millis() as i64),
+        ];
+        Portable::Record { layout, tag: 0, fields }
     }
 
     /// Stops taking messages; those queued are still handled.
@@ -149,10 +209,12 @@ impl ActorCell {
                 Some(Portable::Record { mut fields, .. }) if fields.len() == 2 => {
                     let reply = fields.pop();
                     let message = fields.pop().unwrap_or(Portable::Scalar(Value::UNIT));
-                    lock(&self.state).owed = match reply {
+                    let mut state = lock(&self.state);
+                    state.owed = match reply {
                         Some(Portable::Host(h)) => h.downcast::<Reply>().ok(),
                         _ => None,
                     };
+                    state.stats.taken = Some(std::time::Instant::now());
                     Resume::Moved(transfer::option(option, Some(message)))
                 }
                 _ => Resume::Moved(transfer::option(option, None)),
@@ -162,7 +224,16 @@ impl ActorCell {
 
     /// The answer to the message being handled.
     pub fn reply(&self, value: Portable) {
-        if let Some(r) = lock(&self.state).owed.take() {
+        let owed = {
+            let mut state = lock(&self.state);
+            state.stats.handled += 1;
+            if let Some(t) = state.stats.taken.take() {
+                let us = t.elapsed().as_micros() as u64;
+                state.stats.latencies.push(us);
+            }
+            state.owed.take()
+        };
+        if let Some(r) = owed {
             r.fill(Ok(value));
         }
     }
@@ -212,6 +283,8 @@ impl ActorCell {
         }
         policy.history.push_back(now);
         let body = policy.body.clone();
+        state.stats.failed += 1;
+        state.stats.restarts += 1;
         let owed = state.owed.take();
         drop(state);
         if let Some(r) = owed {
@@ -227,6 +300,7 @@ impl ActorCell {
         let owed = {
             let mut state = lock(&self.state);
             state.failed = Some(why.clone());
+            state.stats.failed += 1;
             state.owed.take()
         };
         self.mailbox.close();

@@ -316,6 +316,13 @@ impl Host for TaskHost {
         tasks::spawn(self, body, unit);
     }
 
+    fn actor_stats(&mut self, actor: &HostRef, layout: u32) -> Portable {
+        match object::<ActorCell>(actor) {
+            Some(cell) => cell.stats(layout),
+            None => Portable::Record { layout, tag: 0, fields: Vec::new() },
+        }
+    }
+
     fn reply_await(&mut self, reply: HostRef) -> HostFuture {
         match reply.downcast::<Reply>() {
             Ok(r) => Box::pin(r.wait()),

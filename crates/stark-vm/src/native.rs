@@ -170,6 +170,7 @@ pub enum Native {
     ActorStop,
     /// `(cell, body, restart tag, max restarts, window)`: start a supervised actor.
     ActorSupervise,
+    ActorStats,
     ReplyAwait,
     // Broadcast channels and their receivers.
     BcastNew,
@@ -1074,9 +1075,8 @@ impl Cx<'_> {
             BcastNew | BcastSend | BcastSubscribe | BcastRecv | BcastTryRecv | BcastMissed => {
                 return self.broadcast_op(host)
             }
-            ActorNew | ActorRecv | ActorReply | ActorAsk | ActorTell | ActorStop | ActorSupervise | ReplyAwait => {
-                return self.actor_op(host)
-            }
+            ActorNew | ActorRecv | ActorReply | ActorAsk | ActorTell | ActorStop | ActorSupervise | ActorStats
+            | ReplyAwait => return self.actor_op(host),
         }
         Ok(Flow::Done)
     }
@@ -1279,6 +1279,12 @@ impl Cx<'_> {
                 let cell = self.host_arg(0)?;
                 host.actor_stop(&cell);
                 self.ret(Value::UNIT);
+            }
+            Native::ActorStats => {
+                let cell = self.host_arg(0)?;
+                let stats = host.actor_stats(&cell, self.site.layout);
+                let v = transfer::import(&mut self.task.heap, stats);
+                self.ret(v);
             }
             Native::ActorSupervise => {
                 let cell = self.host_arg(0)?;

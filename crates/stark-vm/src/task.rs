@@ -128,6 +128,8 @@ pub trait Host: Send {
     fn actor_supervise(&mut self, actor: &HostRef, body: Portable, restart: u32, max_restarts: i64, window_micros: i64);
     /// Waits for a reply: the value, or the actor's failure.
     fn reply_await(&mut self, reply: HostRef) -> HostFuture;
+    /// The actor's `ActorStats`, a record of layout `layout`.
+    fn actor_stats(&mut self, actor: &HostRef, layout: u32) -> Portable;
     /// A new, empty `SharedMap`.
     fn shared_map(&mut self) -> HostRef;
     /// A guard of `map`: `exclusive` ones (`write`, `lock`) wait for the
