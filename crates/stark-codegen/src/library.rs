@@ -45,9 +45,21 @@ impl<'a> FnCx<'_, 'a> {
                 let ref_layout = self.c.layout(ret);
                 return self.spawn_actor(&args[0], ref_layout);
             }
-            "spawn_actor_with" => {
+            "spawn_actor_with" | "Supervisor::spawn_actor_with" => {
                 let ref_layout = self.c.layout(ret);
-                return self.spawn_actor_with(&args[0], &args[1], ref_layout);
+                return self.spawn_actor_with(&args[0], &args[1], ref_layout, recv);
+            }
+            "Supervisor::new" => {
+                let ty = self.ty_of(&args[0]);
+                let r = self.expr(&args[0]);
+                let base = self.alloc();
+                if self.c.is_object(ty) {
+                    self.emit(Instr::GetTag { a: base, obj: r });
+                } else {
+                    self.emit(Instr::Copy { a: base, b: r });
+                }
+                self.native(Native::SupervisorNew, Slot::Fn, NO_LAYOUT, NO_LAYOUT, base);
+                return base;
             }
             "drop" => {
                 let ty = self.ty_of(&args[0]);
@@ -419,12 +431,14 @@ impl<'a> FnCx<'_, 'a> {
             "ActorRef::tell" => (Native::ActorTell, elem_slot(self, "In"), NO_LAYOUT, NO_LAYOUT),
             "ActorRef::stop" => (Native::ActorStop, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
             "ActorRef::get_stats" => (Native::ActorStats, Slot::Fn, ret_layout, NO_LAYOUT),
-            "ActorRef::ask" => {
+            "ActorRef::reserve" => (Native::ActorReserve, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "ActorRef::send_ask" => {
                 let msg = elem_slot(self, "In");
                 self.native(Native::ActorAsk, msg, NO_LAYOUT, NO_LAYOUT, base);
                 let reply = elem_slot(self, "Out");
                 return self.actor_ask(base, reply);
             }
+            "Supervisor::supervise" => (Native::SupervisorAdopt, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
             "SharedMap::new" => (Native::SharedNew, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
             "SharedMap::read" => (Native::SharedGuard, Slot::Fn, NO_LAYOUT, 0),
             "SharedMap::write" | "SharedMap::lock" => (Native::SharedGuard, Slot::Fn, NO_LAYOUT, 1),
@@ -564,10 +578,7 @@ impl<'a> FnCx<'_, 'a> {
     /// `std::io::IOError`'s type.
     /// The standard library's type `name` (without generic parameters).
     fn std_type(&mut self, name: &str) -> Option<Ty> {
-        let def = (0..self.c.defs.defs.len() as u32)
-            .map(DefId)
-            .find(|&d| self.c.defs.def(d).name.as_str() == name && self.c.is_std(d))?;
-        Some(self.c.types.intern(TyKind::Adt(def, Vec::new())))
+        self.c.std_type(name)
     }
 
     /// The standard library's generic type `name<arg>`.

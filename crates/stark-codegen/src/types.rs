@@ -338,7 +338,7 @@ impl Compiler<'_> {
                         let name = self.defs.def(def).name;
                         match name.as_str() {
                             "Channel" | "Task" | "BroadcastChannel" | "BroadcastReceiver" | "ActorRef"
-                            | "SharedMap" | "SharedMapGuard" => LayoutKind::Host,
+                            | "SharedMap" | "SharedMapGuard" | "Supervisor" => LayoutKind::Host,
                             // A failure or a timeout is its message.
                             "TaskError" | "Timeout" => LayoutKind::Str,
                             // A value that could not be sent, held for `into_inner`.

@@ -1,24 +1,31 @@
-//! Actors: an actor is a task looping over its mailbox (a channel of
-//! envelopes), handling one message at a time. An `ask` carries a reply
-//! slot the actor fills; the cell remembers the reply it owes, so that when
-//! a handler traps, that ask (and every ask still queued or sent later)
-//! fails with the actor's failure instead of waiting forever.
+//! Actors: an actor is a task looping over its mailbox, handling one
+//! message (or one batch) at a time. An `ask` carries a reply slot the
+//! actor fills; the cell remembers the replies it owes, so that when a
+//! handler traps those asks fail with the actor's failure instead of
+//! waiting forever, and every accepted message is either handled or its
+//! sender gets an error.
 
-use crate::channel::{Channel, Waiting};
+use crate::host::TaskHost;
+use crate::mailbox::{Batching, Board, Envelope, Mailbox, Posting};
+use crate::supervisor::Supervisor;
+use crate::tasks::{self, TaskHandle};
 use stark_vm::task::{HostFuture, Resume};
 use stark_vm::transfer::{self, Portable};
 use stark_vm::trap::Fault;
 use stark_vm::{Trap, Value};
 use std::future::{poll_fn, Future};
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::task::{Poll, Waker};
+use std::time::{Duration, Instant};
 
 /// An actor's mailbox and state, shared by its references.
 pub(crate) struct ActorCell {
-    mailbox: Arc<Channel>,
+    /// The actor's type, for messages and the profile.
+    pub name: String,
+    mailbox: Arc<Mailbox>,
     state: Mutex<CellState>,
-    started: std::time::Instant,
+    started: Instant,
 }
 
 /// How a supervised actor is restarted after a failure.
@@ -28,9 +35,9 @@ pub(crate) struct Policy {
     /// 0 `Permanent`, 1 `Transient`, 2 `Never` (a failure ends it).
     pub restart: u32,
     pub max_restarts: i64,
-    pub window: std::time::Duration,
+    pub window: Duration,
     /// When it was restarted lately.
-    pub history: std::collections::VecDeque<std::time::Instant>,
+    pub history: std::collections::VecDeque<Instant>,
 }
 
 /// What `get_stats` reports.
@@ -39,11 +46,12 @@ struct Stats {
     handled: i64,
     failed: i64,
     restarts: i64,
-    peak: i64,
+    batches: i64,
+    batched: i64,
     /// Handling times of the messages so far, in microseconds.
     latencies: Vec<u64>,
-    /// When the message being handled was taken.
-    taken: Option<std::time::Instant>,
+    /// When the message or batch being handled was taken.
+    taken: Option<Instant>,
 }
 
 #[derive(Default)]
@@ -51,14 +59,25 @@ struct CellState {
     stats: Stats,
     /// Set for an actor spawned with a factory.
     policy: Option<Policy>,
-    /// The reply owed for the message being handled.
-    owed: Option<Arc<Reply>>,
-    /// Why the actor ended, once it failed.
-    failed: Option<String>,
+    /// Set for an actor taking batches (`on_batch`).
+    batching: Option<Batching>,
+    /// The replies owed for the message or batch being handled, in order
+    /// (`None` for a tell).
+    owed: Vec<Option<Arc<Reply>>>,
+    /// Why the actor stopped for good, once it has.
+    stopped: Option<String>,
+    /// The failure the next instance starts after (`on_restart`'s argument).
+    failure: Option<String>,
+    /// Why the supervisor is restarting a healthy instance.
+    kill: Option<String>,
     /// Whether its task has ended.
     ended: bool,
     /// Who waits for the end (the program's shutdown).
     end_waiters: Vec<Waker>,
+    /// The running instance.
+    task: Option<Arc<TaskHandle>>,
+    /// The supervisor it belongs to, if any.
+    supervisor: Option<Weak<Supervisor>>,
 }
 
 /// A reply an asker waits for.
@@ -78,7 +97,8 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Reply {
-    fn fill(&self, outcome: Result<Portable, Trap>) {
+    /// Gives the outcome (the first one counts) and wakes the asker.
+    pub fn fill(&self, outcome: Result<Portable, Trap>) {
         let mut state = lock(&self.state);
         if state.outcome.is_none() {
             state.outcome = Some(outcome);
@@ -105,64 +125,95 @@ impl Reply {
     }
 }
 
-/// What the mailbox carries: the message, and the reply slot of an ask.
-fn envelope(message: Portable, reply: Option<Arc<Reply>>) -> Portable {
-    let reply = match reply {
-        Some(r) => Portable::Host(r),
-        None => Portable::Scalar(Value::NONE),
-    };
-    Portable::Record { layout: 0, tag: 0, fields: vec![message, reply] }
+/// How an ask is sent: at a priority level, with an optional timeout, in
+/// a place reserved by `try_ask` or not.
+pub(crate) struct Asking {
+    pub level: usize,
+    pub timeout: Option<Duration>,
+    pub reserved: bool,
 }
 
 impl ActorCell {
-    /// A cell with an empty, unbounded mailbox.
-    pub fn new() -> ActorCell {
+    /// A cell for an actor of type `name`, with a default mailbox.
+    pub fn new(name: String, board: Arc<Board>) -> ActorCell {
         ActorCell {
-            mailbox: Arc::new(Channel::new(None)),
+            name,
+            mailbox: Arc::new(Mailbox::new(board)),
             state: Mutex::new(CellState::default()),
-            started: std::time::Instant::now(),
+            started: Instant::now(),
         }
     }
 
-    fn stopped_fault(&self) -> Option<Fault> {
-        lock(&self.state).failed.as_ref().map(|why| Fault::new(format!("the actor stopped: {why}")))
+    fn stopped_message(&self) -> Option<String> {
+        lock(&self.state).stopped.as_ref().map(|why| format!("actor stopped: {} {why}", self.name))
     }
 
-    /// Queues a message with a reply slot, which it gives back.
-    pub fn ask(&self, message: Portable) -> Result<Arc<Reply>, Fault> {
-        if let Some(f) = self.stopped_fault() {
-            return Err(f);
-        }
+    fn closed_message(&self) -> String {
+        self.stopped_message().unwrap_or_else(|| format!("actor stopped: {} was stopped", self.name))
+    }
+
+    /// Sends an ask: the reply to wait on, and the send still waiting
+    /// for room in a full mailbox, if it is.
+    pub fn ask(self: &Arc<Self>, message: Portable, how: Asking) -> (Arc<Reply>, Option<HostFuture>) {
         let reply = Arc::new(Reply::default());
-        match self.mailbox.try_send(envelope(message, Some(reply.clone()))) {
-            Ok(()) => {
-                self.note_queued();
-                Ok(reply)
+        let e = Envelope::new(message, Some(reply.clone()), how.level, how.timeout);
+        let posted = if how.reserved { self.mailbox.post_reserved(e).map(|()| None) } else { self.mailbox.post(e) };
+        match posted {
+            Ok(None) => (reply, None),
+            Ok(Some(waiting)) => {
+                let (cell, answer) = (self.clone(), reply.clone());
+                (reply, Some(Box::pin(cell.finish_post(waiting, Some(answer)))))
             }
-            Err(_) => Err(Fault::new("the actor has stopped")),
+            Err(_) => {
+                reply.fill(Err(Trap::bare(self.closed_message())));
+                (reply, None)
+            }
         }
     }
 
-    /// Queues a message with no reply.
-    pub fn tell(&self, message: Portable) -> Result<(), Fault> {
-        if let Some(f) = self.stopped_fault() {
-            return Err(f);
+    /// A send that waited for room: the reply fails if the actor stopped meanwhile.
+    async fn finish_post(self: Arc<Self>, waiting: Posting, reply: Option<Arc<Reply>>) -> Resume {
+        match (waiting.await, reply) {
+            (Ok(()), Some(r)) => Resume::Moved(Portable::Host(r)),
+            (Ok(()), None) => Resume::Value(Value::UNIT),
+            (Err(_), Some(r)) => {
+                r.fill(Err(Trap::bare(self.closed_message())));
+                Resume::Moved(Portable::Host(r))
+            }
+            (Err(_), None) => Resume::Fault(Fault::new(self.closed_message())),
         }
-        self.mailbox.try_send(envelope(message, None)).map_err(|_| Fault::new("the actor has stopped"))?;
-        self.note_queued();
-        Ok(())
     }
 
-    fn note_queued(&self) {
-        let len = self.mailbox.state().0 as i64;
-        let mut state = lock(&self.state);
-        state.stats.peak = state.stats.peak.max(len);
+    /// Sends a message with no reply; a future while the mailbox is full.
+    pub fn tell(self: &Arc<Self>, message: Portable) -> Result<Option<HostFuture>, Fault> {
+        match self.mailbox.post(Envelope::new(message, None, crate::mailbox::NORMAL, None)) {
+            Ok(None) => Ok(None),
+            Ok(Some(waiting)) => Ok(Some(Box::pin(self.clone().finish_post(waiting, None)))),
+            Err(_) => Err(Fault::new(self.closed_message())),
+        }
+    }
+
+    /// Promises a place for a `try_ask`.
+    pub fn reserve(&self) -> bool {
+        self.mailbox.reserve()
+    }
+
+    /// Sets the mailbox and batching from `ActorOptions`.
+    pub fn configure(&self, capacity: usize, class: usize, batching: Option<Batching>, shed: usize) {
+        self.mailbox.configure(capacity, class, shed);
+        lock(&self.state).batching = batching;
+    }
+
+    /// Whether the actor takes batches.
+    pub fn batching(&self) -> bool {
+        lock(&self.state).batching.is_some()
     }
 
     /// `ActorStats` (a record of layout `layout`, fields in declaration order).
     pub fn stats(&self, layout: u32) -> Portable {
         let state = lock(&self.state);
         let s = &state.stats;
+        let (len, peak) = self.mailbox.lengths();
         let mut sorted = s.latencies.clone();
         sorted.sort_unstable();
         let pct = |p: f64| -> i64 {
@@ -173,14 +224,15 @@ impl ActorCell {
             sorted[i] as i64
         };
         let int = |v: i64| Portable::Scalar(Value::int(v));
+        let mean_batch = if s.batches == 0 { 0.0 } else { s.batched as f64 / s.batches as f64 };
         let fields = vec![
             int(s.handled),
             int(s.failed),
             int(s.restarts),
-            int(self.mailbox.state().0 as i64),
-            int(s.peak),
-            int(0),
-            Portable::Scalar(Value::f64(0.0)),
+            int(len as i64),
+            int(peak as i64),
+            int(s.batches),
+            Portable::Scalar(Value::f64(mean_batch)),
             int(pct(0.50)),
             int(pct(0.95)),
             int(pct(0.99)),
@@ -189,53 +241,88 @@ impl ActorCell {
         Portable::Record { layout, tag: 0, fields }
     }
 
+    /// One line of `--profile`'s actor table.
+    pub fn profile_row(&self) -> String {
+        let state = lock(&self.state);
+        let s = &state.stats;
+        let (_, peak) = self.mailbox.lengths();
+        let mut sorted = s.latencies.clone();
+        sorted.sort_unstable();
+        let pct = |p: f64| sorted.get(((sorted.len().max(1) - 1) as f64 * p).round() as usize).copied().unwrap_or(0);
+        format!(
+            "profile: actor {:<16} handled {:>9}  failed {:>5}  restarts {:>5}  mailbox peak {:>6}  p50/p95/p99 {}/{}/{} us  batches {}",
+            self.name,
+            s.handled,
+            s.failed,
+            s.restarts,
+            peak,
+            pct(0.5),
+            pct(0.95),
+            pct(0.99),
+            s.batches
+        )
+    }
+
     /// Stops taking messages; those queued are still handled.
     pub fn stop(&self) {
         self.mailbox.close();
     }
 
-    /// The next message (the actor task waits here), as an `Option` of
-    /// enum layout `option`; remembers the reply it owes.
-    pub fn recv(self: Arc<Self>, option: u32) -> HostFuture {
-        let mut waiting = Waiting::recv(self.mailbox.clone(), u32::MAX);
+    /// The next message (or batch) for the actor's task, as an `Option`
+    /// of enum layout `option` (of a `Vec` of layout `list` for a batch);
+    /// remembers the replies it owes.
+    pub fn recv(self: Arc<Self>, option: u32, list: Option<u32>) -> HostFuture {
+        let batching = if list.is_some() { lock(&self.state).batching.clone() } else { None };
+        let mut receiving = self.mailbox.receive(batching);
         Box::pin(poll_fn(move |cx| {
-            let r = Pin::new(&mut waiting).poll(cx);
-            let Poll::Ready(r) = r else { return Poll::Pending };
-            let envelope = match r {
-                Resume::Moved(Portable::Record { tag: 0, mut fields, .. }) => fields.pop(),
-                _ => None,
+            let Poll::Ready(got) = Pin::new(&mut receiving).poll(cx) else { return Poll::Pending };
+            let Some(batch) = got else { return Poll::Ready(Resume::Moved(transfer::option(option, None))) };
+            let mut state = lock(&self.state);
+            state.owed = Vec::with_capacity(batch.len());
+            state.stats.taken = Some(Instant::now());
+            let mut messages = Vec::with_capacity(batch.len());
+            for e in batch {
+                state.owed.push(e.reply);
+                messages.push(e.message);
+            }
+            let value = match list {
+                Some(layout) => Portable::List { layout, items: messages },
+                None => messages.pop().unwrap_or(Portable::Scalar(Value::UNIT)),
             };
-            Poll::Ready(match envelope {
-                Some(Portable::Record { mut fields, .. }) if fields.len() == 2 => {
-                    let reply = fields.pop();
-                    let message = fields.pop().unwrap_or(Portable::Scalar(Value::UNIT));
-                    let mut state = lock(&self.state);
-                    state.owed = match reply {
-                        Some(Portable::Host(h)) => h.downcast::<Reply>().ok(),
-                        _ => None,
-                    };
-                    state.stats.taken = Some(std::time::Instant::now());
-                    Resume::Moved(transfer::option(option, Some(message)))
-                }
-                _ => Resume::Moved(transfer::option(option, None)),
-            })
+            Poll::Ready(Resume::Moved(transfer::option(option, Some(value))))
         }))
     }
 
-    /// The answer to the message being handled.
-    pub fn reply(&self, value: Portable) {
+    /// The answers to the message or batch being handled, in order.
+    pub fn reply(&self, values: Vec<Portable>) -> Result<(), Fault> {
         let owed = {
             let mut state = lock(&self.state);
-            state.stats.handled += 1;
+            if values.len() != state.owed.len() {
+                return Err(Fault::new(format!(
+                    "on_batch of {} returned {} replies for {} messages",
+                    self.name,
+                    values.len(),
+                    state.owed.len()
+                )));
+            }
+            let n = values.len() as i64;
+            state.stats.handled += n;
+            if state.batching.is_some() {
+                state.stats.batches += 1;
+                state.stats.batched += n;
+            }
             if let Some(t) = state.stats.taken.take() {
                 let us = t.elapsed().as_micros() as u64;
-                state.stats.latencies.push(us);
+                state.stats.latencies.extend(std::iter::repeat_n(us, n as usize));
             }
-            state.owed.take()
+            std::mem::take(&mut state.owed)
         };
-        if let Some(r) = owed {
-            r.fill(Ok(value));
+        for (r, v) in owed.into_iter().zip(values) {
+            if let Some(r) = r {
+                r.fill(Ok(v));
+            }
         }
+        Ok(())
     }
 
     /// The actor's task has ended (normally or not).
@@ -265,55 +352,161 @@ impl ActorCell {
         lock(&self.state).policy = Some(policy);
     }
 
-    /// After a failure: the body to start again if the policy allows one
-    /// more restart within its window (then only the ask being handled
-    /// fails; queued messages wait for the new instance).
-    pub fn restart(&self, trap: &Trap) -> Option<Portable> {
+    /// Records the task running the current instance, as it starts (a
+    /// restart asked for before it did is moot: it is a fresh instance).
+    pub fn set_task(&self, task: Arc<TaskHandle>) {
         let mut state = lock(&self.state);
-        let policy = state.policy.as_mut()?;
-        if policy.restart == 2 {
-            return None;
+        state.task = Some(task);
+        state.ended = false;
+        state.kill = None;
+    }
+
+    /// Makes `supervisor` the actor's supervisor.
+    pub fn set_supervisor(&self, supervisor: Weak<Supervisor>) {
+        lock(&self.state).supervisor = Some(supervisor);
+    }
+
+    /// The actor's supervisor, if it has one still alive.
+    pub fn supervisor(&self) -> Option<Arc<Supervisor>> {
+        lock(&self.state).supervisor.as_ref().and_then(Weak::upgrade)
+    }
+
+    /// The failure the new instance starts after (taken: `on_restart` sees it once).
+    pub fn take_failure(&self) -> Option<String> {
+        lock(&self.state).failure.take()
+    }
+
+    /// Fails the replies owed with `why`.
+    fn fail_owed(owed: Vec<Option<Arc<Reply>>>, why: &Trap) {
+        for r in owed.into_iter().flatten() {
+            r.fill(Err(why.clone()));
         }
-        let now = std::time::Instant::now();
-        while policy.history.front().is_some_and(|t| now.duration_since(*t) > policy.window) {
-            policy.history.pop_front();
+    }
+
+    /// After the instance's task ended with `trap`: whether a new
+    /// instance starts (the supervisor is restarting it, or its policy
+    /// allows one more restart within its window) or the actor stops.
+    /// Queued messages wait for the new instance either way.
+    fn restart(&self, trap: &Trap) -> After {
+        let mut guard = lock(&self.state);
+        let state = &mut *guard;
+        let Some(policy) = state.policy.as_mut() else { return After::Stop };
+        let body = policy.body.clone();
+        if let Some(why) = state.kill.take() {
+            state.stats.restarts += 1;
+            return After::Killed(body, why);
         }
-        if policy.history.len() as i64 >= policy.max_restarts {
-            return None;
+        state.stats.failed += 1;
+        let now = Instant::now();
+        let allowed = policy.restart != 2 && {
+            while policy.history.front().is_some_and(|t| now.duration_since(*t) > policy.window) {
+                policy.history.pop_front();
+            }
+            (policy.history.len() as i64) < policy.max_restarts
+        };
+        if !allowed {
+            return After::Stop;
         }
         policy.history.push_back(now);
-        let body = policy.body.clone();
-        state.stats.failed += 1;
         state.stats.restarts += 1;
-        let owed = state.owed.take();
-        drop(state);
-        if let Some(r) = owed {
-            r.fill(Err(Trap { message: format!("the actor failed: {}", trap.message), ..trap.clone() }));
+        state.failure = Some(format!("actor {} failed: {}", self.name, trap.message));
+        After::Restart(body)
+    }
+
+    /// Takes the replies owed for what the instance was handling.
+    fn take_owed(&self) -> Vec<Option<Arc<Reply>>> {
+        std::mem::take(&mut lock(&self.state).owed)
+    }
+
+    /// The actor stops for good after a failure: every queued ask fails,
+    /// and later messages are refused.
+    pub fn fail(&self, trap: &Trap) {
+        let why = format!("(failed: {})", trap.message);
+        {
+            let mut state = lock(&self.state);
+            state.stopped = Some(why.clone());
+            if state.policy.is_none() {
+                state.stats.failed += 1;
+            }
         }
+        self.mailbox.close();
+        let stopped = Trap::bare(format!("actor stopped: {} {why}", self.name));
+        for e in self.mailbox.drain() {
+            if let Some(r) = e.reply {
+                r.fill(Err(stopped.clone()));
+            }
+        }
+    }
+
+    /// Brings the actor back with fresh restart limits: the body to start.
+    pub fn revive(&self) -> Option<Portable> {
+        let mut state = lock(&self.state);
+        let policy = state.policy.as_mut()?;
+        policy.history.clear();
+        let body = policy.body.clone();
+        state.stopped = None;
+        drop(state);
+        self.mailbox.reopen();
         Some(body)
     }
 
-    /// The actor's task failed: the owed ask and every queued one fail
-    /// with it, and later messages are refused.
-    pub fn fail(&self, trap: &Trap) {
-        let why = trap.message.clone();
-        let owed = {
-            let mut state = lock(&self.state);
-            state.failed = Some(why.clone());
-            state.stats.failed += 1;
-            state.owed.take()
-        };
-        self.mailbox.close();
-        let failure = |t: &Trap| Trap { message: format!("the actor failed: {}", t.message), ..t.clone() };
-        if let Some(r) = owed {
-            r.fill(Err(failure(trap)));
+    /// Stops the running instance so that it starts again from its
+    /// factory (its supervisor restarts it with a sibling); gives the body
+    /// to start at once when the actor had stopped after failing.
+    pub fn kill(&self, why: &str) -> Option<Portable> {
+        let mut state = lock(&self.state);
+        if state.stopped.is_some() {
+            drop(state);
+            return self.revive();
         }
-        while let Some(Portable::Record { mut fields, .. }) = self.mailbox.try_recv() {
-            if let Some(Portable::Host(h)) = fields.pop() {
-                if let Ok(r) = h.downcast::<Reply>() {
-                    r.fill(Err(Trap::bare(format!("the actor stopped: {why}"))));
-                }
+        if !state.ended && state.policy.is_some() {
+            state.kill = Some(why.to_string());
+            if let Some(t) = &state.task {
+                t.cancel();
             }
+        }
+        None
+    }
+}
+
+/// What follows an instance's failure.
+enum After {
+    /// A new instance from the factory, the policy allowing.
+    Restart(Portable),
+    /// A new instance: the supervisor stopped this one, for this reason.
+    Killed(Portable, String),
+    /// The actor stops for good (or its supervisor gives up).
+    Stop,
+}
+
+/// The task of actor `cell` ended with `trap`: a new instance starts if
+/// its supervisor is restarting it or its policy allows (and the
+/// supervisor restarts the siblings its strategy names); else the
+/// supervisor may give up (its parent brings everything back), or the
+/// actor stops for good. The asks being handled fail last, so that an
+/// asker who sees the failure finds the restarts already under way.
+pub(crate) fn actor_failed(host: &TaskHost, cell: Arc<ActorCell>, trap: &Trap) {
+    let supervisor = cell.supervisor();
+    let owed = cell.take_owed();
+    let failure = Trap { message: format!("actor {} failed: {}", cell.name, trap.message), ..trap.clone() };
+    match cell.restart(trap) {
+        After::Restart(body) => {
+            tasks::spawn_actor(host, cell.clone(), body);
+            if let Some(s) = supervisor {
+                s.actor_restarting(&cell, trap, host);
+            }
+            ActorCell::fail_owed(owed, &failure);
+        }
+        After::Killed(body, why) => {
+            tasks::spawn_actor(host, cell.clone(), body);
+            ActorCell::fail_owed(owed, &Trap::bare(format!("actor {} was restarted: {why}", cell.name)));
+        }
+        After::Stop => {
+            if !supervisor.is_some_and(|s| s.give_up(&cell, trap, host)) {
+                cell.fail(trap);
+                cell.ended();
+            }
+            ActorCell::fail_owed(owed, &failure);
         }
     }
 }

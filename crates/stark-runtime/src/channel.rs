@@ -31,14 +31,14 @@ pub(crate) struct Channel {
 
 /// Futures waiting on one side, woken first come first served.
 #[derive(Default)]
-struct Waiters {
+pub(crate) struct Waiters {
     order: VecDeque<u64>,
     wakers: HashMap<u64, Waker>,
 }
 
 impl Waiters {
     /// Registers (or refreshes) waiter `id`.
-    fn enlist(&mut self, id: u64, waker: &Waker) {
+    pub fn enlist(&mut self, id: u64, waker: &Waker) {
         if let Some(w) = self.wakers.get_mut(&id) {
             w.clone_from(waker);
         } else {
@@ -48,7 +48,7 @@ impl Waiters {
     }
 
     /// Wakes the first waiter still there.
-    fn wake_one(&mut self) {
+    pub fn wake_one(&mut self) {
         while let Some(id) = self.order.pop_front() {
             if let Some(w) = self.wakers.remove(&id) {
                 w.wake();
@@ -57,7 +57,7 @@ impl Waiters {
         }
     }
 
-    fn wake_all(&mut self) {
+    pub fn wake_all(&mut self) {
         self.order.clear();
         for (_, w) in self.wakers.drain() {
             w.wake();
@@ -65,7 +65,7 @@ impl Waiters {
     }
 
     /// Forgets waiter `id`; whether it was still waiting (not yet woken).
-    fn leave(&mut self, id: u64) -> bool {
+    pub fn leave(&mut self, id: u64) -> bool {
         self.wakers.remove(&id).is_some()
     }
 }

@@ -1,14 +1,17 @@
 //! The host every task runs against: the process's standard streams and
 //! files, tokio's timers, and the runtime's tasks and channels.
 
-use crate::actor::{ActorCell, Policy, Reply};
+use crate::actor::{ActorCell, Asking, Reply};
 use crate::broadcast::{Broadcast, Receiver};
 use crate::channel::Channel;
+use crate::mailbox::Board;
+use crate::options::Options;
 use crate::shared::{Guard, SharedMap};
+use crate::supervisor::{Strategy, Supervisor};
 use crate::tasks::{self, TaskHandle};
 use stark_vm::heap::{HostRef, Key};
 use stark_vm::program::{Program, Slot};
-use stark_vm::task::{Host, HostFuture, Resume, Selecting};
+use stark_vm::task::{ActorOp, Done, Host, HostFuture, Resume, Selecting};
 use stark_vm::transfer::Portable;
 use stark_vm::trap::Fault;
 use stark_vm::Value;
@@ -31,6 +34,8 @@ pub(crate) struct Shared {
     started: std::time::Instant,
     /// Every actor started, to stop them when `main` ends.
     pub actors: Mutex<Vec<Arc<ActorCell>>>,
+    /// Messages queued per QoS class, over every actor.
+    board: Arc<Board>,
 }
 
 impl Shared {
@@ -63,12 +68,42 @@ impl TaskHost {
         let profile = crate::profile::Counters::new(profile);
         let started = std::time::Instant::now();
         let actors = Mutex::new(Vec::new());
-        TaskHost { shared: Arc::new(Shared { program, stdout, runtime, rng, profile, started, actors }), actor: None }
+        let board = Arc::default();
+        TaskHost {
+            shared: Arc::new(Shared { program, stdout, runtime, rng, profile, started, actors, board }),
+            actor: None,
+        }
     }
 
-    /// What the run did, for `--profile`.
+    /// What the run did, for `--profile`: the counters, then a line per actor.
     pub fn profile(&self) -> String {
-        self.shared.profile.report()
+        let mut report = self.shared.profile.report();
+        for actor in self.shared.actors.lock().map(|a| a.clone()).unwrap_or_default() {
+            report.push_str(&actor.profile_row());
+            report.push('\n');
+        }
+        report
+    }
+
+    /// Starts an instance of actor `cell` under `options`, in `supervisor`.
+    fn start_actor(
+        &mut self,
+        cell: Arc<ActorCell>,
+        body: Portable,
+        options: Option<Portable>,
+        supervisor: Option<HostRef>,
+    ) -> Result<(), Fault> {
+        if let Some(options) = options {
+            let o = Options::parse(&options)?;
+            cell.configure(o.capacity, o.class, o.batching.clone(), o.shed);
+            cell.supervise(o.policy(body.clone()));
+        }
+        if let Some(s) = supervisor {
+            let s = s.downcast::<Supervisor>().map_err(|_| Fault::new("internal error: not a supervisor"))?;
+            s.adopt_actor(&cell);
+        }
+        tasks::spawn_actor(self, cell, body);
+        Ok(())
     }
 
     /// Flushes standard output (before a trap report, and at exit).
@@ -248,78 +283,68 @@ impl Host for TaskHost {
         object::<Receiver>(receiver).map_or(0, |r| r.missed())
     }
 
-    fn actor_new(&mut self) -> HostRef {
-        let cell = Arc::new(ActorCell::new());
-        if let Ok(mut actors) = self.shared.actors.lock() {
-            actors.push(cell.clone());
-        }
-        cell
-    }
-
-    fn actor_recv(&mut self, actor: &HostRef, option: u32) -> HostFuture {
-        match actor.clone().downcast::<ActorCell>() {
-            Ok(cell) => {
-                // This task is the actor: its failure fails the cell.
-                self.actor = Some(cell.clone());
-                cell.recv(option)
+    fn actor(&mut self, op: ActorOp) -> Result<Done, Fault> {
+        let cell =
+            |r: &HostRef| r.clone().downcast::<ActorCell>().map_err(|_| Fault::new("internal error: not an actor"));
+        let now = |v: Value| Ok(Done::Now(Portable::Scalar(v)));
+        match op {
+            ActorOp::New { name } => {
+                let cell = Arc::new(ActorCell::new(name, self.shared.board.clone()));
+                if let Ok(mut actors) = self.shared.actors.lock() {
+                    actors.push(cell.clone());
+                }
+                Ok(Done::Now(Portable::Host(cell)))
             }
-            Err(_) => Box::pin(async { Resume::Fault(Fault::new("internal error: not an actor")) }),
-        }
-    }
-
-    fn actor_reply(&mut self, actor: &HostRef, value: Portable) {
-        if let Some(cell) = object::<ActorCell>(actor) {
-            cell.reply(value);
-        }
-    }
-
-    fn actor_ask(&mut self, actor: &HostRef, message: Portable) -> Result<HostRef, Fault> {
-        self.shared.profile.message();
-        match object::<ActorCell>(actor) {
-            Some(cell) => Ok(cell.ask(message)?),
-            None => Err(Fault::new("internal error: not an actor")),
-        }
-    }
-
-    fn actor_tell(&mut self, actor: &HostRef, message: Portable) -> Result<(), Fault> {
-        self.shared.profile.message();
-        match object::<ActorCell>(actor) {
-            Some(cell) => cell.tell(message),
-            None => Err(Fault::new("internal error: not an actor")),
-        }
-    }
-
-    fn actor_stop(&mut self, actor: &HostRef) {
-        if let Some(cell) = object::<ActorCell>(actor) {
-            cell.stop();
-        }
-    }
-
-    fn actor_supervise(
-        &mut self,
-        actor: &HostRef,
-        body: Portable,
-        restart: u32,
-        max_restarts: i64,
-        window_micros: i64,
-    ) {
-        let Some(cell) = object::<ActorCell>(actor) else { return };
-        let policy = Policy {
-            body: body.clone(),
-            restart,
-            max_restarts,
-            window: std::time::Duration::from_micros(window_micros.max(0) as u64),
-            history: Default::default(),
-        };
-        cell.supervise(policy);
-        let unit = Slot::Scalar(stark_vm::NumTy::Unit);
-        tasks::spawn(self, body, unit);
-    }
-
-    fn actor_stats(&mut self, actor: &HostRef, layout: u32) -> Portable {
-        match object::<ActorCell>(actor) {
-            Some(cell) => cell.stats(layout),
-            None => Portable::Record { layout, tag: 0, fields: Vec::new() },
+            ActorOp::Start { cell: c, body, options, supervisor } => {
+                self.start_actor(cell(&c)?, body, options, supervisor)?;
+                now(Value::UNIT)
+            }
+            ActorOp::Recv { cell: c, option, list } => {
+                let c = cell(&c)?;
+                // This task is the actor: its failure fails the cell.
+                self.actor.get_or_insert_with(|| c.clone());
+                Ok(Done::Wait(c.recv(option, list)))
+            }
+            ActorOp::Batching { cell: c } => now(Value::from_bits(cell(&c)?.batching() as u64)),
+            ActorOp::Reply { cell: c, values } => {
+                cell(&c)?.reply(values)?;
+                now(Value::UNIT)
+            }
+            ActorOp::Ask { cell: c, message, priority, timeout_micros, reserved } => {
+                self.shared.profile.message();
+                let level = priority.clamp(0, 3) as usize;
+                let timeout = (timeout_micros >= 0).then(|| std::time::Duration::from_micros(timeout_micros as u64));
+                match cell(&c)?.ask(message, Asking { level, timeout, reserved }) {
+                    (reply, None) => Ok(Done::Now(Portable::Host(reply))),
+                    (_, Some(wait)) => Ok(Done::Wait(wait)),
+                }
+            }
+            ActorOp::Tell { cell: c, message } => {
+                self.shared.profile.message();
+                match cell(&c)?.tell(message)? {
+                    None => now(Value::UNIT),
+                    Some(wait) => Ok(Done::Wait(wait)),
+                }
+            }
+            ActorOp::Reserve { cell: c } => now(Value::from_bits(cell(&c)?.reserve() as u64)),
+            ActorOp::Stop { cell: c } => {
+                cell(&c)?.stop();
+                now(Value::UNIT)
+            }
+            ActorOp::Stats { cell: c, layout } => Ok(Done::Now(cell(&c)?.stats(layout))),
+            ActorOp::Failure { cell: c, option } => {
+                let failure = cell(&c)?.take_failure().map(Portable::Str);
+                Ok(Done::Now(stark_vm::transfer::option(option, failure)))
+            }
+            ActorOp::SupervisorNew { strategy } => {
+                Ok(Done::Now(Portable::Host(Arc::new(Supervisor::new(Strategy::from_tag(strategy))))))
+            }
+            ActorOp::SupervisorAdopt { parent, child } => {
+                let sup =
+                    |r: HostRef| r.downcast::<Supervisor>().map_err(|_| Fault::new("internal error: not a supervisor"));
+                sup(parent)?.adopt(sup(child)?);
+                now(Value::UNIT)
+            }
         }
     }
 

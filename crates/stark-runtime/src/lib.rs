@@ -9,9 +9,12 @@ mod actor;
 mod broadcast;
 mod channel;
 mod host;
+mod mailbox;
+mod options;
 mod profile;
 mod select;
 mod shared;
+mod supervisor;
 mod tasks;
 
 pub use host::TaskHost;

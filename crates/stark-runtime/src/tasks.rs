@@ -2,6 +2,7 @@
 //! joiners wait on. Its result moves to the joiner's heap; a trap ends
 //! only the task itself and is re-raised in whoever joins it.
 
+use crate::actor::ActorCell;
 use crate::host::TaskHost;
 use crate::FUEL;
 use stark_vm::heap::HostRef;
@@ -64,6 +65,18 @@ impl TaskHandle {
 
 /// Starts a task running the function value `body`.
 pub(crate) fn spawn(host: &TaskHost, body: Portable, result: Slot) -> HostRef {
+    spawn_task(host, body, result, None)
+}
+
+/// Starts an instance of actor `cell`: a task running `body` (which
+/// builds the state and runs the actor's loop), whose failure fails or
+/// restarts the actor.
+pub(crate) fn spawn_actor(host: &TaskHost, cell: Arc<ActorCell>, body: Portable) {
+    let unit = Slot::Scalar(stark_vm::NumTy::Unit);
+    spawn_task(host, body, unit, Some(cell));
+}
+
+fn spawn_task(host: &TaskHost, body: Portable, result: Slot, actor: Option<Arc<ActorCell>>) -> Arc<TaskHandle> {
     let handle = Arc::new(TaskHandle { state: Mutex::new(State::default()), result });
     let shared = host.shared.clone();
     let mine = handle.clone();
@@ -73,22 +86,15 @@ pub(crate) fn spawn(host: &TaskHost, body: Portable, result: Slot) -> HostRef {
     runtime.spawn(async move {
         let program = shared.program.clone();
         let mut task = Box::new(Task::spawned(program.clone(), body));
-        let mut host = TaskHost { shared, actor: None };
+        if let Some(cell) = &actor {
+            cell.set_task(mine.clone());
+        }
+        let mut host = TaskHost { shared, actor };
         let outcome = match drive(&mut task, &mut host, Some(&mine)).await {
             Ok(v) => transfer::export(&mut task.heap, &program, v, mine.result).map_err(|f| Trap::bare(f.0)),
             Err(t) => {
-                if let Some(actor) = &host.actor {
-                    // A supervised actor starts again from its factory;
-                    // otherwise it fails for good.
-                    match actor.restart(&t) {
-                        Some(body) => {
-                            let actor = actor.clone();
-                            host.actor = None;
-                            spawn(&host, body, mine.result);
-                            drop(actor);
-                        }
-                        None => actor.fail(&t),
-                    }
+                if let Some(cell) = host.actor.take() {
+                    crate::actor::actor_failed(&host, cell, &t);
                 }
                 Err(t)
             }

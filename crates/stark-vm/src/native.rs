@@ -9,8 +9,8 @@ use crate::bytecode::NumTy;
 use crate::deep;
 use crate::format;
 use crate::heap::{HostRef, Obj};
-use crate::program::{LayoutKind, Program, SelectOp, Site, Slot};
-use crate::task::{Host, HostFuture, Selecting, Task};
+use crate::program::{LayoutKind, Program, SelectOp, Site, Slot, NO_LAYOUT};
+use crate::task::{ActorOp, Done, Host, HostFuture, Selecting, Task};
 use crate::transfer::{self, Portable};
 use crate::trap::Fault;
 use crate::value::Value;
@@ -161,16 +161,34 @@ pub enum Native {
     ChanIsClosed,
     /// `select` over this many arms (`Program::selects[aux]`).
     Select(u16),
-    // Actors: the cell (mailbox and owed reply), messages, replies.
+    // Actors: the cell (mailbox, owed replies), messages, replies;
+    // supervisors. Each is an `ActorOp` of the host.
+    /// `()`: a cell; `layout` is the actor's state (its name names it).
     ActorNew,
+    /// `(cell, body, options, supervisor)`: start an instance; `slot` is
+    /// the options', `aux` bit 0 says options are given, bit 1 a supervisor.
+    ActorStart,
+    /// `(cell)`: the next message, an `Option` of `layout`; or, with
+    /// `aux` a `Vec` layout, the next batch.
     ActorRecv,
+    /// `(cell)`: whether the actor takes batches.
+    ActorBatching,
+    /// `(cell, value)`: the reply (of kind `slot`); `aux` 1: a batch's replies.
     ActorReply,
+    /// `(cell, message, priority, timeout µs, reserved)`: the reply to wait on.
     ActorAsk,
+    /// `(cell, message)`.
     ActorTell,
+    /// `(cell)`: a place for a `try_ask`, or false.
+    ActorReserve,
     ActorStop,
-    /// `(cell, body, restart tag, max restarts, window)`: start a supervised actor.
-    ActorSupervise,
     ActorStats,
+    /// `(cell)`: the failure this instance restarted after, an `Option` of `layout`.
+    ActorFailure,
+    /// `(strategy tag)`: a supervisor.
+    SupervisorNew,
+    /// `(parent, child)`.
+    SupervisorAdopt,
     ReplyAwait,
     // Broadcast channels and their receivers.
     BcastNew,
@@ -200,13 +218,14 @@ impl Native {
             | StringPush | StrSplit | StrContains | StrStartsWith | StrEndsWith | StrFind | VecPush | VecRemove
             | VecAppend | VecExtend | VecContains | SliceGet | MapGet | MapContainsKey | MapRemove
             | MapRemoveDiscard | MapGetRaw | SetInsert | SetRemove | SetContains | WriteFile | ChanSend
-            | ChanTrySend | Timeout | GuardGet | GuardRemove | GuardContains | BcastSend | ActorReply | ActorAsk
-            | ActorTell => 2,
+            | ChanTrySend | Timeout | GuardGet | GuardRemove | GuardContains | BcastSend | ActorReply | ActorTell
+            | SupervisorAdopt => 2,
             StrReplace | StrSubstring | StrRange | VecInsert | SliceRange | MapInsert | MapInsertDiscard | Min
             | Max | Clamp | GuardInsert => 3,
             Math(MathFn::Pow) => 2,
             Select(arms) => 2 + 2 * arms,
-            ActorSupervise => 5,
+            ActorStart => 4,
+            ActorAsk => 5,
             _ => 1,
         }
     }
@@ -1075,8 +1094,14 @@ impl Cx<'_> {
             BcastNew | BcastSend | BcastSubscribe | BcastRecv | BcastTryRecv | BcastMissed => {
                 return self.broadcast_op(host)
             }
-            ActorNew | ActorRecv | ActorReply | ActorAsk | ActorTell | ActorStop | ActorSupervise | ActorStats
-            | ReplyAwait => return self.actor_op(host),
+            ActorNew | ActorStart | ActorRecv | ActorBatching | ActorReply | ActorAsk | ActorTell | ActorReserve
+            | ActorStop | ActorStats | ActorFailure | SupervisorNew | SupervisorAdopt => return self.actor_op(host),
+            ReplyAwait => {
+                let reply = self.host_arg(0)?;
+                let v = self.arg(0);
+                self.free(v);
+                return Ok(Flow::Suspend(host.reply_await(reply)));
+            }
         }
         Ok(Flow::Done)
     }
@@ -1242,66 +1267,71 @@ impl Cx<'_> {
         Ok(Flow::Done)
     }
 
-    /// Actors: `slot` is the message's kind (the reply's for `ActorReply`
-    /// and `ReplyAwait`); `layout` the `Option` a receive gives.
+    /// Actors and supervisors: the operands become an `ActorOp` for the
+    /// host; what it gives comes back moved in, or the task waits for it.
     fn actor_op(&mut self, host: &mut dyn Host) -> Result<Flow, Fault> {
-        match self.site.native {
+        let site = self.site;
+        let op = match site.native {
             Native::ActorNew => {
-                let cell = host.actor_new();
-                let v = self.new_host(cell);
-                self.ret(v);
+                let name = self.prog.layouts.get(site.layout as usize).map_or("actor", |l| &l.name).to_string();
+                ActorOp::New { name }
+            }
+            Native::ActorStart => {
+                let (cell, body, options) = (self.host_arg(0)?, self.arg(1), self.arg(2));
+                let body = transfer::export_body(&mut self.task.heap, self.prog, body)?;
+                let options = match site.aux & 1 {
+                    0 => None,
+                    _ => Some(transfer::export(&mut self.task.heap, self.prog, options, site.slot)?),
+                };
+                let supervisor = if site.aux & 2 != 0 { Some(self.host_arg(3)?) } else { None };
+                ActorOp::Start { cell, body, options, supervisor }
             }
             Native::ActorRecv => {
-                let cell = self.host_arg(0)?;
-                return Ok(Flow::Suspend(host.actor_recv(&cell, self.site.layout)));
+                let list = (site.aux != NO_LAYOUT).then_some(site.aux);
+                ActorOp::Recv { cell: self.host_arg(0)?, option: site.layout, list }
             }
+            Native::ActorBatching => ActorOp::Batching { cell: self.host_arg(0)? },
             Native::ActorReply => {
-                let cell = self.host_arg(0)?;
-                let v = self.arg(1);
-                let value = transfer::export(&mut self.task.heap, self.prog, v, self.site.slot)?;
-                host.actor_reply(&cell, value);
-                self.ret(Value::UNIT);
+                let (cell, v) = (self.host_arg(0)?, self.arg(1));
+                let value = transfer::export(&mut self.task.heap, self.prog, v, site.slot)?;
+                let values = match (site.aux, value) {
+                    (1, Portable::List { items, .. }) => items,
+                    (_, value) => vec![value],
+                };
+                ActorOp::Reply { cell, values }
             }
-            Native::ActorAsk | Native::ActorTell => {
-                let cell = self.host_arg(0)?;
-                let v = self.arg(1);
-                let message = transfer::export(&mut self.task.heap, self.prog, v, self.site.slot)?;
-                if self.site.native == Native::ActorAsk {
-                    let reply = host.actor_ask(&cell, message)?;
-                    let r = self.new_host(reply);
-                    self.ret(r);
-                } else {
-                    host.actor_tell(&cell, message)?;
-                    self.ret(Value::UNIT);
-                }
+            Native::ActorAsk => {
+                let (cell, v) = (self.host_arg(0)?, self.arg(1));
+                let message = transfer::export(&mut self.task.heap, self.prog, v, site.slot)?;
+                let (priority, timeout_micros) = (self.arg(2).as_int(), self.arg(3).as_int());
+                let reserved = self.arg(4).bits != 0;
+                ActorOp::Ask { cell, message, priority, timeout_micros, reserved }
             }
-            Native::ActorStop => {
-                let cell = self.host_arg(0)?;
-                host.actor_stop(&cell);
-                self.ret(Value::UNIT);
+            Native::ActorTell => {
+                let (cell, v) = (self.host_arg(0)?, self.arg(1));
+                let message = transfer::export(&mut self.task.heap, self.prog, v, site.slot)?;
+                ActorOp::Tell { cell, message }
             }
-            Native::ActorStats => {
-                let cell = self.host_arg(0)?;
-                let stats = host.actor_stats(&cell, self.site.layout);
-                let v = transfer::import(&mut self.task.heap, stats);
-                self.ret(v);
-            }
-            Native::ActorSupervise => {
-                let cell = self.host_arg(0)?;
-                let body = self.arg(1);
-                let body = transfer::export_body(&mut self.task.heap, self.prog, body)?;
-                let (restart, max, window) = (self.arg(2).as_int(), self.arg(3).as_int(), self.arg(4).as_int());
-                host.actor_supervise(&cell, body, restart as u32, max, window);
-                self.ret(Value::UNIT);
-            }
+            Native::ActorReserve => ActorOp::Reserve { cell: self.host_arg(0)? },
+            Native::ActorStop => ActorOp::Stop { cell: self.host_arg(0)? },
+            Native::ActorStats => ActorOp::Stats { cell: self.host_arg(0)?, layout: site.layout },
+            Native::ActorFailure => ActorOp::Failure { cell: self.host_arg(0)?, option: site.layout },
+            Native::SupervisorNew => ActorOp::SupervisorNew { strategy: self.arg(0).as_int() },
             _ => {
-                let reply = self.host_arg(0)?;
-                let v = self.arg(0);
+                // The child supervisor moves in: its handle here goes.
+                let (parent, child, v) = (self.host_arg(0)?, self.host_arg(1)?, self.arg(1));
                 self.free(v);
-                return Ok(Flow::Suspend(host.reply_await(reply)));
+                ActorOp::SupervisorAdopt { parent, child }
             }
+        };
+        match host.actor(op)? {
+            Done::Now(p) => {
+                let v = transfer::import(&mut self.task.heap, p);
+                self.ret(v);
+                Ok(Flow::Done)
+            }
+            Done::Wait(f) => Ok(Flow::Suspend(f)),
         }
-        Ok(Flow::Done)
     }
 
     /// Broadcast channels: every subscriber gets a copy of every value.

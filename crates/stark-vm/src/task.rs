@@ -108,28 +108,10 @@ pub trait Host: Send {
     fn broadcast_try_recv(&mut self, receiver: &HostRef) -> Option<Portable>;
     /// How many values a receiver lost (it fell behind) since last asked.
     fn broadcast_missed(&mut self, receiver: &HostRef) -> i64;
-    /// A new actor cell: its mailbox, and the reply it owes.
-    fn actor_new(&mut self) -> HostRef;
-    /// The actor's next message, as an `Option` of enum layout `option`
-    /// (`None` once it is stopped and drained); this task is the actor.
-    fn actor_recv(&mut self, actor: &HostRef, option: u32) -> HostFuture;
-    /// The actor's answer to the message it is handling (dropped for a `tell`).
-    fn actor_reply(&mut self, actor: &HostRef, value: Portable);
-    /// Queues `message` for the actor; gives the reply to wait on.
-    fn actor_ask(&mut self, actor: &HostRef, message: Portable) -> Result<HostRef, Fault>;
-    /// Queues `message` for the actor, with no reply.
-    fn actor_tell(&mut self, actor: &HostRef, message: Portable) -> Result<(), Fault>;
-    /// Stops the actor once it has handled what is queued.
-    fn actor_stop(&mut self, actor: &HostRef);
-    /// Starts the actor task `body` (which builds the state from the
-    /// factory and runs the loop), restarting it after a failure under the
-    /// policy: `restart` 0 `Permanent`, 1 `Transient`, 2 `Never`, at most
-    /// `max_restarts` within `window_micros`.
-    fn actor_supervise(&mut self, actor: &HostRef, body: Portable, restart: u32, max_restarts: i64, window_micros: i64);
+    /// An operation on actors and supervisors.
+    fn actor(&mut self, op: ActorOp) -> Result<Done, Fault>;
     /// Waits for a reply: the value, or the actor's failure.
     fn reply_await(&mut self, reply: HostRef) -> HostFuture;
-    /// The actor's `ActorStats`, a record of layout `layout`.
-    fn actor_stats(&mut self, actor: &HostRef, layout: u32) -> Portable;
     /// A new, empty `SharedMap`.
     fn shared_map(&mut self) -> HostRef;
     /// A guard of `map`: `exclusive` ones (`write`, `lock`) wait for the
@@ -177,6 +159,52 @@ pub enum Resume {
     /// Arm `index` of a `select` completed with this outcome: the index
     /// goes to the result register, the value to the one after it.
     Arm(u32, Box<Resume>),
+}
+
+/// An operation on actors and supervisors: the runtime's side of the
+/// actor natives (cells and supervisors are runtime objects).
+pub enum ActorOp {
+    /// A new cell (mailbox, statistics) for an actor of type `name`.
+    New { name: String },
+    /// Starts an instance running `body` (which builds the state and runs
+    /// the actor's loop), configured and supervised by `options` (an
+    /// `ActorOptions` record) and added to `supervisor` when given.
+    Start { cell: HostRef, body: Portable, options: Option<Portable>, supervisor: Option<HostRef> },
+    /// The actor's next message (an `Option` of enum layout `option`), or
+    /// its next batch (a `Vec` of layout `list`), `None` once stopped and
+    /// drained; the calling task is the actor.
+    Recv { cell: HostRef, option: u32, list: Option<u32> },
+    /// Whether the actor takes batches (a `Bool`).
+    Batching { cell: HostRef },
+    /// The answers to the message or batch being handled, in order.
+    Reply { cell: HostRef, values: Vec<Portable> },
+    /// Sends an ask (`priority` 0 `Critical` to 3 `Low`; a negative
+    /// timeout is none); gives the reply, waiting while the mailbox is
+    /// full unless a place was `reserved`.
+    Ask { cell: HostRef, message: Portable, priority: i64, timeout_micros: i64, reserved: bool },
+    /// Sends a message with no reply, waiting while the mailbox is full.
+    Tell { cell: HostRef, message: Portable },
+    /// Reserves a place for a `try_ask` (a `Bool`: false when full).
+    Reserve { cell: HostRef },
+    /// Stops the actor once it has handled what is queued.
+    Stop { cell: HostRef },
+    /// `ActorStats`, a record of layout `layout`.
+    Stats { cell: HostRef, layout: u32 },
+    /// The failure this instance was restarted after (`Option<TaskError>`
+    /// of enum layout `option`), once.
+    Failure { cell: HostRef, option: u32 },
+    /// A new supervisor (`strategy`: the `Strategy` tag).
+    SupervisorNew { strategy: i64 },
+    /// Puts supervisor `child` under `parent`.
+    SupervisorAdopt { parent: HostRef, child: HostRef },
+}
+
+/// What an operation gives: a value now, or a wait for it.
+pub enum Done {
+    /// The value, moved in.
+    Now(Portable),
+    /// Suspend the task until the future is ready.
+    Wait(HostFuture),
 }
 
 /// How deep calls may nest before the task fails.

@@ -186,6 +186,10 @@ impl Walker<'_, '_> {
         let id = self.r.resolutions.locals.len() as u32;
         self.r.resolutions.locals.push(Local { name: name.name, span: name.span, mutable, uses: 0, warn_unused });
         self.r.resolutions.paths.insert(name.span, PathRes { res: Res::Local(id), assoc_from: 1 });
+        // `let _ = e;` discards: `_` may be "declared" any number of times.
+        if name.name.as_str() == "_" {
+            return;
+        }
         let rib = self.ribs.last_mut().expect("a scope");
         if let Some(&(_, first)) = rib.names.get(&name.name) {
             let diagnostic = Diagnostic::error("E0204", format!("`{}` is already declared in this scope", name.name))

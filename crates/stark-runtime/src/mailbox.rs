@@ -1,0 +1,422 @@
+//! An actor's mailbox: four priority levels served highest first (FIFO
+//! within a level) under one capacity, so a sender waits while it is full
+//! (back-pressure); deadlines after which a request still queued is taken
+//! out and failed; reservations (`try_ask`); and batches (`on_batch`).
+//! One receiver, the actor's task, waits on it; senders wait wake-one.
+
+use crate::actor::Reply;
+use crate::channel::Waiters;
+use stark_vm::transfer::Portable;
+use stark_vm::Trap;
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+/// Priority levels, `Priority::Critical` (0) to `Low` (3).
+pub(crate) const LEVELS: usize = 4;
+/// `Priority::Normal`.
+pub(crate) const NORMAL: usize = 2;
+/// QoS classes, `QoS::Realtime` (0) to `Background` (3).
+pub(crate) const CLASSES: usize = 4;
+/// `QoS::UserFacing`.
+pub(crate) const USER_FACING: usize = 1;
+/// How many times in a row an actor defers to busier classes before it
+/// takes its message anyway (a preference, never starvation).
+const MAX_DEFER: u32 = 16;
+
+/// What a request that timed out in the mailbox fails with; `ask_with`
+/// turns it into `AskError::Timeout`.
+pub(crate) const TIMED_OUT: &str = "timed out: the request waited in the mailbox past its deadline";
+
+/// A queued message.
+pub(crate) struct Envelope {
+    pub message: Portable,
+    /// The reply slot of an ask (none for a tell).
+    pub reply: Option<Arc<Reply>>,
+    /// When a request still queued is failed with a timeout.
+    pub deadline: Option<Instant>,
+    /// When it was queued (a batch waits at most `max_delay` from its oldest).
+    pub queued: Instant,
+    /// Its priority level.
+    pub level: usize,
+}
+
+impl Envelope {
+    /// A message to queue at `level`, timing out after `timeout`.
+    pub fn new(message: Portable, reply: Option<Arc<Reply>>, level: usize, timeout: Option<Duration>) -> Envelope {
+        let queued = Instant::now();
+        Envelope { message, reply, deadline: timeout.map(|t| queued + t), queued, level: level.min(LEVELS - 1) }
+    }
+}
+
+/// When the actor takes a batch instead of one message (`BatchPolicy`).
+#[derive(Clone, Debug)]
+pub(crate) struct Batching {
+    pub max_batch: usize,
+    pub max_delay: Duration,
+    /// Sizes at which a batch runs at once when nothing more is queued.
+    pub preferred: Vec<usize>,
+}
+
+/// Messages queued per QoS class over every mailbox of a run: an actor of
+/// a lower class defers to a higher class that has work.
+#[derive(Default)]
+pub(crate) struct Board {
+    queued: [AtomicI64; CLASSES],
+}
+
+impl Board {
+    fn busier_than(&self, class: usize) -> bool {
+        self.queued[..class].iter().any(|q| q.load(Relaxed) > 0)
+    }
+
+    fn add(&self, class: usize, n: i64) {
+        self.queued[class].fetch_add(n, Relaxed);
+    }
+}
+
+/// The mailbox.
+pub(crate) struct Mailbox {
+    inner: Mutex<Inner>,
+    next_waiter: AtomicU64,
+    board: Arc<Board>,
+}
+
+struct Inner {
+    levels: [VecDeque<Envelope>; LEVELS],
+    len: usize,
+    /// Places promised to `try_ask` callers that have not sent yet.
+    reserved: usize,
+    capacity: usize,
+    /// Where `try_ask` stops (a batching actor's `max_queue`).
+    shed: usize,
+    class: usize,
+    closed: bool,
+    peak: usize,
+    receiver: Option<Waker>,
+    senders: Waiters,
+}
+
+impl Inner {
+    fn has_room(&self) -> bool {
+        self.len + self.reserved < self.capacity
+    }
+}
+
+impl Mailbox {
+    /// An empty mailbox of `ActorOptions::default()`'s capacity and class.
+    pub fn new(board: Arc<Board>) -> Mailbox {
+        let inner = Inner {
+            levels: Default::default(),
+            len: 0,
+            reserved: 0,
+            capacity: 1024,
+            shed: usize::MAX,
+            class: USER_FACING,
+            closed: false,
+            peak: 0,
+            receiver: None,
+            senders: Waiters::default(),
+        };
+        Mailbox { inner: Mutex::new(inner), next_waiter: AtomicU64::new(0), board }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Sets the capacity, the QoS class and `try_ask`'s limit (before any message).
+    pub fn configure(&self, capacity: usize, class: usize, shed: usize) {
+        let mut inner = self.lock();
+        inner.capacity = capacity.max(1);
+        inner.class = class.min(CLASSES - 1);
+        inner.shed = shed;
+    }
+
+    /// Queues a message (room is known), waking the receiver.
+    fn push(&self, inner: &mut Inner, e: Envelope) {
+        inner.levels[e.level].push_back(e);
+        inner.len += 1;
+        inner.peak = inner.peak.max(inner.len);
+        self.board.add(inner.class, 1);
+        if let Some(w) = inner.receiver.take() {
+            w.wake();
+        }
+    }
+
+    /// Queues `e`, or gives a future that does once there is room; gives
+    /// `e` back if the mailbox is closed.
+    pub fn post(self: &Arc<Self>, e: Envelope) -> Result<Option<Posting>, Envelope> {
+        let mut inner = self.lock();
+        if inner.closed {
+            return Err(e);
+        }
+        if inner.has_room() {
+            self.push(&mut inner, e);
+            return Ok(None);
+        }
+        drop(inner);
+        let id = self.next_waiter.fetch_add(1, Relaxed);
+        Ok(Some(Posting { mailbox: self.clone(), envelope: Some(e), id }))
+    }
+
+    /// Promises a place to a `try_ask`; false when the mailbox is full.
+    pub fn reserve(&self) -> bool {
+        let mut inner = self.lock();
+        let expired = purge(&mut inner, &self.board);
+        // A closed mailbox "reserves" too: the ask then fails at once
+        // with the reason the actor stopped, not with `MailboxFull`.
+        let ok = inner.closed || (inner.has_room() && inner.len + inner.reserved < inner.shed);
+        if ok {
+            inner.reserved += 1;
+        }
+        drop(inner);
+        fail_expired(expired);
+        ok
+    }
+
+    /// Queues `e` in a place reserved before; gives it back if closed.
+    pub fn post_reserved(&self, e: Envelope) -> Result<(), Envelope> {
+        let mut inner = self.lock();
+        inner.reserved = inner.reserved.saturating_sub(1);
+        if inner.closed {
+            inner.senders.wake_one();
+            return Err(e);
+        }
+        self.push(&mut inner, e);
+        Ok(())
+    }
+
+    /// Waits for the next message (or batch, under `batching`); `None`
+    /// once the mailbox is closed and drained.
+    pub fn receive(self: &Arc<Self>, batching: Option<Batching>) -> Receiving {
+        Receiving { mailbox: self.clone(), batching, batch: Vec::new(), timer: None, deferred: 0 }
+    }
+
+    /// Stops taking messages; those queued can still be received.
+    pub fn close(&self) {
+        let mut inner = self.lock();
+        inner.closed = true;
+        inner.senders.wake_all();
+        if let Some(w) = inner.receiver.take() {
+            w.wake();
+        }
+    }
+
+    /// Takes messages again (an actor brought back by its supervisor).
+    pub fn reopen(&self) {
+        self.lock().closed = false;
+    }
+
+    /// Takes every queued message out.
+    pub fn drain(&self) -> Vec<Envelope> {
+        let mut inner = self.lock();
+        let mut out = Vec::with_capacity(inner.len);
+        for level in inner.levels.iter_mut() {
+            out.extend(level.drain(..));
+        }
+        self.board.add(inner.class, -(out.len() as i64));
+        inner.len = 0;
+        inner.senders.wake_all();
+        out
+    }
+
+    /// Messages queued now, and the most ever queued at once.
+    pub fn lengths(&self) -> (usize, usize) {
+        let inner = self.lock();
+        (inner.len, inner.peak)
+    }
+
+    /// Puts messages taken but not handled back at the front of their levels.
+    fn put_back(&self, batch: Vec<Envelope>) {
+        let mut inner = self.lock();
+        let n = batch.len();
+        for e in batch.into_iter().rev() {
+            let level = e.level;
+            inner.levels[level].push_front(e);
+        }
+        inner.len += n;
+        self.board.add(inner.class, n as i64);
+    }
+}
+
+/// Takes up to `max` messages into `out`, highest priority first, moving
+/// expired requests to `expired`; wakes a sender per place freed.
+fn take(inner: &mut Inner, board: &Board, max: usize, out: &mut Vec<Envelope>, expired: &mut Vec<Envelope>) {
+    let now = Instant::now();
+    let before = out.len() + expired.len();
+    for level in inner.levels.iter_mut() {
+        while out.len() < max {
+            let Some(e) = level.pop_front() else { break };
+            if e.deadline.is_some_and(|d| d <= now) {
+                expired.push(e);
+            } else {
+                out.push(e);
+            }
+        }
+    }
+    let n = out.len() + expired.len() - before;
+    inner.len -= n;
+    board.add(inner.class, -(n as i64));
+    for _ in 0..n {
+        inner.senders.wake_one();
+    }
+}
+
+/// Takes out every queued request whose deadline has passed.
+fn purge(inner: &mut Inner, board: &Board) -> Vec<Envelope> {
+    let now = Instant::now();
+    let mut expired = Vec::new();
+    for level in inner.levels.iter_mut() {
+        if level.iter().any(|e| e.deadline.is_some_and(|d| d <= now)) {
+            let (gone, kept): (Vec<_>, Vec<_>) = level.drain(..).partition(|e| e.deadline.is_some_and(|d| d <= now));
+            *level = kept.into();
+            expired.extend(gone);
+        }
+    }
+    inner.len -= expired.len();
+    board.add(inner.class, -(expired.len() as i64));
+    expired
+}
+
+/// Fails the requests that timed out while queued.
+fn fail_expired(expired: Vec<Envelope>) {
+    for e in expired {
+        if let Some(r) = e.reply {
+            r.fill(Err(Trap::bare(TIMED_OUT)));
+        }
+    }
+}
+
+/// A send waiting for room. It leaves the waiters when dropped, passing
+/// on a turn it was given but did not take.
+pub(crate) struct Posting {
+    mailbox: Arc<Mailbox>,
+    envelope: Option<Envelope>,
+    id: u64,
+}
+
+impl Future for Posting {
+    /// `Err` gives the message back: the mailbox closed meanwhile.
+    type Output = Result<(), Envelope>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let mailbox = this.mailbox.clone();
+        let mut inner = mailbox.lock();
+        let Some(e) = this.envelope.take() else { return Poll::Ready(Ok(())) };
+        if inner.closed {
+            inner.senders.leave(this.id);
+            return Poll::Ready(Err(e));
+        }
+        let expired = if inner.has_room() { Vec::new() } else { purge(&mut inner, &mailbox.board) };
+        let r = if inner.has_room() {
+            inner.senders.leave(this.id);
+            mailbox.push(&mut inner, e);
+            if inner.has_room() {
+                inner.senders.wake_one();
+            }
+            Poll::Ready(Ok(()))
+        } else {
+            inner.senders.enlist(this.id, cx.waker());
+            this.envelope = Some(e);
+            Poll::Pending
+        };
+        drop(inner);
+        fail_expired(expired);
+        r
+    }
+}
+
+impl Drop for Posting {
+    fn drop(&mut self) {
+        if self.envelope.is_none() {
+            return;
+        }
+        let mut inner = self.mailbox.lock();
+        if !inner.senders.leave(self.id) && (inner.has_room() || inner.closed) {
+            inner.senders.wake_one();
+        }
+    }
+}
+
+/// The actor waiting for its next message or batch.
+pub(crate) struct Receiving {
+    mailbox: Arc<Mailbox>,
+    batching: Option<Batching>,
+    /// A batch being gathered.
+    batch: Vec<Envelope>,
+    /// Wakes the gathering when the batch's delay is up.
+    timer: Option<Pin<Box<tokio::time::Sleep>>>,
+    /// Turns given in a row to busier QoS classes.
+    deferred: u32,
+}
+
+impl Receiving {
+    /// Whether the batch gathered so far should run now.
+    fn batch_ready(&mut self, inner: &Inner, cx: &mut Context<'_>) -> bool {
+        let Some(b) = &self.batching else { return true };
+        let n = self.batch.len();
+        if n >= b.max_batch || inner.closed || (inner.len == 0 && b.preferred.contains(&n)) {
+            return true;
+        }
+        let oldest = self.batch.iter().map(|e| e.queued).min().unwrap_or_else(Instant::now);
+        let due = oldest + b.max_delay;
+        if Instant::now() >= due {
+            return true;
+        }
+        let timer = self.timer.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(due.into())));
+        timer.as_mut().poll(cx).is_ready()
+    }
+}
+
+impl Future for Receiving {
+    type Output = Option<Vec<Envelope>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let mailbox = this.mailbox.clone();
+        let mut inner = mailbox.lock();
+        if this.batch.is_empty() && inner.len > 0 && this.deferred < MAX_DEFER && mailbox.board.busier_than(inner.class)
+        {
+            this.deferred += 1;
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        let max = this.batching.as_ref().map_or(1, |b| b.max_batch.max(1));
+        let mut expired = Vec::new();
+        take(&mut inner, &mailbox.board, max, &mut this.batch, &mut expired);
+        let r = if this.batch.is_empty() {
+            if inner.closed {
+                Poll::Ready(None)
+            } else {
+                inner.receiver = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        } else if this.batch_ready(&inner, cx) {
+            this.deferred = 0;
+            this.timer = None;
+            Poll::Ready(Some(std::mem::take(&mut this.batch)))
+        } else {
+            inner.receiver = Some(cx.waker().clone());
+            Poll::Pending
+        };
+        drop(inner);
+        fail_expired(expired);
+        r
+    }
+}
+
+impl Drop for Receiving {
+    /// A batch gathered by an actor stopped meanwhile goes back to the
+    /// mailbox for the next instance.
+    fn drop(&mut self) {
+        if !self.batch.is_empty() {
+            self.mailbox.put_back(std::mem::take(&mut self.batch));
+        }
+    }
+}
