@@ -1187,6 +1187,8 @@ impl<'a> FnCtxt<'a, '_> {
             }
             TyKind::Slice(elem) => elem,
             TyKind::Adt(def, args) if self.env.lang.vec == Some(def) => args[0],
+            // A tensor's `Shape` is indexed by axis.
+            TyKind::Adt(def, _) if self.env.lang.shape == Some(def) && !is_range => return self.env.common.i64,
             TyKind::Prim(Prim::Str) if is_range => return self.env.common.str,
             TyKind::Adt(def, _) if self.env.lang.string == Some(def) && is_range => return self.env.common.str,
             TyKind::Err => return ty,
