@@ -438,6 +438,7 @@ impl FnCtxt<'_, '_> {
                 DefKind::Struct if self.env.lang.tensor == Some(def) => {
                     let dtype = self.infer.var(self.types);
                     self.generic_vars.push((dtype, path.span));
+                    self.tensor_dtypes.push(dtype);
                     self.types.intern(TyKind::Tensor { dtype, dims: None })
                 }
                 DefKind::Struct | DefKind::Enum => self.fresh_adt(def, None).0,
