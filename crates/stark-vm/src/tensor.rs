@@ -490,6 +490,39 @@ mod tests {
         assert_eq!(fit(t.exp(), DType::Int32).dtype(), DType::Int32);
     }
 
+    /// A tensor object of a heap, sharing `t`'s buffer.
+    fn stored(heap: &mut crate::heap::Heap, t: &Tensor) -> Value {
+        Value::handle(heap.alloc(Obj::Tensor(Box::new(t.clone()))))
+    }
+
+    #[test]
+    fn dropping_a_tensor_releases_its_buffer() {
+        let (mut heap, prog) = (crate::heap::Heap::new(), crate::Program::default());
+        let t = Tensor::ones(&[4, 4], DType::Float32).expect("small");
+        let v = stored(&mut heap, &t);
+        assert!(t.is_shared());
+        heap.free(&prog, v);
+        assert!(!t.is_shared());
+        assert_eq!(heap.live(), 0);
+    }
+
+    #[test]
+    fn moving_to_another_heap_shares_the_buffer_and_clone_copies_it() {
+        let prog = crate::Program::default();
+        let (mut from, mut to) = (crate::heap::Heap::new(), crate::heap::Heap::new());
+        let t = Tensor::arange(0.0, 6.0, 1.0, DType::Int64).expect("valid range");
+        let v = stored(&mut from, &t);
+        let portable = crate::transfer::export(&mut from, &prog, v, Slot::Owned(0)).expect("a tensor moves");
+        assert_eq!(from.live(), 0);
+        let w = crate::transfer::import(&mut to, portable);
+        let Obj::Tensor(moved) = to.get(w.as_handle()) else { panic!("a tensor arrives") };
+        assert!(moved.shares_buffer_with(&t));
+        let c = crate::deep::clone(&mut to, &prog, w, Slot::Owned(0));
+        let Obj::Tensor(copy) = to.get(c.as_handle()) else { panic!("a tensor is cloned") };
+        assert!(!copy.shares_buffer_with(&t));
+        assert_eq!(copy.to_vec::<i64>().expect("Int64"), [0, 1, 2, 3, 4, 5]);
+    }
+
     #[test]
     fn errors_become_traps_with_code_and_both_shapes() {
         let a = Tensor::zeros(&[2, 3], DType::Float32).expect("small");
