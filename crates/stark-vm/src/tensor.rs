@@ -115,6 +115,54 @@ pub const LEFT_SCALAR: u32 = 8;
 pub const RIGHT_SCALAR: u32 = 16;
 
 impl TensorOp {
+    /// The STARK name of the operation, for messages (`sum_axis`).
+    pub fn name(self) -> &'static str {
+        use TensorOp::*;
+        match self {
+            Zeros => "zeros",
+            Ones => "ones",
+            Full => "full",
+            Rand => "rand",
+            Randn => "randn",
+            Arange => "arange",
+            Eye => "eye",
+            FromVec => "from_vec",
+            Stack => "stack",
+            Binary => "arithmetic",
+            Matmul => "matmul",
+            Sum => "sum",
+            Mean => "mean",
+            Max => "max",
+            Argmax => "argmax",
+            SumAxis => "sum_axis",
+            MeanAxis => "mean_axis",
+            MaxAxis => "max_axis",
+            ArgmaxAxis => "argmax_axis",
+            Softmax => "softmax",
+            Relu => "relu",
+            Sigmoid => "sigmoid",
+            Tanh => "tanh",
+            Exp => "exp",
+            Log => "log",
+            Sqrt => "sqrt",
+            Reshape => "reshape",
+            Transpose => "transpose",
+            Permute => "permute",
+            Slice => "slice",
+            Concat => "concat",
+            Get => "get",
+            Item => "item",
+            ToVec => "to_vec",
+            Shape => "shape",
+            DType => "dtype",
+            Device => "device",
+            Numel => "numel",
+            Rank => "rank",
+            Fill => "fill_",
+            ShapeDims => "dims",
+        }
+    }
+
     /// How many argument registers the operation reads.
     pub fn reads(self) -> u16 {
         use TensorOp::*;
@@ -258,10 +306,10 @@ impl Cx<'_> {
     fn construct(&mut self, op: TensorOp, host: &mut dyn Host) -> Result<Value, Fault> {
         use TensorOp::*;
         let dtype = self.dtype()?;
-        let name = format!("{op:?}").to_lowercase();
+        let name = op.name();
         let t = match op {
             Zeros | Ones | Rand | Randn => {
-                let dims = self.take_dims(0, &name)?;
+                let dims = self.take_dims(0, name)?;
                 match op {
                     Zeros => Tensor::zeros(&dims, dtype),
                     Ones => Tensor::ones(&dims, dtype),
@@ -271,7 +319,7 @@ impl Cx<'_> {
             }
             Full => {
                 let value = scalar_of(self.arg(1), dtype);
-                let dims = self.take_dims(0, &name)?;
+                let dims = self.take_dims(0, name)?;
                 Tensor::full(&dims, value)
             }
             Arange => {
@@ -280,7 +328,7 @@ impl Cx<'_> {
             }
             Eye => Tensor::eye(index(self.arg(0), "eye", "size")?, dtype),
             FromVec => {
-                let dims = self.take_dims(1, &name)?;
+                let dims = self.take_dims(1, name)?;
                 let list = self.arg(0);
                 let values: Vec<Scalar> =
                     self.task.heap.items(list.as_handle()).iter().map(|v| scalar_of(*v, dtype)).collect();
@@ -385,8 +433,8 @@ impl Cx<'_> {
     fn transform(&mut self, op: TensorOp) -> Result<Tensor, Fault> {
         use TensorOp::*;
         let dtype = self.dtype()?;
-        let name = format!("{op:?}").to_lowercase();
-        let int = |cx: &mut Self, i: usize, what: &str| index(cx.arg(i), &name, what);
+        let name = op.name();
+        let int = |cx: &mut Self, i: usize, what: &str| index(cx.arg(i), name, what);
         let t = match op {
             Reshape => {
                 let dims = self.signed_dims(1);
