@@ -327,35 +327,40 @@ impl Cx<'_> {
                 Tensor::arange(0.0, n as f64, 1.0, dtype)
             }
             Eye => Tensor::eye(index(self.arg(0), "eye", "size")?, dtype),
-            FromVec => {
-                let dims = self.take_dims(1, name)?;
-                let list = self.arg(0);
-                let values: Vec<Scalar> =
-                    self.task.heap.items(list.as_handle()).iter().map(|v| scalar_of(*v, dtype)).collect();
-                self.free(list);
-                from_scalars(values, dtype, &dims)
-            }
-            _ => {
-                let axis = index(self.arg(1), "stack", "axis")?;
-                let list = self.arg(0);
-                let result = {
-                    let heap = &self.task.heap;
-                    let parts: Vec<&Tensor> = heap
-                        .items(list.as_handle())
-                        .iter()
-                        .filter_map(|v| match heap.get(v.as_handle()) {
-                            Obj::Tensor(t) => Some(&**t),
-                            _ => None,
-                        })
-                        .collect();
-                    Tensor::stack(&parts, axis)
-                };
-                self.free(list);
-                result
-            }
+            FromVec => self.from_vec(dtype)?,
+            _ => self.stack()?,
         };
         let t = t.map_err(fault)?;
         Ok(self.new_tensor(t))
+    }
+
+    /// `Tensor::from_vec(values, shape)`: both arguments are consumed.
+    fn from_vec(&mut self, dtype: DType) -> Result<Result<Tensor, TensorError>, Fault> {
+        let dims = self.take_dims(1, "from_vec")?;
+        let list = self.arg(0);
+        let values: Vec<Scalar> = self.task.heap.items(list.as_handle()).iter().map(|v| scalar_of(*v, dtype)).collect();
+        self.free(list);
+        Ok(from_scalars(values, dtype, &dims))
+    }
+
+    /// `Tensor::stack(tensors, axis)`: the `Vec` is consumed.
+    fn stack(&mut self) -> Result<Result<Tensor, TensorError>, Fault> {
+        let axis = index(self.arg(1), "stack", "axis")?;
+        let list = self.arg(0);
+        let result = {
+            let heap = &self.task.heap;
+            let parts: Vec<&Tensor> = heap
+                .items(list.as_handle())
+                .iter()
+                .filter_map(|v| match heap.get(v.as_handle()) {
+                    Obj::Tensor(t) => Some(&**t),
+                    _ => None,
+                })
+                .collect();
+            Tensor::stack(&parts, axis)
+        };
+        self.free(list);
+        Ok(result)
     }
 
     /// `a op b`, either side possibly an element of the other's dtype.
@@ -575,7 +580,7 @@ mod tests {
     fn errors_become_traps_with_code_and_both_shapes() {
         let a = Tensor::zeros(&[2, 3], DType::Float32).expect("small");
         let b = Tensor::zeros(&[4], DType::Float32).expect("small");
-        let e = a.add(&b).map_err(fault).err().expect("does not broadcast");
+        let e = a.add(&b).map_err(fault).expect_err("does not broadcast");
         assert_eq!(e.0, "tensor error T001: cannot broadcast shapes [2, 3] and [4]");
         assert!(index(Value::int(-1), "sum", "axis").is_err());
     }
