@@ -327,7 +327,7 @@ impl Cx<'_> {
                 Tensor::arange(0.0, n as f64, 1.0, dtype)
             }
             Eye => Tensor::eye(index(self.arg(0), "eye", "size")?, dtype),
-            FromVec => self.from_vec(dtype)?,
+            FromVec => self.build_from_vec(dtype)?,
             _ => self.stack()?,
         };
         let t = t.map_err(fault)?;
@@ -335,7 +335,7 @@ impl Cx<'_> {
     }
 
     /// `Tensor::from_vec(values, shape)`: both arguments are consumed.
-    fn from_vec(&mut self, dtype: DType) -> Result<Result<Tensor, TensorError>, Fault> {
+    fn build_from_vec(&mut self, dtype: DType) -> Result<Result<Tensor, TensorError>, Fault> {
         let dims = self.take_dims(1, "from_vec")?;
         let list = self.arg(0);
         let values: Vec<Scalar> = self.task.heap.items(list.as_handle()).iter().map(|v| scalar_of(*v, dtype)).collect();
