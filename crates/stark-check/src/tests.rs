@@ -258,6 +258,30 @@ fn reshape_to_minus_one_takes_the_rest() {
 }
 
 #[test]
+fn tensor_element_type_defaults_to_float32() {
+    // As in the founding document: `Tensor::rand([..])` with no annotation.
+    let src = "fn main() { let a = Tensor::rand([2, 2]); let f: Float32 = a.sum(); let b = Tensor::full([2], 0.5); let g: Float32 = b.max(); println(f + g); }";
+    assert_eq!(one(src), Vec::<&str>::new());
+    // An inferred element type wins over the default.
+    let src = "fn main() { let a = Tensor::zeros([2]); let x: Int64 = a.sum(); println(x); }";
+    assert_eq!(one(src), Vec::<&str>::new());
+}
+
+#[test]
+fn shapes_index_by_axis_and_arrays_have_slice_methods() {
+    let src = "fn main() { let t: Tensor<Float32>[4, 5] = Tensor::zeros([4, 5]); let n: Int64 = t.shape()[1]; let v: Vec<Int64> = [n, 2].to_vec(); println(v.len()); }";
+    assert_eq!(one(src), Vec::<&str>::new());
+    let src = "fn main() { let t: Tensor<Float32>[4] = Tensor::zeros([4]); let s = t.shape(); println(s[0..1]); }";
+    assert_eq!(one(src), ["E0017"]);
+}
+
+#[test]
+fn an_element_may_be_the_left_operand_of_a_tensor_operator() {
+    let src = "fn main() { let t: Tensor<Float64>[3] = Tensor::ones([3]); println(1.0 - &t); println(2.0 * t); }";
+    assert_eq!(one(src), Vec::<&str>::new());
+}
+
+#[test]
 fn closures_record_what_they_capture() {
     let src = "fn main() { let a = 1; let b = 2; let f = move |x: Int32| x + a; let t = spawn { b * 2 }; println(f(1) + t.join()); }";
     let (checked, typed) = clean(src);

@@ -245,6 +245,8 @@ pub(crate) struct FnCtxt<'a, 'b> {
     reported_uninit: rustc_hash::FxHashSet<u32>,
     /// Variables standing for generic arguments, to report if never inferred.
     pub(crate) generic_vars: Vec<(Ty, Span)>,
+    /// The element types of `Tensor::..` calls: `Float32` unless inferred.
+    pub(crate) tensor_dtypes: Vec<Ty>,
     /// Two traits that both supplied the method last looked up (E0203).
     ambiguous: Option<(DefId, DefId)>,
     /// Closures and spawned blocks being checked, innermost last.
@@ -305,6 +307,7 @@ impl<'a, 'b> FnCtxt<'a, 'b> {
             init: InitState::default(),
             reported_uninit: Default::default(),
             generic_vars: Vec::new(),
+            tensor_dtypes: Vec::new(),
             ambiguous: None,
             capture_frames: Vec::new(),
             captures: Vec::new(),
@@ -426,6 +429,15 @@ impl<'a, 'b> FnCtxt<'a, 'b> {
                 && matches!(self.types.kind(self.infer.resolve(self.types, ty)), TyKind::IntVar(_))
             {
                 let _ = self.infer.unify(self.types, ty, i64_ty);
+            }
+        }
+        // A tensor's element type defaults to `Float32` (as PyTorch's
+        // does), also over a float literal's `Float64` (`Tensor::full([2], 0.5)`).
+        let f32_ty = self.types.intern(TyKind::Prim(Prim::Float32));
+        for ty in std::mem::take(&mut self.tensor_dtypes) {
+            let t = self.infer.resolve(self.types, ty);
+            if matches!(self.types.kind(t), TyKind::Var(_) | TyKind::FloatVar(_)) {
+                let _ = self.infer.unify(self.types, t, f32_ty);
             }
         }
         self.infer.default_literals(self.types);

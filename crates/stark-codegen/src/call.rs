@@ -342,6 +342,7 @@ impl<'a> crate::Compiler<'a> {
                         TyKind::Adt(a, _) => self.defs.def(*a).name.to_string(),
                         TyKind::Prim(p) => stark_check::ty::prim_name(*p).to_string(),
                         TyKind::Slice(_) => "[]".to_string(),
+                        TyKind::Tensor { .. } => "Tensor".to_string(),
                         _ => "?".to_string(),
                     };
                     let trait_name =

@@ -40,7 +40,7 @@ impl<'a> FnCx<'_, 'a> {
                 self.borrow(place, ty)
             }
             ExprKind::Unary(op, inner) => self.unary(*op, inner, e),
-            ExprKind::Binary(op, a, b) => self.binary(*op, a, b),
+            ExprKind::Binary(op, a, b) => self.binary(*op, a, b, e),
             ExprKind::Assign { op, target, value } => self.assign(*op, target, value),
             ExprKind::Cast(inner, _) => self.cast(inner, e),
             ExprKind::Block(block) => self.block_expr(block),
@@ -203,7 +203,7 @@ impl<'a> FnCx<'_, 'a> {
         dst
     }
 
-    fn binary(&mut self, op: BinOp, a: &'a ast::Expr, b: &'a ast::Expr) -> Reg {
+    fn binary(&mut self, op: BinOp, a: &'a ast::Expr, b: &'a ast::Expr, e: &'a ast::Expr) -> Reg {
         if matches!(op, BinOp::And | BinOp::Or) {
             let dst = self.alloc();
             let x = self.expr(a);
@@ -221,6 +221,9 @@ impl<'a> FnCx<'_, 'a> {
         let operand_ty = self.ty_of(a);
         if matches!(op, BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge) {
             return self.comparison(op, a, b, operand_ty);
+        }
+        if let Some(r) = self.tensor_binary(op, a, b, e.span) {
+            return r;
         }
         let x = self.operand(a, b);
         let y = self.expr(b);

@@ -16,6 +16,7 @@ mod library;
 mod pattern;
 mod place;
 mod select;
+mod tensor;
 mod types;
 
 use rustc_hash::FxHashMap;

@@ -25,6 +25,9 @@ impl<'a> FnCx<'_, 'a> {
         let ret = self.ty_of(e);
         let t = |n: &str| subst.get(&Symbol::intern(n)).copied();
         self.at(e.span);
+        if let Some(r) = self.tensor_call(name, subst, recv, args, e) {
+            return r;
+        }
         match name {
             "print" | "println" | "eprint" | "eprintln" | "io::print" | "io::println" | "io::eprint"
             | "io::eprintln" => {
@@ -273,6 +276,7 @@ impl<'a> FnCx<'_, 'a> {
                 return base;
             }
             "[]::iter" => (Native::SliceIter, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "[]::to_vec" => (Native::SliceToVec, elem_slot(self, "T"), ret_layout, NO_LAYOUT),
             "HashMap::new" | "HashMap::with_capacity" => (Native::MapNew, Slot::Fn, ret_layout, NO_LAYOUT),
             "HashMap::insert" => (Native::MapInsert, Slot::Fn, ret_layout, NO_LAYOUT),
             "HashMap::get" | "HashMap::get_mut" => (Native::MapGet, Slot::Fn, ret_layout, NO_LAYOUT),

@@ -341,6 +341,8 @@ impl Compiler<'_> {
                             | "SharedMap" | "SharedMapGuard" | "Supervisor" => LayoutKind::Host,
                             // A failure or a timeout is its message.
                             "TaskError" | "Timeout" => LayoutKind::Str,
+                            // A tensor's shape: its sizes.
+                            "Shape" => LayoutKind::List { elem: Slot::Scalar(NumTy::I64), array: false },
                             // A value that could not be sent, held for `into_inner`.
                             "SendError" if !args.is_empty() => {
                                 LayoutKind::Record { fields: vec![self.slot(args[0])], tuple: false }
@@ -386,6 +388,7 @@ impl Compiler<'_> {
                     }
                 }
             }
+            TyKind::Tensor { .. } => LayoutKind::Tensor,
             _ => LayoutKind::Iter,
         }
     }

@@ -39,6 +39,11 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    /// The next number of the run's splitmix64 generator.
+    fn next_u64(&self) -> u64 {
+        self.pick(usize::MAX) as u64
+    }
+
     /// A number in `0..n`, from a splitmix64 generator.
     fn pick(&self, n: usize) -> usize {
         let Ok(mut x) = self.rng.lock() else { return 0 };
@@ -153,6 +158,10 @@ impl Host for TaskHost {
 
     fn now_micros(&mut self) -> i64 {
         self.shared.started.elapsed().as_micros() as i64
+    }
+
+    fn random_seed(&mut self) -> u64 {
+        self.shared.next_u64()
     }
 
     fn spawn(&mut self, body: Portable, result: Slot) -> HostRef {

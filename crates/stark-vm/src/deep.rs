@@ -61,6 +61,8 @@ fn clone_object(heap: &mut Heap, prog: &Program, v: Value) -> u32 {
         Obj::Iter { source, pos, end } => Obj::Iter { source: *source, pos: *pos, end: *end },
         // Channels and task handles are shared: a clone is another handle.
         Obj::Host(h) => Obj::Host(h.clone()),
+        // A tensor's `clone()` copies its elements (a contiguous copy).
+        Obj::Tensor(t) => Obj::Tensor(Box::new(t.deep_clone())),
         Obj::Free(_) => unreachable!("internal error: cloning a freed object"),
     };
     heap.alloc(obj)
@@ -242,6 +244,13 @@ pub fn display_into(heap: &Heap, prog: &Program, v: Value, slot: Slot, out: &mut
                 out.push(')');
             }
         }
+        LayoutKind::Tensor => match heap.get(v.as_handle()) {
+            Obj::Tensor(t) => {
+                use std::fmt::Write;
+                let _ = write!(out, "{t}");
+            }
+            _ => out.push_str(&prog.layout(layout).name),
+        },
         _ => out.push_str(&prog.layout(layout).name),
     }
 }

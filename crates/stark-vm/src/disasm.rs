@@ -18,6 +18,7 @@ pub fn program(prog: &Program) -> String {
             LayoutKind::Set { .. } => "set".into(),
             LayoutKind::Iter => "iterator".into(),
             LayoutKind::Host => "runtime object".into(),
+            LayoutKind::Tensor => "tensor".into(),
         };
         let _ = writeln!(out, "layout L{i} {}: {kind}", l.name);
     }

@@ -30,6 +30,9 @@ pub enum Obj {
     /// A runtime object shared between tasks (a channel, a task handle):
     /// the runtime's, opaque to the VM.
     Host(HostRef),
+    /// A `Tensor`: a layout over an `Arc`-shared buffer (moving it between
+    /// tasks shares the buffer; `clone()` copies it).
+    Tensor(Box<stark_tensor::Tensor>),
 }
 
 /// A runtime object as the VM holds it.
@@ -370,7 +373,7 @@ impl Heap {
                         set.values().for_each(|v| owned(v, &elem));
                     }
                 }
-                Obj::Str(_) | Obj::Iter { .. } | Obj::Host(_) | Obj::Free(_) => {}
+                Obj::Str(_) | Obj::Iter { .. } | Obj::Host(_) | Obj::Tensor(_) | Obj::Free(_) => {}
             }
             self.recycle(obj);
         }

@@ -12,6 +12,7 @@ pub mod native;
 pub mod opt;
 pub mod program;
 pub mod task;
+pub mod tensor;
 pub mod transfer;
 pub mod trap;
 pub mod value;

@@ -90,6 +90,9 @@ pub enum Native {
     SliceLen,
     SliceGet,
     SliceIter,
+    /// `[T]::to_vec`: a new list (layout `layout`) of deep copies of the
+    /// slice's elements (of kind `slot`).
+    SliceToVec,
     SliceRange,
     ListNext,
     // Maps and sets.
@@ -205,6 +208,8 @@ pub enum Native {
     GuardRemove,
     GuardContains,
     GuardLen,
+    /// A tensor operation (`tensor.rs`); the site's slot is the element type.
+    Tensor(crate::tensor::TensorOp),
 }
 
 impl Native {
@@ -226,6 +231,7 @@ impl Native {
             Select(arms) => 2 + 2 * arms,
             ActorStart => 4,
             ActorAsk => 5,
+            Tensor(op) => op.reads(),
             _ => 1,
         }
     }
@@ -254,20 +260,22 @@ pub fn call(task: &mut Task, prog: &Program, host: &mut dyn Host, site: &Site, a
     cx.run(host)
 }
 
-struct Cx<'a> {
-    task: &'a mut Task,
-    prog: &'a Program,
-    site: &'a Site,
-    at: usize,
+/// A native call in progress: the task, its program, the call site and
+/// the absolute register of its arguments.
+pub(crate) struct Cx<'a> {
+    pub(crate) task: &'a mut Task,
+    pub(crate) prog: &'a Program,
+    pub(crate) site: &'a Site,
+    pub(crate) at: usize,
 }
 
 impl Cx<'_> {
-    fn arg(&mut self, i: usize) -> Value {
+    pub(crate) fn arg(&mut self, i: usize) -> Value {
         let at = self.at + i;
         self.task.regs().get(at).copied().unwrap_or(Value::NONE)
     }
 
-    fn ret(&mut self, v: Value) {
+    pub(crate) fn ret(&mut self, v: Value) {
         let at = self.at;
         let regs = self.task.regs();
         if at < regs.len() {
@@ -281,7 +289,7 @@ impl Cx<'_> {
         self.task.heap.str_slice(self.prog, v).to_string()
     }
 
-    fn new_str(&mut self, s: String) -> Value {
+    pub(crate) fn new_str(&mut self, s: String) -> Value {
         self.task.heap.new_str(s)
     }
 
@@ -333,7 +341,7 @@ impl Cx<'_> {
         }
     }
 
-    fn free(&mut self, v: Value) {
+    pub(crate) fn free(&mut self, v: Value) {
         self.task.heap.free(self.prog, v);
     }
 
@@ -658,6 +666,14 @@ impl Cx<'_> {
             SliceLen => {
                 let v = self.arg(0);
                 self.ret(Value::from_bits(v.slice_len() as u64));
+            }
+            SliceToVec => {
+                let v = self.arg(0);
+                let (slot, layout) = (self.site.slot, self.site.layout);
+                let items = self.task.heap.list_slice(v).to_vec();
+                let items = items.into_iter().map(|x| deep::clone(&mut self.task.heap, prog, x, slot)).collect();
+                let h = self.task.heap.alloc(Obj::List { layout, items });
+                self.ret(Value::handle(h));
             }
             SliceGet => {
                 let (v, i) = (self.arg(0), self.arg(1).bits as usize);
@@ -1102,6 +1118,7 @@ impl Cx<'_> {
                 self.free(v);
                 return Ok(Flow::Suspend(host.reply_await(reply)));
             }
+            Tensor(op) => return self.tensor_op(op, host),
         }
         Ok(Flow::Done)
     }

@@ -102,6 +102,8 @@ pub enum LayoutKind {
     Iter,
     /// A runtime object (channel, task handle) shared between tasks.
     Host,
+    /// A `Tensor` (`Obj::Tensor`): it owns no other object.
+    Tensor,
 }
 
 /// What one field or element holds.

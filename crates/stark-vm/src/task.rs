@@ -51,6 +51,8 @@ pub trait Host: Send {
     fn sleep(&mut self, micros: u64) -> HostFuture;
     /// Microseconds on a monotonic clock (for `Instant`).
     fn now_micros(&mut self) -> i64;
+    /// A fresh seed for a random tensor, from the run's generator (`--seed`).
+    fn random_seed(&mut self) -> u64;
     /// Starts a task running `body` (a function value moved out of this
     /// task) whose result, of kind `result`, its joiner receives.
     fn spawn(&mut self, body: Portable, result: Slot) -> HostRef;

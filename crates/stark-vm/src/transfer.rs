@@ -29,6 +29,8 @@ pub enum Portable {
     Set { layout: u32, set: Box<KeyMap<Value>>, entries: Vec<Portable> },
     /// A runtime object.
     Host(HostRef),
+    /// A tensor: its buffer is shared (`Arc`), so no element is copied.
+    Tensor(Box<stark_tensor::Tensor>),
     /// A function value and its closure environment.
     Fn { func: u32, env: Option<Box<Portable>> },
 }
@@ -113,6 +115,7 @@ fn export_object(heap: &mut Heap, prog: &Program, v: Value) -> Result<Portable, 
             Portable::Set { layout, set, entries }
         }
         Obj::Host(h) => Portable::Host(h),
+        Obj::Tensor(t) => Portable::Tensor(t),
         Obj::Iter { .. } => {
             return Err(Fault::new("an iterator borrows its collection and cannot cross to another task"))
         }
@@ -146,6 +149,7 @@ pub fn import(heap: &mut Heap, p: Portable) -> Value {
             Value::handle(heap.alloc(Obj::Set { layout, set }))
         }
         Portable::Host(h) => Value::handle(heap.alloc(Obj::Host(h))),
+        Portable::Tensor(t) => Value::handle(heap.alloc(Obj::Tensor(t))),
         Portable::Fn { func, env } => {
             let ext = env.map_or(NONE, |e| import(heap, *e).as_handle() as u64);
             Value { bits: func as u64, ext }

@@ -800,7 +800,13 @@ impl<'a> FnCtxt<'a, '_> {
                 left
             }
             Add | Sub | Mul | Div | Rem | BitAnd | BitOr | BitXor => {
-                let left = self.expr(a, expected);
+                // An unknown expected type (a generic argument) says nothing
+                // of the left operand: `2.0 * t` may be a tensor.
+                let hint = expected.filter(|&t| {
+                    let t = self.infer.resolve(self.types, t);
+                    !matches!(self.types.kind(t), TyKind::Var(_))
+                });
+                let left = self.expr(a, hint);
                 let right = self.expr(b, Some(left));
                 if self.tensor_parts(left).is_some() || self.tensor_parts(right).is_some() {
                     return self.tensor_binary(op, left, right, (a, b), span);
@@ -1187,6 +1193,8 @@ impl<'a> FnCtxt<'a, '_> {
             }
             TyKind::Slice(elem) => elem,
             TyKind::Adt(def, args) if self.env.lang.vec == Some(def) => args[0],
+            // A tensor's `Shape` is indexed by axis.
+            TyKind::Adt(def, _) if self.env.lang.shape == Some(def) && !is_range => return self.env.common.i64,
             TyKind::Prim(Prim::Str) if is_range => return self.env.common.str,
             TyKind::Adt(def, _) if self.env.lang.string == Some(def) && is_range => return self.env.common.str,
             TyKind::Err => return ty,

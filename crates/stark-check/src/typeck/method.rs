@@ -290,6 +290,8 @@ impl FnCtxt<'_, '_> {
                     ty = self.infer.resolve(self.types, inner);
                 }
                 TyKind::Adt(def, a) if self.env.lang.boxed == Some(def) => ty = self.infer.resolve(self.types, a[0]),
+                // An array has its slice's methods (`[1.0, 2.0].to_vec()`).
+                TyKind::Array(elem, _) => ty = self.types.intern(TyKind::Slice(elem)),
                 _ => break,
             }
         }
@@ -436,6 +438,7 @@ impl FnCtxt<'_, '_> {
                 DefKind::Struct if self.env.lang.tensor == Some(def) => {
                     let dtype = self.infer.var(self.types);
                     self.generic_vars.push((dtype, path.span));
+                    self.tensor_dtypes.push(dtype);
                     self.types.intern(TyKind::Tensor { dtype, dims: None })
                 }
                 DefKind::Struct | DefKind::Enum => self.fresh_adt(def, None).0,
