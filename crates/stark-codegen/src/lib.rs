@@ -13,6 +13,7 @@ mod call;
 mod expr;
 mod glue;
 mod library;
+mod model;
 mod pattern;
 mod place;
 mod select;

@@ -25,6 +25,9 @@ impl<'a> FnCx<'_, 'a> {
         let ret = self.ty_of(e);
         let t = |n: &str| subst.get(&Symbol::intern(n)).copied();
         self.at(e.span);
+        if let Some(r) = self.model_call(name, recv, args, e) {
+            return r;
+        }
         if let Some(r) = self.tensor_call(name, subst, recv, args, e) {
             return r;
         }

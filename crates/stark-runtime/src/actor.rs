@@ -26,6 +26,8 @@ pub(crate) struct ActorCell {
     mailbox: Arc<Mailbox>,
     state: Mutex<CellState>,
     started: Instant,
+    /// A model server's statistics (`serve`).
+    pub serving: std::sync::OnceLock<Arc<crate::models::ServeStats>>,
 }
 
 /// How a supervised actor is restarted after a failure.
@@ -141,6 +143,7 @@ impl ActorCell {
             mailbox: Arc::new(Mailbox::new(board)),
             state: Mutex::new(CellState::default()),
             started: Instant::now(),
+            serving: std::sync::OnceLock::new(),
         }
     }
 
@@ -277,20 +280,59 @@ impl ActorCell {
         Box::pin(poll_fn(move |cx| {
             let Poll::Ready(got) = Pin::new(&mut receiving).poll(cx) else { return Poll::Pending };
             let Some(batch) = got else { return Poll::Ready(Resume::Moved(transfer::option(option, None))) };
-            let mut state = lock(&self.state);
-            state.owed = Vec::with_capacity(batch.len());
-            state.stats.taken = Some(Instant::now());
-            let mut messages = Vec::with_capacity(batch.len());
-            for e in batch {
-                state.owed.push(e.reply);
-                messages.push(e.message);
-            }
+            let mut messages: Vec<Portable> = self.take(batch).into_iter().map(|(m, _)| m).collect();
             let value = match list {
                 Some(layout) => Portable::List { layout, items: messages },
                 None => messages.pop().unwrap_or(Portable::Scalar(Value::UNIT)),
             };
             Poll::Ready(Resume::Moved(transfer::option(option, Some(value))))
         }))
+    }
+
+    /// The next batch for a runtime-run actor (`serve`): each message with
+    /// when it was queued; `None` once stopped and drained.
+    pub async fn next_batch(self: &Arc<Self>) -> Option<Vec<(Portable, Instant)>> {
+        let batching = lock(&self.state).batching.clone();
+        let batch = self.mailbox.receive(batching).await?;
+        Some(self.take(batch))
+    }
+
+    /// Takes a batch to handle, remembering the replies owed.
+    fn take(&self, batch: Vec<Envelope>) -> Vec<(Portable, Instant)> {
+        let mut state = lock(&self.state);
+        state.owed = Vec::with_capacity(batch.len());
+        state.stats.taken = Some(Instant::now());
+        batch
+            .into_iter()
+            .map(|e| {
+                state.owed.push(e.reply);
+                (e.message, e.queued)
+            })
+            .collect()
+    }
+
+    /// Answers each ask of the batch being handled with its own outcome
+    /// (a runtime-run actor: the actor goes on either way).
+    pub fn answer(&self, outcomes: Vec<Result<Portable, Trap>>) {
+        let owed = {
+            let mut state = lock(&self.state);
+            let n = outcomes.len() as i64;
+            let failed = outcomes.iter().filter(|o| o.is_err()).count() as i64;
+            state.stats.handled += n - failed;
+            state.stats.failed += failed;
+            state.stats.batches += 1;
+            state.stats.batched += n;
+            if let Some(t) = state.stats.taken.take() {
+                let us = t.elapsed().as_micros() as u64;
+                state.stats.latencies.extend(std::iter::repeat_n(us, n as usize));
+            }
+            std::mem::take(&mut state.owed)
+        };
+        for (r, o) in owed.into_iter().zip(outcomes) {
+            if let Some(r) = r {
+                r.fill(o);
+            }
+        }
     }
 
     /// The answers to the message or batch being handled, in order.

@@ -35,7 +35,7 @@ pub(crate) struct Shared {
     /// Every actor started, to stop them when `main` ends.
     pub actors: Mutex<Vec<Arc<ActorCell>>>,
     /// Messages queued per QoS class, over every actor.
-    board: Arc<Board>,
+    pub(crate) board: Arc<Board>,
 }
 
 impl Shared {
@@ -355,6 +355,10 @@ impl Host for TaskHost {
                 now(Value::UNIT)
             }
         }
+    }
+
+    fn model(&mut self, op: stark_vm::model::ModelOp) -> Result<Done, Fault> {
+        crate::models::op(self, op)
     }
 
     fn reply_await(&mut self, reply: HostRef) -> HostFuture {

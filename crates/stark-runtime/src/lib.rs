@@ -10,6 +10,7 @@ mod broadcast;
 mod channel;
 mod host;
 mod mailbox;
+mod models;
 mod options;
 mod profile;
 mod select;

@@ -87,6 +87,11 @@ impl Options {
     }
 }
 
+/// Reads a `BatchPolicy` (`serve`'s): how to gather batches, and `max_queue`.
+pub(crate) fn batch_policy(p: &Portable) -> Result<(Option<Batching>, usize), Fault> {
+    batching(p)
+}
+
 /// Reads a `BatchPolicy`: how to gather batches, and `max_queue`.
 fn batching(p: &Portable) -> Result<(Option<Batching>, usize), Fault> {
     let Portable::Record { fields, .. } = p else { return Ok((None, usize::MAX)) };

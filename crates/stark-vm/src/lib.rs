@@ -8,6 +8,7 @@ pub mod disasm;
 pub mod format;
 pub mod heap;
 pub mod keymap;
+pub mod model;
 pub mod native;
 pub mod opt;
 pub mod program;

@@ -210,6 +210,8 @@ pub enum Native {
     GuardLen,
     /// A tensor operation (`tensor.rs`); the site's slot is the element type.
     Tensor(crate::tensor::TensorOp),
+    /// A model operation (`crate::model`).
+    Model(crate::model::ModelFn),
 }
 
 impl Native {
@@ -232,6 +234,7 @@ impl Native {
             ActorStart => 4,
             ActorAsk => 5,
             Tensor(op) => op.reads(),
+            Model(f) => f.reads(),
             _ => 1,
         }
     }
@@ -284,7 +287,7 @@ impl Cx<'_> {
         }
     }
 
-    fn str_arg(&mut self, i: usize) -> String {
+    pub(crate) fn str_arg(&mut self, i: usize) -> String {
         let v = self.arg(i);
         self.task.heap.str_slice(self.prog, v).to_string()
     }
@@ -1119,12 +1122,13 @@ impl Cx<'_> {
                 return Ok(Flow::Suspend(host.reply_await(reply)));
             }
             Tensor(op) => return self.tensor_op(op, host),
+            Model(f) => return self.model_op(f, host),
         }
         Ok(Flow::Done)
     }
 
     /// The runtime object an argument names (an owned handle or a reference).
-    fn host_arg(&mut self, i: usize) -> Result<HostRef, Fault> {
+    pub(crate) fn host_arg(&mut self, i: usize) -> Result<HostRef, Fault> {
         let h = self.arg(i).as_handle();
         match self.task.heap.get(h) {
             Obj::Host(r) => Ok(r.clone()),

@@ -112,6 +112,8 @@ pub trait Host: Send {
     fn broadcast_missed(&mut self, receiver: &HostRef) -> i64;
     /// An operation on actors and supervisors.
     fn actor(&mut self, op: ActorOp) -> Result<Done, Fault>;
+    /// An operation on models.
+    fn model(&mut self, op: crate::model::ModelOp) -> Result<Done, Fault>;
     /// Waits for a reply: the value, or the actor's failure.
     fn reply_await(&mut self, reply: HostRef) -> HostFuture;
     /// A new, empty `SharedMap`.

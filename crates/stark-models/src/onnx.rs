@@ -1,0 +1,166 @@
+//! The embedded default backend: ONNX on tract (pure Rust). The loaded
+//! model is shared (`Send + Sync`); beside the plan for any batch size
+//! (the batch dimension symbolic), it keeps a plan optimised for each
+//! fixed batch size of `BUCKETS`, used when a batch has exactly that size
+//! (the symbolic plan is about 1.5 times slower at batch 1).
+
+use crate::backend::{Backend, Capabilities, Dim, TensorInfo};
+use crate::error::{ModelError, Result};
+use stark_tensor::{DType, Tensor};
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+use tract_onnx::prelude as tr;
+use tract_onnx::prelude::{Framework, InferenceModelExt, IntoRunnable};
+
+/// The batch sizes that get a plan of their own.
+pub const BUCKETS: [usize; 4] = [1, 8, 32, 128];
+
+type Plan = Arc<tr::TypedRunnableModel>;
+
+/// An ONNX model loaded with tract.
+pub struct OnnxBackend {
+    name: String,
+    inputs: Vec<TensorInfo>,
+    outputs: Vec<TensorInfo>,
+    /// Runs any batch size.
+    symbolic: Plan,
+    /// Plans for the batch sizes of `BUCKETS`.
+    fixed: Vec<(usize, Plan)>,
+}
+
+fn err_chain(e: &tr::TractError) -> String {
+    format!("{e:#}").replace('\n', " ")
+}
+
+impl Backend for OnnxBackend {
+    fn load(path: &Path) -> Result<Self> {
+        let shown = path.display().to_string();
+        if !path.is_file() {
+            return Err(ModelError::NotFound { path: shown });
+        }
+        let model = tract_onnx::onnx()
+            .model_for_path(path)
+            .map_err(|e| ModelError::Invalid { path: shown.clone(), reason: err_chain(&e) })?;
+        let typed = model.into_typed().map_err(|e| unsupported(&shown, &e))?;
+        let inputs = infos(&typed, typed.input_outlets().map_err(|e| unsupported(&shown, &e))?)?;
+        let outputs = infos(&typed, typed.output_outlets().map_err(|e| unsupported(&shown, &e))?)?;
+        let plan = |m: tr::TypedModel| -> Result<Plan> {
+            m.into_optimized().and_then(|m| m.into_runnable()).map_err(|e| unsupported(&shown, &e))
+        };
+        let symbolic = plan(typed.clone())?;
+        let mut fixed = Vec::new();
+        if let Some(Dim::Symbolic(batch)) = inputs.first().and_then(|i| i.dims.first()) {
+            let sym = typed.sym(batch);
+            for b in BUCKETS {
+                let subs = HashMap::from([(sym.clone(), tr::TDim::Val(b as i64))]);
+                let concrete = typed.set_symbols(&subs).map_err(|e| unsupported(&shown, &e))?;
+                fixed.push((b, plan(concrete)?));
+            }
+        }
+        let name = path.file_stem().map_or_else(|| shown.clone(), |s| s.to_string_lossy().into_owned());
+        Ok(OnnxBackend { name, inputs, outputs, symbolic, fixed })
+    }
+
+    fn infer(&self, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
+        crate::signature::check(&self.name, &self.inputs, inputs)?;
+        let batch = inputs.first().and_then(|t| t.shape().dims().first().copied()).unwrap_or(0);
+        let plan = self.fixed.iter().find(|(b, _)| *b == batch).map_or(&self.symbolic, |(_, p)| p);
+        let values = inputs.iter().map(|t| to_tract(t).map(tr::TValue::from)).collect::<Result<tr::TVec<_>>>()?;
+        let run = |e: tr::TractError| ModelError::Run { model: self.name.clone(), reason: err_chain(&e) };
+        let outs = plan.run(values).map_err(run)?;
+        outs.iter().map(|t| from_tract(t).map_err(run)).collect()
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        let batched = self.inputs.iter().chain(&self.outputs).all(|i| matches!(i.dims.first(), Some(Dim::Symbolic(_))));
+        Capabilities { max_batch: 1 << 16, planned_batches: self.fixed.iter().map(|(b, _)| *b).collect(), batched }
+    }
+
+    fn inputs(&self) -> &[TensorInfo] {
+        &self.inputs
+    }
+
+    fn outputs(&self) -> &[TensorInfo] {
+        &self.outputs
+    }
+}
+
+/// A failure to type or optimise the model: an operator tract lacks is
+/// named as such.
+fn unsupported(path: &str, e: &tr::TractError) -> ModelError {
+    let reason = err_chain(e);
+    let reason = match reason.split("Unimplemented(").nth(1).and_then(|r| r.split(')').next()) {
+        Some(op) => format!("unsupported operator `{op}` ({reason})"),
+        None => format!("unsupported model ({reason})"),
+    };
+    ModelError::Unsupported { path: path.to_string(), reason }
+}
+
+/// The name, element type and shape of each outlet.
+fn infos(model: &tr::TypedModel, outlets: &[tr::OutletId]) -> Result<Vec<TensorInfo>> {
+    outlets
+        .iter()
+        .map(|&o| {
+            let fact = model.outlet_fact(o).map_err(|e| unsupported("model", &e))?;
+            let dims = fact
+                .shape
+                .dims()
+                .iter()
+                .map(|d| match d.to_i64() {
+                    Ok(n) => Dim::Fixed(n as usize),
+                    Err(_) => Dim::Symbolic(d.to_string()),
+                })
+                .collect();
+            let dtype = dtype_of(fact.datum_type).unwrap_or(DType::Float32);
+            Ok(TensorInfo { name: model.node(o.node).name.clone(), dtype, dims })
+        })
+        .collect()
+}
+
+fn dtype_of(d: tr::DatumType) -> Option<DType> {
+    Some(match d {
+        tr::DatumType::F32 => DType::Float32,
+        tr::DatumType::F64 => DType::Float64,
+        tr::DatumType::I32 => DType::Int32,
+        tr::DatumType::I64 => DType::Int64,
+        tr::DatumType::U8 => DType::UInt8,
+        tr::DatumType::Bool => DType::Bool,
+        _ => return None,
+    })
+}
+
+/// A STARK tensor as a tract tensor (the elements are copied once).
+fn to_tract(t: &Tensor) -> Result<tr::Tensor> {
+    let dims = t.shape().dims().to_vec();
+    let bad = |e: stark_tensor::TensorError| ModelError::Signature { model: String::new(), reason: e.to_string() };
+    let r = match t.dtype() {
+        DType::Float32 => tr::Tensor::from_shape(&dims, &t.to_vec::<f32>().map_err(bad)?),
+        DType::Float64 => tr::Tensor::from_shape(&dims, &t.to_vec::<f64>().map_err(bad)?),
+        DType::Int32 => tr::Tensor::from_shape(&dims, &t.to_vec::<i32>().map_err(bad)?),
+        DType::Int64 => tr::Tensor::from_shape(&dims, &t.to_vec::<i64>().map_err(bad)?),
+        DType::UInt8 => tr::Tensor::from_shape(&dims, &t.to_vec::<u8>().map_err(bad)?),
+        DType::Bool => tr::Tensor::from_shape(&dims, &t.to_vec::<bool>().map_err(bad)?),
+    };
+    r.map_err(|e| ModelError::Signature { model: String::new(), reason: err_chain(&e) })
+}
+
+/// A tract tensor as a STARK tensor.
+fn from_tract(t: &tr::TValue) -> tr::TractResult<Tensor> {
+    let dims = t.shape().to_vec();
+    let view = t.try_as_plain_ram()?;
+    let made = match t.datum_type() {
+        tr::DatumType::F32 => Tensor::from_vec(view.as_slice::<f32>()?.to_vec(), &dims),
+        tr::DatumType::F64 => Tensor::from_vec(view.as_slice::<f64>()?.to_vec(), &dims),
+        tr::DatumType::I32 => Tensor::from_vec(view.as_slice::<i32>()?.to_vec(), &dims),
+        tr::DatumType::I64 => Tensor::from_vec(view.as_slice::<i64>()?.to_vec(), &dims),
+        tr::DatumType::U8 => Tensor::from_vec(view.as_slice::<u8>()?.to_vec(), &dims),
+        tr::DatumType::Bool => Tensor::from_vec(view.as_slice::<bool>()?.to_vec(), &dims),
+        other => {
+            return Err(tr::TractError::msg(format!(
+                "the model gives {other:?} elements, which STARK tensors do not hold"
+            )))
+        }
+    };
+    made.map_err(|e| tr::TractError::msg(e.to_string()))
+}

@@ -1,0 +1,267 @@
+//! Models in the runtime (LANGUAGE.md sections 5 and 8). Loading and
+//! inference run on tokio's blocking threads, so the asking task waits and
+//! the others run on. `serve(model, policy)` is an actor whose loop is Rust:
+//! it takes batches from its mailbox (the same priority mailbox, deadlines
+//! and `max_queue` shedding as any actor), runs each as one call, and
+//! answers every asker with its own rows; a failing batch fails only its
+//! own requests and the server keeps serving.
+
+use crate::actor::ActorCell;
+use crate::host::TaskHost;
+use stark_models::{Dim, Model};
+use stark_tensor::{DType, Tensor};
+use stark_vm::model::{ModelFn, ModelOp};
+use stark_vm::task::{Done, Resume};
+use stark_vm::transfer::Portable;
+use stark_vm::trap::Fault;
+use stark_vm::{Trap, Value};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+/// Runs a model operation for `host`.
+pub(crate) fn op(host: &TaskHost, op: ModelOp) -> Result<Done, Fault> {
+    match op {
+        ModelOp::Load { path } => {
+            Ok(blocking(move || Model::load(&path).map(|m| Portable::Host(Arc::new(m))).map_err(|e| e.to_string())))
+        }
+        ModelOp::Predict { model, inputs, list } => {
+            let model = model_of(&model)?;
+            Ok(blocking(move || {
+                let outs = model.infer(&inputs).map_err(|e| e.to_string())?;
+                match list {
+                    Some(layout) => Ok(Portable::List { layout, items: outs.into_iter().map(float_tensor).collect() }),
+                    None => outs.into_iter().next().map(float_tensor).ok_or_else(|| "the model has no output".into()),
+                }
+            }))
+        }
+        ModelOp::Name { model } => Ok(Done::Now(Portable::Str(model_of(&model)?.name().to_string()))),
+        ModelOp::Info { model, outputs, what, index, list } => info(&model_of(&model)?, outputs, what, index, list),
+        ModelOp::Serve { model, policy } => serve(host, model_of(&model)?, &policy),
+        ModelOp::Stats { cell, layout } => {
+            let stats = cell.downcast_ref::<ActorCell>().and_then(|c| c.serving.get().cloned());
+            let list = histogram_layout(host, layout);
+            Ok(Done::Now(stats.unwrap_or_default().record(layout, list)))
+        }
+        ModelOp::Parallel { model, batches, list } => {
+            let model = model_of(&model)?;
+            Ok(blocking(move || {
+                use rayon::prelude::*;
+                let outs: Result<Vec<Tensor>, String> =
+                    batches.par_iter().map(|b| first_output(&model, std::slice::from_ref(b))).collect();
+                Ok(Portable::List { layout: list, items: outs?.into_iter().map(float_tensor).collect() })
+            }))
+        }
+        ModelOp::Ensemble { models, input, list } => {
+            let models = models.iter().map(model_of).collect::<Result<Vec<_>, _>>()?;
+            Ok(blocking(move || {
+                use rayon::prelude::*;
+                let outs: Result<Vec<Tensor>, String> =
+                    models.par_iter().map(|m| first_output(m, std::slice::from_ref(&input))).collect();
+                Ok(Portable::List { layout: list, items: outs?.into_iter().map(float_tensor).collect() })
+            }))
+        }
+    }
+}
+
+fn model_of(r: &stark_vm::heap::HostRef) -> Result<Model, Fault> {
+    r.downcast_ref::<Model>().cloned().ok_or_else(|| Fault::new("internal error: not a model"))
+}
+
+fn first_output(model: &Model, inputs: &[Tensor]) -> Result<Tensor, String> {
+    let outs = model.infer(inputs).map_err(|e| e.to_string())?;
+    outs.into_iter().next().ok_or_else(|| format!("model `{}` has no output", model.name()))
+}
+
+/// An output as the language types it (`Tensor<Float32>`).
+fn float_tensor(t: Tensor) -> Portable {
+    let t = if t.dtype() == DType::Float32 { t } else { t.to_dtype(DType::Float32) };
+    Portable::Tensor(Box::new(t))
+}
+
+/// `work` on a blocking thread; the task waits for its value (or traps
+/// with its error).
+fn blocking(work: impl FnOnce() -> Result<Portable, String> + Send + 'static) -> Done {
+    Done::Wait(Box::pin(async move {
+        match tokio::task::spawn_blocking(work).await {
+            Ok(Ok(p)) => Resume::Moved(p),
+            Ok(Err(message)) => Resume::Fault(Fault::new(message)),
+            Err(e) => Resume::Fault(Fault::new(format!("internal error: a model call was lost: {e}"))),
+        }
+    }))
+}
+
+/// Input or output metadata.
+fn info(model: &Model, outputs: bool, what: ModelFn, index: i64, list: u32) -> Result<Done, Fault> {
+    let infos = if outputs { model.outputs() } else { model.inputs() };
+    if what == ModelFn::InfoCount {
+        return Ok(Done::Now(Portable::Scalar(Value::int(infos.len() as i64))));
+    }
+    let info = usize::try_from(index).ok().and_then(|i| infos.get(i));
+    let Some(info) = info else { return Err(Fault::new(format!("no input or output {index}"))) };
+    Ok(Done::Now(match what {
+        ModelFn::InfoName => Portable::Str(info.name.clone()),
+        ModelFn::InfoDtype => Portable::Str(format!("{:?}", info.dtype)),
+        _ => Portable::List {
+            layout: list,
+            items: info
+                .dims
+                .iter()
+                .map(|d| {
+                    Portable::Scalar(Value::int(match d {
+                        Dim::Fixed(n) => *n as i64,
+                        Dim::Symbolic(_) => -1,
+                    }))
+                })
+                .collect(),
+        },
+    }))
+}
+
+/// Starts the batching actor of `serve(model, policy)`.
+fn serve(host: &TaskHost, model: Model, policy: &Portable) -> Result<Done, Fault> {
+    let (batching, shed) = crate::options::batch_policy(policy)?;
+    let Some(batching) = batching else { return Err(Fault::new("internal error: no batch policy")) };
+    let cell = Arc::new(ActorCell::new(format!("serve({})", model.name()), host.shared.board.clone()));
+    let max_batch = batching.max_batch;
+    cell.configure(
+        1024.max(if shed == usize::MAX { 0 } else { shed }),
+        crate::mailbox::USER_FACING,
+        Some(batching),
+        shed,
+    );
+    let stats = Arc::new(ServeStats::new(max_batch));
+    let _ = cell.serving.set(stats.clone());
+    if let Ok(mut actors) = host.shared.actors.lock() {
+        actors.push(cell.clone());
+    }
+    host.shared.runtime.spawn(serve_loop(cell.clone(), model, stats));
+    Ok(Done::Now(Portable::Host(cell)))
+}
+
+/// The server: a batch at a time until stopped and drained.
+async fn serve_loop(cell: Arc<ActorCell>, model: Model, stats: Arc<ServeStats>) {
+    while let Some(batch) = cell.next_batch().await {
+        let started = Instant::now();
+        let queued: Vec<Instant> = batch.iter().map(|(_, q)| *q).collect();
+        let requests: Vec<Vec<Tensor>> = batch
+            .into_iter()
+            .map(|(m, _)| match m {
+                Portable::Tensor(t) => vec![*t],
+                _ => Vec::new(),
+            })
+            .collect();
+        let m = model.clone();
+        let answers = tokio::task::spawn_blocking(move || run_batch(&m, requests)).await;
+        let answers = answers.unwrap_or_else(|e| vec![Err(format!("internal error: a batch was lost: {e}"))]);
+        let ran = answers.iter().filter(|a| a.is_ok()).count();
+        if answers.len() == queued.len() && ran > 0 {
+            stats.record_batch(ran, &queued, started);
+        }
+        let answers = answers.into_iter().map(|a| a.map_err(Trap::bare)).collect();
+        cell.answer(answers);
+    }
+    cell.ended();
+}
+
+/// Runs the valid requests of a batch as one call; a request that does
+/// not fit the model fails alone, and a failing call fails the requests
+/// that were in it.
+fn run_batch(model: &Model, requests: Vec<Vec<Tensor>>) -> Vec<Result<Portable, String>> {
+    let checks: Vec<Result<(), String>> =
+        requests.iter().map(|r| model.check_request(r).map_err(|e| e.to_string())).collect();
+    let valid: Vec<Vec<Tensor>> =
+        requests.into_iter().zip(&checks).filter(|(_, c)| c.is_ok()).map(|(r, _)| r).collect();
+    let mut outs = match model.infer_batch(&valid) {
+        Ok(outs) => outs
+            .into_iter()
+            .map(|o| Ok(o.into_iter().next().map_or(Portable::Scalar(Value::UNIT), float_tensor)))
+            .collect(),
+        Err(e) => vec![Err(e.to_string()); valid.len()],
+    }
+    .into_iter();
+    checks.into_iter().map(|c| c.and_then(|()| outs.next().unwrap_or_else(|| Err("no output".into())))).collect()
+}
+
+/// What `model_stats()` reports of a model server.
+/// A model server's counts (shared by its loop and `model_stats`).
+#[derive(Default)]
+pub(crate) struct ServeStats {
+    inner: Mutex<Served>,
+}
+
+#[derive(Default)]
+struct Served {
+    requests: i64,
+    /// Each request's time from queued to answered, in microseconds.
+    latencies: Vec<u64>,
+    queue_us: u64,
+    compute_us: u64,
+    /// `histogram[n - 1]`: batches of `n` requests.
+    histogram: Vec<i64>,
+    first: Option<Instant>,
+    last: Option<Instant>,
+}
+
+impl ServeStats {
+    fn new(max_batch: usize) -> ServeStats {
+        let served = Served { histogram: vec![0; max_batch.max(1)], ..Served::default() };
+        ServeStats { inner: Mutex::new(served) }
+    }
+
+    /// A batch of `n` requests, queued at `queued`, ran from `started` until now.
+    fn record_batch(&self, n: usize, queued: &[Instant], started: Instant) {
+        let now = Instant::now();
+        let mut s = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        s.requests += n as i64;
+        s.compute_us += now.duration_since(started).as_micros() as u64 * n as u64;
+        for q in queued {
+            s.queue_us += started.saturating_duration_since(*q).as_micros() as u64;
+            s.latencies.push(now.saturating_duration_since(*q).as_micros() as u64);
+        }
+        if s.histogram.len() < n {
+            s.histogram.resize(n, 0);
+        }
+        s.histogram[n.max(1) - 1] += 1;
+        s.first.get_or_insert(started);
+        s.last = Some(now);
+    }
+
+    /// `ModelStats` as a record of layout `layout` (fields in declaration order).
+    fn record(&self, layout: u32, list: u32) -> Portable {
+        let s = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let mut sorted = s.latencies.clone();
+        sorted.sort_unstable();
+        let pct = |p: f64| sorted.get(((sorted.len().max(1) - 1) as f64 * p).round() as usize).copied().unwrap_or(0);
+        let int = |v: i64| Portable::Scalar(Value::int(v));
+        let span = match (s.first, s.last) {
+            (Some(a), Some(b)) => b.duration_since(a).as_secs_f64(),
+            _ => 0.0,
+        };
+        let throughput = if span > 0.0 { s.requests as f64 / span } else { 0.0 };
+        let mean = |total: u64| if s.requests == 0 { 0 } else { (total / s.requests as u64) as i64 };
+        let histogram = s.histogram.iter().map(|&c| int(c)).collect();
+        let fields = vec![
+            int(s.requests),
+            int(pct(0.5) as i64),
+            int(pct(0.95) as i64),
+            int(pct(0.99) as i64),
+            Portable::Scalar(Value::f64(throughput)),
+            int(mean(s.queue_us)),
+            int(mean(s.compute_us)),
+            Portable::List { layout: list, items: histogram },
+        ];
+        Portable::Record { layout, tag: 0, fields }
+    }
+}
+
+/// The layout of `ModelStats.batch_histogram` (a `Vec<Int64>`), from the
+/// record's layout `stats`.
+fn histogram_layout(host: &TaskHost, stats: u32) -> u32 {
+    match &host.shared.program.layout(stats).kind {
+        stark_vm::program::LayoutKind::Record { fields, .. } => match fields.get(7) {
+            Some(stark_vm::program::Slot::Owned(l)) => *l,
+            _ => stark_vm::program::NO_LAYOUT,
+        },
+        _ => stark_vm::program::NO_LAYOUT,
+    }
+}

@@ -1,0 +1,167 @@
+//! The model natives (LANGUAGE.md sections 5 and 8): a `Model` is a
+//! runtime object (`Obj::Host`) the host made; the operands become a
+//! [`ModelOp`] the host runs (loading and inference run off the task's
+//! thread, so the task waits and others run). Receivers and `&` operands
+//! are borrowed; owned ones (`serve`'s, `parallel_inference`'s) move to
+//! the host.
+
+use crate::heap::{HostRef, Obj};
+use crate::native::{Cx, Flow};
+use crate::task::{Done, Host};
+use crate::transfer::{self, Portable};
+use crate::trap::Fault;
+use stark_tensor::Tensor;
+
+/// One model operation (`Native::Model`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ModelFn {
+    /// `load_model(path)`.
+    Load,
+    /// `model.predict(&input)`: the first output.
+    Predict,
+    /// `model.predict_all(&inputs)`: every output.
+    PredictAll,
+    /// `model.name()`.
+    Name,
+    /// How many inputs (or, the second operand true, outputs).
+    InfoCount,
+    /// Input or output `i`'s name.
+    InfoName,
+    /// Input or output `i`'s element type, as a string.
+    InfoDtype,
+    /// Input or output `i`'s sizes (`-1`: symbolic).
+    InfoDims,
+    /// `serve(model, policy)`: an actor batching the model's requests.
+    Serve,
+    /// `ref.model_stats()`.
+    Stats,
+    /// `parallel_inference(model, batches)`.
+    Parallel,
+    /// `parallel_model_ensemble(models, input)`.
+    Ensemble,
+}
+
+impl ModelFn {
+    /// How many argument registers the operation reads.
+    pub fn reads(self) -> u16 {
+        use ModelFn::*;
+        match self {
+            InfoName | InfoDtype | InfoDims => 3,
+            Predict | PredictAll | InfoCount | Serve | Parallel | Ensemble => 2,
+            _ => 1,
+        }
+    }
+}
+
+/// What the host does for a model native.
+pub enum ModelOp {
+    /// Loads the model at `path`.
+    Load { path: String },
+    /// Runs `inputs` (one request); the first output, or all as a `Vec`
+    /// of layout `list`.
+    Predict { model: HostRef, inputs: Vec<Tensor>, list: Option<u32> },
+    /// The model's name (a `String`).
+    Name { model: HostRef },
+    /// Metadata of input (or output) `index`: `what` is the `ModelFn`
+    /// (`InfoCount`, `InfoName`, `InfoDtype`, `InfoDims` with `Vec` layout `list`).
+    Info { model: HostRef, outputs: bool, what: ModelFn, index: i64, list: u32 },
+    /// Starts a batching actor for `model` under `policy` (a `BatchPolicy`); gives its cell.
+    Serve { model: HostRef, policy: Portable },
+    /// `ModelStats` of a serving actor, a record of layout `layout`.
+    Stats { cell: HostRef, layout: u32 },
+    /// Runs each batch (across the cores); the outputs as a `Vec` of layout `list`.
+    Parallel { model: HostRef, batches: Vec<Tensor>, list: u32 },
+    /// Runs `input` through every model at once; a `Vec` of layout `list`.
+    Ensemble { models: Vec<HostRef>, input: Tensor, list: u32 },
+}
+
+impl Cx<'_> {
+    /// A model native: the operands become a `ModelOp` for the host.
+    pub(crate) fn model_op(&mut self, f: ModelFn, host: &mut dyn Host) -> Result<Flow, Fault> {
+        let layout = self.site.layout;
+        let op = match f {
+            ModelFn::Load => ModelOp::Load { path: self.str_arg(0) },
+            ModelFn::Predict | ModelFn::PredictAll => {
+                let model = self.host_arg(0)?;
+                let inputs = if f == ModelFn::Predict { vec![self.tensor_at(1)?] } else { self.tensors_in(1, false)? };
+                ModelOp::Predict { model, inputs, list: (f == ModelFn::PredictAll).then_some(layout) }
+            }
+            ModelFn::Name => ModelOp::Name { model: self.host_arg(0)? },
+            ModelFn::InfoCount | ModelFn::InfoName | ModelFn::InfoDtype | ModelFn::InfoDims => {
+                let index = if f == ModelFn::InfoCount { 0 } else { self.arg(2).as_int() };
+                let outputs = self.arg(1).bits != 0;
+                ModelOp::Info { model: self.host_arg(0)?, outputs, what: f, index, list: layout }
+            }
+            ModelFn::Serve => {
+                let (model, policy) = (self.take_host(0)?, self.arg(1));
+                let policy = transfer::export(&mut self.task.heap, self.prog, policy, self.site.slot)?;
+                ModelOp::Serve { model, policy }
+            }
+            ModelFn::Stats => ModelOp::Stats { cell: self.host_arg(0)?, layout },
+            ModelFn::Parallel => {
+                let model = self.take_host(0)?;
+                ModelOp::Parallel { model, batches: self.tensors_in(1, true)?, list: layout }
+            }
+            ModelFn::Ensemble => {
+                let list = self.arg(0);
+                let models = self.task.heap.items(list.as_handle()).to_vec();
+                let models = models
+                    .iter()
+                    .map(|v| match self.task.heap.get(v.as_handle()) {
+                        Obj::Host(r) => Ok(r.clone()),
+                        _ => Err(Fault::new("internal error: not a model")),
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                self.free(list);
+                let input = self.tensor_at(1)?;
+                let t = self.arg(1);
+                self.free(t);
+                ModelOp::Ensemble { models, input, list: layout }
+            }
+        };
+        match host.model(op)? {
+            Done::Now(p) => {
+                let v = transfer::import(&mut self.task.heap, p);
+                self.ret(v);
+                Ok(Flow::Done)
+            }
+            Done::Wait(f) => Ok(Flow::Suspend(f)),
+        }
+    }
+
+    /// The tensor in argument `i` (shared, not copied).
+    fn tensor_at(&mut self, i: usize) -> Result<Tensor, Fault> {
+        let h = self.arg(i).as_handle();
+        match self.task.heap.get(h) {
+            Obj::Tensor(t) => Ok((**t).clone()),
+            _ => Err(Fault::new("internal error: not a tensor")),
+        }
+    }
+
+    /// The tensors of the `Vec` in argument `i` (shared); the `Vec` is
+    /// consumed when `owned`.
+    fn tensors_in(&mut self, i: usize, owned: bool) -> Result<Vec<Tensor>, Fault> {
+        let list = self.arg(i);
+        let heap = &self.task.heap;
+        let tensors = heap
+            .items(list.as_handle())
+            .iter()
+            .map(|v| match heap.get(v.as_handle()) {
+                Obj::Tensor(t) => Ok((**t).clone()),
+                _ => Err(Fault::new("internal error: not a tensor")),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if owned {
+            self.free(list);
+        }
+        Ok(tensors)
+    }
+
+    /// The runtime object in argument `i`, which moves out (its handle is freed).
+    fn take_host(&mut self, i: usize) -> Result<HostRef, Fault> {
+        let r = self.host_arg(i)?;
+        let v = self.arg(i);
+        self.free(v);
+        Ok(r)
+    }
+}

@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+"""Generates the small ONNX test models under models/ with fixed seeds, and
+models/reference.json: each model's outputs for fixed inputs as onnxruntime
+computes them (the backends are checked against it within 1e-5).
+
+    python3 models/generate.py        # installs onnx, onnxruntime, numpy if missing
+
+The models:
+- mlp.onnx: a classifier, features Float32[N, 16] -> logits Float32[N, 4]
+  (Gemm 16x32, Relu, Gemm 32x4).
+- embedder.onnx: token_ids Int64[N, L] -> embedding Float32[N, 8] (an
+  embedding table of 100 tokens, mean over the sequence, L2-normalised).
+- two_inputs.onnx: a Float32[N, 4], b Float32[N, 4] -> out Float32[N, 3]
+  ((a + b) x W) and diff Float32[N, 4] (a - b).
+- unsupported_op.onnx: a node of an operator no backend knows.
+"""
+import json
+import pathlib
+import subprocess
+import sys
+
+HERE = pathlib.Path(__file__).resolve().parent
+
+
+def need(*modules):
+    missing = []
+    for m in modules:
+        try:
+            __import__(m)
+        except ImportError:
+            missing.append(m)
+    if missing:
+        pins = {"onnx": "onnx==1.17.0", "onnxruntime": "onnxruntime==1.32.0", "numpy": "numpy"}
+        subprocess.check_call([sys.executable, "-m", "pip", "install", "-q"] + [pins[m] for m in missing])
+
+
+need("numpy", "onnx", "onnxruntime")
+
+import numpy as np  # noqa: E402
+import onnx  # noqa: E402
+from onnx import TensorProto, helper, numpy_helper  # noqa: E402
+import onnxruntime as ort  # noqa: E402
+
+
+def save(model, name):
+    model.opset_import[0].version = 17
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    onnx.save(model, str(HERE / name))
+
+
+def mlp():
+    rng = np.random.default_rng(7)
+    w1 = (rng.standard_normal((16, 32)) * 0.3).astype(np.float32)
+    b1 = (rng.standard_normal(32) * 0.1).astype(np.float32)
+    w2 = (rng.standard_normal((32, 4)) * 0.3).astype(np.float32)
+    b2 = (rng.standard_normal(4) * 0.1).astype(np.float32)
+    nodes = [
+        helper.make_node("Gemm", ["features", "w1", "b1"], ["h"]),
+        helper.make_node("Relu", ["h"], ["hr"]),
+        helper.make_node("Gemm", ["hr", "w2", "b2"], ["logits"]),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "mlp",
+        [helper.make_tensor_value_info("features", TensorProto.FLOAT, ["N", 16])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 4])],
+        [numpy_helper.from_array(a, n) for a, n in [(w1, "w1"), (b1, "b1"), (w2, "w2"), (b2, "b2")]],
+    )
+    save(helper.make_model(graph, producer_name="stark-tests"), "mlp.onnx")
+
+
+def embedder():
+    rng = np.random.default_rng(11)
+    table = rng.standard_normal((100, 8)).astype(np.float32)
+    nodes = [
+        helper.make_node("Gather", ["table", "token_ids"], ["vectors"], axis=0),
+        helper.make_node("ReduceMean", ["vectors"], ["mean"], axes=[1], keepdims=0),
+        helper.make_node("LpNormalization", ["mean"], ["embedding"], axis=1, p=2),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "embedder",
+        [helper.make_tensor_value_info("token_ids", TensorProto.INT64, ["N", "L"])],
+        [helper.make_tensor_value_info("embedding", TensorProto.FLOAT, ["N", 8])],
+        [numpy_helper.from_array(table, "table")],
+    )
+    model = helper.make_model(graph, producer_name="stark-tests")
+    model.opset_import[0].version = 17
+    # ReduceMean takes `axes` as an attribute up to opset 17.
+    save(model, "embedder.onnx")
+
+
+def two_inputs():
+    rng = np.random.default_rng(5)
+    w = rng.standard_normal((4, 3)).astype(np.float32)
+    nodes = [
+        helper.make_node("Add", ["a", "b"], ["s"]),
+        helper.make_node("MatMul", ["s", "w"], ["out"]),
+        helper.make_node("Sub", ["a", "b"], ["diff"]),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "two_inputs",
+        [
+            helper.make_tensor_value_info("a", TensorProto.FLOAT, ["N", 4]),
+            helper.make_tensor_value_info("b", TensorProto.FLOAT, ["N", 4]),
+        ],
+        [
+            helper.make_tensor_value_info("out", TensorProto.FLOAT, ["N", 3]),
+            helper.make_tensor_value_info("diff", TensorProto.FLOAT, ["N", 4]),
+        ],
+        [numpy_helper.from_array(w, "w")],
+    )
+    save(helper.make_model(graph, producer_name="stark-tests"), "two_inputs.onnx")
+
+
+def unsupported():
+    node = helper.make_node("FrobnicateTensor", ["x"], ["y"], domain="stark.test")
+    graph = helper.make_graph(
+        [node],
+        "unsupported_op",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])],
+    )
+    model = helper.make_model(
+        graph, producer_name="stark-tests", opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("stark.test", 1)]
+    )
+    model.ir_version = 8
+    onnx.save(model, str(HERE / "unsupported_op.onnx"))
+
+
+def pattern(shape, scale=0.25):
+    """The inputs both sides use: ((i % 7) - 3) * scale over the flat index."""
+    n = int(np.prod(shape))
+    return ((np.arange(n) % 7 - 3) * scale).astype(np.float32).reshape(shape)
+
+
+def reference():
+    ref = {}
+    run = lambda name, feeds: ort.InferenceSession(str(HERE / name)).run(None, feeds)
+    for n in [1, 3, 8]:
+        ref[f"mlp/{n}"] = run("mlp.onnx", {"features": pattern((n, 16))})[0].ravel().tolist()
+    ids = (np.arange(2 * 5) * 7 % 100).astype(np.int64).reshape(2, 5)
+    ref["embedder/2x5"] = run("embedder.onnx", {"token_ids": ids})[0].ravel().tolist()
+    a, b = pattern((2, 4)), pattern((2, 4), 0.5)
+    outs = run("two_inputs.onnx", {"a": a, "b": b})
+    ref["two_inputs/out"] = outs[0].ravel().tolist()
+    ref["two_inputs/diff"] = outs[1].ravel().tolist()
+    (HERE / "reference.json").write_text(json.dumps(ref, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    mlp()
+    embedder()
+    two_inputs()
+    unsupported()
+    reference()
+    print("wrote", ", ".join(sorted(p.name for p in HERE.glob("*.onnx"))), "and reference.json")
