@@ -12,7 +12,11 @@ The models:
   embedding table of 100 tokens, mean over the sequence, L2-normalised).
 - two_inputs.onnx: a Float32[N, 4], b Float32[N, 4] -> out Float32[N, 3]
   ((a + b) x W) and diff Float32[N, 4] (a - b).
+- classifier.onnx: embedding Float32[N, 8] -> logits Float32[N, 2].
 - unsupported_op.onnx: a node of an operator no backend knows.
+- tokenizer.json: a small WordPiece tokenizer (lower-cased, BERT-style
+  pre-tokenisation, `[CLS] ... [SEP]`) whose ids (< 100) index the
+  embedder's table.
 """
 import json
 import pathlib
@@ -30,11 +34,11 @@ def need(*modules):
         except ImportError:
             missing.append(m)
     if missing:
-        pins = {"onnx": "onnx==1.17.0", "onnxruntime": "onnxruntime==1.32.0", "numpy": "numpy"}
+        pins = {"onnx": "onnx==1.17.0", "onnxruntime": "onnxruntime==1.32.0", "numpy": "numpy", "tokenizers": "tokenizers==0.23.3"}
         subprocess.check_call([sys.executable, "-m", "pip", "install", "-q"] + [pins[m] for m in missing])
 
 
-need("numpy", "onnx", "onnxruntime")
+need("numpy", "onnx", "onnxruntime", "tokenizers")
 
 import numpy as np  # noqa: E402
 import onnx  # noqa: E402
@@ -115,6 +119,41 @@ def two_inputs():
     save(helper.make_model(graph, producer_name="stark-tests"), "two_inputs.onnx")
 
 
+def classifier():
+    rng = np.random.default_rng(13)
+    w = (rng.standard_normal((8, 2)) * 2.0).astype(np.float32)
+    b = np.array([0.1, -0.1], dtype=np.float32)
+    nodes = [helper.make_node("Gemm", ["embedding", "w", "b"], ["logits"])]
+    graph = helper.make_graph(
+        nodes,
+        "classifier",
+        [helper.make_tensor_value_info("embedding", TensorProto.FLOAT, ["N", 8])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 2])],
+        [numpy_helper.from_array(w, "w"), numpy_helper.from_array(b, "b")],
+    )
+    save(helper.make_model(graph, producer_name="stark-tests"), "classifier.onnx")
+
+
+WORDS = """the a an is was and or not of to in on for with this that it i you we they
+good great love happy fine excellent bad terrible hate sad awful poor
+movie film food service day model server request text fast slow price
+man eating bread piece stock market fell rose today""".split()
+
+
+def tokenizer():
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
+
+    vocab = {t: i for i, t in enumerate(["[PAD]", "[UNK]", "[CLS]", "[SEP]", ".", ",", "!", "?", "##s", "##ing"] + WORDS)}
+    assert len(vocab) <= 100, len(vocab)
+    tok = Tokenizer(models.WordPiece(vocab, unk_token="[UNK]"))
+    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", special_tokens=[("[CLS]", vocab["[CLS]"]), ("[SEP]", vocab["[SEP]"])]
+    )
+    tok.save(str(HERE / "tokenizer.json"))
+
+
 def unsupported():
     node = helper.make_node("FrobnicateTensor", ["x"], ["y"], domain="stark.test")
     graph = helper.make_graph(
@@ -154,6 +193,8 @@ if __name__ == "__main__":
     mlp()
     embedder()
     two_inputs()
+    classifier()
     unsupported()
+    tokenizer()
     reference()
-    print("wrote", ", ".join(sorted(p.name for p in HERE.glob("*.onnx"))), "and reference.json")
+    print("wrote", ", ".join(sorted(p.name for p in HERE.glob("*.onnx"))), "tokenizer.json and reference.json")

@@ -26,6 +26,8 @@ fn model_fn(name: &str) -> Option<ModelFn> {
         "ActorRef::model_stats" => Stats,
         "parallel_inference" => Parallel,
         "parallel_model_ensemble" => Ensemble,
+        "Tokenizer::from_file" => TokenizerLoad,
+        "Tokenizer::encode" => Encode,
         _ => return None,
     })
 }

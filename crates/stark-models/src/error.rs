@@ -8,7 +8,7 @@ use std::fmt;
 pub enum ModelError {
     /// M001: no file (or folder) at the path.
     NotFound { path: String },
-    /// M002: the file is not a model this backend reads.
+    /// M002: the file is not a model (or tokenizer) this backend reads.
     Invalid { path: String, reason: String },
     /// M003: the model uses an operator (or feature) no backend supports.
     Unsupported { path: String, reason: String },
@@ -40,7 +40,7 @@ impl fmt::Display for ModelError {
         match self {
             ModelError::NotFound { path } => write!(f, "cannot load `{path}`: no such file"),
             ModelError::Invalid { path, reason } => {
-                write!(f, "cannot load `{path}`: not a valid ONNX model ({reason})")
+                write!(f, "cannot load `{path}`: {reason}")
             }
             ModelError::Unsupported { path, reason } => write!(f, "cannot load `{path}`: {reason}"),
             ModelError::Signature { model, reason } => write!(f, "model `{model}`: {reason}"),

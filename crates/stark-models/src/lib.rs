@@ -10,9 +10,11 @@ pub mod batch;
 pub mod error;
 pub mod onnx;
 pub mod signature;
+pub mod text;
 
 pub use backend::{Backend, Capabilities, Dim, TensorInfo};
 pub use error::{ModelError, Result};
+pub use text::Tokenizer;
 
 use stark_tensor::Tensor;
 use std::path::Path;

@@ -39,9 +39,10 @@ impl Backend for OnnxBackend {
         if !path.is_file() {
             return Err(ModelError::NotFound { path: shown });
         }
-        let model = tract_onnx::onnx()
-            .model_for_path(path)
-            .map_err(|e| ModelError::Invalid { path: shown.clone(), reason: err_chain(&e) })?;
+        let model = tract_onnx::onnx().model_for_path(path).map_err(|e| ModelError::Invalid {
+            path: shown.clone(),
+            reason: format!("not a valid ONNX model ({})", err_chain(&e)),
+        })?;
         let typed = model.into_typed().map_err(|e| unsupported(&shown, &e))?;
         let inputs = infos(&typed, typed.input_outlets().map_err(|e| unsupported(&shown, &e))?)?;
         let outputs = infos(&typed, typed.output_outlets().map_err(|e| unsupported(&shown, &e))?)?;

@@ -8,7 +8,7 @@
 
 use crate::actor::ActorCell;
 use crate::host::TaskHost;
-use stark_models::{Dim, Model};
+use stark_models::{Dim, Model, Tokenizer};
 use stark_tensor::{DType, Tensor};
 use stark_vm::model::{ModelFn, ModelOp};
 use stark_vm::task::{Done, Resume};
@@ -50,6 +50,15 @@ pub(crate) fn op(host: &TaskHost, op: ModelOp) -> Result<Done, Fault> {
                     batches.par_iter().map(|b| first_output(&model, std::slice::from_ref(b))).collect();
                 Ok(Portable::List { layout: list, items: outs?.into_iter().map(float_tensor).collect() })
             }))
+        }
+        ModelOp::TokenizerLoad { path } => Ok(blocking(move || {
+            Tokenizer::from_file(&path).map(|t| Portable::Host(Arc::new(t))).map_err(|e| e.to_string())
+        })),
+        ModelOp::Encode { tokenizer, text } => {
+            let tokenizer =
+                tokenizer.downcast_ref::<Tokenizer>().ok_or_else(|| Fault::new("internal error: not a tokenizer"))?;
+            let ids = tokenizer.encode(&text).map_err(|e| Fault::new(e.to_string()))?;
+            Ok(Done::Now(Portable::Tensor(Box::new(ids))))
         }
         ModelOp::Ensemble { models, input, list } => {
             let models = models.iter().map(model_of).collect::<Result<Vec<_>, _>>()?;

@@ -39,6 +39,10 @@ pub enum ModelFn {
     Parallel,
     /// `parallel_model_ensemble(models, input)`.
     Ensemble,
+    /// `Tokenizer::from_file(path)`.
+    TokenizerLoad,
+    /// `tokenizer.encode(text)`: `Int64` ids of shape `[1, length]`.
+    Encode,
 }
 
 impl ModelFn {
@@ -47,7 +51,7 @@ impl ModelFn {
         use ModelFn::*;
         match self {
             InfoName | InfoDtype | InfoDims => 3,
-            Predict | PredictAll | InfoCount | Serve | Parallel | Ensemble => 2,
+            Predict | PredictAll | InfoCount | Serve | Parallel | Ensemble | Encode => 2,
             _ => 1,
         }
     }
@@ -73,6 +77,10 @@ pub enum ModelOp {
     Parallel { model: HostRef, batches: Vec<Tensor>, list: u32 },
     /// Runs `input` through every model at once; a `Vec` of layout `list`.
     Ensemble { models: Vec<HostRef>, input: Tensor, list: u32 },
+    /// Loads a `tokenizer.json`.
+    TokenizerLoad { path: String },
+    /// The token ids of `text`.
+    Encode { tokenizer: HostRef, text: String },
 }
 
 impl Cx<'_> {
@@ -81,6 +89,8 @@ impl Cx<'_> {
         let layout = self.site.layout;
         let op = match f {
             ModelFn::Load => ModelOp::Load { path: self.str_arg(0) },
+            ModelFn::TokenizerLoad => ModelOp::TokenizerLoad { path: self.str_arg(0) },
+            ModelFn::Encode => ModelOp::Encode { tokenizer: self.host_arg(0)?, text: self.str_arg(1) },
             ModelFn::Predict | ModelFn::PredictAll => {
                 let model = self.host_arg(0)?;
                 let inputs = if f == ModelFn::Predict { vec![self.tensor_at(1)?] } else { self.tensors_in(1, false)? };

@@ -1,0 +1,42 @@
+//! The offline batched ceiling of a model on the ONNX (tract) backend:
+//! rows per second at the best batch size, one thread, as
+//! `bench/serving/run` reports it beside the served throughput.
+//!
+//!     cargo run --release -p stark-models --example ceiling -- models/mlp.onnx
+
+use stark_models::Model;
+use stark_tensor::Tensor;
+use std::time::{Duration, Instant};
+
+fn main() {
+    let path = std::env::args().nth(1).unwrap_or_else(|| "models/mlp.onnx".into());
+    let model = match Model::load(&path) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(1);
+        }
+    };
+    let features = match model.inputs()[0].dims.last() {
+        Some(stark_models::Dim::Fixed(n)) => *n,
+        _ => 16,
+    };
+    let mut best = (0.0f64, 0usize);
+    for b in [1usize, 8, 32, 128, 512] {
+        let x = Tensor::from_vec(vec![0.5f32; b * features], &[b, features]).expect("an input");
+        let run = || model.infer(std::slice::from_ref(&x)).expect("inference");
+        for _ in 0..20 {
+            run();
+        }
+        let (mut rows, start) = (0usize, Instant::now());
+        while start.elapsed() < Duration::from_millis(500) {
+            run();
+            rows += b;
+        }
+        let rate = rows as f64 / start.elapsed().as_secs_f64();
+        if rate > best.0 {
+            best = (rate, b);
+        }
+    }
+    println!("ceiling {:.0} (batch {})", best.0, best.1);
+}
