@@ -210,6 +210,10 @@ pub enum Native {
     GuardLen,
     /// A tensor operation (`tensor.rs`); the site's slot is the element type.
     Tensor(crate::tensor::TensorOp),
+    /// A `Json` operation (`json.rs`).
+    Json(crate::json::JsonOp),
+    /// An HTTP operation (`net.rs`), done by the host.
+    Net(crate::net::NetFn),
 }
 
 impl Native {
@@ -232,6 +236,8 @@ impl Native {
             ActorStart => 4,
             ActorAsk => 5,
             Tensor(op) => op.reads(),
+            Json(op) => op.reads(),
+            Net(op) => op.reads(),
             _ => 1,
         }
     }
@@ -284,7 +290,7 @@ impl Cx<'_> {
         }
     }
 
-    fn str_arg(&mut self, i: usize) -> String {
+    pub(crate) fn str_arg(&mut self, i: usize) -> String {
         let v = self.arg(i);
         self.task.heap.str_slice(self.prog, v).to_string()
     }
@@ -1119,12 +1125,14 @@ impl Cx<'_> {
                 return Ok(Flow::Suspend(host.reply_await(reply)));
             }
             Tensor(op) => return self.tensor_op(op, host),
+            Json(op) => return self.json_op(op),
+            Net(op) => return self.net_op(op, host),
         }
         Ok(Flow::Done)
     }
 
     /// The runtime object an argument names (an owned handle or a reference).
-    fn host_arg(&mut self, i: usize) -> Result<HostRef, Fault> {
+    pub(crate) fn host_arg(&mut self, i: usize) -> Result<HostRef, Fault> {
         let h = self.arg(i).as_handle();
         match self.task.heap.get(h) {
             Obj::Host(r) => Ok(r.clone()),
@@ -1488,7 +1496,7 @@ impl Cx<'_> {
     }
 
     /// `Ok(v)` (tag 0) or `Err(v)` (tag 1) of the site's result layout.
-    fn result(&mut self, tag: u32, v: Value) -> Value {
+    pub(crate) fn result(&mut self, tag: u32, v: Value) -> Value {
         let layout = self.site.layout;
         Value::handle(self.task.heap.new_record(layout, tag, &[v]))
     }
