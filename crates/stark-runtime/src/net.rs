@@ -279,7 +279,11 @@ async fn accept_loop(listener: TcpListener, queue: mpsc::Sender<Incoming>, serve
 /// in flight are finished first).
 async fn connection(stream: TcpStream, queue: mpsc::Sender<Incoming>, mut stopped: watch::Receiver<bool>) {
     let service = hyper::service::service_fn(move |request| answer(request, queue.clone()));
-    let conn = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+    // A client that never finishes its request headers is dropped after 30 s.
+    let conn = hyper::server::conn::http1::Builder::new()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(DEFAULT_TIMEOUT)
+        .serve_connection(TokioIo::new(stream), service);
     tokio::pin!(conn);
     tokio::select! {
         _ = conn.as_mut() => return,
@@ -388,6 +392,9 @@ mod tests {
             let mut reply = String::new();
             let _ = raw.read_to_string(&mut reply).await;
             assert!(reply.starts_with("HTTP/1.1 400"), "{reply}");
+            let url = format!("http://127.0.0.1:{port}/again");
+            let again = fetch(HttpRequest { method: "POST".into(), url, ..Default::default() }).await.unwrap();
+            assert_eq!((again.status, again.body.as_str()), (200, "POST /again"), "still serving");
             server.stop().await;
             let url = format!("http://127.0.0.1:{port}/");
             let refused = fetch(HttpRequest { method: "GET".into(), url, ..Default::default() }).await;
