@@ -119,6 +119,12 @@ fn analyze(mut loaded: loader::Loaded, ownership: bool) -> Checked {
         checked.types_checked = true;
         checked.typeck = Some(Typed { types, items, results });
     }
+    // The standard library's own code is the toolchain's: a warning there
+    // (a task it spawns and never joins, by design) says nothing to the user.
+    let map = &checked.map;
+    checked
+        .diagnostics
+        .retain(|d| d.severity == Severity::Error || d.primary_span().is_none_or(|s| map.file_id_of(s) != std_file));
     checked.defs = defs;
     checked.resolutions = resolutions;
     checked.packages = loaded.packages;

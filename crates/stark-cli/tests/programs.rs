@@ -9,7 +9,7 @@
 //! --core` passes extra arguments, and `// status: 101` is the expected
 //! exit status (otherwise 1 when the expected stderr reports an error, 0
 //! else).
-//! Programs under `concurrency/` and `actors/` run a second time with `--threads 2`,
+//! Programs under `concurrency/`, `actors/` and `net/` run a second time with `--threads 2`,
 //! where only the exit status and stdout's lines (in any order) count.
 //! `STARK_BLESS=1 cargo test -p stark-cli --test programs` rewrites the
 //! expected files from the actual output: review the diff before committing.
@@ -91,7 +91,7 @@ fn check(root: &Path, rel: &Path) -> Result<(), Failed> {
     if stderr != expected_err {
         problems.push(format!("stderr differs:\n--- expected\n{expected_err}\n--- actual\n{stderr}"));
     }
-    if (area == "concurrency" || area == "actors") && problems.is_empty() {
+    if matches!(area.as_str(), "concurrency" | "actors" | "net") && problems.is_empty() {
         problems.extend(parallel_run(root, rel, &source, &expected_out, expected_status)?);
     }
     if problems.is_empty() {

@@ -215,6 +215,15 @@ impl<'a> FnCx<'_, 'a> {
             None => Slot::Scalar(NumTy::Unit),
         };
         let ret_layout = if self.c.is_object(ret) { self.c.layout(ret) } else { NO_LAYOUT };
+        if let Some((native, arg_type)) = json_or_net_native(name) {
+            let slot = match arg_type.and_then(|n| self.std_type(n)) {
+                Some(ty) => self.c.slot(ty),
+                None => Slot::Fn,
+            };
+            self.native(native, slot, ret_layout, NO_LAYOUT, base);
+            self.reset_top(base + 1);
+            return base;
+        }
         let (native, slot, layout, aux) = match name {
             "panic" => (Native::Panic, Slot::Scalar(NumTy::Unit), NO_LAYOUT, NO_LAYOUT),
             "assert" => (Native::Assert, Slot::Scalar(NumTy::Bool), NO_LAYOUT, NO_LAYOUT),
@@ -770,4 +779,51 @@ impl<'a> FnCx<'_, 'a> {
         self.c.unsupported(e.span, "`Default::default()` for this library type");
         base
     }
+}
+
+/// The native of a `Json` or `http` library function, and the standard
+/// type whose value it moves out (the request sent, the response given).
+fn json_or_net_native(name: &str) -> Option<(Native, Option<&'static str>)> {
+    use stark_vm::json::JsonOp;
+    use stark_vm::net::NetFn;
+    let json = match name {
+        "Json::parse" => JsonOp::Parse,
+        "Json::null_value" => JsonOp::Null,
+        "Json::from_bool" => JsonOp::FromBool,
+        "Json::from_int" => JsonOp::FromInt,
+        "Json::from_float" => JsonOp::FromFloat,
+        "Json::from_string" => JsonOp::FromStr,
+        "Json::array" => JsonOp::Array,
+        "Json::object" => JsonOp::Object,
+        "Json::from_list" => JsonOp::FromList,
+        "Json::push" => JsonOp::Push,
+        "Json::insert" => JsonOp::Insert,
+        "Json::get" => JsonOp::Get,
+        "Json::at" => JsonOp::At,
+        "Json::len" => JsonOp::Len,
+        "Json::kind" => JsonOp::Kind,
+        "Json::keys" => JsonOp::Keys,
+        "Json::is_null" => JsonOp::IsNull,
+        "Json::as_int" => JsonOp::AsInt,
+        "Json::as_float" => JsonOp::AsFloat,
+        "Json::as_str" => JsonOp::AsStr,
+        "Json::as_bool" => JsonOp::AsBool,
+        "Json::as_array" => JsonOp::AsArray,
+        "Json::as_object" => JsonOp::AsObject,
+        "Json::pretty" => JsonOp::Pretty,
+        _ => {
+            let (net, moved) = match name {
+                "Request::send" => (NetFn::Send, Some("Request")),
+                "Responder::respond" => (NetFn::Respond, Some("Response")),
+                "http::bind" => (NetFn::Bind, None),
+                "Server::accept" => (NetFn::Accept, None),
+                "Server::stop" => (NetFn::Stop, None),
+                "Server::port" => (NetFn::Port, None),
+                "Server::addr" => (NetFn::Addr, None),
+                _ => return None,
+            };
+            return Some((Native::Net(net), moved));
+        }
+    };
+    Some((Native::Json(json), None))
 }

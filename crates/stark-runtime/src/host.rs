@@ -130,6 +130,10 @@ fn object<T: Send + Sync + 'static>(r: &HostRef) -> Option<&T> {
 }
 
 impl Host for TaskHost {
+    fn net(&mut self, op: stark_vm::net::NetOp) -> Result<stark_vm::net::NetDone, Fault> {
+        crate::net::run(op)
+    }
+
     fn write(&mut self, err: bool, bytes: &[u8]) {
         let Ok(mut out) = self.shared.stdout.lock() else { return };
         if err {

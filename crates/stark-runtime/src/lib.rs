@@ -11,6 +11,7 @@ mod channel;
 mod host;
 mod mailbox;
 mod models;
+mod net;
 mod options;
 mod profile;
 mod select;
@@ -68,7 +69,7 @@ pub fn run_main(program: Arc<Program>, config: Config) -> Outcome {
     // Check the timers every few task polls, not tokio's default 61: a
     // poll can run a whole fuel slice, and sleepers must not wait for many.
     builder.event_interval(8);
-    let runtime = match builder.enable_time().build() {
+    let runtime = match builder.enable_time().enable_io().build() {
         Ok(rt) => rt,
         Err(e) => return Outcome::Trapped(Trap::bare(format!("cannot start the runtime: {e}"))),
     };

@@ -136,6 +136,17 @@ fn cmp_objects(heap: &Heap, prog: &Program, a: Value, b: Value, layout: u32) -> 
             }
             Ordering::Equal
         }
+        LayoutKind::Host => host_cmp(heap.get(a.as_handle()), heap.get(b.as_handle())),
+        _ => Ordering::Equal,
+    }
+}
+
+/// Runtime objects compare equal, except `Json` values, which compare
+/// by value (unequal ones by their text).
+fn host_cmp(a: &Obj, b: &Obj) -> Ordering {
+    let (Obj::Host(x), Obj::Host(y)) = (a, b) else { return Ordering::Equal };
+    match crate::json::equal(x, y) {
+        Some(false) => crate::json::display(x).cmp(&crate::json::display(y)),
         _ => Ordering::Equal,
     }
 }
@@ -244,6 +255,13 @@ pub fn display_into(heap: &Heap, prog: &Program, v: Value, slot: Slot, out: &mut
                 out.push(')');
             }
         }
+        LayoutKind::Host => match heap.get(v.as_handle()) {
+            Obj::Host(r) => match crate::json::display(r) {
+                Some(text) => out.push_str(&text),
+                None => out.push_str(&prog.layout(layout).name),
+            },
+            _ => out.push_str(&prog.layout(layout).name),
+        },
         LayoutKind::Tensor => match heap.get(v.as_handle()) {
             Obj::Tensor(t) => {
                 use std::fmt::Write;

@@ -212,6 +212,10 @@ pub enum Native {
     Tensor(crate::tensor::TensorOp),
     /// A model operation (`crate::model`).
     Model(crate::model::ModelFn),
+    /// A `Json` operation (`json.rs`).
+    Json(crate::json::JsonOp),
+    /// An HTTP operation (`net.rs`), done by the host.
+    Net(crate::net::NetFn),
 }
 
 impl Native {
@@ -235,6 +239,8 @@ impl Native {
             ActorAsk => 5,
             Tensor(op) => op.reads(),
             Model(f) => f.reads(),
+            Json(op) => op.reads(),
+            Net(op) => op.reads(),
             _ => 1,
         }
     }
@@ -1123,6 +1129,8 @@ impl Cx<'_> {
             }
             Tensor(op) => return self.tensor_op(op, host),
             Model(f) => return self.model_op(f, host),
+            Json(op) => return self.json_op(op),
+            Net(op) => return self.net_op(op, host),
         }
         Ok(Flow::Done)
     }
@@ -1492,7 +1500,7 @@ impl Cx<'_> {
     }
 
     /// `Ok(v)` (tag 0) or `Err(v)` (tag 1) of the site's result layout.
-    fn result(&mut self, tag: u32, v: Value) -> Value {
+    pub(crate) fn result(&mut self, tag: u32, v: Value) -> Value {
         let layout = self.site.layout;
         Value::handle(self.task.heap.new_record(layout, tag, &[v]))
     }

@@ -131,6 +131,8 @@ pub trait Host: Send {
     fn shared_remove(&mut self, guard: &HostRef, key: &Key) -> Result<Option<Portable>, Fault>;
     /// Through a guard: how many entries there are.
     fn shared_len(&mut self, guard: &HostRef) -> usize;
+    /// An HTTP operation: a client's request, or a server's (`net.rs`).
+    fn net(&mut self, op: crate::net::NetOp) -> Result<crate::net::NetDone, Fault>;
 }
 
 /// One operation a `select` offers.
