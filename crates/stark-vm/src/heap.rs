@@ -325,6 +325,24 @@ impl Heap {
         if v.bits == NONE {
             return;
         }
+        // The common leaf cases first: a string, or a record that owns nothing.
+        match &self.objects[v.as_handle() as usize] {
+            Obj::Str(_) => {
+                let obj = self.take(v.as_handle());
+                self.recycle(obj);
+                return;
+            }
+            Obj::Record { layout, tag, fields }
+                if (1..=POOLED_FIELDS).contains(&fields.len())
+                    && self.dead[fields.len()].len() < POOL_SIZE
+                    && !record_slots(prog, *layout, *tag).iter().any(|s| matches!(s, Slot::Owned(_))) =>
+            {
+                self.dead[fields.len()].push(v.as_handle());
+                self.live -= 1;
+                return;
+            }
+            _ => {}
+        }
         // Most objects own nothing: `pending` allocates only for those that do.
         let mut pending: Vec<Handle> = Vec::new();
         let mut next = Some(v.as_handle());

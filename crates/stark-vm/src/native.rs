@@ -398,6 +398,10 @@ impl Cx<'_> {
             }
             StrAppendDisplay => {
                 let (dst, v) = (self.arg(0), self.arg(1));
+                if let Slot::Scalar(ty) = self.site.slot {
+                    format::scalar_into(v, ty, self.task.heap.string_mut(dst.as_handle()));
+                    return Ok(Flow::Done);
+                }
                 let mut text = std::mem::take(self.task.heap.string_mut(dst.as_handle()));
                 deep::display_into(&self.task.heap, prog, v, self.site.slot, &mut text);
                 *self.task.heap.string_mut(dst.as_handle()) = text;
@@ -690,9 +694,15 @@ impl Cx<'_> {
                 let (kslot, vslot) = self.map_slots(m);
                 let heap = &self.task.heap;
                 let probe = deep::probe(heap, prog, k, kslot);
-                let hash = probe.hash();
                 let Obj::Map { map, .. } = heap.get(m.as_handle()) else { unreachable!() };
-                let found = map.find(hash, &probe);
+                // A read-modify-write inserts the key it just looked up.
+                let (found, hash) = match map.find_again(&probe) {
+                    Some(i) => (Some(i), 0),
+                    None => {
+                        let hash = probe.hash();
+                        (map.find(hash, &probe), hash)
+                    }
+                };
                 let key = if found.is_none() { Some(probe.into_key()) } else { None };
                 let Obj::Map { map, .. } = self.task.heap.get_mut(m.as_handle()) else { unreachable!() };
                 let old = match (found, key) {
