@@ -29,7 +29,7 @@
 
 use crate::bytecode::{BinOp, CmpOp, FieldOpKind, Instr, NumTy, Reg};
 use crate::native::{MathFn, Native};
-use crate::program::{Divisor, Function, Program, Site, Slot};
+use crate::program::{Divisor, Function, Inlined, Program, Site, Slot, LINE_BITS};
 use rustc_hash::FxHashMap;
 
 /// Optimises every function of `prog`.
@@ -66,6 +66,143 @@ pub fn optimize(prog: &mut Program) {
     for f in &mut prog.functions {
         optimize_fn(f, &arities, &prog.sites, (&appends, &discards, &raws), &mut prog.divisors);
     }
+    // Then small leaf functions are inlined at their calls, and each
+    // function that took one is optimised again.
+    let bodies: Vec<Option<Body>> = prog.functions.iter().map(Body::of).collect();
+    if bodies.iter().all(Option::is_none) {
+        return;
+    }
+    for (me, f) in prog.functions.iter_mut().enumerate() {
+        if inline_calls(f, me as u32, &bodies) {
+            optimize_fn(f, &arities, &prog.sites, (&appends, &discards, &raws), &mut prog.divisors);
+        }
+    }
+}
+
+/// The most instructions a function may have to be inlined.
+const INLINE_MAX: usize = 24;
+/// The most instructions a function may grow to by inlining.
+const INLINED_CODE_MAX: usize = 4096;
+
+/// An optimised function that may be inlined at its calls: a leaf (no
+/// calls, so no recursion), short, no loops (fuel is spent at backward
+/// jumps and calls: its caller's own stay), not a closure, and nothing to
+/// clear on entry.
+struct Body {
+    code: Vec<Instr>,
+    lines: Vec<u32>,
+    nregs: Reg,
+}
+
+impl Body {
+    fn of(f: &Function) -> Option<Body> {
+        let ok = f.code.len() <= INLINE_MAX
+            && !f.code.is_empty()
+            && f.code.len() == f.lines.len()
+            && !f.has_env
+            && matches!(f.fill, Some((lo, hi)) if lo >= hi)
+            && f.inlined.is_empty()
+            && f.lines.iter().all(|&l| l >> LINE_BITS == 0)
+            && !f.code.last().is_some_and(falls_through)
+            && f.code.iter().all(|i| {
+                !matches!(i, Instr::Call { .. } | Instr::CallValue { .. }) && jump_off(i).is_none_or(|o| o >= 0)
+            });
+        ok.then(|| Body { code: f.code.clone(), lines: f.lines.clone(), nregs: f.nregs })
+    }
+}
+
+/// Replaces `f`'s calls of functions with a `Body` (other than itself) by
+/// that body, its registers moved up to the call's base and each `Ret`
+/// turned into a copy of the result to the base and a jump past the body.
+/// Each inlined instruction's line records the call (`Function::inlined`).
+/// False if nothing was inlined (`f` is then unchanged).
+#[allow(clippy::needless_range_loop)]
+fn inline_calls(f: &mut Function, me: u32, bodies: &[Option<Body>]) -> bool {
+    let n = f.code.len();
+    if n != f.lines.len() || f.lines.iter().any(|&l| l >> LINE_BITS != 0) {
+        return false;
+    }
+    let mut code: Vec<Instr> = Vec::with_capacity(n);
+    let mut lines: Vec<u32> = Vec::with_capacity(n);
+    let mut inlined = f.inlined.clone();
+    let mut nregs = f.nregs;
+    // at[pc]: where `f`'s instruction pc went; jumps to fix up after.
+    let mut at = vec![0usize; n + 1];
+    let mut jumps = Vec::new();
+    for pc in 0..n {
+        at[pc] = code.len();
+        let instr = f.code[pc];
+        if let Instr::Call { base, f: g } = instr {
+            let body = bodies.get(g as usize).and_then(Option::as_ref).filter(|_| g != me);
+            if let Some(b) = body {
+                let top = base as usize + b.nregs as usize;
+                if top <= Reg::MAX as usize && code.len() + b.code.len() * 2 <= INLINED_CODE_MAX && inlined.len() < 1000
+                {
+                    nregs = nregs.max(top as Reg);
+                    inlined.push(Inlined { callee: g, line: f.lines[pc] });
+                    let tag = (inlined.len() as u32) << LINE_BITS;
+                    let last = b.code.len() - 1;
+                    let size = |q: usize, i: &Instr| match *i {
+                        Instr::Ret { a } => usize::from(a != 0) + usize::from(q != last),
+                        _ => 1,
+                    };
+                    let mut pos = Vec::with_capacity(b.code.len() + 1);
+                    let mut k = code.len();
+                    for (q, i) in b.code.iter().enumerate() {
+                        pos.push(k);
+                        k += size(q, i);
+                    }
+                    pos.push(k);
+                    let end = k;
+                    for (q, i) in b.code.iter().enumerate() {
+                        let line = b.lines[q] | tag;
+                        let mut i = *i;
+                        if let Instr::Ret { a } = i {
+                            if a != 0 {
+                                code.push(Instr::Copy { a: base, b: base + a });
+                                lines.push(line);
+                            }
+                            if q != last {
+                                code.push(Instr::Jmp { off: (end - code.len() - 1) as i32 });
+                                lines.push(line);
+                            }
+                            continue;
+                        }
+                        i.for_each_reg(|r| *r += base);
+                        if let Some(off) = jump_off(&i) {
+                            let t = (q as i64 + 1 + off) as usize;
+                            if !set_off(&mut i, pos[t] as i64 - (code.len() as i64 + 1)) {
+                                return false;
+                            }
+                        }
+                        code.push(i);
+                        lines.push(line);
+                    }
+                    continue;
+                }
+            }
+        }
+        if jump_off(&instr).is_some() {
+            jumps.push((code.len(), pc));
+        }
+        code.push(instr);
+        lines.push(f.lines[pc]);
+    }
+    if inlined.len() == f.inlined.len() {
+        return false;
+    }
+    at[n] = code.len();
+    for (np, pc) in jumps {
+        let t = (pc as i64 + 1 + jump_off(&f.code[pc]).unwrap_or(0)).clamp(0, n as i64) as usize;
+        if !set_off(&mut code[np], at[t] as i64 - (np as i64 + 1)) {
+            return false;
+        }
+    }
+    f.code = code;
+    f.lines = lines;
+    f.inlined = inlined;
+    f.nregs = nregs;
+    true
 }
 
 /// What an instruction reads and writes.

@@ -357,17 +357,27 @@ impl Task {
     #[cold]
     fn trap(&self, prog: &Program, fault: Fault, pc: usize) -> Trap {
         let mut frames = Vec::new();
+        let mut show = |func: &Function, line: u32| {
+            if !func.library {
+                frames.push(TraceFrame {
+                    function: func.name.clone(),
+                    file: prog.files.get(func.file as usize).cloned().unwrap_or_default(),
+                    line,
+                });
+            }
+        };
         for (depth, frame) in self.frames.iter().rev().enumerate() {
             let func = &prog.functions[frame.func as usize];
-            if func.library {
-                continue;
-            }
             let at = if depth == 0 { pc } else { frame.pc as usize - 1 };
-            frames.push(TraceFrame {
-                function: func.name.clone(),
-                file: prog.files.get(func.file as usize).cloned().unwrap_or_default(),
-                line: func.lines.get(at).copied().unwrap_or(0),
-            });
+            let (mut line, site) = func.line_at(at);
+            // An inlined call shows as the frame it would have been.
+            if let Some(site) = site {
+                if let Some(callee) = prog.functions.get(site.callee as usize) {
+                    show(callee, line);
+                }
+                line = site.line;
+            }
+            show(func, line);
         }
         Trap { message: fault.0, frames, cause: None }
     }
