@@ -70,7 +70,7 @@ fn push_decimal(mut n: u64, out: &mut String) {
         buf[i] = b'0' + n as u8;
     }
     // SAFETY: only ASCII digits were written.
-    out.push_str(unsafe { std::str::from_utf8_unchecked(&buf[i..]) });
+    crate::heap::push_small(out, unsafe { std::str::from_utf8_unchecked(&buf[i..]) });
 }
 
 /// The canonical `Display` text of a scalar of type `ty`.

@@ -229,6 +229,90 @@ pub enum MathFn {
     Trunc,
 }
 
+/// `HashMap::get` (unboxed), `contains_key` and a discarded `insert` on a
+/// map whose keys are scalars or strings, without the general path's
+/// set-up (what they do is `Cx::run`'s, step for step). False, having
+/// done nothing, for any other site or map.
+#[inline]
+pub fn map_fast(task: &mut Task, prog: &Program, site: &Site, at: usize) -> bool {
+    use crate::heap::Key;
+    use crate::keymap::Probe;
+    let native = site.native;
+    if !matches!(native, Native::MapGetRaw | Native::MapContainsKey | Native::MapInsertDiscard) {
+        return false;
+    }
+    let regs = task.regs();
+    let (Some(&m), Some(&k)) = (regs.get(at), regs.get(at + 1)) else { return false };
+    let v = if native == Native::MapInsertDiscard {
+        match regs.get(at + 2) {
+            Some(&v) => v,
+            None => return false,
+        }
+    } else {
+        Value::NONE
+    };
+    let (kslot, vslot) = match task.heap.get(m.as_handle()) {
+        Obj::Map { layout, .. } => match prog.layout(*layout).kind {
+            LayoutKind::Map { key, value } => (key, value),
+            _ => return false,
+        },
+        _ => return false,
+    };
+    let is_str = match kslot {
+        Slot::Scalar(_) => false,
+        Slot::Owned(l) | Slot::Shared(l) if matches!(prog.layout(l).kind, LayoutKind::Str) => true,
+        _ => return false,
+    };
+    // A scalar key to look up arrives by reference; to insert, by value.
+    let key = if !is_str && native != Native::MapInsertDiscard { task.load(k) } else { k };
+    let heap = &task.heap;
+    let probe = if is_str {
+        Probe::Str(if key.is_slice() { heap.str_slice(prog, key) } else { heap.string(prog, key.as_handle()) })
+    } else {
+        Probe::Bits(key.bits)
+    };
+    let Obj::Map { map, .. } = heap.get(m.as_handle()) else { return false };
+    if native != Native::MapInsertDiscard {
+        let found = map.find(probe.hash(), &probe);
+        let r = match (native, found) {
+            (Native::MapContainsKey, f) => Value::bool(f.is_some()),
+            (_, None) => Value::NONE,
+            (_, Some(i)) => match vslot {
+                Slot::Owned(_) => map.at(i).1,
+                _ => Value { bits: m.as_handle() as u64, ext: i as u64 },
+            },
+        };
+        task.regs()[at] = r;
+        return true;
+    }
+    let (found, hash) = match map.find_again(&probe) {
+        Some(i) => (Some(i), 0),
+        None => {
+            let hash = probe.hash();
+            (map.find(hash, &probe), hash)
+        }
+    };
+    let new_key = if found.is_none() { Some(probe.into_key()) } else { None };
+    let Obj::Map { map, .. } = task.heap.get_mut(m.as_handle()) else { return false };
+    match (found, new_key) {
+        (Some(i), _) => {
+            let old = std::mem::replace(&mut map.at_mut(i).1, v);
+            if is_str {
+                // The stored key stays; the duplicate supplied one is destroyed.
+                task.heap.free(prog, k);
+            }
+            if let Slot::Owned(_) = vslot {
+                task.heap.free(prog, old);
+            }
+        }
+        (None, key) => {
+            map.push(hash, key.unwrap_or(Key::Bits(0)), (k, v));
+        }
+    }
+    task.regs()[at] = Value::NONE;
+    true
+}
+
 /// Runs native `site.native` with its arguments at absolute register `at`.
 pub fn call(task: &mut Task, prog: &Program, host: &mut dyn Host, site: &Site, at: usize) -> Result<Flow, Fault> {
     let mut cx = Cx { task, prog, site, at };

@@ -739,6 +739,10 @@ impl Task {
                 }
                 Instr::Native { base: at, site } => {
                     let site_def = &prog.sites[site as usize];
+                    if native::map_fast(self, prog, site_def, base + at as usize) {
+                        sync!();
+                        continue;
+                    }
                     let flow = native::call(self, prog, host, site_def, base + at as usize);
                     sync!();
                     match flow {
