@@ -239,7 +239,7 @@ pub fn map_fast(task: &mut Task, prog: &Program, site: &Site, at: usize) -> bool
     use crate::keymap::Probe;
     let native = site.native;
     if !matches!(native, Native::MapGetRaw | Native::MapContainsKey | Native::MapInsertDiscard) {
-        return false;
+        return string_fast(task, prog, site, at);
     }
     let regs = task.regs();
     let (Some(&m), Some(&k)) = (regs.get(at), regs.get(at + 1)) else { return false };
@@ -310,6 +310,52 @@ pub fn map_fast(task: &mut Task, prog: &Program, site: &Site, at: usize) -> bool
         }
     }
     task.regs()[at] = Value::NONE;
+    true
+}
+
+/// The string-building natives of an `f"..."` and of `String`'s `push`,
+/// `push_str` and `clear`, without the general path's set-up (what they
+/// do is `Cx::run`'s). False, having done nothing, for any other site.
+#[inline]
+fn string_fast(task: &mut Task, prog: &Program, site: &Site, at: usize) -> bool {
+    let regs = task.regs();
+    let (dst, x) = match (regs.get(at), regs.get(at + 1)) {
+        (Some(&d), Some(&x)) => (d, x),
+        _ => return false,
+    };
+    let heap = &mut task.heap;
+    let r = match site.native {
+        Native::StringNew => {
+            let text = heap.pooled_string();
+            heap.new_str(text)
+        }
+        Native::StrAppendStr => {
+            heap.append_str(prog, dst.as_handle(), x);
+            return true;
+        }
+        Native::StringPushStr => {
+            heap.append_str(prog, dst.as_handle(), x);
+            Value::UNIT
+        }
+        Native::StrAppendDisplay => match site.slot {
+            Slot::Scalar(ty) => {
+                format::scalar_into(x, ty, heap.string_mut(dst.as_handle()));
+                return true;
+            }
+            _ => return false,
+        },
+        Native::StringPush => {
+            let c = char::from_u32(x.bits as u32).unwrap_or('\u{fffd}');
+            heap.string_mut(dst.as_handle()).push(c);
+            Value::UNIT
+        }
+        Native::StringClear => {
+            heap.string_mut(dst.as_handle()).clear();
+            Value::UNIT
+        }
+        _ => return false,
+    };
+    task.regs()[at] = r;
     true
 }
 

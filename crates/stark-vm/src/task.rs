@@ -236,7 +236,7 @@ impl Task {
             prog,
             valid,
             regs: Vec::with_capacity(1024),
-            frames: Vec::new(),
+            frames: Vec::with_capacity(64),
             heap: Heap::new(),
             suspended: None,
         };
@@ -766,17 +766,22 @@ impl Task {
                         None => return Exit::Done(v),
                         Some(caller) => {
                             cur = caller.func;
-                            func = &prog.functions[caller.func as usize];
+                            // SAFETY: a frame's function is one `Task::new`,
+                            // `Call` (checked by `prog.check()`) or
+                            // `CallValue` (indexed) entered.
+                            func = unsafe { prog.functions.get_unchecked(caller.func as usize) };
                             code = &func.code;
                             pc = caller.pc as usize;
                             base = caller.base as usize;
                             // Frames pushed during this run are sound by
                             // construction; older ones are checked once.
                             let depth = self.frames.len();
-                            if depth < checked && (pc >= code.len() || self.regs.len() < base + func.nregs as usize) {
-                                return Exit::Trapped(Trap::bare("internal error: bad return point"));
+                            if depth < checked {
+                                if pc >= code.len() || self.regs.len() < base + func.nregs as usize {
+                                    return Exit::Trapped(Trap::bare("internal error: bad return point"));
+                                }
+                                checked = depth;
                             }
-                            checked = checked.min(depth);
                             sync!();
                         }
                     }
