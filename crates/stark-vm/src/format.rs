@@ -43,7 +43,8 @@ pub fn scalar_into(v: Value, ty: NumTy, out: &mut String) {
     }
 }
 
-/// Appends the decimal digits of `n` (two at a time).
+/// Appends the decimal digits of `n` (two at a time, straight into the
+/// string's buffer).
 #[inline]
 fn push_decimal(mut n: u64, out: &mut String) {
     const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
@@ -51,26 +52,32 @@ fn push_decimal(mut n: u64, out: &mut String) {
 4041424344454647484950515253545556575859\
 6061626364656667686970717273747576777879\
 8081828384858687888990919293949596979899";
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    while n >= 100 {
-        let d = (n % 100) as usize * 2;
-        n /= 100;
-        i -= 2;
-        buf[i] = PAIRS[d];
-        buf[i + 1] = PAIRS[d + 1];
+    let len = n.checked_ilog10().unwrap_or(0) as usize + 1;
+    out.reserve(len);
+    // SAFETY: `len` bytes are reserved; each of `p[..len]` is written once
+    // with an ASCII digit (`i` counts down from `len` to 0) before the
+    // length is set.
+    unsafe {
+        let v = out.as_mut_vec();
+        let at = v.len();
+        let p = v.as_mut_ptr().add(at);
+        let mut i = len;
+        while n >= 100 {
+            let d = (n % 100) as usize * 2;
+            n /= 100;
+            i -= 2;
+            *p.add(i) = PAIRS[d];
+            *p.add(i + 1) = PAIRS[d + 1];
+        }
+        if n >= 10 {
+            let d = n as usize * 2;
+            *p = PAIRS[d];
+            *p.add(1) = PAIRS[d + 1];
+        } else {
+            *p = b'0' + n as u8;
+        }
+        v.set_len(at + len);
     }
-    if n >= 10 {
-        let d = n as usize * 2;
-        i -= 2;
-        buf[i] = PAIRS[d];
-        buf[i + 1] = PAIRS[d + 1];
-    } else {
-        i -= 1;
-        buf[i] = b'0' + n as u8;
-    }
-    // SAFETY: only ASCII digits were written.
-    crate::heap::push_small(out, unsafe { std::str::from_utf8_unchecked(&buf[i..]) });
 }
 
 /// The canonical `Display` text of a scalar of type `ty`.

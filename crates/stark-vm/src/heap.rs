@@ -327,15 +327,16 @@ impl Heap {
         }
         // The common leaf cases first: a string, or a record that owns nothing.
         let h = v.as_handle();
-        match &mut self.objects[h as usize] {
-            Obj::Str(text) => {
-                let mut text = std::mem::take(text);
-                self.objects[h as usize] = Obj::Free(self.free);
+        match &self.objects[h as usize] {
+            Obj::Str(_) => {
+                let old = std::mem::replace(&mut self.objects[h as usize], Obj::Free(self.free));
                 self.free = h;
                 self.live -= 1;
-                if text.capacity() > 0 && text.capacity() <= POOLED_STRING_CAP && self.strings.len() < POOL_SIZE {
-                    text.clear();
-                    self.strings.push(text);
+                if let Obj::Str(mut text) = old {
+                    if text.capacity() > 0 && text.capacity() <= POOLED_STRING_CAP && self.strings.len() < POOL_SIZE {
+                        text.clear();
+                        self.strings.push(text);
+                    }
                 }
                 return;
             }
