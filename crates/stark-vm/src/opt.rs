@@ -640,6 +640,7 @@ fn optimize_fn(
         changed |= cx.propagate();
         let live = cx.liveness();
         changed |= cx.simplify(&live);
+        changed |= cx.thread_jumps();
         changed |= cx.unreachable();
         if !cx.compact() {
             return;
@@ -1454,6 +1455,57 @@ impl Fn<'_> {
             self.code[p] = Some(if unsigned { Instr::ForLoopU { a, b, off } } else { Instr::ForLoopI { a, b, off } });
             self.code[pc] = None;
         }
+    }
+
+    /// Jump threading, forward only (a backward jump spends fuel): a jump
+    /// to a forward `Jmp` goes to its target, and a `JmpIfNone r` landing
+    /// on a `JmpIfSome r` (or the reverse) goes past it, since that one
+    /// cannot be taken there. A `Jmp` to the next instruction goes.
+    fn thread_jumps(&mut self) -> bool {
+        let n = self.code.len();
+        let next_kept = |code: &[Option<Instr>], mut p: usize| {
+            while p < n && code[p].is_none() {
+                p += 1;
+            }
+            p
+        };
+        let mut changed = false;
+        for pc in 0..n {
+            let Some(mut i) = self.code[pc] else { continue };
+            let Some(off) = jump_off(&i) else { continue };
+            if off < 0 {
+                continue;
+            }
+            let first = next_kept(&self.code, pc + 1 + off as usize);
+            let mut t = first;
+            for _ in 0..8 {
+                let Some(Some(ti)) = self.code.get(t) else { break };
+                let nt = match (i, *ti) {
+                    (_, Instr::Jmp { off: o }) if o >= 0 => next_kept(&self.code, t + 1 + o as usize),
+                    (Instr::JmpIfNone { a, .. }, Instr::JmpIfSome { a: b, .. })
+                    | (Instr::JmpIfSome { a, .. }, Instr::JmpIfNone { a: b, .. })
+                        if a == b =>
+                    {
+                        next_kept(&self.code, t + 1)
+                    }
+                    _ => break,
+                };
+                if nt <= t {
+                    break;
+                }
+                t = nt;
+            }
+            if matches!(i, Instr::Jmp { .. }) && t == next_kept(&self.code, pc + 1) {
+                self.code[pc] = None;
+                changed = true;
+                continue;
+            }
+            if t != first && set_off(&mut i, t as i64 - (pc as i64 + 1)) {
+                self.code[pc] = Some(i);
+                changed = true;
+            }
+        }
+        changed
     }
 
     /// Removes instructions no path reaches.
