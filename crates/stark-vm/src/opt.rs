@@ -641,6 +641,7 @@ fn optimize_fn(
         let live = cx.liveness();
         changed |= cx.simplify(&live);
         changed |= cx.thread_jumps();
+        changed |= cx.reuse_index();
         changed |= cx.unreachable();
         if !cx.compact() {
             return;
@@ -1503,6 +1504,56 @@ impl Fn<'_> {
             if t != first && set_off(&mut i, t as i64 - (pc as i64 + 1)) {
                 self.code[pc] = Some(i);
                 changed = true;
+            }
+        }
+        changed
+    }
+
+    /// A repeated `Index` of the same list and index inside a basic block
+    /// reads the register the first one wrote (a copy, or nothing if it
+    /// is the same register), when nothing between may have changed the
+    /// list, the index or that register: only field updates of records
+    /// may touch the heap there. The first one would have trapped if the
+    /// index were out of bounds, so no trap is lost.
+    #[allow(clippy::needless_range_loop)]
+    fn reuse_index(&mut self) -> bool {
+        let lead = self.leaders();
+        let mut changed = false;
+        // (list, index, register holding list[index])
+        let mut seen: Vec<(Reg, Reg, Reg)> = Vec::new();
+        for pc in 0..self.code.len() {
+            if lead[pc] {
+                seen.clear();
+            }
+            let Some(i) = self.code[pc] else { continue };
+            if let Instr::Index { a, list, i: ix } = i {
+                if let Some(&(_, _, d)) = seen.iter().find(|&&(l, x, _)| l == list && x == ix) {
+                    self.code[pc] = if d == a { None } else { Some(Instr::Copy { a, b: d }) };
+                    changed = true;
+                    seen.retain(|&(l, x, r)| l != a && x != a && r != a);
+                    if d != a && a != list && a != ix {
+                        seen.push((list, ix, a));
+                    }
+                    continue;
+                }
+            }
+            let field_update = matches!(i, Instr::SetField { .. } | Instr::FieldOp { .. } | Instr::FieldAddIImm { .. });
+            if touches_heap(&i) && !field_update {
+                seen.clear();
+                continue;
+            }
+            let e = effects(&i, self.nregs, self.arities, self.sites);
+            if e.range.is_some() {
+                seen.clear();
+                continue;
+            }
+            for &d in &e.defs[..e.ndefs] {
+                seen.retain(|&(l, x, r)| l != d && x != d && r != d);
+            }
+            if let Instr::Index { a, list, i: ix } = i {
+                if a != list && a != ix {
+                    seen.push((list, ix, a));
+                }
             }
         }
         changed
