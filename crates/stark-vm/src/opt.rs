@@ -1039,6 +1039,51 @@ impl Fn<'_> {
             if lead[pc] {
                 continue;
             }
+            // `Drop s` where `s` was moved from (or cleared) earlier in the
+            // block and nothing since may have written it: a no-op. (A
+            // register whose address is taken may be written through it.)
+            if let Instr::Drop { a: r } = instr {
+                let escaped = self.code.iter().flatten().any(|j| matches!(j, Instr::RefReg { b, .. } if *b == r));
+                let mut p = pc;
+                while !escaped && p > 0 && !lead[p] {
+                    p -= 1;
+                    let Some(j) = self.code[p] else { continue };
+                    if matches!(j, Instr::Move { b, .. } if b == r) || matches!(j, Instr::Clear { a } if a == r) {
+                        self.code[pc] = None;
+                        changed = true;
+                        break;
+                    }
+                    let e = effects(&j, self.nregs, self.arities, self.sites);
+                    let writes = e.defs[..e.ndefs].contains(&r)
+                        || match j {
+                            Instr::Native { base, .. } => base == r,
+                            Instr::Call { base, .. } | Instr::CallValue { base, .. } | Instr::New { base, .. } => {
+                                base <= r
+                            }
+                            Instr::Store { .. } | Instr::Swap { .. } => true,
+                            _ => false,
+                        };
+                    if writes {
+                        break;
+                    }
+                }
+                if self.code[pc].is_none() {
+                    continue;
+                }
+            }
+            // `move t := s; d := t` with `t` dead after: `move d := s`.
+            if let Instr::Copy { a: d, b: t } = instr {
+                if let Some(p) = (0..pc).rev().find(|&p| self.code[p].is_some()) {
+                    if let Some(Instr::Move { a, b: src }) = self.code[p] {
+                        if a == t && d != src && d != t && !self.live_after(live, pc, t) {
+                            self.code[p] = Some(Instr::Move { a: d, b: src });
+                            self.code[pc] = None;
+                            changed = true;
+                            continue;
+                        }
+                    }
+                }
+            }
             // `t := to_string(x); d := t; append(s, d)`: `d := x; append_display(s, d)`.
             if let Instr::Native { base, site } = instr {
                 if self.sites.get(site as usize).is_some_and(|s| s.native == Native::StrAppend) && base < Reg::MAX {
