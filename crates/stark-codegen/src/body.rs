@@ -198,6 +198,7 @@ impl<'c, 'a> FnCx<'c, 'a> {
             library: self.library,
             code: self.code,
             lines: self.lines,
+            inlined: Vec::new(),
             file: self.file,
             fill: None,
         }

@@ -37,8 +37,12 @@ pub fn program(prog: &Program) -> String {
             if f.has_env { ", closure" } else { "" }
         );
         for (pc, instr) in f.code.iter().enumerate() {
-            let line = f.lines.get(pc).copied().unwrap_or(0);
-            let _ = writeln!(out, "  {pc:5}  {:<48} ; line {line}", show(prog, instr, pc));
+            let (line, site) = f.line_at(pc);
+            let from = match site {
+                Some(s) => format!(" (inlined F{}, called at line {})", s.callee, s.line),
+                None => String::new(),
+            };
+            let _ = writeln!(out, "  {pc:5}  {:<48} ; line {line}{from}", show(prog, instr, pc));
         }
     }
     out

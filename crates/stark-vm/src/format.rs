@@ -43,20 +43,41 @@ pub fn scalar_into(v: Value, ty: NumTy, out: &mut String) {
     }
 }
 
-/// Appends the decimal digits of `n`.
+/// Appends the decimal digits of `n` (two at a time, straight into the
+/// string's buffer).
+#[inline]
 fn push_decimal(mut n: u64, out: &mut String) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
+    const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
+    let len = n.checked_ilog10().unwrap_or(0) as usize + 1;
+    out.reserve(len);
+    // SAFETY: `len` bytes are reserved; each of `p[..len]` is written once
+    // with an ASCII digit (`i` counts down from `len` to 0) before the
+    // length is set.
+    unsafe {
+        let v = out.as_mut_vec();
+        let at = v.len();
+        let p = v.as_mut_ptr().add(at);
+        let mut i = len;
+        while n >= 100 {
+            let d = (n % 100) as usize * 2;
+            n /= 100;
+            i -= 2;
+            *p.add(i) = PAIRS[d];
+            *p.add(i + 1) = PAIRS[d + 1];
         }
+        if n >= 10 {
+            let d = n as usize * 2;
+            *p = PAIRS[d];
+            *p.add(1) = PAIRS[d + 1];
+        } else {
+            *p = b'0' + n as u8;
+        }
+        v.set_len(at + len);
     }
-    // Only ASCII digits were written.
-    out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or_default());
 }
 
 /// The canonical `Display` text of a scalar of type `ty`.

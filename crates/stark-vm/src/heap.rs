@@ -298,7 +298,7 @@ impl Heap {
         let (h, start, len) = (piece.as_handle(), piece.slice_start(), piece.slice_len());
         if h & CONST_HANDLE != 0 {
             let text = &prog.strings[(h & !CONST_HANDLE) as usize][start..start + len];
-            self.string_mut(dst).push_str(text);
+            push_small(self.string_mut(dst), text);
         } else if h == dst {
             let text = self.string(prog, h)[start..start + len].to_string();
             self.string_mut(dst).push_str(&text);
@@ -312,7 +312,7 @@ impl Heap {
                 (&mut hi[0], &lo[p])
             };
             match (dst_obj, src_obj) {
-                (Obj::Str(out), Obj::Str(text)) => out.push_str(&text[start..start + len]),
+                (Obj::Str(out), Obj::Str(text)) => push_small(out, &text[start..start + len]),
                 (other, _) => unreachable_obj("a string", other),
             }
         }
@@ -327,6 +327,32 @@ impl Heap {
     pub fn free(&mut self, prog: &Program, v: Value) {
         if v.bits == NONE {
             return;
+        }
+        // The common leaf cases first: a string, or a record that owns nothing.
+        let h = v.as_handle();
+        match &self.objects[h as usize] {
+            Obj::Str(_) => {
+                let old = std::mem::replace(&mut self.objects[h as usize], Obj::Free(self.free));
+                self.free = h;
+                self.live -= 1;
+                if let Obj::Str(mut text) = old {
+                    if text.capacity() > 0 && text.capacity() <= POOLED_STRING_CAP && self.strings.len() < POOL_SIZE {
+                        text.clear();
+                        self.strings.push(text);
+                    }
+                }
+                return;
+            }
+            Obj::Record { layout, tag, fields }
+                if (1..=POOLED_FIELDS).contains(&fields.len())
+                    && self.dead[fields.len()].len() < POOL_SIZE
+                    && !record_slots(prog, *layout, *tag).iter().any(|s| matches!(s, Slot::Owned(_))) =>
+            {
+                self.dead[fields.len()].push(h);
+                self.live -= 1;
+                return;
+            }
+            _ => {}
         }
         // Most objects own nothing: `pending` allocates only for those that do.
         let mut pending: Vec<Handle> = Vec::new();
@@ -392,6 +418,43 @@ impl Heap {
     pub fn free_shell(&mut self, h: Handle) {
         let obj = self.take(h);
         self.recycle(obj);
+    }
+}
+
+/// `out.push_str(s)`, without a call to `memcpy` for a short `s`.
+#[inline]
+pub fn push_small(out: &mut String, s: &str) {
+    if s.len() > 16 {
+        return out.push_str(s);
+    }
+    out.reserve(s.len());
+    let (src, n) = (s.as_ptr(), s.len());
+    // SAFETY: `s` is UTF-8 and is appended whole, by two overlapping
+    // loads and stores within its `n` bytes; the capacity is reserved.
+    unsafe {
+        let v = out.as_mut_vec();
+        let at = v.len();
+        let dst = v.as_mut_ptr().add(at);
+        match n {
+            0 => {}
+            1 => *dst = *src,
+            2..=3 => {
+                let (x, y) = (src.cast::<u16>().read_unaligned(), src.add(n - 2).cast::<u16>().read_unaligned());
+                dst.cast::<u16>().write_unaligned(x);
+                dst.add(n - 2).cast::<u16>().write_unaligned(y);
+            }
+            4..=7 => {
+                let (x, y) = (src.cast::<u32>().read_unaligned(), src.add(n - 4).cast::<u32>().read_unaligned());
+                dst.cast::<u32>().write_unaligned(x);
+                dst.add(n - 4).cast::<u32>().write_unaligned(y);
+            }
+            _ => {
+                let (x, y) = (src.cast::<u64>().read_unaligned(), src.add(n - 8).cast::<u64>().read_unaligned());
+                dst.cast::<u64>().write_unaligned(x);
+                dst.add(n - 8).cast::<u64>().write_unaligned(y);
+            }
+        }
+        v.set_len(at + n);
     }
 }
 

@@ -41,11 +41,15 @@ pub struct KeyMap<V> {
     /// Positions in `entries` of the live entries, by hash.
     index: HashTable<u32>,
     len: usize,
+    /// The position `find` last returned (a hint, checked before use:
+    /// `find_again`), so an insert right after a lookup of the same key
+    /// neither hashes nor probes again.
+    last: std::cell::Cell<u32>,
 }
 
 impl<V> Default for KeyMap<V> {
     fn default() -> Self {
-        KeyMap { entries: Vec::new(), index: HashTable::new(), len: 0 }
+        KeyMap { entries: Vec::new(), index: HashTable::new(), len: 0, last: std::cell::Cell::new(u32::MAX) }
     }
 }
 
@@ -73,8 +77,30 @@ fn hash_str_into(h: &mut rustc_hash::FxHasher, s: &str) {
     h.write_u8(0xff);
 }
 
+/// Byte-string equality, without a call for short keys.
+#[inline]
+fn str_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let n = a.len();
+    // Two overlapping words cover a short key.
+    let w2 = |s: &[u8], i: usize| u16::from_le_bytes([s[i], s[i + 1]]);
+    let w4 = |s: &[u8], i: usize| u32::from_le_bytes(s[i..i + 4].try_into().expect("4 bytes"));
+    let w8 = |s: &[u8], i: usize| u64::from_le_bytes(s[i..i + 8].try_into().expect("8 bytes"));
+    match n {
+        0 => true,
+        1 => a[0] == b[0],
+        2..=3 => w2(a, 0) == w2(b, 0) && w2(a, n - 2) == w2(b, n - 2),
+        4..=7 => w4(a, 0) == w4(b, 0) && w4(a, n - 4) == w4(b, n - 4),
+        8..=16 => w8(a, 0) == w8(b, 0) && w8(a, n - 8) == w8(b, n - 8),
+        _ => a == b,
+    }
+}
+
 impl Probe<'_> {
     /// The table hash of the key this probe stands for.
+    #[inline]
     pub fn hash(&self) -> u64 {
         let mut h = rustc_hash::FxHasher::default();
         match self {
@@ -88,10 +114,11 @@ impl Probe<'_> {
         h.finish()
     }
 
+    #[inline]
     fn matches(&self, k: &Key) -> bool {
         match (self, k) {
             (Probe::Bits(a), Key::Bits(b)) => a == b,
-            (Probe::Str(a), Key::Str(b)) => **a == **b,
+            (Probe::Str(a), Key::Str(b)) => str_eq(a.as_bytes(), b.as_bytes()),
             (Probe::Key(a), b) => a == b,
             _ => false,
         }
@@ -122,12 +149,28 @@ impl<V> KeyMap<V> {
     #[inline]
     pub fn find(&self, hash: u64, probe: &Probe<'_>) -> Option<usize> {
         let entries = &self.entries;
-        self.index
+        let found = self
+            .index
             .find(hash, |&i| match &entries[i as usize] {
                 Some(e) => e.hash == hash && probe.matches(&e.key),
                 None => false,
             })
-            .map(|&i| i as usize)
+            .map(|&i| i as usize);
+        if let Some(i) = found {
+            self.last.set(i as u32);
+        }
+        found
+    }
+
+    /// The position of the entry for `probe` if it is the one `find`
+    /// found last (its key is compared, so a stale hint is only a miss).
+    #[inline]
+    pub fn find_again(&self, probe: &Probe<'_>) -> Option<usize> {
+        let i = self.last.get() as usize;
+        match self.entries.get(i) {
+            Some(Some(e)) if probe.matches(&e.key) => Some(i),
+            _ => None,
+        }
     }
 
     /// Adds an entry for a key not present (`hash` is its probe's hash);

@@ -263,6 +263,136 @@ pub enum MathFn {
     Trunc,
 }
 
+/// `HashMap::get` (unboxed), `contains_key` and a discarded `insert` on a
+/// map whose keys are scalars or strings, without the general path's
+/// set-up (what they do is `Cx::run`'s, step for step). False, having
+/// done nothing, for any other site or map.
+#[inline]
+pub fn map_fast(task: &mut Task, prog: &Program, site: &Site, at: usize) -> bool {
+    use crate::heap::Key;
+    use crate::keymap::Probe;
+    let native = site.native;
+    if !matches!(native, Native::MapGetRaw | Native::MapContainsKey | Native::MapInsertDiscard) {
+        return string_fast(task, prog, site, at);
+    }
+    let regs = task.regs();
+    let (Some(&m), Some(&k)) = (regs.get(at), regs.get(at + 1)) else { return false };
+    let v = if native == Native::MapInsertDiscard {
+        match regs.get(at + 2) {
+            Some(&v) => v,
+            None => return false,
+        }
+    } else {
+        Value::NONE
+    };
+    let (kslot, vslot) = match task.heap.get(m.as_handle()) {
+        Obj::Map { layout, .. } => match prog.layout(*layout).kind {
+            LayoutKind::Map { key, value } => (key, value),
+            _ => return false,
+        },
+        _ => return false,
+    };
+    let is_str = match kslot {
+        Slot::Scalar(_) => false,
+        Slot::Owned(l) | Slot::Shared(l) if matches!(prog.layout(l).kind, LayoutKind::Str) => true,
+        _ => return false,
+    };
+    // A scalar key to look up arrives by reference; to insert, by value.
+    let key = if !is_str && native != Native::MapInsertDiscard { task.load(k) } else { k };
+    let heap = &task.heap;
+    let probe = if is_str {
+        Probe::Str(if key.is_slice() { heap.str_slice(prog, key) } else { heap.string(prog, key.as_handle()) })
+    } else {
+        Probe::Bits(key.bits)
+    };
+    let Obj::Map { map, .. } = heap.get(m.as_handle()) else { return false };
+    if native != Native::MapInsertDiscard {
+        let found = map.find(probe.hash(), &probe);
+        let r = match (native, found) {
+            (Native::MapContainsKey, f) => Value::bool(f.is_some()),
+            (_, None) => Value::NONE,
+            (_, Some(i)) => match vslot {
+                Slot::Owned(_) => map.at(i).1,
+                _ => Value { bits: m.as_handle() as u64, ext: i as u64 },
+            },
+        };
+        task.regs()[at] = r;
+        return true;
+    }
+    let (found, hash) = match map.find_again(&probe) {
+        Some(i) => (Some(i), 0),
+        None => {
+            let hash = probe.hash();
+            (map.find(hash, &probe), hash)
+        }
+    };
+    let new_key = if found.is_none() { Some(probe.into_key()) } else { None };
+    let Obj::Map { map, .. } = task.heap.get_mut(m.as_handle()) else { return false };
+    match (found, new_key) {
+        (Some(i), _) => {
+            let old = std::mem::replace(&mut map.at_mut(i).1, v);
+            if is_str {
+                // The stored key stays; the duplicate supplied one is destroyed.
+                task.heap.free(prog, k);
+            }
+            if let Slot::Owned(_) = vslot {
+                task.heap.free(prog, old);
+            }
+        }
+        (None, key) => {
+            map.push(hash, key.unwrap_or(Key::Bits(0)), (k, v));
+        }
+    }
+    task.regs()[at] = Value::NONE;
+    true
+}
+
+/// The string-building natives of an `f"..."` and of `String`'s `push`,
+/// `push_str` and `clear`, without the general path's set-up (what they
+/// do is `Cx::run`'s). False, having done nothing, for any other site.
+#[inline]
+fn string_fast(task: &mut Task, prog: &Program, site: &Site, at: usize) -> bool {
+    let regs = task.regs();
+    let (dst, x) = match (regs.get(at), regs.get(at + 1)) {
+        (Some(&d), Some(&x)) => (d, x),
+        _ => return false,
+    };
+    let heap = &mut task.heap;
+    let r = match site.native {
+        Native::StringNew => {
+            let text = heap.pooled_string();
+            heap.new_str(text)
+        }
+        Native::StrAppendStr => {
+            heap.append_str(prog, dst.as_handle(), x);
+            return true;
+        }
+        Native::StringPushStr => {
+            heap.append_str(prog, dst.as_handle(), x);
+            Value::UNIT
+        }
+        Native::StrAppendDisplay => match site.slot {
+            Slot::Scalar(ty) => {
+                format::scalar_into(x, ty, heap.string_mut(dst.as_handle()));
+                return true;
+            }
+            _ => return false,
+        },
+        Native::StringPush => {
+            let c = char::from_u32(x.bits as u32).unwrap_or('\u{fffd}');
+            heap.string_mut(dst.as_handle()).push(c);
+            Value::UNIT
+        }
+        Native::StringClear => {
+            heap.string_mut(dst.as_handle()).clear();
+            Value::UNIT
+        }
+        _ => return false,
+    };
+    task.regs()[at] = r;
+    true
+}
+
 /// Runs native `site.native` with its arguments at absolute register `at`.
 pub fn call(task: &mut Task, prog: &Program, host: &mut dyn Host, site: &Site, at: usize) -> Result<Flow, Fault> {
     let mut cx = Cx { task, prog, site, at };
@@ -434,6 +564,10 @@ impl Cx<'_> {
             }
             StrAppendDisplay => {
                 let (dst, v) = (self.arg(0), self.arg(1));
+                if let Slot::Scalar(ty) = self.site.slot {
+                    format::scalar_into(v, ty, self.task.heap.string_mut(dst.as_handle()));
+                    return Ok(Flow::Done);
+                }
                 let mut text = std::mem::take(self.task.heap.string_mut(dst.as_handle()));
                 deep::display_into(&self.task.heap, prog, v, self.site.slot, &mut text);
                 *self.task.heap.string_mut(dst.as_handle()) = text;
@@ -734,9 +868,15 @@ impl Cx<'_> {
                 let (kslot, vslot) = self.map_slots(m);
                 let heap = &self.task.heap;
                 let probe = deep::probe(heap, prog, k, kslot);
-                let hash = probe.hash();
                 let Obj::Map { map, .. } = heap.get(m.as_handle()) else { unreachable!() };
-                let found = map.find(hash, &probe);
+                // A read-modify-write inserts the key it just looked up.
+                let (found, hash) = match map.find_again(&probe) {
+                    Some(i) => (Some(i), 0),
+                    None => {
+                        let hash = probe.hash();
+                        (map.find(hash, &probe), hash)
+                    }
+                };
                 let key = if found.is_none() { Some(probe.into_key()) } else { None };
                 let Obj::Map { map, .. } = self.task.heap.get_mut(m.as_handle()) else { unreachable!() };
                 let old = match (found, key) {

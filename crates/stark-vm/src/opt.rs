@@ -29,7 +29,7 @@
 
 use crate::bytecode::{BinOp, CmpOp, FieldOpKind, Instr, NumTy, Reg};
 use crate::native::{MathFn, Native};
-use crate::program::{Divisor, Function, Program, Site, Slot};
+use crate::program::{Divisor, Function, Inlined, Program, Site, Slot, LINE_BITS};
 use rustc_hash::FxHashMap;
 
 /// Optimises every function of `prog`.
@@ -66,6 +66,143 @@ pub fn optimize(prog: &mut Program) {
     for f in &mut prog.functions {
         optimize_fn(f, &arities, &prog.sites, (&appends, &discards, &raws), &mut prog.divisors);
     }
+    // Then small leaf functions are inlined at their calls, and each
+    // function that took one is optimised again.
+    let bodies: Vec<Option<Body>> = prog.functions.iter().map(Body::of).collect();
+    if bodies.iter().all(Option::is_none) {
+        return;
+    }
+    for (me, f) in prog.functions.iter_mut().enumerate() {
+        if inline_calls(f, me as u32, &bodies) {
+            optimize_fn(f, &arities, &prog.sites, (&appends, &discards, &raws), &mut prog.divisors);
+        }
+    }
+}
+
+/// The most instructions a function may have to be inlined.
+const INLINE_MAX: usize = 24;
+/// The most instructions a function may grow to by inlining.
+const INLINED_CODE_MAX: usize = 4096;
+
+/// An optimised function that may be inlined at its calls: a leaf (no
+/// calls, so no recursion), short, no loops (fuel is spent at backward
+/// jumps and calls: its caller's own stay), not a closure, and nothing to
+/// clear on entry.
+struct Body {
+    code: Vec<Instr>,
+    lines: Vec<u32>,
+    nregs: Reg,
+}
+
+impl Body {
+    fn of(f: &Function) -> Option<Body> {
+        let ok = f.code.len() <= INLINE_MAX
+            && !f.code.is_empty()
+            && f.code.len() == f.lines.len()
+            && !f.has_env
+            && matches!(f.fill, Some((lo, hi)) if lo >= hi)
+            && f.inlined.is_empty()
+            && f.lines.iter().all(|&l| l >> LINE_BITS == 0)
+            && !f.code.last().is_some_and(falls_through)
+            && f.code.iter().all(|i| {
+                !matches!(i, Instr::Call { .. } | Instr::CallValue { .. }) && jump_off(i).is_none_or(|o| o >= 0)
+            });
+        ok.then(|| Body { code: f.code.clone(), lines: f.lines.clone(), nregs: f.nregs })
+    }
+}
+
+/// Replaces `f`'s calls of functions with a `Body` (other than itself) by
+/// that body, its registers moved up to the call's base and each `Ret`
+/// turned into a copy of the result to the base and a jump past the body.
+/// Each inlined instruction's line records the call (`Function::inlined`).
+/// False if nothing was inlined (`f` is then unchanged).
+#[allow(clippy::needless_range_loop)]
+fn inline_calls(f: &mut Function, me: u32, bodies: &[Option<Body>]) -> bool {
+    let n = f.code.len();
+    if n != f.lines.len() || f.lines.iter().any(|&l| l >> LINE_BITS != 0) {
+        return false;
+    }
+    let mut code: Vec<Instr> = Vec::with_capacity(n);
+    let mut lines: Vec<u32> = Vec::with_capacity(n);
+    let mut inlined = f.inlined.clone();
+    let mut nregs = f.nregs;
+    // at[pc]: where `f`'s instruction pc went; jumps to fix up after.
+    let mut at = vec![0usize; n + 1];
+    let mut jumps = Vec::new();
+    for pc in 0..n {
+        at[pc] = code.len();
+        let instr = f.code[pc];
+        if let Instr::Call { base, f: g } = instr {
+            let body = bodies.get(g as usize).and_then(Option::as_ref).filter(|_| g != me);
+            if let Some(b) = body {
+                let top = base as usize + b.nregs as usize;
+                if top <= Reg::MAX as usize && code.len() + b.code.len() * 2 <= INLINED_CODE_MAX && inlined.len() < 1000
+                {
+                    nregs = nregs.max(top as Reg);
+                    inlined.push(Inlined { callee: g, line: f.lines[pc] });
+                    let tag = (inlined.len() as u32) << LINE_BITS;
+                    let last = b.code.len() - 1;
+                    let size = |q: usize, i: &Instr| match *i {
+                        Instr::Ret { a } => usize::from(a != 0) + usize::from(q != last),
+                        _ => 1,
+                    };
+                    let mut pos = Vec::with_capacity(b.code.len() + 1);
+                    let mut k = code.len();
+                    for (q, i) in b.code.iter().enumerate() {
+                        pos.push(k);
+                        k += size(q, i);
+                    }
+                    pos.push(k);
+                    let end = k;
+                    for (q, i) in b.code.iter().enumerate() {
+                        let line = b.lines[q] | tag;
+                        let mut i = *i;
+                        if let Instr::Ret { a } = i {
+                            if a != 0 {
+                                code.push(Instr::Copy { a: base, b: base + a });
+                                lines.push(line);
+                            }
+                            if q != last {
+                                code.push(Instr::Jmp { off: (end - code.len() - 1) as i32 });
+                                lines.push(line);
+                            }
+                            continue;
+                        }
+                        i.for_each_reg(|r| *r += base);
+                        if let Some(off) = jump_off(&i) {
+                            let t = (q as i64 + 1 + off) as usize;
+                            if !set_off(&mut i, pos[t] as i64 - (code.len() as i64 + 1)) {
+                                return false;
+                            }
+                        }
+                        code.push(i);
+                        lines.push(line);
+                    }
+                    continue;
+                }
+            }
+        }
+        if jump_off(&instr).is_some() {
+            jumps.push((code.len(), pc));
+        }
+        code.push(instr);
+        lines.push(f.lines[pc]);
+    }
+    if inlined.len() == f.inlined.len() {
+        return false;
+    }
+    at[n] = code.len();
+    for (np, pc) in jumps {
+        let t = (pc as i64 + 1 + jump_off(&f.code[pc]).unwrap_or(0)).clamp(0, n as i64) as usize;
+        if !set_off(&mut code[np], at[t] as i64 - (np as i64 + 1)) {
+            return false;
+        }
+    }
+    f.code = code;
+    f.lines = lines;
+    f.inlined = inlined;
+    f.nregs = nregs;
+    true
 }
 
 /// What an instruction reads and writes.
@@ -503,6 +640,8 @@ fn optimize_fn(
         changed |= cx.propagate();
         let live = cx.liveness();
         changed |= cx.simplify(&live);
+        changed |= cx.thread_jumps();
+        changed |= cx.reuse_index();
         changed |= cx.unreachable();
         if !cx.compact() {
             return;
@@ -899,6 +1038,51 @@ impl Fn<'_> {
             }
             if lead[pc] {
                 continue;
+            }
+            // `Drop s` where `s` was moved from (or cleared) earlier in the
+            // block and nothing since may have written it: a no-op. (A
+            // register whose address is taken may be written through it.)
+            if let Instr::Drop { a: r } = instr {
+                let escaped = self.code.iter().flatten().any(|j| matches!(j, Instr::RefReg { b, .. } if *b == r));
+                let mut p = pc;
+                while !escaped && p > 0 && !lead[p] {
+                    p -= 1;
+                    let Some(j) = self.code[p] else { continue };
+                    if matches!(j, Instr::Move { b, .. } if b == r) || matches!(j, Instr::Clear { a } if a == r) {
+                        self.code[pc] = None;
+                        changed = true;
+                        break;
+                    }
+                    let e = effects(&j, self.nregs, self.arities, self.sites);
+                    let writes = e.defs[..e.ndefs].contains(&r)
+                        || match j {
+                            Instr::Native { base, .. } => base == r,
+                            Instr::Call { base, .. } | Instr::CallValue { base, .. } | Instr::New { base, .. } => {
+                                base <= r
+                            }
+                            Instr::Store { .. } | Instr::Swap { .. } => true,
+                            _ => false,
+                        };
+                    if writes {
+                        break;
+                    }
+                }
+                if self.code[pc].is_none() {
+                    continue;
+                }
+            }
+            // `move t := s; d := t` with `t` dead after: `move d := s`.
+            if let Instr::Copy { a: d, b: t } = instr {
+                if let Some(p) = (0..pc).rev().find(|&p| self.code[p].is_some()) {
+                    if let Some(Instr::Move { a, b: src }) = self.code[p] {
+                        if a == t && d != src && d != t && !self.live_after(live, pc, t) {
+                            self.code[p] = Some(Instr::Move { a: d, b: src });
+                            self.code[pc] = None;
+                            changed = true;
+                            continue;
+                        }
+                    }
+                }
             }
             // `t := to_string(x); d := t; append(s, d)`: `d := x; append_display(s, d)`.
             if let Instr::Native { base, site } = instr {
@@ -1317,6 +1501,107 @@ impl Fn<'_> {
             self.code[p] = Some(if unsigned { Instr::ForLoopU { a, b, off } } else { Instr::ForLoopI { a, b, off } });
             self.code[pc] = None;
         }
+    }
+
+    /// Jump threading, forward only (a backward jump spends fuel): a jump
+    /// to a forward `Jmp` goes to its target, and a `JmpIfNone r` landing
+    /// on a `JmpIfSome r` (or the reverse) goes past it, since that one
+    /// cannot be taken there. A `Jmp` to the next instruction goes.
+    fn thread_jumps(&mut self) -> bool {
+        let n = self.code.len();
+        let next_kept = |code: &[Option<Instr>], mut p: usize| {
+            while p < n && code[p].is_none() {
+                p += 1;
+            }
+            p
+        };
+        let mut changed = false;
+        for pc in 0..n {
+            let Some(mut i) = self.code[pc] else { continue };
+            let Some(off) = jump_off(&i) else { continue };
+            if off < 0 {
+                continue;
+            }
+            let first = next_kept(&self.code, pc + 1 + off as usize);
+            let mut t = first;
+            for _ in 0..8 {
+                let Some(Some(ti)) = self.code.get(t) else { break };
+                let nt = match (i, *ti) {
+                    (_, Instr::Jmp { off: o }) if o >= 0 => next_kept(&self.code, t + 1 + o as usize),
+                    (Instr::JmpIfNone { a, .. }, Instr::JmpIfSome { a: b, .. })
+                    | (Instr::JmpIfSome { a, .. }, Instr::JmpIfNone { a: b, .. })
+                        if a == b =>
+                    {
+                        next_kept(&self.code, t + 1)
+                    }
+                    _ => break,
+                };
+                if nt <= t {
+                    break;
+                }
+                t = nt;
+            }
+            if matches!(i, Instr::Jmp { .. }) && t == next_kept(&self.code, pc + 1) {
+                self.code[pc] = None;
+                changed = true;
+                continue;
+            }
+            if t != first && set_off(&mut i, t as i64 - (pc as i64 + 1)) {
+                self.code[pc] = Some(i);
+                changed = true;
+            }
+        }
+        changed
+    }
+
+    /// A repeated `Index` of the same list and index inside a basic block
+    /// reads the register the first one wrote (a copy, or nothing if it
+    /// is the same register), when nothing between may have changed the
+    /// list, the index or that register: only field updates of records
+    /// may touch the heap there. The first one would have trapped if the
+    /// index were out of bounds, so no trap is lost.
+    #[allow(clippy::needless_range_loop)]
+    fn reuse_index(&mut self) -> bool {
+        let lead = self.leaders();
+        let mut changed = false;
+        // (list, index, register holding list[index])
+        let mut seen: Vec<(Reg, Reg, Reg)> = Vec::new();
+        for pc in 0..self.code.len() {
+            if lead[pc] {
+                seen.clear();
+            }
+            let Some(i) = self.code[pc] else { continue };
+            if let Instr::Index { a, list, i: ix } = i {
+                if let Some(&(_, _, d)) = seen.iter().find(|&&(l, x, _)| l == list && x == ix) {
+                    self.code[pc] = if d == a { None } else { Some(Instr::Copy { a, b: d }) };
+                    changed = true;
+                    seen.retain(|&(l, x, r)| l != a && x != a && r != a);
+                    if d != a && a != list && a != ix {
+                        seen.push((list, ix, a));
+                    }
+                    continue;
+                }
+            }
+            let field_update = matches!(i, Instr::SetField { .. } | Instr::FieldOp { .. } | Instr::FieldAddIImm { .. });
+            if touches_heap(&i) && !field_update {
+                seen.clear();
+                continue;
+            }
+            let e = effects(&i, self.nregs, self.arities, self.sites);
+            if e.range.is_some() {
+                seen.clear();
+                continue;
+            }
+            for &d in &e.defs[..e.ndefs] {
+                seen.retain(|&(l, x, r)| l != d && x != d && r != d);
+            }
+            if let Instr::Index { a, list, i: ix } = i {
+                if a != list && a != ix {
+                    seen.push((list, ix, a));
+                }
+            }
+        }
+        changed
     }
 
     /// Removes instructions no path reaches.

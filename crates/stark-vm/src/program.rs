@@ -62,14 +62,42 @@ pub struct Function {
     pub library: bool,
     /// The instructions.
     pub code: Vec<Instr>,
-    /// The source line of each instruction.
+    /// The source line of each instruction (the low `LINE_BITS` bits;
+    /// the bits above are 0, or `1 + i` for an instruction of the body
+    /// inlined at `inlined[i]`: see `line_at`).
     pub lines: Vec<u32>,
+    /// The calls the optimiser replaced by their callee's body.
+    pub inlined: Vec<Inlined>,
     /// The source file (index into `Program::files`).
     pub file: u32,
     /// The registers `lo..hi` that must be `NONE` on entry (some path reads
     /// them before writing them); `None`: all of them past the arguments.
     /// Set by the optimiser (`opt.rs`) from a liveness analysis.
     pub fill: Option<(u16, u16)>,
+}
+
+/// A call the optimiser replaced by the callee's body (`opt.rs`), kept
+/// for stack traces.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Inlined {
+    /// The function whose body it is.
+    pub callee: u32,
+    /// The line of the call.
+    pub line: u32,
+}
+
+/// How many low bits of a `Function::lines` entry hold the source line.
+pub const LINE_BITS: u32 = 22;
+
+impl Function {
+    /// The source line of instruction `pc` and, if it belongs to an
+    /// inlined body, that call: the instruction is at the line in the
+    /// callee, and the function is at the call's line.
+    pub fn line_at(&self, pc: usize) -> (u32, Option<Inlined>) {
+        let l = self.lines.get(pc).copied().unwrap_or(0);
+        let site = (l >> LINE_BITS).checked_sub(1).and_then(|i| self.inlined.get(i as usize)).copied();
+        (l & ((1 << LINE_BITS) - 1), site)
+    }
 }
 
 /// How objects of one type are laid out, freed, copied, compared and shown.

@@ -270,7 +270,7 @@ impl Task {
             prog,
             valid,
             regs: Vec::with_capacity(1024),
-            frames: Vec::new(),
+            frames: Vec::with_capacity(64),
             heap: Heap::new(),
             suspended: None,
         };
@@ -391,17 +391,27 @@ impl Task {
     #[cold]
     fn trap(&self, prog: &Program, fault: Fault, pc: usize) -> Trap {
         let mut frames = Vec::new();
+        let mut show = |func: &Function, line: u32| {
+            if !func.library {
+                frames.push(TraceFrame {
+                    function: func.name.clone(),
+                    file: prog.files.get(func.file as usize).cloned().unwrap_or_default(),
+                    line,
+                });
+            }
+        };
         for (depth, frame) in self.frames.iter().rev().enumerate() {
             let func = &prog.functions[frame.func as usize];
-            if func.library {
-                continue;
-            }
             let at = if depth == 0 { pc } else { frame.pc as usize - 1 };
-            frames.push(TraceFrame {
-                function: func.name.clone(),
-                file: prog.files.get(func.file as usize).cloned().unwrap_or_default(),
-                line: func.lines.get(at).copied().unwrap_or(0),
-            });
+            let (mut line, site) = func.line_at(at);
+            // An inlined call shows as the frame it would have been.
+            if let Some(site) = site {
+                if let Some(callee) = prog.functions.get(site.callee as usize) {
+                    show(callee, line);
+                }
+                line = site.line;
+            }
+            show(func, line);
         }
         Trap { message: fault.0, frames, cause: None }
     }
@@ -763,6 +773,10 @@ impl Task {
                 }
                 Instr::Native { base: at, site } => {
                     let site_def = &prog.sites[site as usize];
+                    if native::map_fast(self, prog, site_def, base + at as usize) {
+                        sync!();
+                        continue;
+                    }
                     let flow = native::call(self, prog, host, site_def, base + at as usize);
                     sync!();
                     match flow {
@@ -786,17 +800,22 @@ impl Task {
                         None => return Exit::Done(v),
                         Some(caller) => {
                             cur = caller.func;
-                            func = &prog.functions[caller.func as usize];
+                            // SAFETY: a frame's function is one `Task::new`,
+                            // `Call` (checked by `prog.check()`) or
+                            // `CallValue` (indexed) entered.
+                            func = unsafe { prog.functions.get_unchecked(caller.func as usize) };
                             code = &func.code;
                             pc = caller.pc as usize;
                             base = caller.base as usize;
                             // Frames pushed during this run are sound by
                             // construction; older ones are checked once.
                             let depth = self.frames.len();
-                            if depth < checked && (pc >= code.len() || self.regs.len() < base + func.nregs as usize) {
-                                return Exit::Trapped(Trap::bare("internal error: bad return point"));
+                            if depth < checked {
+                                if pc >= code.len() || self.regs.len() < base + func.nregs as usize {
+                                    return Exit::Trapped(Trap::bare("internal error: bad return point"));
+                                }
+                                checked = depth;
                             }
-                            checked = checked.min(depth);
                             sync!();
                         }
                     }
