@@ -50,8 +50,8 @@ struct Stats {
     restarts: i64,
     batches: i64,
     batched: i64,
-    /// Handling times of the messages so far, in microseconds.
-    latencies: Vec<u64>,
+    /// Handling times of the recent messages.
+    latencies: crate::latency::Latencies,
     /// When the message or batch being handled was taken.
     taken: Option<Instant>,
 }
@@ -217,15 +217,7 @@ impl ActorCell {
         let state = lock(&self.state);
         let s = &state.stats;
         let (len, peak) = self.mailbox.lengths();
-        let mut sorted = s.latencies.clone();
-        sorted.sort_unstable();
-        let pct = |p: f64| -> i64 {
-            if sorted.is_empty() {
-                return 0;
-            }
-            let i = ((sorted.len() - 1) as f64 * p).round() as usize;
-            sorted[i] as i64
-        };
+        let pct = s.latencies.percentiles(&[0.5, 0.95, 0.99]);
         let int = |v: i64| Portable::Scalar(Value::int(v));
         let mean_batch = if s.batches == 0 { 0.0 } else { s.batched as f64 / s.batches as f64 };
         let fields = vec![
@@ -236,9 +228,9 @@ impl ActorCell {
             int(peak as i64),
             int(s.batches),
             Portable::Scalar(Value::f64(mean_batch)),
-            int(pct(0.50)),
-            int(pct(0.95)),
-            int(pct(0.99)),
+            int(pct[0] as i64),
+            int(pct[1] as i64),
+            int(pct[2] as i64),
             int(self.started.elapsed().as_millis() as i64),
         ];
         Portable::Record { layout, tag: 0, fields }
@@ -249,9 +241,7 @@ impl ActorCell {
         let state = lock(&self.state);
         let s = &state.stats;
         let (_, peak) = self.mailbox.lengths();
-        let mut sorted = s.latencies.clone();
-        sorted.sort_unstable();
-        let pct = |p: f64| sorted.get(((sorted.len().max(1) - 1) as f64 * p).round() as usize).copied().unwrap_or(0);
+        let pct = s.latencies.percentiles(&[0.5, 0.95, 0.99]);
         format!(
             "profile: actor {:<16} handled {:>9}  failed {:>5}  restarts {:>5}  mailbox peak {:>6}  p50/p95/p99 {}/{}/{} us  batches {}",
             self.name,
@@ -259,9 +249,9 @@ impl ActorCell {
             s.failed,
             s.restarts,
             peak,
-            pct(0.5),
-            pct(0.95),
-            pct(0.99),
+            pct[0],
+            pct[1],
+            pct[2],
             s.batches
         )
     }
@@ -324,7 +314,7 @@ impl ActorCell {
             state.stats.batched += n;
             if let Some(t) = state.stats.taken.take() {
                 let us = t.elapsed().as_micros() as u64;
-                state.stats.latencies.extend(std::iter::repeat_n(us, n as usize));
+                state.stats.latencies.record(us, n as usize);
             }
             std::mem::take(&mut state.owed)
         };
@@ -355,7 +345,7 @@ impl ActorCell {
             }
             if let Some(t) = state.stats.taken.take() {
                 let us = t.elapsed().as_micros() as u64;
-                state.stats.latencies.extend(std::iter::repeat_n(us, n as usize));
+                state.stats.latencies.record(us, n as usize);
             }
             std::mem::take(&mut state.owed)
         };

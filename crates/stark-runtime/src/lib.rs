@@ -9,6 +9,7 @@ mod actor;
 mod broadcast;
 mod channel;
 mod host;
+mod latency;
 mod mailbox;
 mod models;
 mod net;

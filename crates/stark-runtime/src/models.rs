@@ -201,8 +201,8 @@ pub(crate) struct ServeStats {
 #[derive(Default)]
 struct Served {
     requests: i64,
-    /// Each request's time from queued to answered, in microseconds.
-    latencies: Vec<u64>,
+    /// The recent requests' times from queued to answered.
+    latencies: crate::latency::Latencies,
     queue_us: u64,
     compute_us: u64,
     /// `histogram[n - 1]`: batches of `n` requests.
@@ -225,7 +225,7 @@ impl ServeStats {
         s.compute_us += now.duration_since(started).as_micros() as u64 * n as u64;
         for q in queued {
             s.queue_us += started.saturating_duration_since(*q).as_micros() as u64;
-            s.latencies.push(now.saturating_duration_since(*q).as_micros() as u64);
+            s.latencies.record(now.saturating_duration_since(*q).as_micros() as u64, 1);
         }
         if s.histogram.len() < n {
             s.histogram.resize(n, 0);
@@ -238,9 +238,7 @@ impl ServeStats {
     /// `ModelStats` as a record of layout `layout` (fields in declaration order).
     fn record(&self, layout: u32, list: u32) -> Portable {
         let s = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        let mut sorted = s.latencies.clone();
-        sorted.sort_unstable();
-        let pct = |p: f64| sorted.get(((sorted.len().max(1) - 1) as f64 * p).round() as usize).copied().unwrap_or(0);
+        let pct = s.latencies.percentiles(&[0.5, 0.95, 0.99]);
         let int = |v: i64| Portable::Scalar(Value::int(v));
         let span = match (s.first, s.last) {
             (Some(a), Some(b)) => b.duration_since(a).as_secs_f64(),
@@ -251,9 +249,9 @@ impl ServeStats {
         let histogram = s.histogram.iter().map(|&c| int(c)).collect();
         let fields = vec![
             int(s.requests),
-            int(pct(0.5) as i64),
-            int(pct(0.95) as i64),
-            int(pct(0.99) as i64),
+            int(pct[0] as i64),
+            int(pct[1] as i64),
+            int(pct[2] as i64),
             Portable::Scalar(Value::f64(throughput)),
             int(mean(s.queue_us)),
             int(mean(s.compute_us)),
