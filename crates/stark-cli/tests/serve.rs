@@ -56,6 +56,7 @@ impl Server {
             seen.push(line);
         }
         let _ = child.kill();
+        let _ = child.wait();
         panic!("stark serve printed no address; stderr: {seen:?}");
     }
 

@@ -61,6 +61,9 @@ pub(crate) async fn serve(shared: Arc<Shared>, serving: Serving) -> Result<(), S
         .map_err(|e| format!("cannot listen at 127.0.0.1:{}: {e}", serving.port))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     eprintln!("serving on http://{addr}");
+    if shared.registry.lock().is_ok_and(|r| r.is_empty()) {
+        eprintln!("warning: `main` registered no models (see `register_model`)");
+    }
     let endpoints = Arc::new(Endpoints { shared, max_body: serving.max_body, answered: Mutex::default() });
     let (stop, stopping) = watch::channel(false);
     let mut connections = JoinSet::new();
