@@ -408,6 +408,10 @@ fn input_tensor(request: &Json, model: Option<&Model>) -> Result<(Tensor, Option
         if expected.name != name {
             return Err(bad(format!("unknown input \"{name}\": the model's input is \"{}\"", expected.name)));
         }
+        if expected.dtype != DType::Float32 {
+            let dtype = datatype(expected.dtype);
+            return Err(bad(format!("the model's input \"{name}\" is {dtype}: only FP32 inputs are served")));
+        }
     }
     let dtype = input.get("datatype").and_then(Json::as_str).ok_or_else(|| bad("an input needs a \"datatype\""))?;
     if dtype != "FP32" {
@@ -442,5 +446,69 @@ fn flatten(data: &Json, into: &mut Vec<f32>) -> Result<(), Failure> {
             Ok(())
         }
         other => Err(bad(format!("\"data\" must hold numbers, not {other}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn reason(request: Json) -> String {
+        match input_tensor(&request, None) {
+            Err(Failure(status, message)) => {
+                assert_eq!(status, StatusCode::BAD_REQUEST);
+                message
+            }
+            Ok((t, _)) => panic!("accepted: {:?}", t.shape()),
+        }
+    }
+
+    #[test]
+    fn an_input_becomes_a_tensor_of_its_shape() {
+        let request = json!({ "id": "7", "inputs": [{ "name": "x", "shape": [2, 2], "datatype": "FP32", "data": [[1, 2], [3.5, 4]] }] });
+        let (t, id) = input_tensor(&request, None).unwrap_or_else(|Failure(_, m)| panic!("{m}"));
+        assert_eq!(t.shape().dims(), &[2, 2]);
+        assert_eq!(t.to_vec::<f32>().unwrap(), vec![1.0, 2.0, 3.5, 4.0]);
+        assert_eq!(id, Some(json!("7")));
+    }
+
+    #[test]
+    fn malformed_inputs_are_refused_with_the_reason() {
+        let input = |shape: Json, datatype: &str, data: Json| json!({ "inputs": [{ "name": "x", "shape": shape, "datatype": datatype, "data": data }] });
+        assert!(reason(json!([1])).contains("JSON object"));
+        assert!(reason(json!({ "inputs": [] })).contains("exactly one input"));
+        assert!(reason(json!({ "inputs": [{ "shape": [1] }] })).contains("\"name\""));
+        assert!(reason(input(json!([3]), "FP32", json!([1, 2]))).contains("holds 3 values"));
+        assert!(reason(input(json!([-1]), "FP32", json!([1]))).contains("not a size"));
+        assert!(reason(input(json!([1]), "FP16", json!([1]))).contains("wrong datatype \"FP16\""));
+        assert!(reason(input(json!([1]), "FP32", json!([true]))).contains("must hold numbers"));
+    }
+
+    #[test]
+    fn inputs_are_checked_against_the_model() {
+        let load = |name: &str| {
+            let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models").join(name);
+            Model::load(path.to_str().unwrap()).unwrap()
+        };
+        let ask = |model: &Model, name: &str| {
+            let request = json!({ "inputs": [{ "name": name, "shape": [1], "datatype": "FP32", "data": [1] }] });
+            match input_tensor(&request, Some(model)) {
+                Err(Failure(_, message)) => message,
+                Ok(_) => "accepted".into(),
+            }
+        };
+        let mlp = load("mlp.onnx");
+        assert!(ask(&mlp, "x").contains("the model's input is \"features\""));
+        assert_eq!(ask(&mlp, "features"), "accepted", "the shape is checked by the model server");
+        assert!(ask(&load("embedder.onnx"), "token_ids").contains("is INT64: only FP32 inputs are served"));
+        assert!(ask(&load("two_inputs.onnx"), "a").contains("takes 2 inputs"));
+        let meta = metadata("m", &ActorCell::new("serve(m)".into(), Arc::default()));
+        assert_eq!(meta["platform"], "stark_actor");
+    }
+
+    #[test]
+    fn label_values_are_escaped() {
+        assert_eq!(escape("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
     }
 }
