@@ -35,6 +35,9 @@ pub struct Serving {
     pub max_body: usize,
 }
 
+/// How long an infer request may wait for its answer (queued or running).
+const ANSWER: Duration = Duration::from_secs(60);
+
 /// How long requests in flight may take to finish once stopping.
 const DRAIN: Duration = Duration::from_secs(5);
 
@@ -360,27 +363,10 @@ async fn infer(name: &str, cell: &Arc<ActorCell>, body: &[u8]) -> Result<Json, F
     if let Some(model) = cell.model.get() {
         model.check_request(std::slice::from_ref(&input)).map_err(|e| bad(format!("wrong shape: {e}")))?;
     }
-    let unavailable = || Failure(StatusCode::SERVICE_UNAVAILABLE, format!("model \"{name}\" has stopped"));
-    if !cell.running() {
-        return Err(unavailable());
-    }
-    if !cell.reserve() {
-        let why = format!("model \"{name}\" is overloaded: its queue is full, try again later");
-        return Err(Failure(StatusCode::SERVICE_UNAVAILABLE, why));
-    }
-    let how = Asking { level: crate::mailbox::NORMAL, timeout: None, reserved: true };
-    let (reply, _) = cell.ask(Portable::Tensor(Box::new(input)), how);
-    let output = match reply.wait().await {
-        Resume::Moved(Portable::Tensor(t)) => *t,
-        Resume::Failed(trap) if !cell.running() => return Err(Failure(StatusCode::SERVICE_UNAVAILABLE, trap.message)),
-        Resume::Failed(trap) => return Err(Failure(StatusCode::INTERNAL_SERVER_ERROR, trap.message)),
-        _ => return Err(Failure(StatusCode::INTERNAL_SERVER_ERROR, "the server gave no tensor".into())),
-    };
+    let output = ask(name, cell, input).await?;
     let output_name = cell.model.get().and_then(|m| m.outputs().first()).map_or("output", |o| o.name.as_str());
-    let data = output
-        .to_dtype(DType::Float32)
-        .to_vec::<f32>()
-        .map_err(|e| Failure(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    let internal = |e: stark_tensor::TensorError| Failure(StatusCode::INTERNAL_SERVER_ERROR, e.to_string());
+    let data = output.to_dtype(DType::Float32).to_vec::<f32>().map_err(internal)?;
     let data: Vec<Json> = data.into_iter().map(|x| json!(x as f64)).collect();
     let mut answer = json!({
         "model_name": name,
@@ -390,6 +376,32 @@ async fn infer(name: &str, cell: &Arc<ActorCell>, body: &[u8]) -> Result<Json, F
         fields.insert("id".into(), id);
     }
     Ok(answer)
+}
+
+/// Asks the server through a place reserved in its mailbox (503 when
+/// there is none) and waits for its reply, at most `ANSWER`.
+async fn ask(name: &str, cell: &Arc<ActorCell>, input: Tensor) -> Result<Tensor, Failure> {
+    if !cell.running() {
+        return Err(Failure(StatusCode::SERVICE_UNAVAILABLE, format!("model \"{name}\" has stopped")));
+    }
+    if !cell.reserve() {
+        let why = format!("model \"{name}\" is overloaded: its queue is full, try again later");
+        return Err(Failure(StatusCode::SERVICE_UNAVAILABLE, why));
+    }
+    // A request still queued at the deadline leaves the mailbox; one being
+    // handled is answered when it is done, to no one.
+    let how = Asking { level: crate::mailbox::NORMAL, timeout: Some(ANSWER), reserved: true };
+    let (reply, _) = cell.ask(Portable::Tensor(Box::new(input)), how);
+    let timed_out = || {
+        Failure(StatusCode::GATEWAY_TIMEOUT, format!("model \"{name}\" gave no answer within {} s", ANSWER.as_secs()))
+    };
+    match tokio::time::timeout(ANSWER, reply.wait()).await.map_err(|_| timed_out())? {
+        Resume::Moved(Portable::Tensor(t)) => Ok(*t),
+        Resume::Failed(trap) if trap.message == crate::mailbox::TIMED_OUT => Err(timed_out()),
+        Resume::Failed(trap) if !cell.running() => Err(Failure(StatusCode::SERVICE_UNAVAILABLE, trap.message)),
+        Resume::Failed(trap) => Err(Failure(StatusCode::INTERNAL_SERVER_ERROR, trap.message)),
+        _ => Err(Failure(StatusCode::INTERNAL_SERVER_ERROR, "the server gave no tensor".into())),
+    }
 }
 
 /// The request's one input as a tensor (checked against the model's
