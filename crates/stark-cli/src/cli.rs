@@ -3,7 +3,7 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
-/// The STARK toolchain: parse, check and run STARK programs.
+/// The STARK toolchain: parse, check, run and serve STARK programs.
 ///
 /// Exit status: 0 on success, 1 when the program has errors, 2 for bad
 /// command-line use, 101 when a running program fails.
@@ -31,8 +31,8 @@ pub enum Command {
     /// traps (the message and the STARK stack trace go to stderr).
     Run(RunArgs),
     /// Serve models over HTTP: run `main`, which loads models and names
-    /// their servers with `register_model(name, serve(model, policy))`,
-    /// then serve them on 127.0.0.1 with the Open Inference Protocol
+    /// their servers with `register_model(name, serve(model, policy))` (or
+    /// any actor from `Tensor<Float32>` to `Tensor<Float32>`), then serve them on 127.0.0.1 with the Open Inference Protocol
     /// (KServe v2) until interrupted (Ctrl-C or SIGTERM).
     ///
     /// Endpoints: GET /v2/health/live, GET /v2/health/ready, GET /v2,
