@@ -3,7 +3,7 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
-/// The STARK toolchain: parse, check and run STARK programs.
+/// The STARK toolchain: parse, check, run and serve STARK programs.
 ///
 /// Exit status: 0 on success, 1 when the program has errors, 2 for bad
 /// command-line use, 101 when a running program fails.
@@ -30,6 +30,19 @@ pub enum Command {
     /// returns `Err`), 1 when the program has errors, and 101 when it
     /// traps (the message and the STARK stack trace go to stderr).
     Run(RunArgs),
+    /// Serve models over HTTP: run `main`, which loads models and names
+    /// their servers with `register_model(name, serve(model, policy))` (or
+    /// any actor from `Tensor<Float32>` to `Tensor<Float32>`), then serve them on 127.0.0.1 with the Open Inference Protocol
+    /// (KServe v2) until interrupted (Ctrl-C or SIGTERM).
+    ///
+    /// Endpoints: GET /v2/health/live, GET /v2/health/ready, GET /v2,
+    /// GET /v2/models/{name}, GET /v2/models/{name}/ready,
+    /// POST /v2/models/{name}/infer (JSON tensors, FP32), and GET /metrics
+    /// (Prometheus text: every actor's and model server's statistics).
+    /// Prints `serving on http://127.0.0.1:PORT` on stderr once listening.
+    /// Exits 0 after an interrupt, 1 when the program has errors or the
+    /// port cannot be bound, `main`'s status when it fails, 101 when it traps.
+    Serve(ServeArgs),
 }
 
 /// Options every command that reads a source file takes.
@@ -84,6 +97,23 @@ pub struct RunArgs {
     /// the most alive at once, messages sent, and time running versus waiting.
     #[arg(long)]
     pub profile: bool,
+}
+
+/// Options of `stark serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The file and language options.
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// The port to listen on, on 127.0.0.1 (0: a free port, printed on stderr).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// The largest request body accepted, in bytes; larger ones get a 413.
+    #[arg(long, default_value_t = 16 << 20, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_body: u64,
+    /// Worker threads for tasks (default: the number of cores).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: Option<u16>,
 }
 
 /// Options of `stark parse`.

@@ -1,6 +1,6 @@
 //! What each subcommand does.
 
-use crate::cli::{Cli, Color, Command, CommonArgs, ParseArgs, RunArgs};
+use crate::cli::{Cli, Color, Command, CommonArgs, ParseArgs, RunArgs, ServeArgs};
 use stark_syntax::{render, Diagnostic, Mode, Severity, SourceFile, SourceMap};
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -17,6 +17,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Parse(args) => parse(&args),
         Command::Check(args) => check(&args.common, args.snippet, !args.no_ownership),
         Command::Run(args) => run_program(&args),
+        Command::Serve(args) => serve(&args),
     }
 }
 
@@ -76,7 +77,36 @@ fn check(args: &CommonArgs, snippet: bool, ownership: bool) -> ExitCode {
 /// `run`: check, compile, run `main` as a task; the exit status is
 /// `main`'s (PROC-EXIT-001), 1 for a program with errors, 101 for a trap.
 fn run_program(args: &RunArgs) -> ExitCode {
-    let common = &args.common;
+    let Some(program) = compile(&args.common) else {
+        return ExitCode::from(EXIT_ERRORS);
+    };
+    if args.dump_bytecode {
+        let _ = std::io::stdout().lock().write_all(stark_vm::disasm::program(&program).as_bytes());
+        return ExitCode::SUCCESS;
+    }
+    let mut config = stark_runtime::Config { seed: args.seed, profile: args.profile, ..Default::default() };
+    if let Some(threads) = args.threads {
+        config.threads = threads as usize;
+    }
+    execute(program, config)
+}
+
+/// `serve`: run `main`, then serve its registered models until interrupted.
+fn serve(args: &ServeArgs) -> ExitCode {
+    let Some(program) = compile(&args.common) else {
+        return ExitCode::from(EXIT_ERRORS);
+    };
+    let max_body = usize::try_from(args.max_body).unwrap_or(usize::MAX);
+    let serving = stark_runtime::Serving { port: args.port, max_body };
+    let mut config = stark_runtime::Config { serve: Some(serving), ..Default::default() };
+    if let Some(threads) = args.threads {
+        config.threads = threads as usize;
+    }
+    execute(program, config)
+}
+
+/// Checks and compiles the program, reporting its errors (`None` then).
+fn compile(common: &CommonArgs) -> Option<stark_vm::program::Program> {
     let fs = stark_check::fs::RealFileSystem;
     let mut checked = stark_check::check(&common.file, &fs, mode(common));
     let name = common.file.display().to_string();
@@ -84,28 +114,24 @@ fn run_program(args: &RunArgs) -> ExitCode {
     // stderr for itself (the conformance corpora pin it byte for byte).
     if checked.has_errors() {
         report_all(&checked.map, &checked.diagnostics, common.color, "check", &name);
-        return ExitCode::from(EXIT_ERRORS);
+        return None;
     }
     let program = match stark_codegen::compile(&mut checked) {
         Ok(p) => p,
         Err(errors) => {
             report_all(&checked.map, &errors, common.color, "compile", &name);
-            return ExitCode::from(EXIT_ERRORS);
+            return None;
         }
     };
-    if args.dump_bytecode {
-        let _ = std::io::stdout().lock().write_all(stark_vm::disasm::program(&program).as_bytes());
-        return ExitCode::SUCCESS;
-    }
     // The checked program is no longer needed; freeing it node by node
     // would only delay the start.
     std::mem::forget(checked);
-    let mut config = stark_runtime::Config { seed: args.seed, profile: args.profile, ..Default::default() };
-    if let Some(threads) = args.threads {
-        config.threads = threads as usize;
-    }
-    let outcome = stark_runtime::run_main(std::sync::Arc::new(program), config);
-    match outcome {
+    Some(program)
+}
+
+/// Runs `main` under `config`; the process's exit status.
+fn execute(program: stark_vm::program::Program, config: stark_runtime::Config) -> ExitCode {
+    match stark_runtime::run_main(std::sync::Arc::new(program), config) {
         stark_runtime::Outcome::Exit(code) => ExitCode::from(code),
         stark_runtime::Outcome::Trapped(trap) => {
             let _ = std::io::stderr().lock().write_all(trap.to_string().as_bytes());

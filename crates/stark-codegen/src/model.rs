@@ -24,6 +24,7 @@ fn model_fn(name: &str) -> Option<ModelFn> {
         "Model::info_dims" => InfoDims,
         "serve" => Serve,
         "ActorRef::model_stats" => Stats,
+        "register_model" => Register,
         "parallel_inference" => Parallel,
         "parallel_model_ensemble" => Ensemble,
         "Tokenizer::from_file" => TokenizerLoad,

@@ -28,6 +28,22 @@ pub(crate) struct ActorCell {
     started: Instant,
     /// A model server's statistics (`serve`).
     pub serving: std::sync::OnceLock<Arc<crate::models::ServeStats>>,
+    /// A model server's model (`serve`), for `stark serve`'s metadata.
+    pub model: std::sync::OnceLock<stark_models::Model>,
+}
+
+/// An actor's counts, as `get_stats` and `/metrics` report them.
+pub(crate) struct ActorNumbers {
+    pub handled: i64,
+    pub failed: i64,
+    pub restarts: i64,
+    pub mailbox_len: i64,
+    pub mailbox_peak: i64,
+    pub batches: i64,
+    pub mean_batch: f64,
+    /// Handling-time percentiles (50, 95, 99), in microseconds.
+    pub latency_us: [i64; 3],
+    pub uptime_ms: i64,
 }
 
 /// How a supervised actor is restarted after a failure.
@@ -144,6 +160,7 @@ impl ActorCell {
             state: Mutex::new(CellState::default()),
             started: Instant::now(),
             serving: std::sync::OnceLock::new(),
+            model: std::sync::OnceLock::new(),
         }
     }
 
@@ -212,47 +229,64 @@ impl ActorCell {
         lock(&self.state).batching.is_some()
     }
 
-    /// `ActorStats` (a record of layout `layout`, fields in declaration order).
-    pub fn stats(&self, layout: u32) -> Portable {
+    /// The actor's counts now.
+    pub fn numbers(&self) -> ActorNumbers {
         let state = lock(&self.state);
         let s = &state.stats;
         let (len, peak) = self.mailbox.lengths();
         let pct = s.latencies.percentiles(&[0.5, 0.95, 0.99]);
+        ActorNumbers {
+            handled: s.handled,
+            failed: s.failed,
+            restarts: s.restarts,
+            mailbox_len: len as i64,
+            mailbox_peak: peak as i64,
+            batches: s.batches,
+            mean_batch: if s.batches == 0 { 0.0 } else { s.batched as f64 / s.batches as f64 },
+            latency_us: [pct[0] as i64, pct[1] as i64, pct[2] as i64],
+            uptime_ms: self.started.elapsed().as_millis() as i64,
+        }
+    }
+
+    /// `ActorStats` (a record of layout `layout`, fields in declaration order).
+    pub fn stats(&self, layout: u32) -> Portable {
+        let n = self.numbers();
         let int = |v: i64| Portable::Scalar(Value::int(v));
-        let mean_batch = if s.batches == 0 { 0.0 } else { s.batched as f64 / s.batches as f64 };
         let fields = vec![
-            int(s.handled),
-            int(s.failed),
-            int(s.restarts),
-            int(len as i64),
-            int(peak as i64),
-            int(s.batches),
-            Portable::Scalar(Value::f64(mean_batch)),
-            int(pct[0] as i64),
-            int(pct[1] as i64),
-            int(pct[2] as i64),
-            int(self.started.elapsed().as_millis() as i64),
+            int(n.handled),
+            int(n.failed),
+            int(n.restarts),
+            int(n.mailbox_len),
+            int(n.mailbox_peak),
+            int(n.batches),
+            Portable::Scalar(Value::f64(n.mean_batch)),
+            int(n.latency_us[0]),
+            int(n.latency_us[1]),
+            int(n.latency_us[2]),
+            int(n.uptime_ms),
         ];
         Portable::Record { layout, tag: 0, fields }
     }
 
+    /// Whether the actor takes messages (it has not stopped).
+    pub fn running(&self) -> bool {
+        lock(&self.state).stopped.is_none() && !self.mailbox.is_closed()
+    }
+
     /// One line of `--profile`'s actor table.
     pub fn profile_row(&self) -> String {
-        let state = lock(&self.state);
-        let s = &state.stats;
-        let (_, peak) = self.mailbox.lengths();
-        let pct = s.latencies.percentiles(&[0.5, 0.95, 0.99]);
+        let n = self.numbers();
         format!(
             "profile: actor {:<16} handled {:>9}  failed {:>5}  restarts {:>5}  mailbox peak {:>6}  p50/p95/p99 {}/{}/{} us  batches {}",
             self.name,
-            s.handled,
-            s.failed,
-            s.restarts,
-            peak,
-            pct[0],
-            pct[1],
-            pct[2],
-            s.batches
+            n.handled,
+            n.failed,
+            n.restarts,
+            n.mailbox_peak,
+            n.latency_us[0],
+            n.latency_us[1],
+            n.latency_us[2],
+            n.batches
         )
     }
 

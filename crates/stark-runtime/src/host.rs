@@ -36,6 +36,8 @@ pub(crate) struct Shared {
     pub actors: Mutex<Vec<Arc<ActorCell>>>,
     /// Messages queued per QoS class, over every actor.
     pub(crate) board: Arc<Board>,
+    /// The servers `register_model` named, for `stark serve`.
+    pub registry: Mutex<std::collections::BTreeMap<String, Arc<ActorCell>>>,
 }
 
 impl Shared {
@@ -74,8 +76,9 @@ impl TaskHost {
         let started = std::time::Instant::now();
         let actors = Mutex::new(Vec::new());
         let board = Arc::default();
+        let registry = Mutex::default();
         TaskHost {
-            shared: Arc::new(Shared { program, stdout, runtime, rng, profile, started, actors, board }),
+            shared: Arc::new(Shared { program, stdout, runtime, rng, profile, started, actors, board, registry }),
             actor: None,
         }
     }

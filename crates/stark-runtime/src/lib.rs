@@ -13,6 +13,7 @@ mod latency;
 mod mailbox;
 mod models;
 mod net;
+mod oip;
 mod options;
 mod profile;
 mod select;
@@ -21,6 +22,7 @@ mod supervisor;
 mod tasks;
 
 pub use host::TaskHost;
+pub use oip::Serving;
 
 use stark_vm::program::{EntryKind, Program};
 use stark_vm::task::{Host, Task};
@@ -49,11 +51,19 @@ pub struct Config {
     pub seed: Option<u64>,
     /// Print the profile to standard error when the program ends.
     pub profile: bool,
+    /// `stark serve`: once `main` returns, serve its registered models
+    /// over HTTP until interrupted.
+    pub serve: Option<Serving>,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Config { threads: std::thread::available_parallelism().map_or(1, |n| n.get()), seed: None, profile: false }
+        Config {
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            seed: None,
+            profile: false,
+            serve: None,
+        }
     }
 }
 
@@ -86,7 +96,22 @@ pub fn run_main(program: Arc<Program>, config: Config) -> Outcome {
         let result = tasks::drive(&mut task, &mut main_host, None).await;
         (task, result)
     });
-    let joined = runtime.block_on(main);
+    let mut joined = Some(runtime.block_on(main));
+    // `stark serve`: a `main` that ended well leaves its servers serving.
+    let served = config.serve.map(|serving| {
+        let outcome = finish(&program, joined.take(), &mut host);
+        host.flush();
+        match outcome {
+            Outcome::Exit(0) => match runtime.block_on(oip::serve(host.shared.clone(), serving)) {
+                Ok(()) => Outcome::Exit(0),
+                Err(e) => {
+                    host.write(true, format!("error: {e}\n").as_bytes());
+                    Outcome::Exit(1)
+                }
+            },
+            other => other,
+        }
+    });
     // Graceful shutdown: the actors handle what is queued, run `on_stop`
     // and end (for at most a few seconds) before the program does.
     let actors: Vec<_> = host.shared.actors.lock().map(|a| a.clone()).unwrap_or_default();
@@ -101,10 +126,9 @@ pub fn run_main(program: Arc<Program>, config: Config) -> Outcome {
     }
     // `main` is done: the tasks still running end with the process.
     runtime.shutdown_background();
-    let outcome = match joined {
-        Err(e) => Outcome::Trapped(Trap::bare(format!("internal error: the main task was lost: {e}"))),
-        Ok((_, Err(trap))) => Outcome::Trapped(trap),
-        Ok((task, Ok(v))) => exit_status(&program, &task, program.entry_kind, v, &mut host),
+    let outcome = match served {
+        Some(outcome) => outcome,
+        None => finish(&program, joined, &mut host),
     };
     host.flush();
     if config.profile {
@@ -113,6 +137,19 @@ pub fn run_main(program: Arc<Program>, config: Config) -> Outcome {
     }
     outcome
 }
+
+/// How `main` ended, from its joined task.
+fn finish(program: &Program, joined: Option<Joined>, host: &mut TaskHost) -> Outcome {
+    match joined {
+        None => Outcome::Trapped(Trap::bare("internal error: the main task was taken twice")),
+        Some(Err(e)) => Outcome::Trapped(Trap::bare(format!("internal error: the main task was lost: {e}"))),
+        Some(Ok((_, Err(trap)))) => Outcome::Trapped(trap),
+        Some(Ok((task, Ok(v)))) => exit_status(program, &task, program.entry_kind, v, host),
+    }
+}
+
+/// `main`'s task as joined: the task and what it returned.
+type Joined = Result<(Task, Result<Value, Trap>), tokio::task::JoinError>;
 
 /// The exit status for `main`'s result (PROC-EXIT-001).
 fn exit_status(program: &Program, task: &Task, kind: EntryKind, v: Value, host: &mut TaskHost) -> Outcome {

@@ -197,6 +197,11 @@ impl Mailbox {
         Receiving { mailbox: self.clone(), batching, batch: Vec::new(), timer: None, deferred: 0 }
     }
 
+    /// Whether the mailbox takes no more messages.
+    pub fn is_closed(&self) -> bool {
+        self.lock().closed
+    }
+
     /// Stops taking messages; those queued can still be received.
     pub fn close(&self) {
         let mut inner = self.lock();

@@ -42,6 +42,13 @@ pub(crate) fn op(host: &TaskHost, op: ModelOp) -> Result<Done, Fault> {
             let list = histogram_layout(host, layout);
             Ok(Done::Now(stats.unwrap_or_default().record(layout, list)))
         }
+        ModelOp::Register { name, cell } => {
+            let cell = cell.downcast::<ActorCell>().map_err(|_| Fault::new("internal error: not an actor"))?;
+            if let Ok(mut registry) = host.shared.registry.lock() {
+                registry.insert(name, cell);
+            }
+            Ok(Done::Now(Portable::Scalar(Value::UNIT)))
+        }
         ModelOp::Parallel { model, batches, list } => {
             let model = model_of(&model)?;
             Ok(blocking(move || {
@@ -140,6 +147,7 @@ fn serve(host: &TaskHost, model: Model, policy: &Portable) -> Result<Done, Fault
     );
     let stats = Arc::new(ServeStats::new(max_batch));
     let _ = cell.serving.set(stats.clone());
+    let _ = cell.model.set(model.clone());
     if let Ok(mut actors) = host.shared.actors.lock() {
         actors.push(cell.clone());
     }
@@ -191,7 +199,19 @@ fn run_batch(model: &Model, requests: Vec<Vec<Tensor>>) -> Vec<Result<Portable, 
     checks.into_iter().map(|c| c.and_then(|()| outs.next().unwrap_or_else(|| Err("no output".into())))).collect()
 }
 
-/// What `model_stats()` reports of a model server.
+/// What `model_stats()` and `/metrics` report of a model server.
+pub(crate) struct ServeNumbers {
+    pub requests: i64,
+    /// Queued-to-answered percentiles (50, 95, 99), in microseconds.
+    pub latency_us: [i64; 3],
+    /// Requests per second between the first batch and the last.
+    pub throughput: f64,
+    pub mean_queue_us: i64,
+    pub mean_compute_us: i64,
+    /// `histogram[n - 1]`: batches of `n` requests.
+    pub histogram: Vec<i64>,
+}
+
 /// A model server's counts (shared by its loop and `model_stats`).
 #[derive(Default)]
 pub(crate) struct ServeStats {
@@ -235,26 +255,38 @@ impl ServeStats {
         s.last = Some(now);
     }
 
-    /// `ModelStats` as a record of layout `layout` (fields in declaration order).
-    fn record(&self, layout: u32, list: u32) -> Portable {
+    /// The counts now.
+    pub(crate) fn numbers(&self) -> ServeNumbers {
         let s = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let pct = s.latencies.percentiles(&[0.5, 0.95, 0.99]);
-        let int = |v: i64| Portable::Scalar(Value::int(v));
         let span = match (s.first, s.last) {
             (Some(a), Some(b)) => b.duration_since(a).as_secs_f64(),
             _ => 0.0,
         };
-        let throughput = if span > 0.0 { s.requests as f64 / span } else { 0.0 };
         let mean = |total: u64| if s.requests == 0 { 0 } else { (total / s.requests as u64) as i64 };
-        let histogram = s.histogram.iter().map(|&c| int(c)).collect();
+        ServeNumbers {
+            requests: s.requests,
+            latency_us: [pct[0] as i64, pct[1] as i64, pct[2] as i64],
+            throughput: if span > 0.0 { s.requests as f64 / span } else { 0.0 },
+            mean_queue_us: mean(s.queue_us),
+            mean_compute_us: mean(s.compute_us),
+            histogram: s.histogram.clone(),
+        }
+    }
+
+    /// `ModelStats` as a record of layout `layout` (fields in declaration order).
+    fn record(&self, layout: u32, list: u32) -> Portable {
+        let n = self.numbers();
+        let int = |v: i64| Portable::Scalar(Value::int(v));
+        let histogram = n.histogram.iter().map(|&c| int(c)).collect();
         let fields = vec![
-            int(s.requests),
-            int(pct[0] as i64),
-            int(pct[1] as i64),
-            int(pct[2] as i64),
-            Portable::Scalar(Value::f64(throughput)),
-            int(mean(s.queue_us)),
-            int(mean(s.compute_us)),
+            int(n.requests),
+            int(n.latency_us[0]),
+            int(n.latency_us[1]),
+            int(n.latency_us[2]),
+            Portable::Scalar(Value::f64(n.throughput)),
+            int(n.mean_queue_us),
+            int(n.mean_compute_us),
             Portable::List { layout: list, items: histogram },
         ];
         Portable::Record { layout, tag: 0, fields }

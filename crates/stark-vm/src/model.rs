@@ -35,6 +35,8 @@ pub enum ModelFn {
     Serve,
     /// `ref.model_stats()`.
     Stats,
+    /// `register_model(name, server)`: names a server for `stark serve`.
+    Register,
     /// `parallel_inference(model, batches)`.
     Parallel,
     /// `parallel_model_ensemble(models, input)`.
@@ -51,7 +53,7 @@ impl ModelFn {
         use ModelFn::*;
         match self {
             InfoName | InfoDtype | InfoDims => 3,
-            Predict | PredictAll | InfoCount | Serve | Parallel | Ensemble | Encode => 2,
+            Predict | PredictAll | InfoCount | Serve | Parallel | Ensemble | Encode | Register => 2,
             _ => 1,
         }
     }
@@ -73,6 +75,8 @@ pub enum ModelOp {
     Serve { model: HostRef, policy: Portable },
     /// `ModelStats` of a serving actor, a record of layout `layout`.
     Stats { cell: HostRef, layout: u32 },
+    /// Registers the actor `cell` under `name` for `stark serve`.
+    Register { name: String, cell: HostRef },
     /// Runs each batch (across the cores); the outputs as a `Vec` of layout `list`.
     Parallel { model: HostRef, batches: Vec<Tensor>, list: u32 },
     /// Runs `input` through every model at once; a `Vec` of layout `list`.
@@ -108,6 +112,7 @@ impl Cx<'_> {
                 ModelOp::Serve { model, policy }
             }
             ModelFn::Stats => ModelOp::Stats { cell: self.host_arg(0)?, layout },
+            ModelFn::Register => ModelOp::Register { name: self.str_arg(0), cell: self.take_host(1)? },
             ModelFn::Parallel => {
                 let model = self.take_host(0)?;
                 ModelOp::Parallel { model, batches: self.tensors_in(1, true)?, list: layout }
