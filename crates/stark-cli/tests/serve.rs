@@ -249,3 +249,42 @@ fn sigterm_stops_the_server_gracefully() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// Whether `python3` can import what `tests/serve/client.py` needs
+/// (`.ci/run` pip-installs it; a machine without it skips the test, saying so).
+fn python_client_available() -> bool {
+    Command::new("python3")
+        .args(["-c", "import tritonclient.http, onnxruntime, numpy"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+#[test]
+fn triton_client_gets_onnxruntime_answers() {
+    if !python_client_available() {
+        eprintln!("skipped: python3 lacks tritonclient[http], onnxruntime or numpy (pip install them to run this test)");
+        return;
+    }
+    let server = Server::start();
+    let mut client = Command::new("python3")
+        .current_dir(root())
+        .args(["tests/serve/client.py", &server.port.to_string()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python3 starts");
+    let deadline = Instant::now() + START;
+    while client.try_wait().expect("client status").is_none() {
+        if Instant::now() > deadline {
+            let _ = client.kill();
+            panic!("tests/serve/client.py did not finish within {START:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = client.wait_with_output().expect("client output");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "tests/serve/client.py failed:\n{text}");
+    assert!(text.contains("ok infer batch 40 matches onnxruntime"), "{text}");
+}
