@@ -264,7 +264,9 @@ fn python_client_available() -> bool {
 #[test]
 fn triton_client_gets_onnxruntime_answers() {
     if !python_client_available() {
-        eprintln!("skipped: python3 lacks tritonclient[http], onnxruntime or numpy (pip install them to run this test)");
+        eprintln!(
+            "skipped: python3 lacks tritonclient[http], onnxruntime or numpy (pip install them to run this test)"
+        );
         return;
     }
     let server = Server::start();

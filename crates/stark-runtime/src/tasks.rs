@@ -119,7 +119,9 @@ pub(crate) async fn drive(task: &mut Task, host: &mut TaskHost, handle: Option<&
             if state.cancelled {
                 return Poll::Ready(Err(Trap::bare("task cancelled")));
             }
-            state.waker = Some(cx.waker().clone());
+            if !state.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                state.waker = Some(cx.waker().clone());
+            }
         }
         let start = timed.then(Instant::now);
         // A Rust panic in the VM is a bug; it still ends only this task,
