@@ -6,6 +6,7 @@
 //! busy task yields every `FUEL` steps so none starves the others.
 
 mod actor;
+mod adaptive;
 mod broadcast;
 mod channel;
 mod host;

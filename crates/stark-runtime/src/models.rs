@@ -38,9 +38,11 @@ pub(crate) fn op(host: &TaskHost, op: ModelOp) -> Result<Done, Fault> {
         ModelOp::Info { model, outputs, what, index, list } => info(&model_of(&model)?, outputs, what, index, list),
         ModelOp::Serve { model, policy } => serve(host, model_of(&model)?, &policy),
         ModelOp::Stats { cell, layout } => {
-            let stats = cell.downcast_ref::<ActorCell>().and_then(|c| c.serving.get().cloned());
+            let cell = cell.downcast_ref::<ActorCell>();
+            let stats = cell.and_then(|c| c.serving.get().cloned());
+            let effective = cell.and_then(|c| c.effective_batching()).unwrap_or_default();
             let list = histogram_layout(host, layout);
-            Ok(Done::Now(stats.unwrap_or_default().record(layout, list)))
+            Ok(Done::Now(stats.unwrap_or_default().record(layout, list, effective)))
         }
         ModelOp::Register { name, cell } => {
             let cell = cell.downcast::<ActorCell>().map_err(|_| Fault::new("internal error: not an actor"))?;
@@ -139,12 +141,7 @@ fn serve(host: &TaskHost, model: Model, policy: &Portable) -> Result<Done, Fault
     let Some(batching) = batching else { return Err(Fault::new("internal error: no batch policy")) };
     let cell = Arc::new(ActorCell::new(format!("serve({})", model.name()), host.shared.board.clone()));
     let max_batch = batching.max_batch;
-    cell.configure(
-        1024.max(if shed == usize::MAX { 0 } else { shed }),
-        crate::mailbox::USER_FACING,
-        Some(batching),
-        shed,
-    );
+    cell.configure(if shed == usize::MAX { 1024 } else { shed }, crate::mailbox::USER_FACING, Some(batching), shed);
     let stats = Arc::new(ServeStats::new(max_batch));
     let _ = cell.serving.set(stats.clone());
     let _ = cell.model.set(model.clone());
@@ -274,8 +271,9 @@ impl ServeStats {
         }
     }
 
-    /// `ModelStats` as a record of layout `layout` (fields in declaration order).
-    fn record(&self, layout: u32, list: u32) -> Portable {
+    /// `ModelStats` as a record of layout `layout` (fields in declaration
+    /// order), with the batch size and delay batches are gathered with now.
+    fn record(&self, layout: u32, list: u32, effective: (usize, std::time::Duration)) -> Portable {
         let n = self.numbers();
         let int = |v: i64| Portable::Scalar(Value::int(v));
         let histogram = n.histogram.iter().map(|&c| int(c)).collect();
@@ -288,6 +286,8 @@ impl ServeStats {
             int(n.mean_queue_us),
             int(n.mean_compute_us),
             Portable::List { layout: list, items: histogram },
+            int(effective.0 as i64),
+            int(effective.1.as_micros() as i64),
         ];
         Portable::Record { layout, tag: 0, fields }
     }

@@ -1,0 +1,174 @@
+//! Adaptive batching (`BatchPolicy.adaptive`): an AIMD controller that
+//! tunes the effective batch size and delay online, within the policy's
+//! `max_batch` and `max_delay`, from what each batch shows.
+//!
+//! - **Size** starts at 1. A batch that was full while requests were still
+//!   queued after it was taken means demand exceeds the size: the size grows
+//!   by one (additive increase), as long as bigger batches keep paying off.
+//!   When the compute time per request at the current size is no better than
+//!   the best seen at a smaller size (over 10% worse), larger batches only
+//!   add latency: the size is cut by a quarter (multiplicative decrease).
+//! - **Delay** starts at 0, so at low load a request runs as soon as it
+//!   arrives and its latency is the compute time. A batch that coalesced
+//!   several requests without filling up shows concurrent arrivals that a
+//!   little more waiting would gather: the delay grows by `max_delay / 8`.
+//!   A batch of one request (nothing came to share it) halves the delay, and
+//!   below `max_delay / 64` it is 0.
+//!
+//! Compute time per request is kept per batch size as a moving average
+//! (weight 1/4 for the newest batch), so one slow batch does not decide.
+
+use crate::mailbox::Batching;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// How much worse than the best smaller size a size's cost per request may be.
+const TOLERANCE: f64 = 1.1;
+/// The newest batch's weight in a size's moving average.
+const WEIGHT: f64 = 0.25;
+
+/// The controller of one batching actor.
+#[derive(Debug)]
+pub(crate) struct Adaptive {
+    /// The policy's bounds (`max_batch`, `max_delay`, `preferred_sizes`).
+    bounds: Batching,
+    size: usize,
+    delay: Duration,
+    /// Compute time per request (µs), moving average, by batch size.
+    cost: BTreeMap<usize, f64>,
+}
+
+impl Adaptive {
+    /// A controller within `bounds`, starting at batches of 1 and no delay.
+    pub fn new(bounds: Batching) -> Adaptive {
+        Adaptive { bounds, size: 1, delay: Duration::ZERO, cost: BTreeMap::new() }
+    }
+
+    /// The batching to gather the next batch with.
+    pub fn current(&self) -> Batching {
+        Batching {
+            max_batch: self.size,
+            max_delay: self.delay,
+            preferred: self.bounds.preferred.clone(),
+            adaptive: true,
+        }
+    }
+
+    /// The effective batch size and delay now.
+    pub fn effective(&self) -> (usize, Duration) {
+        (self.size, self.delay)
+    }
+
+    /// A batch of `n` requests took `compute`; `backlog` requests were still
+    /// queued when it was taken.
+    pub fn observe(&mut self, n: usize, compute: Duration, backlog: usize) {
+        if n == 0 {
+            return;
+        }
+        let per_request = compute.as_secs_f64() * 1e6 / n as f64;
+        let avg = self.cost.entry(n).or_insert(per_request);
+        *avg += WEIGHT * (per_request - *avg);
+        let avg = *avg;
+        if n >= self.size && backlog > 0 {
+            self.size = if self.pays_off(n, avg) { (self.size + 1).min(self.bounds.max_batch) } else { self.shrunk() };
+        } else if n >= 2 && n < self.size {
+            self.delay = (self.delay + self.bounds.max_delay / 8).min(self.bounds.max_delay);
+        } else if n == 1 {
+            self.delay /= 2;
+            if self.delay < self.bounds.max_delay / 64 {
+                self.delay = Duration::ZERO;
+            }
+        }
+    }
+
+    /// Whether batches of `n` cost per request (`avg` µs) no more than the
+    /// best smaller size, within the tolerance.
+    fn pays_off(&self, n: usize, avg: f64) -> bool {
+        let best = self.cost.range(..n).map(|(_, c)| *c).fold(f64::INFINITY, f64::min);
+        avg <= best * TOLERANCE
+    }
+
+    /// The size cut by a quarter (at least 1).
+    fn shrunk(&self) -> usize {
+        (self.size * 3 / 4).max(1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bounds() -> Batching {
+        Batching { max_batch: 16, max_delay: Duration::from_millis(8), preferred: Vec::new(), adaptive: true }
+    }
+
+    /// Compute time of a batch of `n` whose cost is `fixed` plus `each` per request (µs).
+    fn cost(n: usize, fixed: u64, each: u64) -> Duration {
+        Duration::from_micros(fixed + each * n as u64)
+    }
+
+    #[test]
+    fn starts_at_one_request_and_no_delay() {
+        let a = Adaptive::new(bounds());
+        assert_eq!(a.effective(), (1, Duration::ZERO));
+        assert_eq!(a.current().max_batch, 1);
+    }
+
+    #[test]
+    fn a_backlog_grows_the_size_to_the_bound_when_batching_pays() {
+        let mut a = Adaptive::new(bounds());
+        for _ in 0..100 {
+            let n = a.effective().0;
+            a.observe(n, cost(n, 1000, 10), 50);
+        }
+        assert_eq!(a.effective().0, 16, "never past max_batch");
+    }
+
+    #[test]
+    fn the_size_shrinks_when_bigger_batches_stop_paying() {
+        let mut a = Adaptive::new(bounds());
+        // Up to 4 requests a batch costs the same; past 4 each costs 10 times more.
+        let compute =
+            |n: usize| if n <= 4 { Duration::from_micros(400) } else { Duration::from_micros(1000 * n as u64) };
+        let mut sizes = Vec::new();
+        for _ in 0..200 {
+            let n = a.effective().0;
+            a.observe(n, compute(n), 50);
+            sizes.push(a.effective().0);
+        }
+        assert!(sizes.iter().all(|&s| s <= 6), "sizes {sizes:?}");
+        assert!(sizes[100..].iter().any(|&s| s >= 4), "sizes {sizes:?}");
+    }
+
+    #[test]
+    fn low_load_keeps_no_delay_and_single_batches() {
+        let mut a = Adaptive::new(bounds());
+        for _ in 0..50 {
+            a.observe(1, cost(1, 500, 0), 0);
+        }
+        assert_eq!(a.effective(), (1, Duration::ZERO));
+    }
+
+    #[test]
+    fn coalescing_grows_the_delay_and_lone_requests_cut_it() {
+        let mut a = Adaptive::new(bounds());
+        for _ in 0..20 {
+            let n = a.effective().0;
+            a.observe(n, cost(n, 1000, 10), 50);
+        }
+        for _ in 0..3 {
+            a.observe(3, cost(3, 1000, 10), 0);
+        }
+        assert_eq!(a.effective().1, Duration::from_millis(3));
+        for _ in 0..20 {
+            a.observe(3, cost(3, 1000, 10), 0);
+        }
+        assert_eq!(a.effective().1, Duration::from_millis(8), "never past max_delay");
+        a.observe(1, cost(1, 1000, 10), 0);
+        assert_eq!(a.effective().1, Duration::from_millis(4));
+        for _ in 0..6 {
+            a.observe(1, cost(1, 1000, 10), 0);
+        }
+        assert_eq!(a.effective().1, Duration::ZERO);
+    }
+}
