@@ -9,6 +9,7 @@ mod actor;
 mod adaptive;
 mod broadcast;
 mod channel;
+mod dataset;
 mod host;
 mod latency;
 mod mailbox;

@@ -69,6 +69,42 @@ pub(crate) fn op(host: &TaskHost, op: ModelOp) -> Result<Done, Fault> {
             let ids = tokenizer.encode(&text).map_err(|e| Fault::new(e.to_string()))?;
             Ok(Done::Now(Portable::Tensor(Box::new(ids))))
         }
+        ModelOp::DataCsv { path } => {
+            let pipe = crate::dataset::DataPipe::csv(&path).map_err(Fault::new)?;
+            Ok(Done::Now(Portable::Host(Arc::new(pipe))))
+        }
+        ModelOp::DataAdd { pipe, kind, a, b } => {
+            let pipe = pipe_of(&pipe)?;
+            match kind {
+                0 => pipe.batch(a),
+                1 => pipe.shuffle(a, b),
+                2 => pipe.prefetch(a),
+                _ => pipe.apply(a),
+            }
+            .map_err(Fault::new)?;
+            Ok(Done::Now(Portable::Scalar(Value::UNIT)))
+        }
+        ModelOp::DataStep { pipe } => {
+            use crate::dataset::Step;
+            let code = match pipe_of(&pipe)?.step().map_err(Fault::new)? {
+                Step::End => -1,
+                Step::Item => -2,
+                Step::Apply(k) => k as i64,
+            };
+            Ok(Done::Now(Portable::Scalar(Value::int(code))))
+        }
+        ModelOp::DataItem { pipe } => {
+            let t = pipe_of(&pipe)?.take_item().map_err(Fault::new)?;
+            Ok(Done::Now(Portable::Tensor(Box::new(t))))
+        }
+        ModelOp::DataInputs { pipe, list } => {
+            let items = pipe_of(&pipe)?.inputs().into_iter().map(|t| Portable::Tensor(Box::new(t))).collect();
+            Ok(Done::Now(Portable::List { layout: list, items }))
+        }
+        ModelOp::DataGive { pipe, outputs } => {
+            pipe_of(&pipe)?.give(outputs).map_err(Fault::new)?;
+            Ok(Done::Now(Portable::Scalar(Value::UNIT)))
+        }
         ModelOp::Ensemble { models, input, list } => {
             let models = models.iter().map(model_of).collect::<Result<Vec<_>, _>>()?;
             Ok(blocking(move || {
@@ -83,6 +119,10 @@ pub(crate) fn op(host: &TaskHost, op: ModelOp) -> Result<Done, Fault> {
 
 fn model_of(r: &stark_vm::heap::HostRef) -> Result<Model, Fault> {
     r.downcast_ref::<Model>().cloned().ok_or_else(|| Fault::new("internal error: not a model"))
+}
+
+fn pipe_of(r: &stark_vm::heap::HostRef) -> Result<&crate::dataset::DataPipe, Fault> {
+    r.downcast_ref::<crate::dataset::DataPipe>().ok_or_else(|| Fault::new("internal error: not a dataset"))
 }
 
 fn first_output(model: &Model, inputs: &[Tensor]) -> Result<Tensor, String> {
