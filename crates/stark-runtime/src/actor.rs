@@ -368,7 +368,7 @@ impl ActorCell {
 
     /// Takes a batch to handle, remembering the replies owed.
     fn take(&self, batch: Vec<Envelope>) -> Vec<(Portable, Instant)> {
-        let backlog = self.mailbox.lengths().0;
+        let backlog = self.mailbox.backlog();
         let mut state = lock(&self.state);
         state.owed = Vec::with_capacity(batch.len());
         state.stats.taken = Some(Instant::now());

@@ -11,7 +11,7 @@ use stark_vm::Trap;
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
@@ -92,6 +92,8 @@ impl Board {
 /// The mailbox.
 pub(crate) struct Mailbox {
     inner: Mutex<Inner>,
+    /// Messages still queued when the last message or batch was taken.
+    backlog: AtomicUsize,
     next_waiter: AtomicU64,
     board: Arc<Board>,
 }
@@ -132,7 +134,7 @@ impl Mailbox {
             receiver: None,
             senders: Waiters::default(),
         };
-        Mailbox { inner: Mutex::new(inner), next_waiter: AtomicU64::new(0), board }
+        Mailbox { inner: Mutex::new(inner), backlog: AtomicUsize::new(0), next_waiter: AtomicU64::new(0), board }
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -250,6 +252,11 @@ impl Mailbox {
         inner.len = 0;
         inner.senders.wake_all();
         out
+    }
+
+    /// Messages that were still queued when the last message or batch was taken.
+    pub fn backlog(&self) -> usize {
+        self.backlog.load(Relaxed)
     }
 
     /// Messages queued now, and the most ever queued at once.
@@ -438,6 +445,7 @@ impl Future for Receiving {
                 Poll::Pending
             }
         } else if this.batch_ready(&inner, cx) {
+            mailbox.backlog.store(inner.len, Relaxed);
             this.deferred = 0;
             this.timer = None;
             Poll::Ready(Some(std::mem::take(&mut this.batch)))

@@ -38,11 +38,9 @@ pub(crate) fn op(host: &TaskHost, op: ModelOp) -> Result<Done, Fault> {
         ModelOp::Info { model, outputs, what, index, list } => info(&model_of(&model)?, outputs, what, index, list),
         ModelOp::Serve { model, policy } => serve(host, model_of(&model)?, &policy),
         ModelOp::Stats { cell, layout } => {
-            let cell = cell.downcast_ref::<ActorCell>();
-            let stats = cell.and_then(|c| c.serving.get().cloned());
-            let effective = cell.and_then(|c| c.effective_batching()).unwrap_or_default();
-            let list = histogram_layout(host, layout);
-            Ok(Done::Now(stats.unwrap_or_default().record(layout, list, effective)))
+            let cell = cell.downcast_ref::<ActorCell>().ok_or_else(|| Fault::new("internal error: not an actor"))?;
+            let numbers = serve_numbers(cell).unwrap_or_else(|| with_batching(ServeStats::default().numbers(), cell));
+            Ok(Done::Now(stats_record(&numbers, layout, histogram_layout(host, layout))))
         }
         ModelOp::Register { name, cell } => {
             let cell = cell.downcast::<ActorCell>().map_err(|_| Fault::new("internal error: not an actor"))?;
@@ -247,6 +245,44 @@ pub(crate) struct ServeNumbers {
     pub mean_compute_us: i64,
     /// `histogram[n - 1]`: batches of `n` requests.
     pub histogram: Vec<i64>,
+    /// The largest batch gathered now (an adaptive policy's current size).
+    pub batch_size: i64,
+    /// How long a batch now waits for more requests, in microseconds.
+    pub batch_delay_us: i64,
+}
+
+/// A model server's numbers, with the batch size and delay it gathers
+/// batches with now; `None` for an actor that is not a model server.
+pub(crate) fn serve_numbers(cell: &ActorCell) -> Option<ServeNumbers> {
+    Some(with_batching(cell.serving.get()?.numbers(), cell))
+}
+
+/// `n` with the batch size and delay `cell` gathers batches with now.
+fn with_batching(mut n: ServeNumbers, cell: &ActorCell) -> ServeNumbers {
+    let (size, delay) = cell.effective_batching().unwrap_or_default();
+    n.batch_size = size as i64;
+    n.batch_delay_us = delay.as_micros() as i64;
+    n
+}
+
+/// `ModelStats` as a record of layout `layout` (fields in declaration
+/// order), its histogram a `Vec` of layout `list`.
+fn stats_record(n: &ServeNumbers, layout: u32, list: u32) -> Portable {
+    let int = |v: i64| Portable::Scalar(Value::int(v));
+    let histogram = n.histogram.iter().map(|&c| int(c)).collect();
+    let fields = vec![
+        int(n.requests),
+        int(n.latency_us[0]),
+        int(n.latency_us[1]),
+        int(n.latency_us[2]),
+        Portable::Scalar(Value::f64(n.throughput)),
+        int(n.mean_queue_us),
+        int(n.mean_compute_us),
+        Portable::List { layout: list, items: histogram },
+        int(n.batch_size),
+        int(n.batch_delay_us),
+    ];
+    Portable::Record { layout, tag: 0, fields }
 }
 
 /// A model server's counts (shared by its loop and `model_stats`).
@@ -308,28 +344,9 @@ impl ServeStats {
             mean_queue_us: mean(s.queue_us),
             mean_compute_us: mean(s.compute_us),
             histogram: s.histogram.clone(),
+            batch_size: 0,
+            batch_delay_us: 0,
         }
-    }
-
-    /// `ModelStats` as a record of layout `layout` (fields in declaration
-    /// order), with the batch size and delay batches are gathered with now.
-    fn record(&self, layout: u32, list: u32, effective: (usize, std::time::Duration)) -> Portable {
-        let n = self.numbers();
-        let int = |v: i64| Portable::Scalar(Value::int(v));
-        let histogram = n.histogram.iter().map(|&c| int(c)).collect();
-        let fields = vec![
-            int(n.requests),
-            int(n.latency_us[0]),
-            int(n.latency_us[1]),
-            int(n.latency_us[2]),
-            Portable::Scalar(Value::f64(n.throughput)),
-            int(n.mean_queue_us),
-            int(n.mean_compute_us),
-            Portable::List { layout: list, items: histogram },
-            int(effective.0 as i64),
-            int(effective.1.as_micros() as i64),
-        ];
-        Portable::Record { layout, tag: 0, fields }
     }
 }
 
