@@ -4,10 +4,12 @@
 //!
 //! - **Size** starts at 1. A batch that was full while requests were still
 //!   queued after it was taken means demand exceeds the size: the size grows
-//!   by one (additive increase), as long as bigger batches keep paying off.
-//!   When the compute time per request at the current size is no better than
-//!   the best seen at a smaller size (over 10% worse), larger batches only
-//!   add latency: the size is cut by a quarter (multiplicative decrease).
+//!   by one (additive increase), as long as bigger batches keep paying off;
+//!   until the first decrease it doubles instead (a slow start, as in TCP),
+//!   so that a steady load reaches a good size within a few batches.
+//!   When the compute time per request at the current size is over 10% worse
+//!   than at about half the size, larger batches only add latency: the size
+//!   is cut by a quarter (multiplicative decrease).
 //! - **Delay** starts at 0, so at low load a request runs as soon as it
 //!   arrives and its latency is the compute time. A batch that coalesced
 //!   several requests without filling up shows concurrent arrivals that a
@@ -33,6 +35,8 @@ pub(crate) struct Adaptive {
     /// The policy's bounds (`max_batch`, `max_delay`, `preferred_sizes`).
     bounds: Batching,
     size: usize,
+    /// Whether the size still doubles on growth (until the first decrease).
+    slow_start: bool,
     delay: Duration,
     /// Compute time per request (µs), moving average, by batch size.
     cost: BTreeMap<usize, f64>,
@@ -41,7 +45,7 @@ pub(crate) struct Adaptive {
 impl Adaptive {
     /// A controller within `bounds`, starting at batches of 1 and no delay.
     pub fn new(bounds: Batching) -> Adaptive {
-        Adaptive { bounds, size: 1, delay: Duration::ZERO, cost: BTreeMap::new() }
+        Adaptive { bounds, size: 1, slow_start: true, delay: Duration::ZERO, cost: BTreeMap::new() }
     }
 
     /// The batching to gather the next batch with.
@@ -70,7 +74,7 @@ impl Adaptive {
         *avg += WEIGHT * (per_request - *avg);
         let avg = *avg;
         if n >= self.size && backlog > 0 {
-            self.size = if self.pays_off(n, avg) { (self.size + 1).min(self.bounds.max_batch) } else { self.shrunk() };
+            self.size = if self.pays_off(n, avg) { self.grown() } else { self.shrunk() };
         } else if n >= 2 && n < self.size {
             self.delay = (self.delay + self.bounds.max_delay / 8).min(self.bounds.max_delay);
         } else if n == 1 {
@@ -81,15 +85,25 @@ impl Adaptive {
         }
     }
 
-    /// Whether batches of `n` cost per request (`avg` µs) no more than the
-    /// best smaller size, within the tolerance.
+    /// Whether batches of `n` cost per request (`avg` µs) no more than
+    /// batches of about half the size, within the tolerance (half: a gap
+    /// wide enough that the gain shows through the noise of timing).
     fn pays_off(&self, n: usize, avg: f64) -> bool {
-        let best = self.cost.range(..n).map(|(_, c)| *c).fold(f64::INFINITY, f64::min);
-        avg <= best * TOLERANCE
+        match self.cost.range(..=n / 2).next_back() {
+            Some((_, reference)) => avg <= reference * TOLERANCE,
+            None => true,
+        }
     }
 
-    /// The size cut by a quarter (at least 1).
-    fn shrunk(&self) -> usize {
+    /// The size grown: doubled during the slow start, else by one (at most `max_batch`).
+    fn grown(&self) -> usize {
+        let step = if self.slow_start { self.size } else { 1 };
+        (self.size + step).min(self.bounds.max_batch)
+    }
+
+    /// The size cut by a quarter (at least 1); the slow start ends.
+    fn shrunk(&mut self) -> usize {
+        self.slow_start = false;
         (self.size * 3 / 4).max(1)
     }
 }
@@ -136,8 +150,28 @@ mod tests {
             a.observe(n, compute(n), 50);
             sizes.push(a.effective().0);
         }
-        assert!(sizes.iter().all(|&s| s <= 6), "sizes {sizes:?}");
+        assert_eq!(sizes[..4], [2, 4, 8, 6], "a slow start, then a decrease");
+        assert!(sizes[4..].iter().all(|&s| (3..=5).contains(&s)), "sizes {sizes:?}");
         assert!(sizes[100..].iter().any(|&s| s >= 4), "sizes {sizes:?}");
+    }
+
+    #[test]
+    fn the_size_doubles_until_the_first_decrease_then_grows_by_one() {
+        let mut a = Adaptive::new(Batching { max_batch: 64, ..bounds() });
+        // Per-request cost falls until 16, then rises steeply.
+        let compute = |n: usize| Duration::from_micros(if n <= 16 { 1000 } else { 1000 * n as u64 });
+        let mut sizes = Vec::new();
+        for _ in 0..8 {
+            let n = a.effective().0;
+            a.observe(n, compute(n), 100);
+            sizes.push(a.effective().0);
+        }
+        assert_eq!(sizes, [2, 4, 8, 16, 32, 24, 18, 13]);
+        for _ in 0..3 {
+            let n = a.effective().0;
+            a.observe(n, compute(n), 100);
+        }
+        assert_eq!(a.effective().0, 16, "additive increase after the slow start");
     }
 
     #[test]
