@@ -7,9 +7,10 @@
 //!   by one (additive increase), as long as bigger batches keep paying off;
 //!   until the first decrease it doubles instead (a slow start, as in TCP),
 //!   so that a steady load reaches a good size within a few batches.
-//!   When the compute time per request at the current size is over 10% worse
-//!   than at about half the size, larger batches only add latency: the size
-//!   is cut by a quarter (multiplicative decrease).
+//!   When the compute time per request at the current size is over 50% worse
+//!   than at about half the size, over two batches or more of this size
+//!   (the least of them counts), larger batches only cost
+//!   throughput: the size is cut by a quarter (multiplicative decrease).
 //! - **Delay** starts at 0, so at low load a request runs as soon as it
 //!   arrives and its latency is the compute time. A batch that coalesced
 //!   several requests without filling up shows concurrent arrivals that a
@@ -17,17 +18,17 @@
 //!   A batch of one request (nothing came to share it) halves the delay, and
 //!   below `max_delay / 64` it is 0.
 //!
-//! Compute time per request is kept per batch size as a moving average
-//! (weight 1/4 for the newest batch), so one slow batch does not decide.
+//! The compute time per request of a size is the least seen at that size:
+//! the noise of a busy machine (preemption, other work) only ever adds
+//! time, so the minimum is the size's own cost, and one slow batch decides
+//! nothing.
 
 use crate::mailbox::Batching;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-/// How much worse than the best smaller size a size's cost per request may be.
-const TOLERANCE: f64 = 1.1;
-/// The newest batch's weight in a size's moving average.
-const WEIGHT: f64 = 0.25;
+/// How much worse than at about half the size a size's cost per request may be.
+const TOLERANCE: f64 = 1.5;
 
 /// The controller of one batching actor.
 #[derive(Debug)]
@@ -38,8 +39,9 @@ pub(crate) struct Adaptive {
     /// Whether the size still doubles on growth (until the first decrease).
     slow_start: bool,
     delay: Duration,
-    /// Compute time per request (µs), moving average, by batch size.
-    cost: BTreeMap<usize, f64>,
+    /// By batch size: the least compute time per request seen (µs), and
+    /// how many batches of that size ran.
+    cost: BTreeMap<usize, (f64, u32)>,
 }
 
 impl Adaptive {
@@ -70,11 +72,15 @@ impl Adaptive {
             return;
         }
         let per_request = compute.as_secs_f64() * 1e6 / n as f64;
-        let avg = self.cost.entry(n).or_insert(per_request);
-        *avg += WEIGHT * (per_request - *avg);
-        let avg = *avg;
+        let seen = self.cost.entry(n).or_insert((f64::INFINITY, 0));
+        *seen = (seen.0.min(per_request), seen.1 + 1);
+        let (least, batches) = *seen;
         if n >= self.size && backlog > 0 {
-            self.size = if self.pays_off(n, avg) { self.grown() } else { self.shrunk() };
+            if self.pays_off(n, least) {
+                self.size = self.grown();
+            } else if batches >= 2 {
+                self.size = self.shrunk();
+            }
         } else if n >= 2 && n < self.size {
             self.delay = (self.delay + self.bounds.max_delay / 8).min(self.bounds.max_delay);
         } else if n == 1 {
@@ -85,12 +91,12 @@ impl Adaptive {
         }
     }
 
-    /// Whether batches of `n` cost per request (`avg` µs) no more than
-    /// batches of about half the size, within the tolerance (half: a gap
-    /// wide enough that the gain shows through the noise of timing).
-    fn pays_off(&self, n: usize, avg: f64) -> bool {
+    /// Whether batches of `n` cost per request (`least` µs) no more than
+    /// batches of about half the size (the largest size seen up to half),
+    /// within the tolerance.
+    fn pays_off(&self, n: usize, least: f64) -> bool {
         match self.cost.range(..=n / 2).next_back() {
-            Some((_, reference)) => avg <= reference * TOLERANCE,
+            Some((_, (reference, _))) => least <= reference * TOLERANCE,
             None => true,
         }
     }
@@ -150,8 +156,8 @@ mod tests {
             a.observe(n, compute(n), 50);
             sizes.push(a.effective().0);
         }
-        assert_eq!(sizes[..4], [2, 4, 8, 6], "a slow start, then a decrease");
-        assert!(sizes[4..].iter().all(|&s| (3..=5).contains(&s)), "sizes {sizes:?}");
+        assert_eq!(sizes[..5], [2, 4, 8, 8, 6], "a slow start, a second look at 8, then a decrease");
+        assert!(sizes[5..].iter().all(|&s| (3..=6).contains(&s)), "sizes {sizes:?}");
         assert!(sizes[100..].iter().any(|&s| s >= 4), "sizes {sizes:?}");
     }
 
@@ -166,8 +172,8 @@ mod tests {
             a.observe(n, compute(n), 100);
             sizes.push(a.effective().0);
         }
-        assert_eq!(sizes, [2, 4, 8, 16, 32, 24, 18, 13]);
-        for _ in 0..3 {
+        assert_eq!(sizes, [2, 4, 8, 16, 32, 32, 24, 24], "a second look before each decrease");
+        for _ in 0..6 {
             let n = a.effective().0;
             a.observe(n, compute(n), 100);
         }
