@@ -83,6 +83,8 @@ struct CellState {
     adaptive: Option<crate::adaptive::Adaptive>,
     /// Messages still queued when the batch being handled was taken.
     backlog: usize,
+    /// How long after the batch began gathering its last message arrived.
+    late: Duration,
     /// The replies owed for the message or batch being handled, in order
     /// (`None` for a tell).
     owed: Vec<Option<Arc<Reply>>>,
@@ -264,9 +266,9 @@ impl ActorCell {
 
     /// A batch of `n` was handled in `handling`: the adaptive controller learns from it.
     fn observe_batch(state: &mut CellState, n: usize, handling: Duration) {
-        let backlog = state.backlog;
+        let (backlog, late) = (state.backlog, state.late);
         if let Some(a) = state.adaptive.as_mut() {
-            a.observe(n, handling, backlog);
+            a.observe(n, handling, backlog, late);
         }
     }
 
@@ -368,11 +370,12 @@ impl ActorCell {
 
     /// Takes a batch to handle, remembering the replies owed.
     fn take(&self, batch: Vec<Envelope>) -> Vec<(Portable, Instant)> {
-        let backlog = self.mailbox.backlog();
+        let (backlog, late) = (self.mailbox.backlog(), self.mailbox.late_arrival());
         let mut state = lock(&self.state);
         state.owed = Vec::with_capacity(batch.len());
         state.stats.taken = Some(Instant::now());
         state.backlog = backlog;
+        state.late = late;
         batch
             .into_iter()
             .map(|e| {

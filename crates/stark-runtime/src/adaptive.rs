@@ -12,11 +12,13 @@
 //!   (the least of them counts), larger batches only cost
 //!   throughput: the size is cut by a quarter (multiplicative decrease).
 //! - **Delay** starts at 0, so at low load a request runs as soon as it
-//!   arrives and its latency is the compute time. A batch that coalesced
-//!   several requests without filling up shows concurrent arrivals that a
-//!   little more waiting would gather: the delay grows by `max_delay / 8`.
-//!   A batch of one request (nothing came to share it) halves the delay, and
-//!   below `max_delay / 64` it is 0.
+//!   arrives and its latency is the compute time. After a batch that did not
+//!   fill up, the delay grows by `max_delay / 8` if requests kept arriving
+//!   into the second half of its wait (a longer wait would gather more); with
+//!   no delay, a batch that coalesced several requests anyway (concurrent
+//!   arrivals) sets it to `max_delay / 64`, a probe; otherwise the second
+//!   half of the wait gathered nothing, and the delay halves, to 0 below
+//!   `max_delay / 64`.
 //!
 //! The compute time per request of a size is the least seen at that size:
 //! the noise of a busy machine (preemption, other work) only ever adds
@@ -66,8 +68,9 @@ impl Adaptive {
     }
 
     /// A batch of `n` requests took `compute`; `backlog` requests were still
-    /// queued when it was taken.
-    pub fn observe(&mut self, n: usize, compute: Duration, backlog: usize) {
+    /// queued when it was taken; its last request arrived `late` after it
+    /// began gathering.
+    pub fn observe(&mut self, n: usize, compute: Duration, backlog: usize, late: Duration) {
         if n == 0 {
             return;
         }
@@ -81,9 +84,21 @@ impl Adaptive {
             } else if batches >= 2 {
                 self.size = self.shrunk();
             }
-        } else if n >= 2 && n < self.size {
+        } else if n < self.size {
+            self.tune_delay(n, late);
+        }
+    }
+
+    /// After a batch that did not fill up: a longer delay if requests kept
+    /// arriving into the second half of the wait (or, with no delay, if
+    /// requests coalesced anyway), else a shorter one.
+    fn tune_delay(&mut self, n: usize, late: Duration) {
+        let arriving = !late.is_zero() && late * 2 > self.delay;
+        if arriving {
             self.delay = (self.delay + self.bounds.max_delay / 8).min(self.bounds.max_delay);
-        } else if n == 1 {
+        } else if self.delay.is_zero() && n >= 2 {
+            self.delay = self.bounds.max_delay / 64;
+        } else {
             self.delay /= 2;
             if self.delay < self.bounds.max_delay / 64 {
                 self.delay = Duration::ZERO;
@@ -139,7 +154,7 @@ mod tests {
         let mut a = Adaptive::new(bounds());
         for _ in 0..100 {
             let n = a.effective().0;
-            a.observe(n, cost(n, 1000, 10), 50);
+            a.observe(n, cost(n, 1000, 10), 50, Duration::ZERO);
         }
         assert_eq!(a.effective().0, 16, "never past max_batch");
     }
@@ -153,7 +168,7 @@ mod tests {
         let mut sizes = Vec::new();
         for _ in 0..200 {
             let n = a.effective().0;
-            a.observe(n, compute(n), 50);
+            a.observe(n, compute(n), 50, Duration::ZERO);
             sizes.push(a.effective().0);
         }
         assert_eq!(sizes[..5], [2, 4, 8, 8, 6], "a slow start, a second look at 8, then a decrease");
@@ -169,13 +184,13 @@ mod tests {
         let mut sizes = Vec::new();
         for _ in 0..8 {
             let n = a.effective().0;
-            a.observe(n, compute(n), 100);
+            a.observe(n, compute(n), 100, Duration::ZERO);
             sizes.push(a.effective().0);
         }
         assert_eq!(sizes, [2, 4, 8, 16, 32, 32, 24, 24], "a second look before each decrease");
         for _ in 0..6 {
             let n = a.effective().0;
-            a.observe(n, compute(n), 100);
+            a.observe(n, compute(n), 100, Duration::ZERO);
         }
         assert_eq!(a.effective().0, 16, "additive increase after the slow start");
     }
@@ -184,31 +199,37 @@ mod tests {
     fn low_load_keeps_no_delay_and_single_batches() {
         let mut a = Adaptive::new(bounds());
         for _ in 0..50 {
-            a.observe(1, cost(1, 500, 0), 0);
+            a.observe(1, cost(1, 500, 0), 0, Duration::ZERO);
         }
         assert_eq!(a.effective(), (1, Duration::ZERO));
     }
 
     #[test]
-    fn coalescing_grows_the_delay_and_lone_requests_cut_it() {
+    fn arrivals_late_in_the_wait_grow_the_delay_and_none_cut_it() {
         let mut a = Adaptive::new(bounds());
         for _ in 0..20 {
             let n = a.effective().0;
-            a.observe(n, cost(n, 1000, 10), 50);
+            a.observe(n, cost(n, 1000, 10), 50, Duration::ZERO);
         }
-        for _ in 0..3 {
-            a.observe(3, cost(3, 1000, 10), 0);
-        }
-        assert_eq!(a.effective().1, Duration::from_millis(3));
+        let ms = Duration::from_millis;
+        let us = Duration::from_micros;
+        a.observe(3, cost(3, 1000, 10), 0, Duration::ZERO);
+        assert_eq!(a.effective().1, us(125), "coalescing with no delay probes max_delay / 64");
+        a.observe(3, cost(3, 1000, 10), 0, us(100));
+        a.observe(3, cost(3, 1000, 10), 0, us(1000));
+        assert_eq!(a.effective().1, us(2125), "arrivals in the second half of the wait");
         for _ in 0..20 {
-            a.observe(3, cost(3, 1000, 10), 0);
+            let d = a.effective().1;
+            a.observe(5, cost(5, 1000, 10), 0, d);
         }
-        assert_eq!(a.effective().1, Duration::from_millis(8), "never past max_delay");
-        a.observe(1, cost(1, 1000, 10), 0);
-        assert_eq!(a.effective().1, Duration::from_millis(4));
+        assert_eq!(a.effective().1, ms(8), "never past max_delay");
+        a.observe(3, cost(3, 1000, 10), 0, Duration::from_micros(100));
+        assert_eq!(a.effective().1, ms(4), "the second half of the wait gathered nothing");
         for _ in 0..6 {
-            a.observe(1, cost(1, 1000, 10), 0);
+            a.observe(1, cost(1, 1000, 10), 0, Duration::ZERO);
         }
         assert_eq!(a.effective().1, Duration::ZERO);
+        a.observe(1, cost(1, 1000, 10), 0, Duration::ZERO);
+        assert_eq!(a.effective().1, Duration::ZERO, "a lone request never probes");
     }
 }

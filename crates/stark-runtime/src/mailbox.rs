@@ -94,6 +94,8 @@ pub(crate) struct Mailbox {
     inner: Mutex<Inner>,
     /// Messages still queued when the last message or batch was taken.
     backlog: AtomicUsize,
+    /// How long after that batch began gathering its last message arrived (µs).
+    late: AtomicU64,
     next_waiter: AtomicU64,
     board: Arc<Board>,
 }
@@ -134,7 +136,13 @@ impl Mailbox {
             receiver: None,
             senders: Waiters::default(),
         };
-        Mailbox { inner: Mutex::new(inner), backlog: AtomicUsize::new(0), next_waiter: AtomicU64::new(0), board }
+        Mailbox {
+            inner: Mutex::new(inner),
+            backlog: AtomicUsize::new(0),
+            late: AtomicU64::new(0),
+            next_waiter: AtomicU64::new(0),
+            board,
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -218,7 +226,7 @@ impl Mailbox {
     /// Waits for the next message (or batch, under `batching`); `None`
     /// once the mailbox is closed and drained.
     pub fn receive(self: &Arc<Self>, batching: Option<Batching>) -> Receiving {
-        Receiving { mailbox: self.clone(), batching, batch: Vec::new(), timer: None, deferred: 0 }
+        Receiving { mailbox: self.clone(), batching, batch: Vec::new(), started: None, timer: None, deferred: 0 }
     }
 
     /// Whether the mailbox takes no more messages.
@@ -257,6 +265,11 @@ impl Mailbox {
     /// Messages that were still queued when the last message or batch was taken.
     pub fn backlog(&self) -> usize {
         self.backlog.load(Relaxed)
+    }
+
+    /// How long after the last batch began gathering its last message arrived.
+    pub fn late_arrival(&self) -> Duration {
+        Duration::from_micros(self.late.load(Relaxed))
     }
 
     /// Messages queued now, and the most ever queued at once.
@@ -395,6 +408,8 @@ pub(crate) struct Receiving {
     batching: Option<Batching>,
     /// A batch being gathered.
     batch: Vec<Envelope>,
+    /// When the batch being gathered took its first message.
+    started: Option<Instant>,
     /// Wakes the gathering when the batch's delay is up.
     timer: Option<Pin<Box<tokio::time::Sleep>>>,
     /// Turns given in a row to busier QoS classes.
@@ -402,6 +417,16 @@ pub(crate) struct Receiving {
 }
 
 impl Receiving {
+    /// How long after the batch began gathering its last message arrived
+    /// (zero if every message was queued before).
+    fn last_arrival(&self) -> Duration {
+        let last = self.batch.iter().map(|e| e.queued).max();
+        match (self.started, last) {
+            (Some(s), Some(l)) => l.saturating_duration_since(s),
+            _ => Duration::ZERO,
+        }
+    }
+
     /// Whether the batch gathered so far should run now.
     fn batch_ready(&mut self, inner: &Inner, cx: &mut Context<'_>) -> bool {
         let Some(b) = &self.batching else { return true };
@@ -436,8 +461,12 @@ impl Future for Receiving {
         let mut expired = Vec::new();
         take(&mut inner, &mailbox.board, max, &mut this.batch, &mut expired);
         expire_gathered(&mut this.batch, &mut expired);
+        if this.started.is_none() && !this.batch.is_empty() {
+            this.started = Some(Instant::now());
+        }
         let r = if this.batch.is_empty() {
             this.timer = None;
+            this.started = None;
             if inner.closed {
                 Poll::Ready(None)
             } else {
@@ -446,6 +475,8 @@ impl Future for Receiving {
             }
         } else if this.batch_ready(&inner, cx) {
             mailbox.backlog.store(inner.len, Relaxed);
+            mailbox.late.store(this.last_arrival().as_micros() as u64, Relaxed);
+            this.started = None;
             this.deferred = 0;
             this.timer = None;
             Poll::Ready(Some(std::mem::take(&mut this.batch)))
