@@ -167,6 +167,8 @@ fn concurrent_inferences_all_answered_and_counted_in_metrics() {
     for series in [
         "stark_actor_handled_total{actor=\"serve(mlp)\",id=\"0\"} 32",
         "stark_model_batches_total{model=\"mlp\",size=\"1\"}",
+        "stark_model_batch_size{model=\"mlp\"} 16",
+        "stark_model_batch_delay_microseconds{model=\"mlp\"} 2000",
     ] {
         assert!(metrics.contains(series), "{series}: {metrics}");
     }

@@ -29,6 +29,12 @@ fn model_fn(name: &str) -> Option<ModelFn> {
         "parallel_model_ensemble" => Ensemble,
         "Tokenizer::from_file" => TokenizerLoad,
         "Tokenizer::encode" => Encode,
+        "DataPipe::csv" => DataCsv,
+        "DataPipe::add" => DataAdd,
+        "DataPipe::step" => DataStep,
+        "DataPipe::take_item" => DataItem,
+        "DataPipe::inputs" => DataInputs,
+        "DataPipe::give" => DataGive,
         _ => return None,
     })
 }

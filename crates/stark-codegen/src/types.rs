@@ -338,8 +338,8 @@ impl Compiler<'_> {
                         let name = self.defs.def(def).name;
                         match name.as_str() {
                             "Channel" | "Task" | "BroadcastChannel" | "BroadcastReceiver" | "ActorRef"
-                            | "SharedMap" | "SharedMapGuard" | "Supervisor" | "Model" | "Tokenizer" | "Json"
-                            | "Server" | "Responder" => LayoutKind::Host,
+                            | "SharedMap" | "SharedMapGuard" | "Supervisor" | "Model" | "Tokenizer" | "DataPipe"
+                            | "Json" | "Server" | "Responder" => LayoutKind::Host,
                             // A failure or a timeout is its message.
                             "TaskError" | "Timeout" => LayoutKind::Str,
                             // A tensor's shape: its sizes.

@@ -6,7 +6,7 @@
 //! sender gets an error.
 
 use crate::host::TaskHost;
-use crate::mailbox::{Batching, Board, Envelope, Mailbox, Posting};
+use crate::mailbox::{Batching, Board, Envelope, Mailbox, Posting, Refused};
 use crate::supervisor::Supervisor;
 use crate::tasks::{self, TaskHandle};
 use stark_vm::task::{HostFuture, Resume};
@@ -79,6 +79,12 @@ struct CellState {
     policy: Option<Policy>,
     /// Set for an actor taking batches (`on_batch`).
     batching: Option<Batching>,
+    /// The controller of an adaptive batch policy.
+    adaptive: Option<crate::adaptive::Adaptive>,
+    /// Messages still queued when the batch being handled was taken.
+    backlog: usize,
+    /// How long after the batch began gathering its last message arrived.
+    late: Duration,
     /// The replies owed for the message or batch being handled, in order
     /// (`None` for a tell).
     owed: Vec<Option<Arc<Reply>>>,
@@ -172,20 +178,36 @@ impl ActorCell {
         self.stopped_message().unwrap_or_else(|| format!("actor stopped: {} was stopped", self.name))
     }
 
+    /// Why an ask past `max_queue` was refused (`ask_with` reads the start).
+    fn full_message(&self, queued: usize, limit: usize) -> String {
+        format!(
+            "queue full: {} has {queued} requests queued, its BatchPolicy.max_queue is {limit}; the request was refused",
+            self.name
+        )
+    }
+
     /// Sends an ask: the reply to wait on, and the send still waiting
     /// for room in a full mailbox, if it is.
     pub fn ask(self: &Arc<Self>, message: Portable, how: Asking) -> (Arc<Reply>, Option<HostFuture>) {
         let reply = Arc::new(Reply::default());
         let e = Envelope::new(message, Some(reply.clone()), how.level, how.timeout);
-        let posted = if how.reserved { self.mailbox.post_reserved(e).map(|()| None) } else { self.mailbox.post(e) };
+        let posted = if how.reserved {
+            self.mailbox.post_reserved(e).map(|()| None).map_err(|_| Refused::Closed)
+        } else {
+            self.mailbox.post(e)
+        };
         match posted {
             Ok(None) => (reply, None),
             Ok(Some(waiting)) => {
                 let (cell, answer) = (self.clone(), reply.clone());
                 (reply, Some(Box::pin(cell.finish_post(waiting, Some(answer)))))
             }
-            Err(_) => {
+            Err(Refused::Closed) => {
                 reply.fill(Err(Trap::bare(self.closed_message())));
+                (reply, None)
+            }
+            Err(Refused::Full { queued, limit }) => {
+                reply.fill(Err(Trap::bare(self.full_message(queued, limit))));
                 (reply, None)
             }
         }
@@ -209,7 +231,8 @@ impl ActorCell {
         match self.mailbox.post(Envelope::new(message, None, crate::mailbox::NORMAL, None)) {
             Ok(None) => Ok(None),
             Ok(Some(waiting)) => Ok(Some(Box::pin(self.clone().finish_post(waiting, None)))),
-            Err(_) => Err(Fault::new(self.closed_message())),
+            Err(Refused::Closed) => Err(Fault::new(self.closed_message())),
+            Err(Refused::Full { .. }) => Err(Fault::new("internal error: a tell was shed")),
         }
     }
 
@@ -221,7 +244,32 @@ impl ActorCell {
     /// Sets the mailbox and batching from `ActorOptions`.
     pub fn configure(&self, capacity: usize, class: usize, batching: Option<Batching>, shed: usize) {
         self.mailbox.configure(capacity, class, shed);
-        lock(&self.state).batching = batching;
+        let mut state = lock(&self.state);
+        state.adaptive = batching.clone().filter(|b| b.adaptive).map(crate::adaptive::Adaptive::new);
+        state.batching = batching;
+    }
+
+    /// How the next batch is gathered: the policy, or an adaptive policy's
+    /// current size and delay.
+    fn current_batching(&self) -> Option<Batching> {
+        let state = lock(&self.state);
+        state.adaptive.as_ref().map(|a| a.current()).or_else(|| state.batching.clone())
+    }
+
+    /// The batch size and delay batches are gathered with now (an adaptive
+    /// policy's current ones); `None` for an actor without batches.
+    pub fn effective_batching(&self) -> Option<(usize, Duration)> {
+        let state = lock(&self.state);
+        let fixed = || state.batching.as_ref().map(|b| (b.max_batch, b.max_delay));
+        state.adaptive.as_ref().map(|a| a.effective()).or_else(fixed)
+    }
+
+    /// A batch of `n` was handled in `handling`: the adaptive controller learns from it.
+    fn observe_batch(state: &mut CellState, n: usize, handling: Duration) {
+        let (backlog, late) = (state.backlog, state.late);
+        if let Some(a) = state.adaptive.as_mut() {
+            a.observe(n, handling, backlog, late);
+        }
     }
 
     /// Whether the actor takes batches.
@@ -299,7 +347,7 @@ impl ActorCell {
     /// of enum layout `option` (of a `Vec` of layout `list` for a batch);
     /// remembers the replies it owes.
     pub fn recv(self: Arc<Self>, option: u32, list: Option<u32>) -> HostFuture {
-        let batching = if list.is_some() { lock(&self.state).batching.clone() } else { None };
+        let batching = if list.is_some() { self.current_batching() } else { None };
         let mut receiving = self.mailbox.receive(batching);
         Box::pin(poll_fn(move |cx| {
             let Poll::Ready(got) = Pin::new(&mut receiving).poll(cx) else { return Poll::Pending };
@@ -316,16 +364,18 @@ impl ActorCell {
     /// The next batch for a runtime-run actor (`serve`): each message with
     /// when it was queued; `None` once stopped and drained.
     pub async fn next_batch(self: &Arc<Self>) -> Option<Vec<(Portable, Instant)>> {
-        let batching = lock(&self.state).batching.clone();
-        let batch = self.mailbox.receive(batching).await?;
+        let batch = self.mailbox.receive(self.current_batching()).await?;
         Some(self.take(batch))
     }
 
     /// Takes a batch to handle, remembering the replies owed.
     fn take(&self, batch: Vec<Envelope>) -> Vec<(Portable, Instant)> {
+        let (backlog, late) = (self.mailbox.backlog(), self.mailbox.late_arrival());
         let mut state = lock(&self.state);
         state.owed = Vec::with_capacity(batch.len());
         state.stats.taken = Some(Instant::now());
+        state.backlog = backlog;
+        state.late = late;
         batch
             .into_iter()
             .map(|e| {
@@ -349,6 +399,7 @@ impl ActorCell {
             if let Some(t) = state.stats.taken.take() {
                 let us = t.elapsed().as_micros() as u64;
                 state.stats.latencies.record(us, n as usize);
+                ActorCell::observe_batch(&mut state, n as usize, t.elapsed());
             }
             std::mem::take(&mut state.owed)
         };
@@ -380,6 +431,9 @@ impl ActorCell {
             if let Some(t) = state.stats.taken.take() {
                 let us = t.elapsed().as_micros() as u64;
                 state.stats.latencies.record(us, n as usize);
+                if state.batching.is_some() {
+                    ActorCell::observe_batch(&mut state, n as usize, t.elapsed());
+                }
             }
             std::mem::take(&mut state.owed)
         };

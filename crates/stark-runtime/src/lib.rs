@@ -6,8 +6,10 @@
 //! busy task yields every `FUEL` steps so none starves the others.
 
 mod actor;
+mod adaptive;
 mod broadcast;
 mod channel;
+mod dataset;
 mod host;
 mod latency;
 mod mailbox;

@@ -11,7 +11,7 @@ use stark_vm::Trap;
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
@@ -53,6 +53,14 @@ impl Envelope {
     }
 }
 
+/// Why a message was not queued.
+pub(crate) enum Refused {
+    /// The mailbox takes no more messages.
+    Closed,
+    /// An ask past `max_queue`: `queued` requests wait, the limit is `limit`.
+    Full { queued: usize, limit: usize },
+}
+
 /// When the actor takes a batch instead of one message (`BatchPolicy`).
 #[derive(Clone, Debug)]
 pub(crate) struct Batching {
@@ -60,6 +68,8 @@ pub(crate) struct Batching {
     pub max_delay: Duration,
     /// Sizes at which a batch runs at once when nothing more is queued.
     pub preferred: Vec<usize>,
+    /// Whether the size and delay are tuned online within these bounds.
+    pub adaptive: bool,
 }
 
 /// Messages queued per QoS class over every mailbox of a run: an actor of
@@ -82,6 +92,10 @@ impl Board {
 /// The mailbox.
 pub(crate) struct Mailbox {
     inner: Mutex<Inner>,
+    /// Messages still queued when the last message or batch was taken.
+    backlog: AtomicUsize,
+    /// How long after that batch began gathering its last message arrived (µs).
+    late: AtomicU64,
     next_waiter: AtomicU64,
     board: Arc<Board>,
 }
@@ -122,7 +136,13 @@ impl Mailbox {
             receiver: None,
             senders: Waiters::default(),
         };
-        Mailbox { inner: Mutex::new(inner), next_waiter: AtomicU64::new(0), board }
+        Mailbox {
+            inner: Mutex::new(inner),
+            backlog: AtomicUsize::new(0),
+            late: AtomicU64::new(0),
+            next_waiter: AtomicU64::new(0),
+            board,
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -149,11 +169,23 @@ impl Mailbox {
     }
 
     /// Queues `e`, or gives a future that does once there is room; gives
-    /// `e` back if the mailbox is closed.
-    pub fn post(self: &Arc<Self>, e: Envelope) -> Result<Option<Posting>, Envelope> {
+    /// why not if the mailbox is closed, or if `e` is an ask and the
+    /// queue is at its `max_queue` (load shedding: it is refused at once).
+    pub fn post(self: &Arc<Self>, e: Envelope) -> Result<Option<Posting>, Refused> {
         let mut inner = self.lock();
         if inner.closed {
-            return Err(e);
+            return Err(Refused::Closed);
+        }
+        if e.reply.is_some() && inner.shed != usize::MAX && inner.len + inner.reserved >= inner.shed {
+            let expired = purge(&mut inner, &self.board);
+            let full = inner.len + inner.reserved >= inner.shed;
+            let (queued, limit) = (inner.len, inner.shed);
+            drop(inner);
+            fail_expired(expired);
+            if full {
+                return Err(Refused::Full { queued, limit });
+            }
+            return self.post(e);
         }
         if inner.has_room() {
             self.push(&mut inner, e);
@@ -194,7 +226,7 @@ impl Mailbox {
     /// Waits for the next message (or batch, under `batching`); `None`
     /// once the mailbox is closed and drained.
     pub fn receive(self: &Arc<Self>, batching: Option<Batching>) -> Receiving {
-        Receiving { mailbox: self.clone(), batching, batch: Vec::new(), timer: None, deferred: 0 }
+        Receiving { mailbox: self.clone(), batching, batch: Vec::new(), started: None, timer: None, deferred: 0 }
     }
 
     /// Whether the mailbox takes no more messages.
@@ -228,6 +260,16 @@ impl Mailbox {
         inner.len = 0;
         inner.senders.wake_all();
         out
+    }
+
+    /// Messages that were still queued when the last message or batch was taken.
+    pub fn backlog(&self) -> usize {
+        self.backlog.load(Relaxed)
+    }
+
+    /// How long after the last batch began gathering its last message arrived.
+    pub fn late_arrival(&self) -> Duration {
+        Duration::from_micros(self.late.load(Relaxed))
     }
 
     /// Messages queued now, and the most ever queued at once.
@@ -270,6 +312,17 @@ fn take(inner: &mut Inner, board: &Board, max: usize, out: &mut Vec<Envelope>, e
     board.add(inner.class, -(n as i64));
     for _ in 0..n {
         inner.senders.wake_one();
+    }
+}
+
+/// Moves the requests of a batch being gathered whose deadline has
+/// passed to `expired`: they fail with a timeout and are not computed.
+fn expire_gathered(batch: &mut Vec<Envelope>, expired: &mut Vec<Envelope>) {
+    let now = Instant::now();
+    if batch.iter().any(|e| e.deadline.is_some_and(|d| d <= now)) {
+        let (gone, kept): (Vec<_>, Vec<_>) = batch.drain(..).partition(|e| e.deadline.is_some_and(|d| d <= now));
+        *batch = kept;
+        expired.extend(gone);
     }
 }
 
@@ -356,6 +409,8 @@ pub(crate) struct Receiving {
     batching: Option<Batching>,
     /// A batch being gathered.
     batch: Vec<Envelope>,
+    /// When the batch being gathered took its first message.
+    started: Option<Instant>,
     /// Wakes the gathering when the batch's delay is up.
     timer: Option<Pin<Box<tokio::time::Sleep>>>,
     /// Turns given in a row to busier QoS classes.
@@ -363,6 +418,16 @@ pub(crate) struct Receiving {
 }
 
 impl Receiving {
+    /// How long after the batch began gathering its last message arrived
+    /// (zero if every message was queued before).
+    fn last_arrival(&self) -> Duration {
+        let last = self.batch.iter().map(|e| e.queued).max();
+        match (self.started, last) {
+            (Some(s), Some(l)) => l.saturating_duration_since(s),
+            _ => Duration::ZERO,
+        }
+    }
+
     /// Whether the batch gathered so far should run now.
     fn batch_ready(&mut self, inner: &Inner, cx: &mut Context<'_>) -> bool {
         let Some(b) = &self.batching else { return true };
@@ -396,7 +461,13 @@ impl Future for Receiving {
         let max = this.batching.as_ref().map_or(1, |b| b.max_batch.max(1));
         let mut expired = Vec::new();
         take(&mut inner, &mailbox.board, max, &mut this.batch, &mut expired);
+        expire_gathered(&mut this.batch, &mut expired);
+        if this.started.is_none() && !this.batch.is_empty() {
+            this.started = Some(Instant::now());
+        }
         let r = if this.batch.is_empty() {
+            this.timer = None;
+            this.started = None;
             if inner.closed {
                 Poll::Ready(None)
             } else {
@@ -404,6 +475,9 @@ impl Future for Receiving {
                 Poll::Pending
             }
         } else if this.batch_ready(&inner, cx) {
+            mailbox.backlog.store(inner.len, Relaxed);
+            mailbox.late.store(this.last_arrival().as_micros() as u64, Relaxed);
+            this.started = None;
             this.deferred = 0;
             this.timer = None;
             Poll::Ready(Some(std::mem::take(&mut this.batch)))
@@ -424,5 +498,68 @@ impl Drop for Receiving {
         if !self.batch.is_empty() {
             self.mailbox.put_back(std::mem::take(&mut self.batch));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use stark_vm::Value;
+
+    fn ask(n: i64, level: usize, timeout: Option<Duration>) -> Envelope {
+        Envelope::new(Portable::Scalar(Value::int(n)), Some(Arc::new(Reply::default())), level, timeout)
+    }
+
+    fn numbers(batch: &[Envelope]) -> Vec<i64> {
+        batch
+            .iter()
+            .map(|e| match &e.message {
+                Portable::Scalar(v) => v.as_int(),
+                _ => -1,
+            })
+            .collect()
+    }
+
+    fn run<T>(f: impl Future<Output = T>) -> T {
+        tokio::runtime::Builder::new_current_thread().enable_time().build().expect("a runtime").block_on(f)
+    }
+
+    fn posted(m: &Arc<Mailbox>, e: Envelope) {
+        assert!(matches!(m.post(e), Ok(None)), "queued at once");
+    }
+
+    #[test]
+    fn critical_requests_are_batched_first() {
+        let m = Arc::new(Mailbox::new(Arc::default()));
+        let batching = Batching { max_batch: 2, max_delay: Duration::ZERO, preferred: Vec::new(), adaptive: false };
+        posted(&m, ask(1, 3, None));
+        posted(&m, ask(2, NORMAL, None));
+        posted(&m, ask(3, 0, None));
+        posted(&m, ask(4, 0, None));
+        let first = run(m.receive(Some(batching.clone()))).expect("a batch");
+        assert_eq!(numbers(&first), vec![3, 4]);
+        let second = run(m.receive(Some(batching))).expect("a batch");
+        assert_eq!(numbers(&second), vec![2, 1]);
+    }
+
+    #[test]
+    fn an_ask_past_max_queue_is_refused_and_a_tell_is_not() {
+        let m = Arc::new(Mailbox::new(Arc::default()));
+        m.configure(4, USER_FACING, 2);
+        posted(&m, ask(1, NORMAL, None));
+        posted(&m, ask(2, NORMAL, None));
+        assert!(matches!(m.post(ask(3, NORMAL, None)), Err(Refused::Full { queued: 2, limit: 2 })));
+        let tell = Envelope::new(Portable::Scalar(Value::int(4)), None, NORMAL, None);
+        assert!(matches!(m.post(tell), Ok(None)), "a tell waits only at the capacity");
+        assert_eq!(m.lengths().0, 3);
+    }
+
+    #[test]
+    fn expired_requests_make_room_below_max_queue() {
+        let m = Arc::new(Mailbox::new(Arc::default()));
+        m.configure(4, USER_FACING, 1);
+        posted(&m, ask(1, NORMAL, Some(Duration::ZERO)));
+        posted(&m, ask(2, NORMAL, None));
+        assert_eq!(m.lengths().0, 1, "the expired request was taken out");
     }
 }

@@ -38,9 +38,9 @@ pub(crate) fn op(host: &TaskHost, op: ModelOp) -> Result<Done, Fault> {
         ModelOp::Info { model, outputs, what, index, list } => info(&model_of(&model)?, outputs, what, index, list),
         ModelOp::Serve { model, policy } => serve(host, model_of(&model)?, &policy),
         ModelOp::Stats { cell, layout } => {
-            let stats = cell.downcast_ref::<ActorCell>().and_then(|c| c.serving.get().cloned());
-            let list = histogram_layout(host, layout);
-            Ok(Done::Now(stats.unwrap_or_default().record(layout, list)))
+            let cell = cell.downcast_ref::<ActorCell>().ok_or_else(|| Fault::new("internal error: not an actor"))?;
+            let numbers = serve_numbers(cell).unwrap_or_else(|| with_batching(ServeStats::default().numbers(), cell));
+            Ok(Done::Now(stats_record(&numbers, layout, histogram_layout(host, layout))))
         }
         ModelOp::Register { name, cell } => {
             let cell = cell.downcast::<ActorCell>().map_err(|_| Fault::new("internal error: not an actor"))?;
@@ -67,6 +67,42 @@ pub(crate) fn op(host: &TaskHost, op: ModelOp) -> Result<Done, Fault> {
             let ids = tokenizer.encode(&text).map_err(|e| Fault::new(e.to_string()))?;
             Ok(Done::Now(Portable::Tensor(Box::new(ids))))
         }
+        ModelOp::DataCsv { path } => {
+            let pipe = crate::dataset::DataPipe::csv(&path).map_err(Fault::new)?;
+            Ok(Done::Now(Portable::Host(Arc::new(pipe))))
+        }
+        ModelOp::DataAdd { pipe, kind, a, b } => {
+            let pipe = pipe_of(&pipe)?;
+            match kind {
+                0 => pipe.batch(a),
+                1 => pipe.shuffle(a, b),
+                2 => pipe.prefetch(a),
+                _ => pipe.apply(a),
+            }
+            .map_err(Fault::new)?;
+            Ok(Done::Now(Portable::Scalar(Value::UNIT)))
+        }
+        ModelOp::DataStep { pipe } => {
+            use crate::dataset::Step;
+            let code = match pipe_of(&pipe)?.step().map_err(Fault::new)? {
+                Step::End => -1,
+                Step::Item => -2,
+                Step::Apply(k) => k as i64,
+            };
+            Ok(Done::Now(Portable::Scalar(Value::int(code))))
+        }
+        ModelOp::DataItem { pipe } => {
+            let t = pipe_of(&pipe)?.take_item().map_err(Fault::new)?;
+            Ok(Done::Now(Portable::Tensor(Box::new(t))))
+        }
+        ModelOp::DataInputs { pipe, list } => {
+            let items = pipe_of(&pipe)?.inputs().into_iter().map(|t| Portable::Tensor(Box::new(t))).collect();
+            Ok(Done::Now(Portable::List { layout: list, items }))
+        }
+        ModelOp::DataGive { pipe, outputs } => {
+            pipe_of(&pipe)?.give(outputs).map_err(Fault::new)?;
+            Ok(Done::Now(Portable::Scalar(Value::UNIT)))
+        }
         ModelOp::Ensemble { models, input, list } => {
             let models = models.iter().map(model_of).collect::<Result<Vec<_>, _>>()?;
             Ok(blocking(move || {
@@ -81,6 +117,10 @@ pub(crate) fn op(host: &TaskHost, op: ModelOp) -> Result<Done, Fault> {
 
 fn model_of(r: &stark_vm::heap::HostRef) -> Result<Model, Fault> {
     r.downcast_ref::<Model>().cloned().ok_or_else(|| Fault::new("internal error: not a model"))
+}
+
+fn pipe_of(r: &stark_vm::heap::HostRef) -> Result<&crate::dataset::DataPipe, Fault> {
+    r.downcast_ref::<crate::dataset::DataPipe>().ok_or_else(|| Fault::new("internal error: not a dataset"))
 }
 
 fn first_output(model: &Model, inputs: &[Tensor]) -> Result<Tensor, String> {
@@ -139,12 +179,7 @@ fn serve(host: &TaskHost, model: Model, policy: &Portable) -> Result<Done, Fault
     let Some(batching) = batching else { return Err(Fault::new("internal error: no batch policy")) };
     let cell = Arc::new(ActorCell::new(format!("serve({})", model.name()), host.shared.board.clone()));
     let max_batch = batching.max_batch;
-    cell.configure(
-        1024.max(if shed == usize::MAX { 0 } else { shed }),
-        crate::mailbox::USER_FACING,
-        Some(batching),
-        shed,
-    );
+    cell.configure(if shed == usize::MAX { 1024 } else { shed }, crate::mailbox::USER_FACING, Some(batching), shed);
     let stats = Arc::new(ServeStats::new(max_batch));
     let _ = cell.serving.set(stats.clone());
     let _ = cell.model.set(model.clone());
@@ -210,6 +245,44 @@ pub(crate) struct ServeNumbers {
     pub mean_compute_us: i64,
     /// `histogram[n - 1]`: batches of `n` requests.
     pub histogram: Vec<i64>,
+    /// The largest batch gathered now (an adaptive policy's current size).
+    pub batch_size: i64,
+    /// How long a batch now waits for more requests, in microseconds.
+    pub batch_delay_us: i64,
+}
+
+/// A model server's numbers, with the batch size and delay it gathers
+/// batches with now; `None` for an actor that is not a model server.
+pub(crate) fn serve_numbers(cell: &ActorCell) -> Option<ServeNumbers> {
+    Some(with_batching(cell.serving.get()?.numbers(), cell))
+}
+
+/// `n` with the batch size and delay `cell` gathers batches with now.
+fn with_batching(mut n: ServeNumbers, cell: &ActorCell) -> ServeNumbers {
+    let (size, delay) = cell.effective_batching().unwrap_or_default();
+    n.batch_size = size as i64;
+    n.batch_delay_us = delay.as_micros() as i64;
+    n
+}
+
+/// `ModelStats` as a record of layout `layout` (fields in declaration
+/// order), its histogram a `Vec` of layout `list`.
+fn stats_record(n: &ServeNumbers, layout: u32, list: u32) -> Portable {
+    let int = |v: i64| Portable::Scalar(Value::int(v));
+    let histogram = n.histogram.iter().map(|&c| int(c)).collect();
+    let fields = vec![
+        int(n.requests),
+        int(n.latency_us[0]),
+        int(n.latency_us[1]),
+        int(n.latency_us[2]),
+        Portable::Scalar(Value::f64(n.throughput)),
+        int(n.mean_queue_us),
+        int(n.mean_compute_us),
+        Portable::List { layout: list, items: histogram },
+        int(n.batch_size),
+        int(n.batch_delay_us),
+    ];
+    Portable::Record { layout, tag: 0, fields }
 }
 
 /// A model server's counts (shared by its loop and `model_stats`).
@@ -271,25 +344,9 @@ impl ServeStats {
             mean_queue_us: mean(s.queue_us),
             mean_compute_us: mean(s.compute_us),
             histogram: s.histogram.clone(),
+            batch_size: 0,
+            batch_delay_us: 0,
         }
-    }
-
-    /// `ModelStats` as a record of layout `layout` (fields in declaration order).
-    fn record(&self, layout: u32, list: u32) -> Portable {
-        let n = self.numbers();
-        let int = |v: i64| Portable::Scalar(Value::int(v));
-        let histogram = n.histogram.iter().map(|&c| int(c)).collect();
-        let fields = vec![
-            int(n.requests),
-            int(n.latency_us[0]),
-            int(n.latency_us[1]),
-            int(n.latency_us[2]),
-            Portable::Scalar(Value::f64(n.throughput)),
-            int(n.mean_queue_us),
-            int(n.mean_compute_us),
-            Portable::List { layout: list, items: histogram },
-        ];
-        Portable::Record { layout, tag: 0, fields }
     }
 }
 

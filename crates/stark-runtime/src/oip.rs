@@ -238,7 +238,7 @@ impl Endpoints {
         let served: Vec<(String, crate::models::ServeNumbers)> = self
             .registry()
             .iter()
-            .filter_map(|(name, c)| c.serving.get().map(|s| (format!("model=\"{}\"", escape(name)), s.numbers())))
+            .filter_map(|(name, c)| crate::models::serve_numbers(c).map(|n| (format!("model=\"{}\"", escape(name)), n)))
             .collect();
         model_metrics(&mut out, &served);
         let answered = self.answered.lock().map(|a| a.clone()).unwrap_or_default();
@@ -290,6 +290,12 @@ fn model_metrics(out: &mut String, rows: &[(String, crate::models::ServeNumbers)
     series(out, rows, "stark_model_queue_microseconds", "gauge", "Mean time queued.", |n| n.mean_queue_us as f64);
     series(out, rows, "stark_model_compute_microseconds", "gauge", "Mean time computing.", |n| {
         n.mean_compute_us as f64
+    });
+    series(out, rows, "stark_model_batch_size", "gauge", "Largest batch gathered now (adaptive: current).", |n| {
+        n.batch_size as f64
+    });
+    series(out, rows, "stark_model_batch_delay_microseconds", "gauge", "Batch delay now (adaptive: current).", |n| {
+        n.batch_delay_us as f64
     });
     family(out, "stark_model_latency_microseconds", "summary", "Time from queued to answered.");
     for (labels, n) in rows {

@@ -99,14 +99,13 @@ fn batching(p: &Portable) -> Result<(Option<Batching>, usize), Fault> {
     if max_batch < 1 {
         return Err(Fault::new(format!("BatchPolicy.max_batch must be at least 1, not {max_batch}")));
     }
-    if int(fields.get(4)) != 0 {
-        return Err(Fault::new("not supported yet: adaptive batching (BatchPolicy.adaptive)"));
-    }
     let preferred = match fields.get(2) {
         Some(Portable::List { items, .. }) => items.iter().map(|i| int(Some(i)).max(0) as usize).collect(),
         _ => Vec::new(),
     };
     let max_queue = int(fields.get(3));
     let shed = if max_queue > 0 { max_queue as usize } else { usize::MAX };
-    Ok((Some(Batching { max_batch: max_batch as usize, max_delay: micros(fields.get(1)), preferred }), shed))
+    let adaptive = int(fields.get(4)) != 0;
+    let batching = Batching { max_batch: max_batch as usize, max_delay: micros(fields.get(1)), preferred, adaptive };
+    Ok((Some(batching), shed))
 }

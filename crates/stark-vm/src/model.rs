@@ -45,6 +45,18 @@ pub enum ModelFn {
     TokenizerLoad,
     /// `tokenizer.encode(text)`: `Int64` ids of shape `[1, length]`.
     Encode,
+    /// `DataPipe::csv(path)`: a `Dataset`'s pipeline over a CSV file.
+    DataCsv,
+    /// `pipe.add(kind, a, b)`: adds a stage (0 batch, 1 shuffle, 2 prefetch, 3 functions).
+    DataAdd,
+    /// `pipe.step()`: -1 the end, -2 an item is ready, `k` stage `k` needs its functions applied.
+    DataStep,
+    /// `pipe.take_item()`: the ready item.
+    DataItem,
+    /// `pipe.inputs()`: the inputs of the stage whose functions are applied.
+    DataInputs,
+    /// `pipe.give(outputs)`: the functions' outputs, in order.
+    DataGive,
 }
 
 impl ModelFn {
@@ -52,8 +64,9 @@ impl ModelFn {
     pub fn reads(self) -> u16 {
         use ModelFn::*;
         match self {
+            DataAdd => 4,
             InfoName | InfoDtype | InfoDims => 3,
-            Predict | PredictAll | InfoCount | Serve | Parallel | Ensemble | Encode | Register => 2,
+            Predict | PredictAll | InfoCount | Serve | Parallel | Ensemble | Encode | Register | DataGive => 2,
             _ => 1,
         }
     }
@@ -85,6 +98,18 @@ pub enum ModelOp {
     TokenizerLoad { path: String },
     /// The token ids of `text`.
     Encode { tokenizer: HostRef, text: String },
+    /// Opens a dataset pipeline over the CSV file at `path`.
+    DataCsv { path: String },
+    /// Adds a stage of `kind` with operands `a` and `b` to `pipe`.
+    DataAdd { pipe: HostRef, kind: i64, a: i64, b: i64 },
+    /// Advances `pipe` (an `Int64`, see `ModelFn::DataStep`).
+    DataStep { pipe: HostRef },
+    /// The ready item of `pipe`.
+    DataItem { pipe: HostRef },
+    /// The inputs `pipe` waits to have transformed, a `Vec` of layout `list`.
+    DataInputs { pipe: HostRef, list: u32 },
+    /// The transformed `outputs`, back to `pipe`.
+    DataGive { pipe: HostRef, outputs: Vec<Tensor> },
 }
 
 impl Cx<'_> {
@@ -112,6 +137,15 @@ impl Cx<'_> {
                 ModelOp::Serve { model, policy }
             }
             ModelFn::Stats => ModelOp::Stats { cell: self.host_arg(0)?, layout },
+            ModelFn::DataCsv => ModelOp::DataCsv { path: self.str_arg(0) },
+            ModelFn::DataAdd => {
+                let (kind, a, b) = (self.arg(1).as_int(), self.arg(2).as_int(), self.arg(3).as_int());
+                ModelOp::DataAdd { pipe: self.host_arg(0)?, kind, a, b }
+            }
+            ModelFn::DataStep => ModelOp::DataStep { pipe: self.host_arg(0)? },
+            ModelFn::DataItem => ModelOp::DataItem { pipe: self.host_arg(0)? },
+            ModelFn::DataInputs => ModelOp::DataInputs { pipe: self.host_arg(0)?, list: layout },
+            ModelFn::DataGive => ModelOp::DataGive { pipe: self.host_arg(0)?, outputs: self.tensors_in(1, true)? },
             ModelFn::Register => ModelOp::Register { name: self.str_arg(0), cell: self.take_host(1)? },
             ModelFn::Parallel => {
                 let model = self.take_host(0)?;
