@@ -40,13 +40,6 @@ struct Spare {
 /// The pool of freed buffers, oldest first.
 static POOL: Mutex<Vec<Spare>> = Mutex::new(Vec::new());
 
-/// A vector of `n` default (zero) elements, backed by huge pages when large.
-pub(crate) fn zeroed<T: Default + Copy>(n: usize) -> Vec<T> {
-    let values = vec![T::default(); n];
-    advise_huge_pages(values.as_ptr() as usize, n * std::mem::size_of::<T>());
-    values
-}
-
 /// A vector of `n` elements written by `fill`, which gets them uninitialised.
 ///
 /// # Safety
