@@ -58,6 +58,9 @@
 //! independent accumulators. Above about 32k elements work is split over
 //! rayon's pool. Float `matmul` calls `matrixmultiply`'s GEMM (with its own
 //! threads) directly on strided views. `softmax` is fused per row.
+//! Outputs are written once into uninitialised memory; freed buffers of 1 to
+//! 256 MiB are pooled (256 MiB at most) and reused for the next output of
+//! about their size, which spares the page faults of fresh memory.
 //!
 //! # Display
 //!

@@ -7,6 +7,8 @@
 //! A large product threads inside the GEMM; a batch of small ones is spread
 //! over rayon's pool instead.
 
+use std::mem::MaybeUninit;
+
 use rayon::prelude::*;
 
 use crate::dtype::{DType, Element};
@@ -28,9 +30,13 @@ struct Matrix {
 
 /// An element type `matmul` can multiply: GEMM for floats, a loop for integers.
 trait Gemm: Numeric {
-    /// `c = a b` for an `m` x `k` matrix `a` and a `k` x `n` matrix `b`, `c` contiguous.
-    fn gemm(dims: (usize, usize, usize), a: &[Self], am: Matrix, b: &[Self], bm: Matrix, c: &mut [Self]) {
+    /// `c = a b` for an `m` x `k` matrix `a` and a `k` x `n` matrix `b`
+    /// (`k` > 0), writing every element of the contiguous `c`.
+    fn gemm(dims: (usize, usize, usize), a: &[Self], am: Matrix, b: &[Self], bm: Matrix, c: &mut [MaybeUninit<Self>]) {
         let (m, k, n) = dims;
+        c.fill(MaybeUninit::new(Self::ZERO));
+        // SAFETY: every element of `c` was initialised just above.
+        let c = unsafe { &mut *(c as *mut [MaybeUninit<Self>] as *mut [Self]) };
         for i in 0..m {
             let row = &mut c[i * n..(i + 1) * n];
             for p in 0..k {
@@ -51,14 +57,23 @@ impl Gemm for i64 {}
 macro_rules! float_gemm {
     ($t:ty, $kernel:path) => {
         impl Gemm for $t {
-            fn gemm(dims: (usize, usize, usize), a: &[Self], am: Matrix, b: &[Self], bm: Matrix, c: &mut [Self]) {
+            fn gemm(
+                dims: (usize, usize, usize),
+                a: &[Self],
+                am: Matrix,
+                b: &[Self],
+                bm: Matrix,
+                c: &mut [MaybeUninit<Self>],
+            ) {
                 let (m, k, n) = dims;
                 let last_a = am.offset + (m - 1) * am.row_stride + (k - 1) * am.col_stride;
                 let last_b = bm.offset + (k - 1) * bm.row_stride + (n - 1) * bm.col_stride;
                 assert!(last_a < a.len() && last_b < b.len() && c.len() == m * n, "matmul operands in bounds");
                 // SAFETY: the asserts above show that every element the kernel
                 // reads (through the given strides) lies inside `a` and `b`, and
-                // that `c` holds exactly the `m` x `n` contiguous outputs.
+                // that `c` holds exactly the `m` x `n` contiguous outputs. With
+                // beta 0 the GEMM writes every element of `c` and reads none
+                // (its documented contract), so `c` may be uninitialised.
                 unsafe {
                     $kernel(
                         m,
@@ -72,7 +87,7 @@ macro_rules! float_gemm {
                         bm.row_stride as isize,
                         bm.col_stride as isize,
                         0.0,
-                        c.as_mut_ptr(),
+                        c.as_mut_ptr().cast::<$t>(),
                         n as isize,
                         1,
                     )
@@ -126,15 +141,15 @@ fn batch_of(t: &Tensor) -> Shape {
 /// Every batch's `m` x `n` product, batch after batch, as one contiguous vector.
 fn batched<T: Gemm>(a: &Tensor, b: &Tensor, batch: &Shape, (m, k, n): (usize, usize, usize)) -> Vec<T> {
     let count = batch.numel();
-    let mut out = crate::alloc::zeroed::<T>(count * m * n);
-    if m == 0 || n == 0 || k == 0 {
-        return out;
+    let len = count * m * n;
+    if k == 0 {
+        return vec![T::ZERO; len];
     }
     let (ra, rb) = (a.rank(), b.rank());
     let sa = broadcast_strides(&a.shape[..ra - 2], &a.strides[..ra - 2], batch);
     let sb = broadcast_strides(&b.shape[..rb - 2], &b.strides[..rb - 2], batch);
     let (da, db) = (a.buffer.slice::<T>(), b.buffer.slice::<T>());
-    let product = |index: usize, c: &mut [T]| {
+    let product = |index: usize, c: &mut [MaybeUninit<T>]| {
         let (oa, ob) = batch_offsets(index, batch, &sa, &sb);
         let am = Matrix { offset: a.offset + oa, row_stride: a.strides[ra - 2], col_stride: a.strides[ra - 1] };
         let bm = Matrix { offset: b.offset + ob, row_stride: b.strides[rb - 2], col_stride: b.strides[rb - 1] };
@@ -142,12 +157,18 @@ fn batched<T: Gemm>(a: &Tensor, b: &Tensor, batch: &Shape, (m, k, n): (usize, us
     };
     // Big products thread inside the GEMM; many small ones thread across the batch.
     let small = m.saturating_mul(k).saturating_mul(n) < SMALL_PRODUCT;
-    if small && count > 1 && count.saturating_mul(m * k * n) >= SMALL_PRODUCT {
-        out.par_chunks_mut(m * n).enumerate().for_each(|(index, c)| product(index, c));
-    } else {
-        out.chunks_mut(m * n).enumerate().for_each(|(index, c)| product(index, c));
-    }
-    out
+    let fill = |out: &mut [MaybeUninit<T>]| {
+        if out.is_empty() {
+            return;
+        }
+        if small && count > 1 && count.saturating_mul(m * k * n) >= SMALL_PRODUCT {
+            out.par_chunks_mut(m * n).enumerate().for_each(|(index, c)| product(index, c));
+        } else {
+            out.chunks_mut(m * n).enumerate().for_each(|(index, c)| product(index, c));
+        }
+    };
+    // SAFETY: the chunks of `m * n` cover the output, and `gemm` writes every element of its chunk.
+    unsafe { crate::alloc::filled(len, fill) }
 }
 
 /// The offsets of batch `index` (row-major over `batch`) in both operands.

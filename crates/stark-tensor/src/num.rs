@@ -192,24 +192,74 @@ fn pow2(k: i32) -> f32 {
 mod tests {
     use super::*;
 
-    #[test]
-    fn exp_f32_matches_std_within_two_ulp() {
-        let mut x = -103.0_f32;
-        while x < 88.7 {
-            let (got, want) = (exp_f32(x), x.exp());
-            let ulp = (want.to_bits() as i64 - got.to_bits() as i64).abs();
-            assert!(want < f32::MIN_POSITIVE || ulp <= 2, "exp({x}) = {got}, std gives {want}");
-            x += 0.0137;
-        }
+    /// The distance in units in the last place between two finite non-negative floats.
+    fn ulps(a: f32, b: f32) -> u32 {
+        a.to_bits().abs_diff(b.to_bits())
+    }
+
+    /// `e^x` computed in `f64` and rounded once to `f32`: the correctly rounded result, nearly always.
+    fn reference(x: f32) -> f32 {
+        (x as f64).exp() as f32
     }
 
     #[test]
-    fn exp_f32_edge_values() {
+    fn exp_f32_is_within_two_ulp_of_exp_in_f64_over_a_dense_sweep() {
+        // Every 1009th float of each sign up to the clamps: about two million
+        // inputs, dense near 0 as the floats are, and reaching the
+        // subnormal results below -87.3 and the overflow above 88.72.
+        let positive = (0..=89.0f32.to_bits()).step_by(1009).map(f32::from_bits);
+        let negative = (0..=104.0f32.to_bits()).step_by(1009).map(|b| -f32::from_bits(b));
+        let mut worst = (0, 0.0);
+        for x in positive.chain(negative) {
+            let (got, want) = (exp_f32(x), reference(x));
+            if want.is_infinite() {
+                assert_eq!(got, want, "exp({x}) should overflow");
+                continue;
+            }
+            let error = ulps(got, want);
+            if error > worst.0 {
+                worst = (error, x);
+            }
+        }
+        assert!(worst.0 <= 2, "exp({}) is {} ulp from exp in f64", worst.1, worst.0);
+    }
+
+    #[test]
+    fn exp_f32_edge_values_match_libm() {
+        let overflow = 88.722_84f32; // the first float whose e^x exceeds f32::MAX
+        let cases = [
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            f32::MIN_POSITIVE,
+            -f32::MIN_POSITIVE,
+            1e-45,
+            f32::EPSILON,
+            88.722_83,
+            overflow,
+            89.0,
+            1000.0,
+            f32::MAX,
+            -87.336_54,  // e^x near f32::MIN_POSITIVE
+            -103.972_08, // e^x near the smallest subnormal
+            -104.0,
+            -150.0,
+            f32::MIN,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+        ];
+        for x in cases {
+            let (got, want) = (exp_f32(x), x.exp());
+            assert!(got == want || ulps(got, want) <= 2, "exp({x}) = {got}, libm gives {want}");
+        }
         assert_eq!(exp_f32(0.0), 1.0);
+        assert_eq!(exp_f32(overflow), f32::INFINITY);
         assert_eq!(exp_f32(f32::INFINITY), f32::INFINITY);
         assert_eq!(exp_f32(f32::NEG_INFINITY), 0.0);
-        assert_eq!(exp_f32(89.0), f32::INFINITY);
+        assert_eq!(exp_f32(-150.0), 0.0);
         assert!(exp_f32(f32::NAN).is_nan());
+        assert!(exp_f32(-f32::NAN).is_nan());
     }
 
     #[test]

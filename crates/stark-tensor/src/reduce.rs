@@ -22,6 +22,10 @@ const LANES: usize = 16;
 /// Input elements per parallel task.
 const TASK: usize = 1 << 16;
 
+/// Input elements per parallel task of a column fold: larger than `TASK`,
+/// since each task also allocates, fills and hands back a partial row.
+const COLUMN_TASK: usize = 1 << 18;
+
 /// A reduction's iteration space: `outer` x `n` (the reduced axis) x `inner`.
 #[derive(Clone, Copy)]
 struct Split {
@@ -174,16 +178,12 @@ fn fold_columns<T, A>(
     A: Copy + Send + Sync,
 {
     let width = acc.len();
-    let group = (TASK / width).max(1) * width;
+    let group = (COLUMN_TASK / width).max(1) * width;
     let partial = |rows: &[T]| {
         let mut part = vec![init; width];
         with_simd(
             #[inline(always)]
-            || {
-                for row in rows.chunks_exact(width) {
-                    part.iter_mut().zip(row).for_each(|(a, &x)| *a = combine(*a, widen(x)));
-                }
-            },
+            || fold_rows_into(&mut part, rows, widen, combine),
         );
         part
     };
@@ -194,6 +194,32 @@ fn fold_columns<T, A>(
     };
     for part in partials {
         acc.iter_mut().zip(part).for_each(|(a, x)| *a = combine(*a, x));
+    }
+}
+
+/// Folds the rows of `rows` (each `part.len()` long) into `part`, four at a
+/// time: the four combine among themselves first, so `part` is loaded and
+/// stored once per four rows rather than once per row.
+#[inline(always)]
+fn fold_rows_into<T: Element, A: Copy>(
+    part: &mut [A],
+    rows: &[T],
+    widen: &impl Fn(T) -> A,
+    combine: &impl Fn(A, A) -> A,
+) {
+    let width = part.len();
+    let mut quads = rows.chunks_exact(4 * width);
+    for quad in &mut quads {
+        let (r0, rest) = quad.split_at(width);
+        let (r1, rest) = rest.split_at(width);
+        let (r2, r3) = rest.split_at(width);
+        for (j, a) in part.iter_mut().enumerate() {
+            let x = combine(combine(widen(r0[j]), widen(r1[j])), combine(widen(r2[j]), widen(r3[j])));
+            *a = combine(*a, x);
+        }
+    }
+    for row in quads.remainder().chunks_exact(width) {
+        part.iter_mut().zip(row).for_each(|(a, &x)| *a = combine(*a, widen(x)));
     }
 }
 

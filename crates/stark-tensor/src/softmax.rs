@@ -1,6 +1,8 @@
 //! Softmax, fused: per row one pass for the maximum, one for `e^(x - max)`
 //! and its sum, and one to scale by `1 / sum`; rows run in parallel.
 
+use std::mem::MaybeUninit;
+
 use rayon::prelude::*;
 
 use crate::error::Result;
@@ -32,35 +34,35 @@ impl Tensor {
 
 /// Softmax of each contiguous row of length `n` in `data`.
 fn softmax_rows<T: Float>(data: &[T], n: usize) -> Vec<T> {
-    let mut out = crate::alloc::zeroed::<T>(data.len());
-    if n == 0 || data.is_empty() {
-        return out;
-    }
-    let rows = out.chunks_mut(n).zip(data.chunks(n));
-    if data.len() >= PARALLEL_THRESHOLD {
-        let task_rows = (TASK / n).max(1);
-        out.par_chunks_mut(n).zip(data.par_chunks(n)).with_min_len(task_rows).for_each(|(o, x)| {
+    let fill = |out: &mut [MaybeUninit<T>]| {
+        if n == 0 {
+            return;
+        }
+        let row = |(o, x): (&mut [MaybeUninit<T>], &[T])| {
             with_simd(
                 #[inline(always)]
                 || softmax_row(x, o),
             )
-        });
-    } else {
-        rows.for_each(|(o, x)| {
-            with_simd(
-                #[inline(always)]
-                || softmax_row(x, o),
-            )
-        });
-    }
-    out
+        };
+        if data.len() >= PARALLEL_THRESHOLD {
+            let task_rows = (TASK / n).max(1);
+            out.par_chunks_mut(n).zip(data.par_chunks(n)).with_min_len(task_rows).for_each(row);
+        } else {
+            out.chunks_mut(n).zip(data.chunks(n)).for_each(row);
+        }
+    };
+    // SAFETY: the rows of length `n` cover the output (when `n` is 0 it is
+    // empty), and `softmax_row` writes every element of its row.
+    unsafe { crate::alloc::filled(data.len(), fill) }
 }
 
-/// Softmax of one row `x` into `out`.
+/// Softmax of one row `x` into `out`, writing every element.
 #[inline(always)]
-fn softmax_row<T: Float>(x: &[T], out: &mut [T]) {
+fn softmax_row<T: Float>(x: &[T], out: &mut [MaybeUninit<T>]) {
     let max = fold_lanes(x, T::NEG_INFINITY, &|v| v, &max_nan);
-    out.iter_mut().zip(x).for_each(|(o, &v)| *o = v.sub(max).exp());
+    out.iter_mut().zip(x).for_each(|(o, &v)| _ = o.write(v.sub(max).exp()));
+    // SAFETY: every element of `out` was written just above (`out` and `x` have the same length).
+    let out = unsafe { &mut *(out as *mut [MaybeUninit<T>] as *mut [T]) };
     let sum = fold_lanes(out, T::ZERO, &|v| v, &<T as Numeric>::add);
     let scale = T::ONE.div(sum);
     out.iter_mut().for_each(|o| *o = o.mul(scale));

@@ -53,3 +53,10 @@ impl Buffer {
         T::vec_mut(self).expect("buffer dtype checked by the caller")
     }
 }
+
+/// A large freed buffer goes to the output pool (`alloc::recycle`) rather than back to the system.
+impl Drop for Buffer {
+    fn drop(&mut self) {
+        with_dtype!(self.dtype(), T => crate::alloc::recycle(std::mem::take(self.vec_mut::<T>())));
+    }
+}

@@ -9,6 +9,8 @@
 //! `PARALLEL_THRESHOLD` output elements the rows (or blocks of one long row)
 //! are spread over rayon's pool.
 
+use std::mem::MaybeUninit;
+
 use rayon::prelude::*;
 
 use crate::shape::coalesce;
@@ -62,6 +64,9 @@ impl<const K: usize> RowPlan<K> {
     /// Runs `f(out_part, starts)` over the output split into rows (or blocks of a long row).
     fn for_each_row<O: Send>(&self, out: &mut [O], f: impl Fn(&mut [O], [usize; K]) + Sync) {
         let inner = self.inner;
+        if out.is_empty() {
+            return;
+        }
         if out.len() < PARALLEL_THRESHOLD {
             out.chunks_mut(inner).enumerate().for_each(|(r, row)| f(row, self.row_start(r)));
         } else if inner >= PARALLEL_THRESHOLD {
@@ -85,21 +90,21 @@ impl<const K: usize> RowPlan<K> {
 pub(crate) fn map<A, O>(shape: &[usize], a: Operand<'_, A>, f: impl Fn(A) -> O + Sync + Send) -> Vec<O>
 where
     A: Copy + Sync,
-    O: Copy + Default + Send,
+    O: Copy + Send + 'static,
 {
-    let mut out = crate::alloc::zeroed::<O>(shape.iter().product());
-    if out.is_empty() {
-        return out;
-    }
     let plan = RowPlan::new(shape, [a.strides], [a.offset]);
     let stride = plan.inner_strides[0];
-    plan.for_each_row(&mut out, |row, [start]| {
-        with_simd(
-            #[inline(always)]
-            || unary_row(row, a.data, start, stride, &f),
-        )
-    });
-    out
+    let fill = |out: &mut [MaybeUninit<O>]| {
+        plan.for_each_row(out, |row, [start]| {
+            with_simd(
+                #[inline(always)]
+                || unary_row(row, a.data, start, stride, &f),
+            )
+        })
+    };
+    // SAFETY: `for_each_row` hands every output element to exactly one row
+    // call, and `unary_row` writes every element of its row.
+    unsafe { crate::alloc::filled(shape.iter().product(), fill) }
 }
 
 /// `f(a, b)` over every position of `shape`, in row-major order.
@@ -112,21 +117,20 @@ pub(crate) fn zip_map<A, B, O>(
 where
     A: Copy + Sync,
     B: Copy + Sync,
-    O: Copy + Default + Send,
+    O: Copy + Send + 'static,
 {
-    let mut out = crate::alloc::zeroed::<O>(shape.iter().product());
-    if out.is_empty() {
-        return out;
-    }
     let plan = RowPlan::new(shape, [a.strides, b.strides], [a.offset, b.offset]);
     let [sa, sb] = plan.inner_strides;
-    plan.for_each_row(&mut out, |row, [ia, ib]| {
-        with_simd(
-            #[inline(always)]
-            || binary_row(row, (a.data, ia, sa), (b.data, ib, sb), &f),
-        )
-    });
-    out
+    let fill = |out: &mut [MaybeUninit<O>]| {
+        plan.for_each_row(out, |row, [ia, ib]| {
+            with_simd(
+                #[inline(always)]
+                || binary_row(row, (a.data, ia, sa), (b.data, ib, sb), &f),
+            )
+        })
+    };
+    // SAFETY: as in `map`; `binary_row` writes every element of its row.
+    unsafe { crate::alloc::filled(shape.iter().product(), fill) }
 }
 
 /// Replaces each element of the view (`shape`, `strides`, `offset`) of `data` by `f` of it.
@@ -190,22 +194,22 @@ pub(crate) fn with_simd<R>(f: impl FnOnce() -> R) -> R {
 
 /// One output row of a unary kernel, reading `a` from `start` with `stride`.
 #[inline(always)]
-fn unary_row<A: Copy, O>(out: &mut [O], a: &[A], start: usize, stride: usize, f: &impl Fn(A) -> O) {
+fn unary_row<A: Copy, O>(out: &mut [MaybeUninit<O>], a: &[A], start: usize, stride: usize, f: &impl Fn(A) -> O) {
     let n = out.len();
     match stride {
-        1 => out.iter_mut().zip(&a[start..start + n]).for_each(|(o, &x)| *o = f(x)),
+        1 => out.iter_mut().zip(&a[start..start + n]).for_each(|(o, &x)| _ = o.write(f(x))),
         0 => {
             let x = a[start];
-            out.iter_mut().for_each(|o| *o = f(x));
+            out.iter_mut().for_each(|o| _ = o.write(f(x)));
         }
-        _ => out.iter_mut().enumerate().for_each(|(j, o)| *o = f(a[start + j * stride])),
+        _ => out.iter_mut().enumerate().for_each(|(j, o)| _ = o.write(f(a[start + j * stride]))),
     }
 }
 
 /// One output row of a binary kernel; each operand is `(data, start, stride)`.
 #[inline(always)]
 fn binary_row<A: Copy, B: Copy, O>(
-    out: &mut [O],
+    out: &mut [MaybeUninit<O>],
     (a, ia, sa): (&[A], usize, usize),
     (b, ib, sb): (&[B], usize, usize),
     f: &impl Fn(A, B) -> O,
@@ -214,16 +218,16 @@ fn binary_row<A: Copy, B: Copy, O>(
     match (sa, sb) {
         (1, 1) => {
             let (a, b) = (&a[ia..ia + n], &b[ib..ib + n]);
-            out.iter_mut().zip(a.iter().zip(b)).for_each(|(o, (&x, &y))| *o = f(x, y));
+            out.iter_mut().zip(a.iter().zip(b)).for_each(|(o, (&x, &y))| _ = o.write(f(x, y)));
         }
         (0, 1) => {
             let x = a[ia];
-            out.iter_mut().zip(&b[ib..ib + n]).for_each(|(o, &y)| *o = f(x, y));
+            out.iter_mut().zip(&b[ib..ib + n]).for_each(|(o, &y)| _ = o.write(f(x, y)));
         }
         (1, 0) => {
             let y = b[ib];
-            out.iter_mut().zip(&a[ia..ia + n]).for_each(|(o, &x)| *o = f(x, y));
+            out.iter_mut().zip(&a[ia..ia + n]).for_each(|(o, &x)| _ = o.write(f(x, y)));
         }
-        _ => out.iter_mut().enumerate().for_each(|(j, o)| *o = f(a[ia + j * sa], b[ib + j * sb])),
+        _ => out.iter_mut().enumerate().for_each(|(j, o)| _ = o.write(f(a[ia + j * sa], b[ib + j * sb]))),
     }
 }

@@ -116,3 +116,18 @@ fn many_small_batches_match_per_batch_products() {
         assert_close(&got, &want, 1e-12);
     }
 }
+
+#[test]
+fn outputs_in_reused_buffers_hold_no_stale_values() {
+    // 512 x 512 Float32 is 1 MiB: large enough for freed buffers to be pooled and reused.
+    let ones = Tensor::ones(&[512, 512], DType::Float32).unwrap();
+    let zeros = Tensor::zeros(&[512, 512], DType::Float32).unwrap();
+    for _ in 0..3 {
+        drop(ones.matmul(&ones).unwrap());
+        assert!(zeros.matmul(&ones).unwrap().to_vec::<f32>().unwrap().iter().all(|&x| x == 0.0));
+        drop((&ones + &ones).unwrap());
+        assert!((&zeros + &zeros).unwrap().to_vec::<f32>().unwrap().iter().all(|&x| x == 0.0));
+        drop(ones.softmax(1).unwrap());
+        assert!(zeros.exp().to_vec::<f32>().unwrap().iter().all(|&x| x == 1.0));
+    }
+}
