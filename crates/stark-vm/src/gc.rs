@@ -583,3 +583,114 @@ impl Heap {
         ]
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bytecode::NumTy;
+    use crate::program::Layout;
+
+    /// Layouts: 0 a string, 1 a cell holding a node, 2 a node (an `Int`
+    /// and a `Gc` link, `NONE` for none).
+    fn program() -> Program {
+        let layout = |name: &str, kind| Layout { name: name.into(), kind };
+        Program {
+            layouts: vec![
+                layout("String", LayoutKind::Str),
+                layout("Gc<Node>", LayoutKind::Gc { value: Slot::Owned(2) }),
+                layout(
+                    "Node",
+                    LayoutKind::Record { fields: vec![Slot::Scalar(NumTy::I64), Slot::Owned(1)], tuple: false },
+                ),
+            ],
+            ..Program::default()
+        }
+    }
+
+    fn node(heap: &mut Heap, value: i64, link: Value) -> Value {
+        let n = heap.new_record(2, 0, &[Value::int(value), link]);
+        Value::handle(heap.gc_new(1, Value::handle(n)))
+    }
+
+    fn link(heap: &mut Heap, from: Value, to: Value) {
+        heap.gc_retain(to.as_handle());
+        let n = heap.fields(from.as_handle())[0];
+        heap.fields_mut(n.as_handle())[1] = to;
+    }
+
+    #[test]
+    fn the_last_owner_frees_an_acyclic_cell() {
+        let prog = program();
+        let mut heap = Heap::new();
+        let a = node(&mut heap, 1, Value::NONE);
+        let b = node(&mut heap, 2, a);
+        heap.gc_retain(b.as_handle());
+        heap.free(&prog, b);
+        assert_eq!(heap.gc.cells(), 2);
+        heap.free(&prog, b);
+        assert_eq!((heap.gc.cells(), heap.live()), (0, 0));
+    }
+
+    #[test]
+    fn a_young_collection_reclaims_an_unreachable_cycle_only() {
+        let prog = program();
+        let mut heap = Heap::new();
+        let (a, b) = (node(&mut heap, 1, Value::NONE), node(&mut heap, 2, Value::NONE));
+        link(&mut heap, a, b);
+        link(&mut heap, b, a);
+        let kept = node(&mut heap, 3, Value::NONE);
+        link(&mut heap, kept, kept);
+        heap.free(&prog, a);
+        heap.free(&prog, b);
+        assert_eq!(heap.gc.cells(), 3);
+        heap.gc_collect(&prog, false).unwrap();
+        // `kept` has an owner outside the heap's cells (the test's).
+        assert_eq!((heap.gc.cells(), heap.live()), (1, 2));
+        assert_eq!(heap.gc.counters.young_collections, 1);
+        heap.free(&prog, kept);
+        heap.gc_collect(&prog, true).unwrap();
+        assert_eq!((heap.gc.cells(), heap.live()), (0, 0));
+    }
+
+    #[test]
+    fn old_owners_keep_young_cells_alive() {
+        let prog = program();
+        let mut heap = Heap::new();
+        let old = node(&mut heap, 1, Value::NONE);
+        heap.gc_collect(&prog, false).unwrap();
+        let young = node(&mut heap, 2, Value::NONE);
+        link(&mut heap, old, young);
+        heap.free(&prog, young);
+        heap.gc_collect(&prog, false).unwrap();
+        assert_eq!(heap.gc.cells(), 2);
+        let n = heap.fields(old.as_handle())[0];
+        let y = heap.fields(n.as_handle())[1];
+        let yn = heap.fields(y.as_handle())[0];
+        assert_eq!(heap.fields(yn.as_handle())[0].as_int(), 2);
+    }
+
+    #[test]
+    fn conflicting_borrows_fail_with_codes() {
+        let mut heap = Heap::new();
+        let a = node(&mut heap, 1, Value::NONE).as_handle();
+        heap.gc_borrow(a, false).unwrap();
+        heap.gc_borrow(a, false).unwrap();
+        assert!(heap.gc_borrow(a, true).unwrap_err().0.contains("G003"));
+        heap.gc_unborrow(a);
+        heap.gc_unborrow(a);
+        heap.gc_borrow(a, true).unwrap();
+        assert!(heap.gc_borrow(a, false).unwrap_err().0.contains("G002"));
+        heap.gc_unborrow(a);
+        heap.gc_borrow(a, false).unwrap();
+    }
+
+    #[test]
+    fn a_heap_over_its_limit_after_a_full_collection_fails() {
+        let prog = program();
+        let mut heap = Heap::new();
+        heap.gc.configure(GcConfig { max_heap_size: Some(100), ..GcConfig::for_mode(GcMode::Memory) });
+        let _a = node(&mut heap, 1, Value::NONE);
+        assert!(heap.gc_collect(&prog, false).is_ok());
+        assert!(heap.gc_collect(&prog, true).unwrap_err().0.contains("G004"));
+    }
+}

@@ -558,7 +558,11 @@ impl Cx<'_> {
         use Native::*;
         let prog = self.prog;
         match self.site.native {
-            Gc(op) => self.gc_op(op)?,
+            Gc(op) => self.gc_op(op).map_err(|f| {
+                // An out-of-memory trap names the task whose heap it is.
+                let name = self.task.name().to_string();
+                Fault::new(f.0.replace("this task's heap", &format!("the heap of task `{name}`")))
+            })?,
             Print | Println | Eprint | Eprintln => {
                 let v = self.arg(0);
                 let mut text = self.task.heap.string(prog, v.as_handle()).to_string();

@@ -89,6 +89,7 @@ impl Place {
     pub fn describe(&self, locals: &[Local]) -> String {
         let mut text = match self.root {
             Root::Local(id) => locals.get(id as usize).map_or("?".to_string(), |l| l.name.as_str().to_string()),
+            Root::Temp(_) if self.proj.len() > 1 => "(a temporary)".to_string(),
             Root::Temp(_) => "a temporary value".to_string(),
             Root::Caller(id) => {
                 format!("*{}", locals.get(id as usize).map_or("?", |l| l.name.as_str()))
