@@ -126,6 +126,21 @@ impl<'a> FnCx<'_, 'a> {
                 self.drop_reg(pair, ty);
                 return self.unit();
             }
+            "with_arena" => {
+                // The arena's depth, the closure's call, then the arena's end.
+                let f = self.expr(&args[0]);
+                let fr = self.alloc();
+                self.emit(Instr::Copy { a: fr, b: f });
+                let depth = self.alloc();
+                self.native(Native::Gc(GcOp::ArenaEnter), Slot::Fn, NO_LAYOUT, NO_LAYOUT, depth);
+                let base = self.alloc();
+                self.emit(Instr::CallValue { base, callee: fr });
+                let exit = self.alloc();
+                self.emit(Instr::Copy { a: exit, b: depth });
+                self.native(Native::Gc(GcOp::ArenaExit), Slot::Fn, NO_LAYOUT, NO_LAYOUT, exit);
+                self.reset_top(base + 1);
+                return base;
+            }
             "Box::new" => {
                 let base = self.alloc();
                 let v = self.expr(&args[0]);

@@ -155,6 +155,8 @@ pub struct GcState {
     old_limit: usize,
     /// When the last full collection ended, and the pause time since.
     epoch: Option<(Instant, u64)>,
+    /// The cells made inside each `with_arena` being run, innermost last.
+    arenas: Vec<Vec<Handle>>,
 }
 
 impl Default for GcState {
@@ -168,6 +170,7 @@ impl Default for GcState {
             young_limit: young_cells(&config),
             old_limit: MIN_OLD_LIMIT,
             epoch: None,
+            arenas: Vec::new(),
         }
     }
 }
@@ -222,6 +225,9 @@ impl Heap {
         let index = self.gc.young.len() as u64;
         let h = self.new_record(layout, 0, &[v, Value { bits: 1, ext: index }]);
         self.gc.young.push(h);
+        if let Some(arena) = self.gc.arenas.last_mut() {
+            arena.push(h);
+        }
         h
     }
 
@@ -350,7 +356,11 @@ impl Heap {
             }
         }
         let set = if full { std::mem::take(&mut self.gc.old) } else { std::mem::take(&mut self.gc.young) };
-        let garbage = self.trial_delete(prog, &set);
+        let old_set = full || set.first().is_some_and(|&h| self.fields(h)[1].ext & OLD != 0);
+        let garbage = self.trial_delete(prog, &set, |heap, t| {
+            let ext = heap.fields(t)[1].ext;
+            (ext & DETACHED == 0 && ((ext & OLD != 0) == old_set)).then_some((ext & 0xffff_ffff) as usize)
+        });
         // The survivors are old now, whatever they were.
         let mut old = if full { Vec::with_capacity(set.len()) } else { std::mem::take(&mut self.gc.old) };
         let mut taken = Vec::with_capacity(garbage.iter().filter(|g| **g).count());
@@ -366,8 +376,19 @@ impl Heap {
             }
         }
         self.gc.old = old;
-        // Destroying what the dead cells held releases every owner of a
-        // dead cell (they are all in there), which frees the cells.
+        self.free_dead(prog, taken);
+        let pause = start.elapsed().as_micros() as u64;
+        self.gc_account(full, pause);
+        if full {
+            self.gc_check_limit(prog)?;
+        }
+        Ok(pause)
+    }
+
+    /// Destroys what dead cells (already out of their lists) held: that
+    /// releases every owner of a dead cell (they are all in there), which
+    /// frees the cells.
+    fn free_dead(&mut self, prog: &Program, taken: Vec<(Value, Handle)>) {
         self.gc.counters.reclaimed += taken.len() as u64;
         let owned: Vec<Value> = taken
             .iter()
@@ -377,19 +398,17 @@ impl Heap {
         for v in owned {
             self.free(prog, v);
         }
-        let pause = start.elapsed().as_micros() as u64;
-        self.gc_account(full, pause);
-        if full {
-            self.gc_check_limit(prog)?;
-        }
-        Ok(pause)
     }
 
     /// Marks which cells of `set` are unreachable: no owner outside the
-    /// set reaches them. A borrowed cell counts as reached.
-    fn trial_delete(&mut self, prog: &Program, set: &[Handle]) -> Vec<bool> {
-        let in_set = |ext: u64, old: bool| ext & DETACHED == 0 && ((ext & OLD != 0) == old);
-        let old = set.first().is_some_and(|&h| self.fields(h)[1].ext & OLD != 0);
+    /// set reaches them. A borrowed cell counts as reached. `index` gives
+    /// a cell's position in `set`, or `None` for a cell outside it.
+    fn trial_delete(
+        &self,
+        prog: &Program,
+        set: &[Handle],
+        index: impl Fn(&Heap, Handle) -> Option<usize>,
+    ) -> Vec<bool> {
         let mut refs: Vec<i64> = Vec::with_capacity(set.len());
         for &h in set {
             let Obj::Record { tag, fields, .. } = self.get(h) else { unreachable!("a cell is a record") };
@@ -399,9 +418,8 @@ impl Heap {
         for &h in set {
             let (v, slot) = self.cell_value(prog, h);
             self.gc_edges(prog, v, slot, &mut stack, |t| {
-                let ext = self.fields(t)[1].ext;
-                if in_set(ext, old) {
-                    refs[(ext & 0xffff_ffff) as usize] -= 1;
+                if let Some(i) = index(self, t) {
+                    refs[i] -= 1;
                 }
             });
         }
@@ -410,9 +428,7 @@ impl Heap {
         while let Some(i) = work.pop() {
             let (v, slot) = self.cell_value(prog, set[i]);
             self.gc_edges(prog, v, slot, &mut stack, |t| {
-                let ext = self.fields(t)[1].ext;
-                let j = (ext & 0xffff_ffff) as usize;
-                if in_set(ext, old) && !reached[j] {
+                if let Some(j) = index(self, t).filter(|&j| !reached[j]) {
                     reached[j] = true;
                     work.push(j);
                 }
@@ -479,6 +495,44 @@ impl Heap {
         Ok(())
     }
 
+    /// `with_arena` starts: returns its depth, for `arena_exit`.
+    pub fn arena_enter(&mut self) -> usize {
+        self.gc.arenas.push(Vec::new());
+        self.gc.arenas.len() - 1
+    }
+
+    /// `with_arena` returns: the cells made inside it that nothing outside
+    /// reaches are freed together, at once. (The checker keeps values from
+    /// escaping; a cell still reached survives, and belongs to the arena
+    /// around this one, if any.)
+    pub fn arena_exit(&mut self, prog: &Program, depth: usize) {
+        while self.gc.arenas.len() > depth {
+            let Some(mut made) = self.gc.arenas.pop() else { return };
+            made.sort_unstable();
+            made.dedup();
+            // A handle may have been freed, or reused by another object.
+            made.retain(|&h| {
+                matches!(self.get(h), Obj::Record { layout, fields, .. }
+                    if is_cell(prog, *layout) && fields[1].ext & DETACHED == 0)
+            });
+            let at: std::collections::HashMap<Handle, usize> = made.iter().enumerate().map(|(i, &h)| (h, i)).collect();
+            let dead = self.trial_delete(prog, &made, |_, t| at.get(&t).copied());
+            let mut taken = Vec::new();
+            for (&h, &d) in made.iter().zip(&dead) {
+                if d {
+                    let ext = self.fields(h)[1].ext;
+                    self.gc_unlink(ext);
+                    let fields = self.fields_mut(h);
+                    fields[1].ext = DETACHED;
+                    taken.push((std::mem::replace(&mut fields[0], Value::NONE), h));
+                } else if let Some(outer) = self.gc.arenas.last_mut() {
+                    outer.push(h);
+                }
+            }
+            self.free_dead(prog, taken);
+        }
+    }
+
     /// Runs the collections the pacing calls for (before a `Gc::new`).
     pub fn gc_step(&mut self, prog: &Program) -> Result<(), Fault> {
         self.gc_collect(prog, false)?;
@@ -510,6 +564,10 @@ pub enum GcOp {
     CollectYoung,
     /// `gc::stats()`: a `GcStats` of the site's layout.
     Stats,
+    /// `with_arena` starts: its depth.
+    ArenaEnter,
+    /// `with_arena` returns (its depth in `R[base]`).
+    ArenaExit,
 }
 
 impl GcOp {
@@ -517,7 +575,7 @@ impl GcOp {
     pub fn reads(self) -> u16 {
         match self {
             GcOp::PtrEq => 2,
-            GcOp::Collect | GcOp::CollectYoung | GcOp::Stats => 0,
+            GcOp::Collect | GcOp::CollectYoung | GcOp::Stats | GcOp::ArenaEnter => 0,
             _ => 1,
         }
     }

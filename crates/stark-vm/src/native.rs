@@ -532,6 +532,12 @@ impl Cx<'_> {
                 let fields = heap.gc_stats(prog);
                 Value::handle(heap.new_record(self.site.layout, 0, &fields))
             }
+            GcOp::ArenaEnter => Value::from_bits(heap.arena_enter() as u64),
+            GcOp::ArenaExit => {
+                let depth = self.arg(0).bits as usize;
+                self.task.heap.arena_exit(prog, depth);
+                Value::UNIT
+            }
         };
         self.ret(r);
         Ok(())
