@@ -138,6 +138,9 @@ pub struct GcCounters {
     pub reclaimed: u64,
 }
 
+/// How many recent pauses are kept for the percentiles.
+const PAUSE_WINDOW: usize = 8192;
+
 /// The collector state of one heap.
 #[derive(Debug)]
 pub struct GcState {
@@ -157,6 +160,8 @@ pub struct GcState {
     epoch: Option<(Instant, u64)>,
     /// The cells made inside each `with_arena` being run, innermost last.
     arenas: Vec<Vec<Handle>>,
+    /// The last `PAUSE_WINDOW` pauses, in microseconds (a ring).
+    pauses: Vec<u32>,
 }
 
 impl Default for GcState {
@@ -171,6 +176,7 @@ impl Default for GcState {
             old_limit: MIN_OLD_LIMIT,
             epoch: None,
             arenas: Vec::new(),
+            pauses: Vec::new(),
         }
     }
 }
@@ -207,6 +213,17 @@ fn value_slot(prog: &Program, layout: u32) -> Slot {
 }
 
 impl GcState {
+    /// The `q` quantile (0 to 1) of the recent pauses, in microseconds.
+    pub fn pause_quantile(&self, q: f64) -> u64 {
+        let mut p = self.pauses.clone();
+        if p.is_empty() {
+            return 0;
+        }
+        p.sort_unstable();
+        let i = ((p.len() as f64 * q).ceil() as usize).clamp(1, p.len()) - 1;
+        u64::from(p[i])
+    }
+
     /// How many cells exist.
     pub fn cells(&self) -> usize {
         self.young.len() + self.old.len()
@@ -321,7 +338,7 @@ impl Heap {
                     }
                 }
                 Obj::List { layout, items } => {
-                    if let LayoutKind::List { elem, .. } = prog.layout(*layout).kind {
+                    if let LayoutKind::List { elem: elem @ Slot::Owned(_), .. } = prog.layout(*layout).kind {
                         items.iter().for_each(|f| push(stack, *f, &elem));
                     }
                 }
@@ -456,6 +473,13 @@ impl Heap {
         }
         c.total_pause_us += pause;
         c.max_pause_us = c.max_pause_us.max(pause);
+        let n = c.young_collections + c.collections;
+        let sample = pause.min(u32::MAX as u64) as u32;
+        if gc.pauses.len() < PAUSE_WINDOW {
+            gc.pauses.push(sample);
+        } else {
+            gc.pauses[n as usize % PAUSE_WINDOW] = sample;
+        }
         // Pause target: a nursery collection that overran it halves the
         // nursery; one well under it lets the nursery grow back.
         let target = gc.config.pause_target_us.max(1);
@@ -617,7 +641,7 @@ pub fn read_config(heap: &Heap, v: Value) -> Result<GcConfig, Fault> {
         n => config.pause_target_us = n as u64,
     }
     match f[5].as_f64() {
-        t if t == 0.0 => {}
+        0.0 => {}
         t if t > 0.0 && t < 1.0 => config.throughput_target = t,
         t => return bad(&format!("throughput_target must be between 0 and 1, not {t}")),
     }
@@ -627,8 +651,8 @@ pub fn read_config(heap: &Heap, v: Value) -> Result<GcConfig, Fault> {
 impl Heap {
     /// The `GcStats` fields, in declaration order: `young_collections`,
     /// `collections`, `total_pause_us`, `max_pause_us`, `heap_bytes`,
-    /// `live_bytes`, `cells`.
-    pub fn gc_stats(&self, prog: &Program) -> [Value; 7] {
+    /// `live_bytes`, `cells`, `p50_pause_us`, `p99_pause_us`.
+    pub fn gc_stats(&self, prog: &Program) -> [Value; 9] {
         let c = &self.gc.counters;
         [
             Value::int(c.young_collections as i64),
@@ -638,6 +662,8 @@ impl Heap {
             Value::int(self.heap_bytes() as i64),
             Value::int(self.live_bytes(prog) as i64),
             Value::int(self.gc.cells() as i64),
+            Value::int(self.gc.pause_quantile(0.5) as i64),
+            Value::int(self.gc.pause_quantile(0.99) as i64),
         ]
     }
 }
