@@ -222,6 +222,7 @@ impl Owner<'_, '_, '_> {
                 };
                 Some(place.with(Proj::Index(constant)))
             }
+            ExprKind::Unary(UnOp::Deref, inner) if self.is_gc_guard(self.ty(inner)) => Some(self.auto_deref(inner)?),
             ExprKind::Unary(UnOp::Deref, inner) => Some(self.place(inner)?.with(Proj::Deref)),
             _ => None,
         }
@@ -240,13 +241,20 @@ impl Owner<'_, '_, '_> {
             None => return None,
         };
         loop {
-            match *self.cx.types.kind(ty) {
-                TyKind::Ref { ty: inner, .. } => ty = inner,
-                // A `Gc`'s value is not the guard's to move.
-                TyKind::Adt(def, ref args) if self.cx.env.lang.is_gc_guard(def) => ty = args[0],
+            let proj = match *self.cx.types.kind(ty) {
+                TyKind::Ref { ty: inner, .. } => {
+                    ty = inner;
+                    Proj::Deref
+                }
+                // A `Gc`'s value is not the guard's to move, and a borrow
+                // of it ends with the guard.
+                TyKind::Adt(def, ref args) if self.cx.env.lang.is_gc_guard(def) => {
+                    ty = args[0];
+                    Proj::Guard
+                }
                 _ => return Some(place),
-            }
-            place = place.with(Proj::Deref);
+            };
+            place = place.with(proj);
         }
     }
 

@@ -25,6 +25,9 @@ pub enum Proj {
     Index(Option<u64>),
     /// What a reference points to.
     Deref,
+    /// What a `Gc`'s `Ref`/`RefMut` guard gives access to: not the guard's
+    /// to move (like `Deref`), but a borrow of it dies with the guard.
+    Guard,
 }
 
 /// A local, temporary or caller value and a path into it.
@@ -59,7 +62,7 @@ impl Place {
 
     /// Whether it goes through a reference (and so does not own what it names).
     pub fn through_deref(&self) -> bool {
-        self.proj.contains(&Proj::Deref)
+        self.proj.iter().any(|p| matches!(p, Proj::Deref | Proj::Guard))
     }
 
     /// Whether it names an element of a collection or array.
@@ -101,8 +104,8 @@ impl Place {
                 Proj::Index(Some(i)) => text = format!("{text}[{i}]"),
                 Proj::Index(None) => text = format!("{text}[..]"),
                 // `r.f` reads better than `(*r).f`; a deref shows only last.
-                Proj::Deref if i + 1 == self.proj.len() => text = format!("*{text}"),
-                Proj::Deref => {}
+                Proj::Deref | Proj::Guard if i + 1 == self.proj.len() => text = format!("*{text}"),
+                Proj::Deref | Proj::Guard => {}
             }
         }
         text
