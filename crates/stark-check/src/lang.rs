@@ -34,6 +34,9 @@ lang_items! {
     string => "String",
     vec => "Vec",
     boxed => "Box",
+    gc => "Gc",
+    gc_ref => "Ref",
+    gc_ref_mut => "RefMut",
     range => "Range",
     range_inclusive => "RangeInclusive",
     iterator => "Iterator",
@@ -82,7 +85,20 @@ impl Lang {
             self.set_iter,
             self.chars_iter,
             self.split_iter,
+            self.gc_ref,
+            self.gc_ref_mut,
         ]
         .contains(&Some(def))
+    }
+
+    /// Whether `def` is `Box`, `Ref` or `RefMut`: a handle that `*`, field
+    /// access and method calls see through to the value it holds.
+    pub fn is_deref(&self, def: DefId) -> bool {
+        [self.boxed, self.gc_ref, self.gc_ref_mut].contains(&Some(def))
+    }
+
+    /// Whether `def` is `Ref` or `RefMut`, a borrow of a `Gc` cell.
+    pub fn is_gc_guard(&self, def: DefId) -> bool {
+        [self.gc_ref, self.gc_ref_mut].contains(&Some(def))
     }
 }

@@ -9,7 +9,9 @@ use stark_check::ty::{Ty, TyKind};
 use stark_syntax::ast;
 use stark_syntax::Span;
 use stark_vm::bytecode::{Instr, Reg};
-use stark_vm::program::Function;
+use stark_vm::gc::GcOp;
+use stark_vm::native::Native;
+use stark_vm::program::{Function, Slot, NO_LAYOUT};
 
 /// A closure body to compile as its own function.
 pub(crate) struct ClosureJob<'a> {
@@ -309,6 +311,14 @@ impl<'c, 'a> FnCx<'c, 'a> {
     /// user `Drop` is involved); `r` becomes empty.
     pub fn drop_reg(&mut self, r: Reg, ty: Ty) {
         if !self.c.is_object(ty) {
+            return;
+        }
+        if matches!(self.c.types.kind(ty), TyKind::Adt(d, _) if self.c.lang.is_gc_guard(*d)) {
+            // A `Ref` or `RefMut` ends its borrow of the cell.
+            let base = self.alloc();
+            self.emit(Instr::Move { a: base, b: r });
+            self.native(Native::Gc(GcOp::Release), Slot::Fn, NO_LAYOUT, NO_LAYOUT, base);
+            self.reset_top(base);
             return;
         }
         if self.c.user_drop(ty) {

@@ -4,7 +4,7 @@
 use crate::body::{ClosureJob, FnCx};
 use crate::types::Subst;
 use stark_check::defs::{DefId, DefKind, Res};
-use stark_check::ty::TyKind;
+use stark_check::ty::{Ty, TyKind};
 use stark_syntax::ast::{self, ExprKind, ReceiverKind};
 use stark_syntax::Span;
 use stark_vm::bytecode::{Instr, Reg};
@@ -102,6 +102,11 @@ impl<'a> FnCx<'_, 'a> {
             ref_depth += 1;
             inner = t;
         }
+        if let TyKind::Adt(d, args) = self.c.types.kind(inner).clone() {
+            if self.c.lang.is_gc_guard(d) {
+                return self.guard_receiver(receiver, ref_depth, args[0], by_value);
+            }
+        }
         if by_value {
             if ref_depth == 0 {
                 return self.expr(receiver);
@@ -133,6 +138,33 @@ impl<'a> FnCx<'_, 'a> {
             r = n;
         }
         r
+    }
+
+    /// A receiver reached through a `Ref` or `RefMut`: the `Gc`'s value
+    /// (field 0 of the cell), borrowed or, when `Copy`, copied.
+    fn guard_receiver(&mut self, receiver: &'a ast::Expr, ref_depth: usize, value_ty: Ty, by_value: bool) -> Reg {
+        let mut cell = if ref_depth == 0 {
+            let (place, ty) = self.place(receiver);
+            self.borrow_value(place, ty)
+        } else {
+            self.expr(receiver)
+        };
+        for _ in 1..ref_depth {
+            let n = self.alloc();
+            self.emit(Instr::Load { a: n, r: cell });
+            cell = n;
+        }
+        let field = crate::place::Place::Field { obj: cell, i: 0 };
+        if by_value {
+            let n = self.borrow_value(field, value_ty);
+            if self.c.is_object(value_ty) {
+                let c = self.alloc();
+                self.emit(Instr::Clone { a: c, b: n });
+                return c;
+            }
+            return n;
+        }
+        self.borrow(field, value_ty)
     }
 
     /// Evaluates arguments into consecutive registers at the top (the

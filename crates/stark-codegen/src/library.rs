@@ -8,6 +8,7 @@ use stark_check::ty::{Ty, TyKind};
 use stark_syntax::ast;
 use stark_syntax::Symbol;
 use stark_vm::bytecode::{Instr, NumTy, Reg};
+use stark_vm::gc::GcOp;
 use stark_vm::native::{MathFn, Native};
 use stark_vm::program::{Slot, NO_LAYOUT};
 use stark_vm::Value;
@@ -124,6 +125,21 @@ impl<'a> FnCx<'_, 'a> {
                 self.drop_reg(pair + 1, ty);
                 self.drop_reg(pair, ty);
                 return self.unit();
+            }
+            "with_arena" => {
+                // The arena's depth, the closure's call, then the arena's end.
+                let f = self.expr(&args[0]);
+                let fr = self.alloc();
+                self.emit(Instr::Copy { a: fr, b: f });
+                let depth = self.alloc();
+                self.native(Native::Gc(GcOp::ArenaEnter), Slot::Fn, NO_LAYOUT, NO_LAYOUT, depth);
+                let base = self.alloc();
+                self.emit(Instr::CallValue { base, callee: fr });
+                let exit = self.alloc();
+                self.emit(Instr::Copy { a: exit, b: depth });
+                self.native(Native::Gc(GcOp::ArenaExit), Slot::Fn, NO_LAYOUT, NO_LAYOUT, exit);
+                self.reset_top(base + 1);
+                return base;
             }
             "Box::new" => {
                 let base = self.alloc();
@@ -454,6 +470,21 @@ impl<'a> FnCx<'_, 'a> {
                 let reply = elem_slot(self, "Out");
                 return self.actor_ask(base, reply);
             }
+            "Gc::new" => {
+                if let Some(inner) = t("T").filter(|&ty| self.c.user_drop(ty)) {
+                    let shown = self.c.types.display(inner, self.c.defs);
+                    self.c
+                        .unsupported(e.span, &format!("`Gc<{shown}>`: a `Gc` of a type with a `Drop` implementation"));
+                }
+                (Native::Gc(GcOp::New), Slot::Fn, ret_layout, NO_LAYOUT)
+            }
+            "Gc::borrow" => (Native::Gc(GcOp::Borrow), Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "Gc::borrow_mut" => (Native::Gc(GcOp::BorrowMut), Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "Gc::ptr_eq" => (Native::Gc(GcOp::PtrEq), Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "gc::configure" => (Native::Gc(GcOp::Configure), Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "gc::collect" => (Native::Gc(GcOp::Collect), Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "gc::collect_young" => (Native::Gc(GcOp::CollectYoung), Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "gc::stats" => (Native::Gc(GcOp::Stats), Slot::Fn, ret_layout, NO_LAYOUT),
             "Supervisor::supervise" => (Native::SupervisorAdopt, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
             "SharedMap::new" => (Native::SharedNew, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
             "SharedMap::read" => (Native::SharedGuard, Slot::Fn, NO_LAYOUT, 0),
@@ -624,8 +655,8 @@ impl<'a> FnCx<'_, 'a> {
                     v = n;
                     ty = inner;
                 }
-                // A box shows what it holds.
-                TyKind::Adt(d, args) if Some(d) == self.c.lang.boxed => {
+                // A box (or a `Gc`'s `Ref`) shows what it holds.
+                TyKind::Adt(d, args) if self.c.lang.is_deref(d) => {
                     let n = self.alloc();
                     self.emit(Instr::GetField { a: n, obj: v, i: 0 });
                     v = n;

@@ -56,8 +56,8 @@ impl<'a> FnCx<'_, 'a> {
             }
             ExprKind::Unary(UnOp::Deref, inner) => {
                 let inner_ty = self.ty_of(inner);
-                if matches!(self.c.types.kind(inner_ty), TyKind::Adt(d, _) if Some(*d) == self.c.lang.boxed) {
-                    // `*b` of a box is the value it holds: field 0.
+                if matches!(self.c.types.kind(inner_ty), TyKind::Adt(d, _) if self.c.lang.is_deref(*d)) {
+                    // `*b` of a box (or of a `Gc`'s `Ref`) is the value it holds: field 0.
                     let (p, t) = self.place(inner);
                     let obj = self.borrow_value(p, t);
                     return (Place::Field { obj, i: 0 }, ty);
@@ -113,7 +113,7 @@ impl<'a> FnCx<'_, 'a> {
                     }
                     ty = inner;
                 }
-                TyKind::Adt(def, args) if Some(def) == self.c.lang.boxed => {
+                TyKind::Adt(def, args) if self.c.lang.is_deref(def) => {
                     let next = self.alloc();
                     self.emit(Instr::GetField { a: next, obj: r, i: 0 });
                     r = next;

@@ -257,6 +257,8 @@ impl Compiler<'_> {
                         }
                         AdtKind::Enum(variants) => variants.iter().flat_map(|v| variant_tys(&v.shape)).collect(),
                         AdtKind::Actor { fields, .. } => fields.iter().map(|f| f.0.ty).collect(),
+                        // What a `Gc` holds is destroyed by the cell, not by its owners.
+                        _ if Some(def) == self.lang.gc || self.lang.is_gc_guard(def) => Vec::new(),
                         _ => args.clone(),
                     };
                     raw.into_iter().map(|t| self.norm(t, &map)).collect()
@@ -286,6 +288,8 @@ impl Compiler<'_> {
             // A `Future` is a deferred call: a function value.
             TyKind::Fn(..) => Slot::Fn,
             TyKind::Adt(def, _) if Some(def) == self.lang.future => Slot::Fn,
+            // A `Ref` or `RefMut` borrows its cell; it owns nothing.
+            TyKind::Adt(def, _) if self.lang.is_gc_guard(def) => Slot::Shared(self.layout(ty)),
             _ => match self.scalar(ty) {
                 Some(n) => Slot::Scalar(n),
                 None => Slot::Owned(self.layout(ty)),
@@ -348,6 +352,8 @@ impl Compiler<'_> {
                             "SendError" if !args.is_empty() => {
                                 LayoutKind::Record { fields: vec![self.slot(args[0])], tuple: false }
                             }
+                            // A `Gc` cell (`stark_vm::gc`); a `Ref` or `RefMut` is the cell's handle.
+                            "Gc" | "Ref" | "RefMut" if !args.is_empty() => LayoutKind::Gc { value: self.slot(args[0]) },
                             _ => LayoutKind::Iter,
                         }
                     }

@@ -135,6 +135,13 @@ pub(crate) async fn drive(task: &mut Task, host: &mut TaskHost, handle: Option<&
     })
     .await;
     host.shared.profile.ended(born.map_or(Duration::ZERO, |b| b.elapsed()), running);
+    if timed {
+        let name = match &host.actor {
+            Some(actor) => format!("actor {}", actor.name),
+            None => task.name().to_string(),
+        };
+        host.shared.profile.heap(&name, task.heap_figures());
+    }
     result
 }
 

@@ -27,6 +27,11 @@ fn clone_object(heap: &mut Heap, prog: &Program, v: Value) -> u32 {
         return heap.new_str(s).as_handle();
     }
     let obj = match heap.get(h) {
+        // Cloning a `Gc` copies the reference: one more owner of the cell.
+        Obj::Record { layout, .. } if crate::gc::is_cell(prog, *layout) => {
+            heap.gc_retain(h);
+            return h;
+        }
         Obj::Record { layout, tag, fields } => {
             let (layout, tag, fields) = (*layout, *tag, fields.clone());
             let slots = record_slots(prog, layout, tag);
@@ -137,6 +142,8 @@ fn cmp_objects(heap: &Heap, prog: &Program, a: Value, b: Value, layout: u32) -> 
             Ordering::Equal
         }
         LayoutKind::Host => host_cmp(heap.get(a.as_handle()), heap.get(b.as_handle())),
+        // `Gc` values compare by identity (the same cell or not).
+        LayoutKind::Gc { .. } => a.bits.cmp(&b.bits),
         _ => Ordering::Equal,
     }
 }

@@ -19,6 +19,7 @@ pub fn program(prog: &Program) -> String {
             LayoutKind::Iter => "iterator".into(),
             LayoutKind::Host => "runtime object".into(),
             LayoutKind::Tensor => "tensor".into(),
+            LayoutKind::Gc { .. } => "gc cell".into(),
         };
         let _ = writeln!(out, "layout L{i} {}: {kind}", l.name);
     }

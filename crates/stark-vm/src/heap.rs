@@ -63,6 +63,8 @@ pub struct Heap {
     /// record of that size reuses one in place (no object is moved).
     /// These slots are in no free list, so nothing else is put there.
     dead: [Vec<Handle>; POOLED_FIELDS + 1],
+    /// The `Gc` cells and their collector (`gc.rs`).
+    pub gc: crate::gc::GcState,
 }
 
 /// Records with up to this many fields recycle their field arrays.
@@ -84,6 +86,7 @@ impl Heap {
             strings: Vec::new(),
             records: Default::default(),
             dead: Default::default(),
+            gc: Default::default(),
         }
     }
 
@@ -343,6 +346,7 @@ impl Heap {
                 }
                 return;
             }
+            Obj::Record { layout, .. } if crate::gc::is_cell(prog, *layout) => {}
             Obj::Record { layout, tag, fields }
                 if (1..=POOLED_FIELDS).contains(&fields.len())
                     && self.dead[fields.len()].len() < POOL_SIZE
@@ -364,6 +368,13 @@ impl Heap {
                 }
             };
             if let Obj::Record { layout, tag, fields } = &self.objects[h as usize] {
+                if let LayoutKind::Gc { value } = prog.layout(*layout).kind {
+                    // A `Gc` owner: the cell goes with its last owner.
+                    if let Some(v) = self.gc_release(h) {
+                        owned(&v, &value);
+                    }
+                    continue;
+                }
                 let n = fields.len();
                 if (1..=POOLED_FIELDS).contains(&n) && self.dead[n].len() < POOL_SIZE {
                     for (v, s) in fields.iter().zip(record_slots(prog, *layout, *tag)) {
@@ -403,6 +414,37 @@ impl Heap {
             }
             self.recycle(obj);
         }
+    }
+
+    /// The bytes the live objects take: their slots and what they hold
+    /// (strings' and lists' buffers, map entries, tensors' elements).
+    pub fn live_bytes(&self, _prog: &Program) -> u64 {
+        self.live as u64 * std::mem::size_of::<Obj>() as u64 + self.payload_bytes()
+    }
+
+    /// The bytes the heap holds: every slot, live or free, and the
+    /// buffers of the live objects and of the pools.
+    pub fn heap_bytes(&self) -> u64 {
+        let pooled: usize = self.strings.iter().map(String::capacity).sum();
+        (self.objects.capacity() * std::mem::size_of::<Obj>() + pooled) as u64 + self.payload_bytes()
+    }
+
+    fn payload_bytes(&self) -> u64 {
+        let word = std::mem::size_of::<Value>();
+        let bytes: usize = self
+            .objects
+            .iter()
+            .map(|o| match o {
+                Obj::Record { fields, .. } => fields.len() * word,
+                Obj::List { items, .. } => items.capacity() * word,
+                Obj::Str(s) => s.capacity(),
+                Obj::Map { map, .. } => map.len() * (3 * word),
+                Obj::Set { set, .. } => set.len() * (2 * word),
+                Obj::Tensor(t) => t.numel() * dtype_bytes(t.dtype().name()),
+                Obj::Free(_) | Obj::Iter { .. } | Obj::Host(_) => 0,
+            })
+            .sum();
+        bytes as u64
     }
 
     /// Exchanges the contents of objects `a` and `b`.
@@ -455,6 +497,15 @@ pub fn push_small(out: &mut String, s: &str) {
             }
         }
         v.set_len(at + n);
+    }
+}
+
+/// The size of one element of the dtype named `name`.
+fn dtype_bytes(name: &str) -> usize {
+    match name {
+        "Float64" | "Int64" => 8,
+        "UInt8" | "Bool" => 1,
+        _ => 4,
     }
 }
 

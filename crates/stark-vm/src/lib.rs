@@ -6,6 +6,7 @@ pub mod bytecode;
 pub mod deep;
 pub mod disasm;
 pub mod format;
+pub mod gc;
 pub mod heap;
 pub mod json;
 pub mod keymap;

@@ -216,6 +216,8 @@ pub enum Native {
     Json(crate::json::JsonOp),
     /// An HTTP operation (`net.rs`), done by the host.
     Net(crate::net::NetFn),
+    /// A `Gc` or `gc` module operation (`gc.rs`).
+    Gc(crate::gc::GcOp),
 }
 
 impl Native {
@@ -241,6 +243,7 @@ impl Native {
             Model(f) => f.reads(),
             Json(op) => op.reads(),
             Net(op) => op.reads(),
+            Gc(op) => op.reads(),
             _ => 1,
         }
     }
@@ -484,6 +487,62 @@ impl Cx<'_> {
         self.task.heap.free(self.prog, v);
     }
 
+    /// A `Gc` or `gc` module operation.
+    fn gc_op(&mut self, op: crate::gc::GcOp) -> Result<(), Fault> {
+        use crate::gc::GcOp;
+        let prog = self.prog;
+        let heap = &mut self.task.heap;
+        let r = match op {
+            GcOp::New => {
+                let v = self.arg(0);
+                let heap = &mut self.task.heap;
+                if heap.gc_due() {
+                    heap.gc_step(prog)?;
+                }
+                Value::handle(heap.gc_new(self.site.layout, v))
+            }
+            GcOp::Borrow | GcOp::BorrowMut => {
+                let g = self.arg(0);
+                self.task.heap.gc_borrow(g.as_handle(), op == GcOp::BorrowMut)?;
+                g
+            }
+            GcOp::Release => {
+                let g = self.arg(0);
+                if !g.is_none() {
+                    self.task.heap.gc_unborrow(g.as_handle());
+                }
+                Value::UNIT
+            }
+            GcOp::PtrEq => {
+                let (a, b) = (self.arg(0), self.arg(1));
+                Value::bool(a.bits == b.bits)
+            }
+            GcOp::Configure => {
+                let v = self.arg(0);
+                let config = crate::gc::read_config(&self.task.heap, v)?;
+                self.task.heap.gc.configure(config);
+                self.free(v);
+                Value::UNIT
+            }
+            GcOp::Collect | GcOp::CollectYoung => {
+                heap.gc_collect(prog, op == GcOp::Collect)?;
+                Value::UNIT
+            }
+            GcOp::Stats => {
+                let fields = heap.gc_stats(prog);
+                Value::handle(heap.new_record(self.site.layout, 0, &fields))
+            }
+            GcOp::ArenaEnter => Value::from_bits(heap.arena_enter() as u64),
+            GcOp::ArenaExit => {
+                let depth = self.arg(0).bits as usize;
+                self.task.heap.arena_exit(prog, depth);
+                Value::UNIT
+            }
+        };
+        self.ret(r);
+        Ok(())
+    }
+
     fn elem_slot(&self, v: Value) -> Slot {
         match self.task.heap.get(v.as_handle()) {
             Obj::List { layout, .. } | Obj::Set { layout, .. } => deep::elem_slot(self.prog, *layout),
@@ -505,6 +564,11 @@ impl Cx<'_> {
         use Native::*;
         let prog = self.prog;
         match self.site.native {
+            Gc(op) => self.gc_op(op).map_err(|f| {
+                // An out-of-memory trap names the task whose heap it is.
+                let name = self.task.name().to_string();
+                Fault::new(f.0.replace("this task's heap", &format!("the heap of task `{name}`")))
+            })?,
             Print | Println | Eprint | Eprintln => {
                 let v = self.arg(0);
                 let mut text = self.task.heap.string(prog, v.as_handle()).to_string();

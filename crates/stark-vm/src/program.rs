@@ -132,6 +132,9 @@ pub enum LayoutKind {
     Host,
     /// A `Tensor` (`Obj::Tensor`): it owns no other object.
     Tensor,
+    /// A `Gc<T>` cell (`gc.rs`): a record whose field 0 holds the value,
+    /// of kind `value`, and field 1 the cell's bookkeeping.
+    Gc { value: Slot },
 }
 
 /// What one field or element holds.

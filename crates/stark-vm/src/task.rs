@@ -253,6 +253,8 @@ pub struct Task {
     /// The task's objects.
     pub heap: Heap,
     suspended: Option<Suspended>,
+    /// The function the task started in (its name names the task).
+    entry: u32,
 }
 
 impl Task {
@@ -273,6 +275,7 @@ impl Task {
             frames: Vec::with_capacity(64),
             heap: Heap::new(),
             suspended: None,
+            entry: f,
         };
         task.regs.extend_from_slice(args);
         if task.valid.is_ok() {
@@ -287,10 +290,18 @@ impl Task {
     /// arguments.
     pub fn spawned(prog: Arc<Program>, body: Portable) -> Task {
         let valid = prog.check();
-        let mut task =
-            Task { prog, valid, regs: Vec::new(), frames: Vec::with_capacity(2), heap: Heap::new(), suspended: None };
+        let mut task = Task {
+            prog,
+            valid,
+            regs: Vec::new(),
+            frames: Vec::with_capacity(2),
+            heap: Heap::new(),
+            suspended: None,
+            entry: 0,
+        };
         let f = transfer::import(&mut task.heap, body);
         let func = f.bits as u32;
+        task.entry = func;
         match task.prog.functions.get(func as usize) {
             Some(fun) if fun.has_env => task.regs.push(Value::handle(f.ext as u32)),
             Some(_) => {}
@@ -319,6 +330,18 @@ impl Task {
     /// The task's program.
     pub fn program(&self) -> &Program {
         &self.prog
+    }
+
+    /// The task's name: the function it started in (`main`, `main::{closure}`).
+    pub fn name(&self) -> &str {
+        self.prog.functions.get(self.entry as usize).map_or("?", |f| f.name.as_str())
+    }
+
+    /// Its heap and collector figures: `(heap bytes, live bytes, young
+    /// collections, full collections, longest pause in µs)`.
+    pub fn heap_figures(&self) -> (u64, u64, u64, u64, u64) {
+        let c = &self.heap.gc.counters;
+        (self.heap.heap_bytes(), self.heap.live_bytes(&self.prog), c.young_collections, c.collections, c.max_pause_us)
     }
 
     /// Runs until the task finishes, traps, waits on the host (having

@@ -11,6 +11,10 @@ use crate::program::{LayoutKind, Program, Slot};
 use crate::trap::Fault;
 use crate::value::{Value, CONST_HANDLE, NONE};
 
+/// Why a `Gc` value cannot be sent (docs/memory.md).
+pub const GC_CROSSING: &str =
+    "gc error G005: a Gc value cannot move to another task: a Gc graph belongs to the task that made it (send the data, not the Gc)";
+
 /// A value detached from every heap.
 #[derive(Clone, Debug)]
 pub enum Portable {
@@ -85,6 +89,9 @@ fn export_object(heap: &mut Heap, prog: &Program, v: Value) -> Result<Portable, 
     let h = v.as_handle();
     if h & CONST_HANDLE != 0 {
         return Ok(Portable::Str(heap.string(prog, h).to_string()));
+    }
+    if matches!(heap.get(h), Obj::Record { layout, .. } if crate::gc::is_cell(prog, *layout)) {
+        return Err(Fault::new(GC_CROSSING));
     }
     Ok(match heap.take(h) {
         Obj::Record { layout, tag, fields } => {

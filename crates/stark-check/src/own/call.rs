@@ -24,6 +24,9 @@ impl Owner<'_, '_, '_> {
                 self.drop_call(&args[0]);
                 return Vec::new();
             }
+            if self.is_std_fn(def, "with_arena") && args.len() == 1 {
+                self.check_arena(e, &args[0]);
+            }
             // The parallel patterns run their function in other tasks.
             if escape.is_none() && self.runs_in_tasks(def) {
                 escape = Some(e.span);
@@ -45,6 +48,99 @@ impl Owner<'_, '_, '_> {
         }
         self.store_through_mut_args(args, &per_arg, e.span);
         self.finish_call(e, mark, prov)
+    }
+
+    /// Whether `def` is the standard library's function `name`.
+    fn is_std_fn(&self, def: crate::defs::DefId, name: &str) -> bool {
+        let defs = self.cx.env.defs;
+        let d = defs.def(def);
+        d.package.0 as usize == defs.package_roots.len() - 1 && d.name.as_str() == name
+    }
+
+    /// `with_arena(f)`: nothing made in the arena may outlive it, so its
+    /// result must be a plain scalar, and `f` may neither change what it
+    /// captures nor capture a `Gc` (whose cell it could change).
+    fn check_arena(&mut self, e: &ast::Expr, f: &ast::Expr) {
+        let ty = self.ty(e);
+        if !self.heap_free(ty) {
+            let shown = self.cx.types.display(ty, self.cx.env.defs);
+            let d = Diagnostic::error(
+                "E0104",
+                format!("a value made in the arena escapes it: `with_arena` returns `{shown}`"),
+            )
+            .primary(e.span, "the arena's allocations are freed when it returns")
+            .help("return a number, `Bool` or `Char` computed from them, or build the value outside the arena");
+            self.diagnostics.push(d);
+        }
+        let ExprKind::Closure { body, .. } = &f.kind else { return };
+        let captures = self.results.captures.get(&f.span).cloned().unwrap_or_default();
+        for c in captures {
+            let local_ty = self.local_ty(c.local);
+            let (gc, mutable) = (self.holds_gc(local_ty, 0), super::flow::captures_mutably(body, c.local, self));
+            if gc || mutable {
+                let name = self.cx.env.res.locals.get(c.local as usize).map_or("?", |l| l.name.as_str());
+                let (why, help) = if gc {
+                    (
+                        "it holds a `Gc`, whose cells the arena could change",
+                        format!("read what the arena needs from `{name}` before `with_arena`, and pass that in"),
+                    )
+                } else {
+                    (
+                        "the arena changes it",
+                        format!(
+                            "compute a result inside the arena and update `{name}` with it after `with_arena` returns"
+                        ),
+                    )
+                };
+                let d = Diagnostic::error("E0104", format!("a value made in the arena could escape through `{name}`"))
+                    .primary(f.span, format!("`{name}` is captured here, and {why}"))
+                    .help(help);
+                self.diagnostics.push(d);
+            }
+        }
+    }
+
+    /// Whether values of `ty` live outside the heap (numbers, `Bool`, `Char`, `()`, `Duration`).
+    fn heap_free(&self, ty: Ty) -> bool {
+        match self.cx.types.kind(ty) {
+            TyKind::Prim(p) => *p != crate::defs::Prim::Str,
+            TyKind::Tuple(items) => items.is_empty(),
+            TyKind::Never => true,
+            TyKind::Adt(def, _) => {
+                let d = self.cx.env.defs.def(*def);
+                d.package.0 as usize == self.cx.env.defs.package_roots.len() - 1
+                    && matches!(d.name.as_str(), "Duration" | "Instant")
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether `ty` is or contains a `Gc` (through references, fields, elements).
+    fn holds_gc(&self, ty: Ty, depth: u32) -> bool {
+        if depth > 16 {
+            return false;
+        }
+        match self.cx.types.kind(ty) {
+            TyKind::Ref { ty, .. } => self.holds_gc(*ty, depth + 1),
+            TyKind::Tuple(items) => items.iter().any(|&t| self.holds_gc(t, depth + 1)),
+            TyKind::Array(t, _) | TyKind::Slice(t) => self.holds_gc(*t, depth + 1),
+            TyKind::Adt(def, args) => {
+                Some(*def) == self.cx.env.lang.gc
+                    || args.iter().any(|&t| self.holds_gc(t, depth + 1))
+                    || self.cx.env.items.adts.get(def).is_some_and(|adt| match &adt.kind {
+                        crate::items::AdtKind::Struct(fields) => fields.iter().any(|f| self.holds_gc(f.ty, depth + 1)),
+                        crate::items::AdtKind::Enum(variants) => variants.iter().any(|v| match &v.shape {
+                            crate::items::VariantShape::Unit => false,
+                            crate::items::VariantShape::Tuple(tys) => tys.iter().any(|&t| self.holds_gc(t, depth + 1)),
+                            crate::items::VariantShape::Struct(fields) => {
+                                fields.iter().any(|f| self.holds_gc(f.ty, depth + 1))
+                            }
+                        }),
+                        crate::items::AdtKind::Actor { .. } => false,
+                    })
+            }
+            _ => false,
+        }
     }
 
     /// Whether `def` is a library function that hands its arguments to

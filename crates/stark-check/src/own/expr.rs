@@ -143,12 +143,22 @@ impl Owner<'_, '_, '_> {
             ExprKind::Index(base, index) => {
                 let prov = self.expr(base);
                 self.expr(index);
+                if self.is_gc_guard(self.ty(base)) && !self.is_copy(ty) {
+                    self.error(
+                        "E0101",
+                        e.span,
+                        "cannot move a value out of a `Gc`".to_string(),
+                        "value moved here",
+                        Some("borrow it with `&`, or use `.clone()` to copy it"),
+                    );
+                }
                 return self.keep_if_carrying(e, prov);
             }
             _ => return Vec::new(),
         };
         let prov = self.expr(base);
-        let behind_ref = matches!(e.kind, ExprKind::Unary(..)) || self.is_ref(self.ty(base));
+        let behind_ref =
+            matches!(e.kind, ExprKind::Unary(..)) || self.is_ref(self.ty(base)) || self.is_gc_guard(self.ty(base));
         if behind_ref && !self.is_copy(ty) && !matches!(self.cx.types.kind(ty), TyKind::Ref { .. }) {
             self.error(
                 "E0101",
@@ -181,6 +191,11 @@ impl Owner<'_, '_, '_> {
         matches!(self.cx.types.kind(ty), TyKind::Ref { .. })
     }
 
+    /// Whether `ty` is a `Ref` or `RefMut` (a borrow of a `Gc` cell).
+    pub(super) fn is_gc_guard(&self, ty: Ty) -> bool {
+        matches!(self.cx.types.kind(ty), TyKind::Adt(def, _) if self.cx.env.lang.is_gc_guard(*def))
+    }
+
     /// The place `e` names, if it is a place expression; evaluates the
     /// index operands on the way. Field access through references derefs.
     pub(super) fn place(&mut self, e: &ast::Expr) -> Option<Place> {
@@ -207,6 +222,7 @@ impl Owner<'_, '_, '_> {
                 };
                 Some(place.with(Proj::Index(constant)))
             }
+            ExprKind::Unary(UnOp::Deref, inner) if self.is_gc_guard(self.ty(inner)) => Some(self.auto_deref(inner)?),
             ExprKind::Unary(UnOp::Deref, inner) => Some(self.place(inner)?.with(Proj::Deref)),
             _ => None,
         }
@@ -214,13 +230,32 @@ impl Owner<'_, '_, '_> {
 
     /// The place of `base`, dereferenced through every reference its type has.
     pub(super) fn auto_deref(&mut self, base: &ast::Expr) -> Option<Place> {
-        let mut place = self.place(base)?;
         let mut ty = self.ty(base);
-        while let TyKind::Ref { ty: inner, .. } = *self.cx.types.kind(ty) {
-            place = place.with(Proj::Deref);
-            ty = inner;
+        let mut place = match self.place(base) {
+            Some(place) => place,
+            // `g.borrow().field`: a place in the `Gc`, through a temporary guard.
+            None if self.is_gc_guard(ty) => {
+                self.expr(base);
+                self.new_temp(base.span)
+            }
+            None => return None,
+        };
+        loop {
+            let proj = match *self.cx.types.kind(ty) {
+                TyKind::Ref { ty: inner, .. } => {
+                    ty = inner;
+                    Proj::Deref
+                }
+                // A `Gc`'s value is not the guard's to move, and a borrow
+                // of it ends with the guard.
+                TyKind::Adt(def, ref args) if self.cx.env.lang.is_gc_guard(def) => {
+                    ty = args[0];
+                    Proj::Guard
+                }
+                _ => return Some(place),
+            };
+            place = place.with(proj);
         }
-        Some(place)
     }
 
     /// `&e` / `&mut e`: a place is borrowed; an rvalue becomes a temporary.

@@ -280,7 +280,7 @@ impl Owner<'_, '_, '_> {
 /// Whether a closure body `e` needs its capture `id` mutably: it assigns
 /// into it, borrows it with `&mut`, calls a `&mut self` method on it, or
 /// the capture is itself a `&mut` reference.
-fn captures_mutably(e: &ast::Expr, id: u32, o: &Owner<'_, '_, '_>) -> bool {
+pub(super) fn captures_mutably(e: &ast::Expr, id: u32, o: &Owner<'_, '_, '_>) -> bool {
     if matches!(o.cx.types.kind(o.local_ty(id)), TyKind::Ref { mutable: true, .. }) {
         return true;
     }

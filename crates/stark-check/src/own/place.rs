@@ -25,6 +25,9 @@ pub enum Proj {
     Index(Option<u64>),
     /// What a reference points to.
     Deref,
+    /// What a `Gc`'s `Ref`/`RefMut` guard gives access to: not the guard's
+    /// to move (like `Deref`), but a borrow of it dies with the guard.
+    Guard,
 }
 
 /// A local, temporary or caller value and a path into it.
@@ -59,7 +62,7 @@ impl Place {
 
     /// Whether it goes through a reference (and so does not own what it names).
     pub fn through_deref(&self) -> bool {
-        self.proj.contains(&Proj::Deref)
+        self.proj.iter().any(|p| matches!(p, Proj::Deref | Proj::Guard))
     }
 
     /// Whether it names an element of a collection or array.
@@ -89,6 +92,7 @@ impl Place {
     pub fn describe(&self, locals: &[Local]) -> String {
         let mut text = match self.root {
             Root::Local(id) => locals.get(id as usize).map_or("?".to_string(), |l| l.name.as_str().to_string()),
+            Root::Temp(_) if self.proj.len() > 1 => "(a temporary)".to_string(),
             Root::Temp(_) => "a temporary value".to_string(),
             Root::Caller(id) => {
                 format!("*{}", locals.get(id as usize).map_or("?", |l| l.name.as_str()))
@@ -100,8 +104,8 @@ impl Place {
                 Proj::Index(Some(i)) => text = format!("{text}[{i}]"),
                 Proj::Index(None) => text = format!("{text}[..]"),
                 // `r.f` reads better than `(*r).f`; a deref shows only last.
-                Proj::Deref if i + 1 == self.proj.len() => text = format!("*{text}"),
-                Proj::Deref => {}
+                Proj::Deref | Proj::Guard if i + 1 == self.proj.len() => text = format!("*{text}"),
+                Proj::Deref | Proj::Guard => {}
             }
         }
         text

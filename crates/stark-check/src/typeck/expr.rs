@@ -694,7 +694,7 @@ impl<'a> FnCtxt<'a, '_> {
                 let ty = self.infer.resolve(self.types, ty);
                 match self.types.kind(ty).clone() {
                     TyKind::Ref { ty, .. } => ty,
-                    TyKind::Adt(def, args) if self.env.lang.boxed == Some(def) => args[0],
+                    TyKind::Adt(def, args) if self.env.lang.is_deref(def) => args[0],
                     TyKind::Err => ty,
                     _ => {
                         let t = self.show(ty);
@@ -988,6 +988,10 @@ impl<'a> FnCtxt<'a, '_> {
                 let base_ty = self.expr_type_of(base);
                 match base_ty.map(|t| self.types.kind(self.infer.resolve(self.types, t)).clone()) {
                     Some(TyKind::Ref { mutable: true, .. }) => {}
+                    Some(TyKind::Adt(def, _)) if Some(def) == self.env.lang.gc_ref_mut => {}
+                    Some(TyKind::Adt(def, _)) if Some(def) == self.env.lang.gc_ref => {
+                        self.through_gc_ref(place, action)
+                    }
                     Some(TyKind::Ref { mutable: false, .. }) => {
                         let diagnostic = Diagnostic::error(
                             "E0400",
@@ -1002,6 +1006,11 @@ impl<'a> FnCtxt<'a, '_> {
             }
             ExprKind::Unary(UnOp::Deref, inner) => {
                 let ty = self.expr_type_of(inner);
+                if matches!(ty.map(|t| self.types.kind(self.infer.resolve(self.types, t)).clone()),
+                    Some(TyKind::Adt(def, _)) if Some(def) == self.env.lang.gc_ref)
+                {
+                    return self.through_gc_ref(place, action);
+                }
                 if let Some(TyKind::Ref { mutable: false, .. }) =
                     ty.map(|t| self.types.kind(self.infer.resolve(self.types, t)).clone())
                 {
@@ -1016,6 +1025,17 @@ impl<'a> FnCtxt<'a, '_> {
             }
             _ => {}
         }
+    }
+
+    /// Mutation through a `Ref` (a shared borrow of a `Gc`).
+    fn through_gc_ref(&mut self, place: &ast::Expr, action: &str) {
+        let diagnostic = Diagnostic::error(
+            "E0400",
+            format!("cannot {} through a `Ref` (a shared borrow of a `Gc`)", action.trim_end_matches(" to")),
+        )
+        .primary(place.span, "behind a shared borrow")
+        .help("borrow it with `borrow_mut()` instead");
+        self.diagnostics.push(diagnostic);
     }
 
     /// Whether `e` is `self` inside an actor's handler.
@@ -1097,9 +1117,7 @@ impl<'a> FnCtxt<'a, '_> {
         for _ in 0..16 {
             match self.types.kind(ty).clone() {
                 TyKind::Ref { ty: inner, .. } => ty = self.infer.resolve(self.types, inner),
-                TyKind::Adt(def, args) if self.env.lang.boxed == Some(def) => {
-                    ty = self.infer.resolve(self.types, args[0])
-                }
+                TyKind::Adt(def, args) if self.env.lang.is_deref(def) => ty = self.infer.resolve(self.types, args[0]),
                 _ => break,
             }
         }

@@ -289,7 +289,12 @@ impl FnCtxt<'_, '_> {
                     through = Some(mutable);
                     ty = self.infer.resolve(self.types, inner);
                 }
-                TyKind::Adt(def, a) if self.env.lang.boxed == Some(def) => ty = self.infer.resolve(self.types, a[0]),
+                TyKind::Adt(def, a) if self.env.lang.is_deref(def) => {
+                    if self.env.lang.is_gc_guard(def) {
+                        through = Some(Some(def) == self.env.lang.gc_ref_mut);
+                    }
+                    ty = self.infer.resolve(self.types, a[0])
+                }
                 // An array has its slice's methods (`[1.0, 2.0].to_vec()`).
                 TyKind::Array(elem, _) => ty = self.types.intern(TyKind::Slice(elem)),
                 _ => break,

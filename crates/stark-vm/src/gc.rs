@@ -1,0 +1,780 @@
+//! `Gc<T>` cells and the per-task generational cycle collector
+//! (docs/memory.md).
+//!
+//! A cell is a record object of a `LayoutKind::Gc` layout: field 0 holds
+//! the value, field 1 the cell's bookkeeping (`bits`: how many `Gc`
+//! owners refer to it; `ext`: its generation and its index in that
+//! generation's list) and the record's `tag` its run-time borrow state.
+//! Dropping the last owner frees a cell at once, as ownership frees
+//! everything else; what that cannot free is a cycle, and that is the
+//! collector's work.
+//!
+//! The collector is precise and needs no stack maps: it computes, for a
+//! set of cells, how many of each cell's owners lie *inside* the set (in
+//! the values the set's cells hold), following layouts exactly. A cell
+//! with an owner outside the set (a register, an owned object outside
+//! every cell, an older cell) is a root; everything the roots reach
+//! lives; the rest is unreachable and is freed (trial deletion, as in
+//! CPython's collector). Young collections take the nursery as the set
+//! (owners in the old generation count as roots), full collections take
+//! every cell. It runs only inside the task's own instructions (a
+//! `Gc::new` that finds the nursery full, `gc::collect()`), so it pauses
+//! only its own task.
+
+use crate::heap::{record_slots, Heap, Obj};
+use crate::program::{LayoutKind, Program, Slot};
+use crate::trap::Fault;
+use crate::value::{Handle, Value, NONE};
+use std::time::Instant;
+
+/// The collector's tuning presets (`GCMode`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GcMode {
+    /// Few, larger collections: a big nursery and fast heap growth.
+    Throughput,
+    /// Short pauses: a small nursery, and the nursery shrinks when a
+    /// collection overruns the pause target.
+    LowLatency,
+    /// A small heap: a small nursery and slow heap growth.
+    Memory,
+    /// Training loops: a large nursery, the fastest heap growth, long
+    /// pauses tolerated (collect explicitly between batches and epochs).
+    Training,
+    /// Serving: like `LowLatency` with a larger nursery.
+    Inference,
+}
+
+impl GcMode {
+    /// The mode of `GCMode`'s variant `tag` (declaration order).
+    pub fn from_tag(tag: u32) -> Option<GcMode> {
+        use GcMode::*;
+        [Throughput, LowLatency, Memory, Training, Inference].get(tag as usize).copied()
+    }
+
+    /// The nursery size, in bytes, when `young_gen_size` is 0.
+    pub fn default_young_bytes(self) -> u64 {
+        match self {
+            GcMode::Throughput => 8 << 20,
+            GcMode::LowLatency => 1 << 20,
+            GcMode::Memory => 256 << 10,
+            GcMode::Training => 32 << 20,
+            GcMode::Inference => 2 << 20,
+        }
+    }
+
+    /// How far the old generation may grow past what survived the last
+    /// full collection before the next one.
+    pub fn growth(self) -> f64 {
+        match self {
+            GcMode::Throughput => 3.0,
+            GcMode::LowLatency | GcMode::Inference => 2.0,
+            GcMode::Memory => 1.25,
+            GcMode::Training => 4.0,
+        }
+    }
+
+    /// The pause target, in microseconds, when `pause_target` is 0.
+    pub fn default_pause_us(self) -> u64 {
+        match self {
+            GcMode::Throughput => 50_000,
+            GcMode::LowLatency => 5_000,
+            GcMode::Memory => 20_000,
+            GcMode::Training => 20_000,
+            GcMode::Inference => 5_000,
+        }
+    }
+}
+
+/// A heap's collector settings (`GCConfig`, with the mode's defaults
+/// filled in).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct GcConfig {
+    /// The preset.
+    pub mode: GcMode,
+    /// A full collection that leaves more live bytes than this traps.
+    pub max_heap_size: Option<u64>,
+    /// The nursery's size in bytes.
+    pub young_gen_size: u64,
+    /// Accepted and validated; collection is not concurrent (docs/memory.md).
+    pub concurrent_threads: u32,
+    /// The longest pause wanted, in microseconds.
+    pub pause_target_us: u64,
+    /// The share of time the program should spend outside the collector.
+    pub throughput_target: f64,
+}
+
+impl GcConfig {
+    /// The defaults of `mode`.
+    pub fn for_mode(mode: GcMode) -> GcConfig {
+        GcConfig {
+            mode,
+            max_heap_size: None,
+            young_gen_size: mode.default_young_bytes(),
+            concurrent_threads: 0,
+            pause_target_us: mode.default_pause_us(),
+            throughput_target: 0.95,
+        }
+    }
+}
+
+impl Default for GcConfig {
+    fn default() -> Self {
+        GcConfig::for_mode(GcMode::Throughput)
+    }
+}
+
+/// What the collector of one heap has done (`GcStats`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct GcCounters {
+    /// Young (nursery) collections.
+    pub young_collections: u64,
+    /// Full collections.
+    pub collections: u64,
+    /// All pauses together, in microseconds.
+    pub total_pause_us: u64,
+    /// The longest pause, in microseconds.
+    pub max_pause_us: u64,
+    /// Cells the collector freed (unreachable cycles).
+    pub reclaimed: u64,
+}
+
+/// How many recent pauses are kept for the percentiles.
+const PAUSE_WINDOW: usize = 8192;
+
+/// The collector state of one heap.
+#[derive(Debug)]
+pub struct GcState {
+    /// Cells made since the last collection.
+    young: Vec<Handle>,
+    /// Cells that survived a collection.
+    old: Vec<Handle>,
+    /// The settings.
+    pub config: GcConfig,
+    /// The counters.
+    pub counters: GcCounters,
+    /// The nursery's size, in cells (it shrinks when pauses overrun).
+    young_limit: usize,
+    /// A full collection runs when the old generation passes this.
+    old_limit: usize,
+    /// When the last full collection ended, and the pause time since.
+    epoch: Option<(Instant, u64)>,
+    /// The cells made inside each `with_arena` being run, innermost last.
+    arenas: Vec<Vec<Handle>>,
+    /// The last `PAUSE_WINDOW` pauses, in microseconds (a ring).
+    pauses: Vec<u32>,
+}
+
+impl Default for GcState {
+    fn default() -> Self {
+        let config = GcConfig::default();
+        GcState {
+            young: Vec::new(),
+            old: Vec::new(),
+            config,
+            counters: GcCounters::default(),
+            young_limit: young_cells(&config),
+            old_limit: MIN_OLD_LIMIT,
+            epoch: None,
+            arenas: Vec::new(),
+            pauses: Vec::new(),
+        }
+    }
+}
+
+/// The bytes one cell accounts for (its slot and its two fields).
+pub const CELL_BYTES: u64 = (std::mem::size_of::<Obj>() + 2 * std::mem::size_of::<Value>()) as u64;
+/// The old generation is never collected below this many cells.
+const MIN_OLD_LIMIT: usize = 4096;
+/// The nursery never shrinks below this many cells.
+const MIN_YOUNG: usize = 256;
+/// `tag` of a cell borrowed mutably.
+const BORROWED_MUT: u32 = u32::MAX;
+/// The generation bit of a cell's `ext`.
+const OLD: u64 = 1 << 32;
+/// `ext` of a cell in no list (being freed by a collection).
+const DETACHED: u64 = 1 << 33;
+
+fn young_cells(config: &GcConfig) -> usize {
+    ((config.young_gen_size / CELL_BYTES) as usize).max(MIN_YOUNG)
+}
+
+/// Whether `layout` is a `Gc` cell's.
+#[inline]
+pub fn is_cell(prog: &Program, layout: u32) -> bool {
+    matches!(prog.layout(layout).kind, LayoutKind::Gc { .. })
+}
+
+/// The slot of the value a cell of `layout` holds.
+fn value_slot(prog: &Program, layout: u32) -> Slot {
+    match prog.layout(layout).kind {
+        LayoutKind::Gc { value } => value,
+        _ => Slot::Scalar(crate::bytecode::NumTy::Unit),
+    }
+}
+
+impl GcState {
+    /// The `q` quantile (0 to 1) of the recent pauses, in microseconds.
+    pub fn pause_quantile(&self, q: f64) -> u64 {
+        let mut p = self.pauses.clone();
+        if p.is_empty() {
+            return 0;
+        }
+        p.sort_unstable();
+        let i = ((p.len() as f64 * q).ceil() as usize).clamp(1, p.len()) - 1;
+        u64::from(p[i])
+    }
+
+    /// How many cells exist.
+    pub fn cells(&self) -> usize {
+        self.young.len() + self.old.len()
+    }
+
+    /// Applies new settings.
+    pub fn configure(&mut self, config: GcConfig) {
+        self.config = config;
+        self.young_limit = young_cells(&config);
+    }
+}
+
+impl Heap {
+    /// A new cell of layout `layout` holding `v`, with one owner.
+    pub fn gc_new(&mut self, layout: u32, v: Value) -> Handle {
+        let index = self.gc.young.len() as u64;
+        let h = self.new_record(layout, 0, &[v, Value { bits: 1, ext: index }]);
+        self.gc.young.push(h);
+        if let Some(arena) = self.gc.arenas.last_mut() {
+            arena.push(h);
+        }
+        h
+    }
+
+    /// Whether the nursery is full (then `Gc::new` collects first).
+    #[inline]
+    pub fn gc_due(&self) -> bool {
+        self.gc.young.len() >= self.gc.young_limit
+    }
+
+    /// Another owner of cell `h` (`Gc::clone`).
+    pub fn gc_retain(&mut self, h: Handle) {
+        self.fields_mut(h)[1].bits += 1;
+    }
+
+    /// One owner of cell `h` fewer; at none, the cell is freed and the
+    /// value it held returned (for the caller to destroy).
+    pub fn gc_release(&mut self, h: Handle) -> Option<Value> {
+        let meta = &mut self.fields_mut(h)[1];
+        meta.bits -= 1;
+        if meta.bits > 0 {
+            return None;
+        }
+        let ext = meta.ext;
+        if ext & DETACHED == 0 {
+            self.gc_unlink(ext);
+        }
+        let v = self.fields(h)[0];
+        self.free_shell(h);
+        Some(v)
+    }
+
+    /// Removes the cell at `ext` (generation and index) from its list.
+    fn gc_unlink(&mut self, ext: u64) {
+        let i = (ext & 0xffff_ffff) as usize;
+        let list = if ext & OLD != 0 { &mut self.gc.old } else { &mut self.gc.young };
+        list.swap_remove(i);
+        if let Some(&moved) = list.get(i) {
+            self.fields_mut(moved)[1].ext = ext;
+        }
+    }
+
+    /// Takes a shared (`mutable` false) or exclusive borrow of cell `h`.
+    pub fn gc_borrow(&mut self, h: Handle, mutable: bool) -> Result<(), Fault> {
+        let Obj::Record { tag, .. } = self.get_mut(h) else {
+            return Err(Fault::new("internal error: borrowing something that is not a Gc cell"));
+        };
+        match (*tag, mutable) {
+            (BORROWED_MUT, false) => {
+                Err(Fault::new("gc error G002: cannot borrow a Gc value: it is already borrowed mutably (borrow_mut)"))
+            }
+            (BORROWED_MUT, true) => Err(Fault::new(
+                "gc error G002: cannot borrow a Gc value mutably: it is already borrowed mutably (borrow_mut)",
+            )),
+            (0, true) => {
+                *tag = BORROWED_MUT;
+                Ok(())
+            }
+            (n, true) => Err(Fault::new(format!(
+                "gc error G003: cannot borrow a Gc value mutably: it is already borrowed ({n} borrow{} alive)",
+                if n == 1 { "" } else { "s" }
+            ))),
+            (n, false) => {
+                *tag = n + 1;
+                Ok(())
+            }
+        }
+    }
+
+    /// Ends a borrow of cell `h` (a `Ref` or `RefMut` dropped).
+    pub fn gc_unborrow(&mut self, h: Handle) {
+        if let Obj::Record { tag, .. } = self.get_mut(h) {
+            *tag = if *tag == BORROWED_MUT { 0 } else { tag.saturating_sub(1) };
+        }
+    }
+
+    /// Calls `edge` with every cell the value `v` (of kind `slot`) owns
+    /// directly or through owned objects, without entering those cells.
+    fn gc_edges(&self, prog: &Program, v: Value, slot: Slot, stack: &mut Vec<Value>, mut edge: impl FnMut(Handle)) {
+        let push = |stack: &mut Vec<Value>, v: Value, slot: &Slot| {
+            if matches!(slot, Slot::Owned(_)) && v.bits != NONE && v.as_handle() & crate::value::CONST_HANDLE == 0 {
+                stack.push(v);
+            }
+        };
+        push(stack, v, &slot);
+        while let Some(v) = stack.pop() {
+            match self.get(v.as_handle()) {
+                Obj::Record { layout, .. } if is_cell(prog, *layout) => edge(v.as_handle()),
+                Obj::Record { layout, tag, fields } => {
+                    for (f, s) in fields.iter().zip(record_slots(prog, *layout, *tag)) {
+                        push(stack, *f, s);
+                    }
+                }
+                Obj::List { layout, items } => {
+                    if let LayoutKind::List { elem: elem @ Slot::Owned(_), .. } = prog.layout(*layout).kind {
+                        items.iter().for_each(|f| push(stack, *f, &elem));
+                    }
+                }
+                Obj::Map { layout, map } => {
+                    if let LayoutKind::Map { key, value } = prog.layout(*layout).kind {
+                        for (k, x) in map.values() {
+                            push(stack, *k, &key);
+                            push(stack, *x, &value);
+                        }
+                    }
+                }
+                Obj::Set { layout, set } => {
+                    if let LayoutKind::Set { elem } = prog.layout(*layout).kind {
+                        set.values().for_each(|f| push(stack, *f, &elem));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Collects the nursery (`full` false) or every cell, then paces the
+    /// next collections; traps when a full collection leaves the heap over
+    /// `max_heap_size`. Returns the pause in microseconds.
+    pub fn gc_collect(&mut self, prog: &Program, full: bool) -> Result<u64, Fault> {
+        let start = Instant::now();
+        if full {
+            let young = std::mem::take(&mut self.gc.young);
+            for h in young {
+                self.fields_mut(h)[1].ext = OLD | self.gc.old.len() as u64;
+                self.gc.old.push(h);
+            }
+        }
+        let set = if full { std::mem::take(&mut self.gc.old) } else { std::mem::take(&mut self.gc.young) };
+        let old_set = full || set.first().is_some_and(|&h| self.fields(h)[1].ext & OLD != 0);
+        let garbage = self.trial_delete(prog, &set, |heap, t| {
+            let ext = heap.fields(t)[1].ext;
+            (ext & DETACHED == 0 && ((ext & OLD != 0) == old_set)).then_some((ext & 0xffff_ffff) as usize)
+        });
+        // The survivors are old now, whatever they were.
+        let mut old = if full { Vec::with_capacity(set.len()) } else { std::mem::take(&mut self.gc.old) };
+        let mut taken = Vec::with_capacity(garbage.iter().filter(|g| **g).count());
+        for (&h, &dead) in set.iter().zip(&garbage) {
+            let fields = self.fields_mut(h);
+            if dead {
+                fields[1].ext = DETACHED;
+                let v = std::mem::replace(&mut fields[0], Value::NONE);
+                taken.push((v, h));
+            } else {
+                fields[1].ext = OLD | old.len() as u64;
+                old.push(h);
+            }
+        }
+        self.gc.old = old;
+        self.free_dead(prog, taken);
+        let pause = start.elapsed().as_micros() as u64;
+        self.gc_account(full, pause);
+        if full {
+            self.gc_check_limit(prog)?;
+        }
+        Ok(pause)
+    }
+
+    /// Destroys what dead cells (already out of their lists) held: that
+    /// releases every owner of a dead cell (they are all in there), which
+    /// frees the cells.
+    fn free_dead(&mut self, prog: &Program, taken: Vec<(Value, Handle)>) {
+        self.gc.counters.reclaimed += taken.len() as u64;
+        let owned: Vec<Value> = taken
+            .iter()
+            .filter(|&&(_, h)| matches!(self.cell_value(prog, h).1, Slot::Owned(_)))
+            .map(|&(v, _)| v)
+            .collect();
+        for v in owned {
+            self.free(prog, v);
+        }
+    }
+
+    /// Marks which cells of `set` are unreachable: no owner outside the
+    /// set reaches them. A borrowed cell counts as reached. `index` gives
+    /// a cell's position in `set`, or `None` for a cell outside it.
+    fn trial_delete(
+        &self,
+        prog: &Program,
+        set: &[Handle],
+        index: impl Fn(&Heap, Handle) -> Option<usize>,
+    ) -> Vec<bool> {
+        let mut refs: Vec<i64> = Vec::with_capacity(set.len());
+        for &h in set {
+            let Obj::Record { tag, fields, .. } = self.get(h) else { unreachable!("a cell is a record") };
+            refs.push(fields[1].bits as i64 + i64::from(*tag != 0));
+        }
+        let mut stack = Vec::new();
+        for &h in set {
+            let (v, slot) = self.cell_value(prog, h);
+            self.gc_edges(prog, v, slot, &mut stack, |t| {
+                if let Some(i) = index(self, t) {
+                    refs[i] -= 1;
+                }
+            });
+        }
+        let mut reached: Vec<bool> = refs.iter().map(|&r| r > 0).collect();
+        let mut work: Vec<usize> = (0..set.len()).filter(|&i| reached[i]).collect();
+        while let Some(i) = work.pop() {
+            let (v, slot) = self.cell_value(prog, set[i]);
+            self.gc_edges(prog, v, slot, &mut stack, |t| {
+                if let Some(j) = index(self, t).filter(|&j| !reached[j]) {
+                    reached[j] = true;
+                    work.push(j);
+                }
+            });
+        }
+        reached.into_iter().map(|r| !r).collect()
+    }
+
+    /// The value cell `h` holds, and its kind.
+    fn cell_value(&self, prog: &Program, h: Handle) -> (Value, Slot) {
+        match self.get(h) {
+            Obj::Record { layout, fields, .. } => (fields[0], value_slot(prog, *layout)),
+            _ => (Value::NONE, Slot::Scalar(crate::bytecode::NumTy::Unit)),
+        }
+    }
+
+    /// Records a pause and sets the next collections' thresholds.
+    fn gc_account(&mut self, full: bool, pause: u64) {
+        let gc = &mut self.gc;
+        let c = &mut gc.counters;
+        if full {
+            c.collections += 1;
+        } else {
+            c.young_collections += 1;
+        }
+        c.total_pause_us += pause;
+        c.max_pause_us = c.max_pause_us.max(pause);
+        let n = c.young_collections + c.collections;
+        let sample = pause.min(u32::MAX as u64) as u32;
+        if gc.pauses.len() < PAUSE_WINDOW {
+            gc.pauses.push(sample);
+        } else {
+            gc.pauses[n as usize % PAUSE_WINDOW] = sample;
+        }
+        // Pause target: a nursery collection that overran it halves the
+        // nursery; one well under it lets the nursery grow back.
+        let target = gc.config.pause_target_us.max(1);
+        let configured = young_cells(&gc.config);
+        if !full && pause > target {
+            gc.young_limit = (gc.young_limit / 2).max(MIN_YOUNG);
+        } else if !full && pause < target / 4 {
+            gc.young_limit = (gc.young_limit * 2).min(configured);
+        }
+        if full {
+            // Throughput target: if collecting took more than its share of
+            // the time since the last full collection, collect less often.
+            let mut growth = gc.config.mode.growth();
+            let now = Instant::now();
+            if let Some((since, paused)) = gc.epoch {
+                let elapsed = now.duration_since(since).as_micros().max(1) as f64;
+                if (paused + pause) as f64 / elapsed > 1.0 - gc.config.throughput_target {
+                    growth *= 2.0;
+                }
+            }
+            gc.epoch = Some((now, 0));
+            gc.old_limit = ((gc.old.len() as f64 * growth) as usize).max(MIN_OLD_LIMIT);
+        } else if let Some((_, paused)) = &mut gc.epoch {
+            *paused += pause;
+        }
+    }
+
+    /// After a full collection: the out-of-memory trap.
+    fn gc_check_limit(&self, prog: &Program) -> Result<(), Fault> {
+        let Some(max) = self.gc.config.max_heap_size else { return Ok(()) };
+        let live = self.live_bytes(prog);
+        if live > max {
+            return Err(Fault::new(format!(
+                "gc error G004: out of memory: this task's heap holds {live} live bytes after a full collection, over its max_heap_size of {max}"
+            )));
+        }
+        Ok(())
+    }
+
+    /// `with_arena` starts: returns its depth, for `arena_exit`.
+    pub fn arena_enter(&mut self) -> usize {
+        self.gc.arenas.push(Vec::new());
+        self.gc.arenas.len() - 1
+    }
+
+    /// `with_arena` returns: the cells made inside it that nothing outside
+    /// reaches are freed together, at once. (The checker keeps values from
+    /// escaping; a cell still reached survives, and belongs to the arena
+    /// around this one, if any.)
+    pub fn arena_exit(&mut self, prog: &Program, depth: usize) {
+        while self.gc.arenas.len() > depth {
+            let Some(mut made) = self.gc.arenas.pop() else { return };
+            made.sort_unstable();
+            made.dedup();
+            // A handle may have been freed, or reused by another object.
+            made.retain(|&h| {
+                matches!(self.get(h), Obj::Record { layout, fields, .. }
+                    if is_cell(prog, *layout) && fields[1].ext & DETACHED == 0)
+            });
+            let at: std::collections::HashMap<Handle, usize> = made.iter().enumerate().map(|(i, &h)| (h, i)).collect();
+            let dead = self.trial_delete(prog, &made, |_, t| at.get(&t).copied());
+            let mut taken = Vec::new();
+            for (&h, &d) in made.iter().zip(&dead) {
+                if d {
+                    let ext = self.fields(h)[1].ext;
+                    self.gc_unlink(ext);
+                    let fields = self.fields_mut(h);
+                    fields[1].ext = DETACHED;
+                    taken.push((std::mem::replace(&mut fields[0], Value::NONE), h));
+                } else if let Some(outer) = self.gc.arenas.last_mut() {
+                    outer.push(h);
+                }
+            }
+            self.free_dead(prog, taken);
+        }
+    }
+
+    /// Runs the collections the pacing calls for (before a `Gc::new`).
+    pub fn gc_step(&mut self, prog: &Program) -> Result<(), Fault> {
+        self.gc_collect(prog, false)?;
+        if self.gc.old.len() > self.gc.old_limit {
+            self.gc_collect(prog, true)?;
+        }
+        Ok(())
+    }
+}
+
+/// The `Gc` and `gc` module operations (`Native::Gc`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GcOp {
+    /// `Gc::new(v)`: a cell of the site's layout.
+    New,
+    /// `g.borrow()`: a `Ref` (the cell's handle).
+    Borrow,
+    /// `g.borrow_mut()`: a `RefMut` (the cell's handle).
+    BorrowMut,
+    /// A `Ref` or `RefMut` dropped (its cell in `R[base]`, or `NONE`).
+    Release,
+    /// `Gc::ptr_eq(&a, &b)`.
+    PtrEq,
+    /// `gc::configure(config)`: a `GCConfig` record.
+    Configure,
+    /// `gc::collect()`.
+    Collect,
+    /// `gc::collect_young()`.
+    CollectYoung,
+    /// `gc::stats()`: a `GcStats` of the site's layout.
+    Stats,
+    /// `with_arena` starts: its depth.
+    ArenaEnter,
+    /// `with_arena` returns (its depth in `R[base]`).
+    ArenaExit,
+}
+
+impl GcOp {
+    /// How many argument registers it reads.
+    pub fn reads(self) -> u16 {
+        match self {
+            GcOp::PtrEq => 2,
+            GcOp::Collect | GcOp::CollectYoung | GcOp::Stats | GcOp::ArenaEnter => 0,
+            _ => 1,
+        }
+    }
+}
+
+/// Reads a `GCConfig` record (`mode`, `max_heap_size`, `young_gen_size`,
+/// `concurrent_threads`, `pause_target`, `throughput_target`).
+pub fn read_config(heap: &Heap, v: Value) -> Result<GcConfig, Fault> {
+    let bad = |what: &str| Err(Fault::new(format!("gc error G001: invalid GCConfig: {what}")));
+    let f = heap.fields(v.as_handle());
+    if f.len() != 6 {
+        return bad("not a GCConfig");
+    }
+    let tag = match heap.get(f[0].as_handle()) {
+        Obj::Record { tag, .. } => *tag,
+        _ => f[0].bits as u32,
+    };
+    let Some(mode) = GcMode::from_tag(tag) else { return bad("unknown mode") };
+    let mut config = GcConfig::for_mode(mode);
+    config.max_heap_size = match heap.get(f[1].as_handle()) {
+        Obj::Record { tag: 0, fields, .. } if fields.len() == 1 => match fields[0].as_int() {
+            n if n <= 0 => return bad(&format!("max_heap_size must be positive, not {n}")),
+            n => Some(n as u64),
+        },
+        _ => None,
+    };
+    match f[2].as_int() {
+        n if n < 0 => return bad(&format!("young_gen_size must not be negative, not {n}")),
+        0 => {}
+        n => config.young_gen_size = n as u64,
+    }
+    match f[3].as_int() {
+        n if !(0..=1024).contains(&n) => return bad(&format!("concurrent_threads must be in 0..=1024, not {n}")),
+        n => config.concurrent_threads = n as u32,
+    }
+    match f[4].as_int() {
+        n if n < 0 => return bad("pause_target must not be negative"),
+        0 => {}
+        n => config.pause_target_us = n as u64,
+    }
+    match f[5].as_f64() {
+        0.0 => {}
+        t if t > 0.0 && t < 1.0 => config.throughput_target = t,
+        t => return bad(&format!("throughput_target must be between 0 and 1, not {t}")),
+    }
+    Ok(config)
+}
+
+impl Heap {
+    /// The `GcStats` fields, in declaration order: `young_collections`,
+    /// `collections`, `total_pause_us`, `max_pause_us`, `heap_bytes`,
+    /// `live_bytes`, `cells`, `p50_pause_us`, `p99_pause_us`.
+    pub fn gc_stats(&self, prog: &Program) -> [Value; 9] {
+        let c = &self.gc.counters;
+        [
+            Value::int(c.young_collections as i64),
+            Value::int(c.collections as i64),
+            Value::int(c.total_pause_us as i64),
+            Value::int(c.max_pause_us as i64),
+            Value::int(self.heap_bytes() as i64),
+            Value::int(self.live_bytes(prog) as i64),
+            Value::int(self.gc.cells() as i64),
+            Value::int(self.gc.pause_quantile(0.5) as i64),
+            Value::int(self.gc.pause_quantile(0.99) as i64),
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bytecode::NumTy;
+    use crate::program::Layout;
+
+    /// Layouts: 0 a string, 1 a cell holding a node, 2 a node (an `Int`
+    /// and a `Gc` link, `NONE` for none).
+    fn program() -> Program {
+        let layout = |name: &str, kind| Layout { name: name.into(), kind };
+        Program {
+            layouts: vec![
+                layout("String", LayoutKind::Str),
+                layout("Gc<Node>", LayoutKind::Gc { value: Slot::Owned(2) }),
+                layout(
+                    "Node",
+                    LayoutKind::Record { fields: vec![Slot::Scalar(NumTy::I64), Slot::Owned(1)], tuple: false },
+                ),
+            ],
+            ..Program::default()
+        }
+    }
+
+    fn node(heap: &mut Heap, value: i64, link: Value) -> Value {
+        let n = heap.new_record(2, 0, &[Value::int(value), link]);
+        Value::handle(heap.gc_new(1, Value::handle(n)))
+    }
+
+    fn link(heap: &mut Heap, from: Value, to: Value) {
+        heap.gc_retain(to.as_handle());
+        let n = heap.fields(from.as_handle())[0];
+        heap.fields_mut(n.as_handle())[1] = to;
+    }
+
+    #[test]
+    fn the_last_owner_frees_an_acyclic_cell() {
+        let prog = program();
+        let mut heap = Heap::new();
+        let a = node(&mut heap, 1, Value::NONE);
+        let b = node(&mut heap, 2, a);
+        heap.gc_retain(b.as_handle());
+        heap.free(&prog, b);
+        assert_eq!(heap.gc.cells(), 2);
+        heap.free(&prog, b);
+        assert_eq!((heap.gc.cells(), heap.live()), (0, 0));
+    }
+
+    #[test]
+    fn a_young_collection_reclaims_an_unreachable_cycle_only() {
+        let prog = program();
+        let mut heap = Heap::new();
+        let (a, b) = (node(&mut heap, 1, Value::NONE), node(&mut heap, 2, Value::NONE));
+        link(&mut heap, a, b);
+        link(&mut heap, b, a);
+        let kept = node(&mut heap, 3, Value::NONE);
+        link(&mut heap, kept, kept);
+        heap.free(&prog, a);
+        heap.free(&prog, b);
+        assert_eq!(heap.gc.cells(), 3);
+        heap.gc_collect(&prog, false).unwrap();
+        // `kept` has an owner outside the heap's cells (the test's).
+        assert_eq!((heap.gc.cells(), heap.live()), (1, 2));
+        assert_eq!(heap.gc.counters.young_collections, 1);
+        heap.free(&prog, kept);
+        heap.gc_collect(&prog, true).unwrap();
+        assert_eq!((heap.gc.cells(), heap.live()), (0, 0));
+    }
+
+    #[test]
+    fn old_owners_keep_young_cells_alive() {
+        let prog = program();
+        let mut heap = Heap::new();
+        let old = node(&mut heap, 1, Value::NONE);
+        heap.gc_collect(&prog, false).unwrap();
+        let young = node(&mut heap, 2, Value::NONE);
+        link(&mut heap, old, young);
+        heap.free(&prog, young);
+        heap.gc_collect(&prog, false).unwrap();
+        assert_eq!(heap.gc.cells(), 2);
+        let n = heap.fields(old.as_handle())[0];
+        let y = heap.fields(n.as_handle())[1];
+        let yn = heap.fields(y.as_handle())[0];
+        assert_eq!(heap.fields(yn.as_handle())[0].as_int(), 2);
+    }
+
+    #[test]
+    fn conflicting_borrows_fail_with_codes() {
+        let mut heap = Heap::new();
+        let a = node(&mut heap, 1, Value::NONE).as_handle();
+        heap.gc_borrow(a, false).unwrap();
+        heap.gc_borrow(a, false).unwrap();
+        assert!(heap.gc_borrow(a, true).unwrap_err().0.contains("G003"));
+        heap.gc_unborrow(a);
+        heap.gc_unborrow(a);
+        heap.gc_borrow(a, true).unwrap();
+        assert!(heap.gc_borrow(a, false).unwrap_err().0.contains("G002"));
+        heap.gc_unborrow(a);
+        heap.gc_borrow(a, false).unwrap();
+    }
+
+    #[test]
+    fn a_heap_over_its_limit_after_a_full_collection_fails() {
+        let prog = program();
+        let mut heap = Heap::new();
+        heap.gc.configure(GcConfig { max_heap_size: Some(100), ..GcConfig::for_mode(GcMode::Memory) });
+        let _a = node(&mut heap, 1, Value::NONE);
+        assert!(heap.gc_collect(&prog, false).is_ok());
+        assert!(heap.gc_collect(&prog, true).unwrap_err().0.contains("G004"));
+    }
+}
