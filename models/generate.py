@@ -14,6 +14,11 @@ The models:
   ((a + b) x W) and diff Float32[N, 4] (a - b).
 - classifier.onnx: embedding Float32[N, 8] -> logits Float32[N, 2].
 - unsupported_op.onnx: a node of an operator no backend knows.
+- tiny_bert/: a BERT encoder with random weights (vocabulary 100, as the
+  tokenizer's; hidden 16, 2 layers, 4 heads) as candle reads it:
+  config.json and model.safetensors; and tiny_bert.onnx, the same network as
+  an ONNX graph (fetch_minilm.py's builder): input_ids Int64[N, L] ->
+  sentence_embedding Float32[N, 16] (mean over non-padding tokens, L2-normalised).
 - tokenizer.json: a small WordPiece tokenizer (lower-cased, BERT-style
   pre-tokenisation, `[CLS] ... [SEP]`) whose ids (< 100) index the
   embedder's table.
@@ -169,6 +174,61 @@ def unsupported():
     onnx.save(model, str(HERE / "unsupported_op.onnx"))
 
 
+TINY_BERT = {
+    "architectures": ["BertModel"], "model_type": "bert", "vocab_size": 100, "hidden_size": 16,
+    "num_hidden_layers": 2, "num_attention_heads": 4, "intermediate_size": 32, "hidden_act": "gelu",
+    "hidden_dropout_prob": 0.1, "attention_probs_dropout_prob": 0.1, "max_position_embeddings": 32,
+    "type_vocab_size": 2, "initializer_range": 0.02, "layer_norm_eps": 1e-12, "pad_token_id": 0,
+    "position_embedding_type": "absolute",
+}
+
+
+def write_safetensors(tensors, path):
+    """The safetensors format: an 8-byte little-endian header length, a JSON
+    header (dtype, shape, byte offsets; padded to 8 bytes), the raw data."""
+    header, offset = {}, 0
+    for name, a in tensors.items():
+        header[name] = {"dtype": "F32", "shape": list(a.shape), "data_offsets": [offset, offset + a.nbytes]}
+        offset += a.nbytes
+    text = json.dumps(header).encode()
+    text += b" " * (-len(text) % 8)
+    with open(path, "wb") as f:
+        f.write(len(text).to_bytes(8, "little") + text)
+        for a in tensors.values():
+            f.write(np.ascontiguousarray(a, dtype="<f4").tobytes())
+
+
+def tiny_bert():
+    sys.path.insert(0, str(HERE))
+    from fetch_minilm import bert_onnx
+
+    rng = np.random.default_rng(17)
+    c = TINY_BERT
+    h, inner = c["hidden_size"], c["intermediate_size"]
+    t = {
+        "embeddings.word_embeddings.weight": rng.standard_normal((c["vocab_size"], h)),
+        "embeddings.position_embeddings.weight": rng.standard_normal((c["max_position_embeddings"], h)) * 0.1,
+        "embeddings.token_type_embeddings.weight": rng.standard_normal((2, h)) * 0.1,
+        "embeddings.LayerNorm.weight": 1 + rng.standard_normal(h) * 0.1,
+        "embeddings.LayerNorm.bias": rng.standard_normal(h) * 0.1,
+    }
+    for i in range(c["num_hidden_layers"]):
+        p = f"encoder.layer.{i}."
+        for name, (o, n) in {"attention.self.query": (h, h), "attention.self.key": (h, h), "attention.self.value": (h, h),
+                             "attention.output.dense": (h, h), "intermediate.dense": (inner, h), "output.dense": (h, inner)}.items():
+            t[p + name + ".weight"] = rng.standard_normal((o, n)) / np.sqrt(n)
+            t[p + name + ".bias"] = rng.standard_normal(o) * 0.1
+        for ln in ["attention.output.LayerNorm", "output.LayerNorm"]:
+            t[p + ln + ".weight"] = 1 + rng.standard_normal(h) * 0.1
+            t[p + ln + ".bias"] = rng.standard_normal(h) * 0.1
+    t = {k: v.astype(np.float32) for k, v in t.items()}
+    folder = HERE / "tiny_bert"
+    folder.mkdir(exist_ok=True)
+    (folder / "config.json").write_text(json.dumps(c, indent=1) + "\n")
+    write_safetensors(t, folder / "model.safetensors")
+    save(bert_onnx(t, c), "tiny_bert.onnx")
+
+
 def pattern(shape, scale=0.25):
     """The inputs both sides use: ((i % 7) - 3) * scale over the flat index."""
     n = int(np.prod(shape))
@@ -186,6 +246,15 @@ def reference():
     outs = run("two_inputs.onnx", {"a": a, "b": b})
     ref["two_inputs/out"] = outs[0].ravel().tolist()
     ref["two_inputs/diff"] = outs[1].ravel().tolist()
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(str(HERE / "tokenizer.json"))
+    tok.enable_padding(pad_id=0, pad_token="[PAD]")
+    texts = ["The food was great!", "A man is eating bread.", "I hate this slow service."]
+    tiny_ids = np.array([e.ids for e in tok.encode_batch(texts)], dtype=np.int64)
+    ref["tiny_bert/ids"] = tiny_ids.ravel().tolist()
+    ref["tiny_bert/shape"] = list(tiny_ids.shape)
+    ref["tiny_bert/embedding"] = run("tiny_bert.onnx", {"input_ids": tiny_ids})[0].ravel().tolist()
     (HERE / "reference.json").write_text(json.dumps(ref, indent=1) + "\n")
 
 
@@ -196,5 +265,6 @@ if __name__ == "__main__":
     classifier()
     unsupported()
     tokenizer()
+    tiny_bert()
     reference()
     print("wrote", ", ".join(sorted(p.name for p in HERE.glob("*.onnx"))), "tokenizer.json and reference.json")

@@ -8,7 +8,9 @@
 //! areas run `stark run`. Leading comment lines set options: `// args:
 //! --core` passes extra arguments, and `// status: 101` is the expected
 //! exit status (otherwise 1 when the expected stderr reports an error, 0
-//! else).
+//! else). `// requires: PATH` marks a program that needs a file not in the
+//! repository (such as `models/minilm/`, which `models/fetch_minilm.py`
+//! fetches): without it, the test is reported as ignored.
 //! Programs under `concurrency/`, `actors/` and `net/` run a second time with `--threads 2`,
 //! where only the exit status and stdout's lines (in any order) count.
 //! `STARK_BLESS=1 cargo test -p stark-cli --test programs` rewrites the
@@ -29,11 +31,18 @@ fn main() {
         .map(|path| {
             let rel = path.strip_prefix(&root).expect("under the repository").to_path_buf();
             let name = rel.with_extension("").display().to_string();
+            let missing = missing_requirement(&root, &path);
             let root = root.clone();
-            Trial::test(name, move || check(&root, &rel))
+            Trial::test(name, move || check(&root, &rel)).with_ignored_flag(missing)
         })
         .collect();
     libtest_mimic::run(&args, trials).exit();
+}
+
+/// Whether the program at `path` requires a file (`// requires: PATH`) that is not there.
+fn missing_requirement(root: &Path, path: &Path) -> bool {
+    let source = std::fs::read(path).unwrap_or_default();
+    header(&source, "requires").is_some_and(|p| !root.join(p.trim()).exists())
 }
 
 fn repo_root() -> PathBuf {

@@ -15,6 +15,7 @@ fn model_fn(name: &str) -> Option<ModelFn> {
     use ModelFn::*;
     Some(match name {
         "load_model" => Load,
+        "load_model_with" => LoadWith,
         "Model::predict" => Predict,
         "Model::predict_all" => PredictAll,
         "Model::name" => Name,

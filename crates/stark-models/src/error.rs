@@ -18,6 +18,9 @@ pub enum ModelError {
     Run { model: String, reason: String },
     /// M006: a batch could not be formed or split.
     Batch { model: String, reason: String },
+    /// M007: the backend asked for is not available (not built in, its
+    /// library cannot be opened, or no backend of that name).
+    Unavailable { backend: String, reason: String },
 }
 
 impl ModelError {
@@ -30,6 +33,7 @@ impl ModelError {
             ModelError::Signature { .. } => "M004",
             ModelError::Run { .. } => "M005",
             ModelError::Batch { .. } => "M006",
+            ModelError::Unavailable { .. } => "M007",
         }
     }
 }
@@ -46,6 +50,7 @@ impl fmt::Display for ModelError {
             ModelError::Signature { model, reason } => write!(f, "model `{model}`: {reason}"),
             ModelError::Run { model, reason } => write!(f, "model `{model}` failed: {reason}"),
             ModelError::Batch { model, reason } => write!(f, "model `{model}`: cannot batch: {reason}"),
+            ModelError::Unavailable { backend, reason } => write!(f, "backend `{backend}` is not available: {reason}"),
         }
     }
 }

@@ -2,18 +2,28 @@
 //! and its backends, and the data side of dynamic batching.
 //!
 //! A [`Model`] is a loaded model shared by reference (cloning it copies
-//! no weights), reached through the [`Backend`] interface: today the
-//! embedded ONNX backend on tract ([`onnx::OnnxBackend`]).
+//! no weights), reached through the [`Backend`] interface, statically
+//! dispatched over three backends: ONNX on tract ([`onnx::OnnxBackend`],
+//! embedded, the default for `.onnx` files), ONNX on onnxruntime
+//! (`ort::OrtBackend`, cargo feature `ort`) and BERT-family safetensors
+//! encoders on candle (`bert::BertBackend`, cargo feature `bert`, on by
+//! default).
 
 pub mod backend;
 pub mod batch;
+#[cfg(feature = "bert")]
+pub mod bert;
 pub mod error;
+pub mod kind;
 pub mod onnx;
+#[cfg(feature = "ort")]
+pub mod ort;
 pub mod signature;
 pub mod text;
 
 pub use backend::{Backend, Capabilities, Dim, TensorInfo};
 pub use error::{ModelError, Result};
+pub use kind::BackendKind;
 pub use text::Tokenizer;
 
 use stark_tensor::Tensor;
@@ -27,29 +37,66 @@ pub struct Model(Arc<Loaded>);
 struct Loaded {
     name: String,
     path: String,
+    kind: BackendKind,
     backend: Backends,
 }
 
 /// The backends, statically dispatched.
 enum Backends {
     Onnx(onnx::OnnxBackend),
+    #[cfg(feature = "ort")]
+    Ort(ort::OrtBackend),
+    #[cfg(feature = "bert")]
+    Bert(Box<bert::BertBackend>),
+}
+
+/// Calls `$call` on whichever backend `$b` holds.
+macro_rules! dispatch {
+    ($b:expr, $x:ident => $call:expr) => {
+        match $b {
+            Backends::Onnx($x) => $call,
+            #[cfg(feature = "ort")]
+            Backends::Ort($x) => $call,
+            #[cfg(feature = "bert")]
+            Backends::Bert($x) => $call,
+        }
+    };
 }
 
 impl Backends {
-    fn get(&self) -> &onnx::OnnxBackend {
-        match self {
-            Backends::Onnx(b) => b,
+    /// Loads `path` with the backend `kind`.
+    fn load(kind: BackendKind, path: &Path) -> Result<Backends> {
+        match kind {
+            BackendKind::Tract => onnx::OnnxBackend::load(path).map(Backends::Onnx),
+            #[cfg(feature = "ort")]
+            BackendKind::OnnxRuntime => ort::OrtBackend::load(path).map(Backends::Ort),
+            #[cfg(feature = "bert")]
+            BackendKind::Candle => bert::BertBackend::load(path).map(|b| Backends::Bert(Box::new(b))),
+            #[allow(unreachable_patterns)]
+            other => Err(other.not_built()),
         }
     }
 }
 
 impl Model {
-    /// Loads the model at `path` (an ONNX file).
+    /// Loads the model at `path` with the backend its kind of file calls for
+    /// ([`BackendKind::for_path`]).
     pub fn load(path: impl AsRef<Path>) -> Result<Model> {
         let path = path.as_ref();
-        let backend = Backends::Onnx(onnx::OnnxBackend::load(path)?);
+        Model::load_with(path, BackendKind::for_path(path)?)
+    }
+
+    /// Loads the model at `path` with the backend `kind`.
+    pub fn load_with(path: impl AsRef<Path>, kind: BackendKind) -> Result<Model> {
+        let path = path.as_ref();
+        let backend = Backends::load(kind, path)?;
         let name = path.file_stem().map_or_else(|| path.display().to_string(), |s| s.to_string_lossy().into_owned());
-        Ok(Model(Arc::new(Loaded { name, path: path.display().to_string(), backend })))
+        Ok(Model(Arc::new(Loaded { name, path: path.display().to_string(), kind, backend })))
+    }
+
+    /// The backend that runs it.
+    pub fn backend(&self) -> BackendKind {
+        self.0.kind
     }
 
     /// The model's name (its file's stem).
@@ -64,22 +111,22 @@ impl Model {
 
     /// The model's inputs.
     pub fn inputs(&self) -> &[TensorInfo] {
-        self.0.backend.get().inputs()
+        dispatch!(&self.0.backend, b => b.inputs())
     }
 
     /// The model's outputs.
     pub fn outputs(&self) -> &[TensorInfo] {
-        self.0.backend.get().outputs()
+        dispatch!(&self.0.backend, b => b.outputs())
     }
 
     /// What its backend can do.
     pub fn capabilities(&self) -> Capabilities {
-        self.0.backend.get().capabilities()
+        dispatch!(&self.0.backend, b => b.capabilities())
     }
 
     /// Runs one request: one tensor per input, one per output.
     pub fn infer(&self, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
-        self.0.backend.get().infer(inputs)
+        dispatch!(&self.0.backend, b => b.infer(inputs))
     }
 
     /// Runs requests as one batch (each request's tensors with or without
@@ -93,6 +140,16 @@ impl Model {
     /// Checks a request for `infer_batch` (with or without the batch dimension).
     pub fn check_request(&self, request: &[Tensor]) -> Result<()> {
         batch::check(self.name(), self.inputs(), request)
+    }
+
+    /// Waits until no request is running.
+    pub fn drain(&self) {
+        dispatch!(&self.0.backend, b => b.drain())
+    }
+
+    /// Drops the backend's cached run states.
+    pub fn reset(&self) {
+        dispatch!(&self.0.backend, b => b.reset())
     }
 
     /// Whether two handles share one loaded model.

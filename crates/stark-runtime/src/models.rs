@@ -8,7 +8,7 @@
 
 use crate::actor::ActorCell;
 use crate::host::TaskHost;
-use stark_models::{Dim, Model, Tokenizer};
+use stark_models::{BackendKind, Dim, Model, Tokenizer};
 use stark_tensor::{DType, Tensor};
 use stark_vm::model::{ModelFn, ModelOp};
 use stark_vm::task::{Done, Resume};
@@ -21,9 +21,13 @@ use std::time::Instant;
 /// Runs a model operation for `host`.
 pub(crate) fn op(host: &TaskHost, op: ModelOp) -> Result<Done, Fault> {
     match op {
-        ModelOp::Load { path } => {
-            Ok(blocking(move || Model::load(&path).map(|m| Portable::Host(Arc::new(m))).map_err(|e| e.to_string())))
-        }
+        ModelOp::Load { path, backend } => Ok(blocking(move || {
+            let model = match backend {
+                Some(name) => BackendKind::parse(&name).and_then(|kind| Model::load_with(&path, kind)),
+                None => Model::load(&path),
+            };
+            model.map(|m| Portable::Host(Arc::new(m))).map_err(|e| e.to_string())
+        })),
         ModelOp::Predict { model, inputs, list } => {
             let model = model_of(&model)?;
             Ok(blocking(move || {

@@ -17,6 +17,8 @@ use stark_tensor::Tensor;
 pub enum ModelFn {
     /// `load_model(path)`.
     Load,
+    /// `load_model_with(path, backend)`.
+    LoadWith,
     /// `model.predict(&input)`: the first output.
     Predict,
     /// `model.predict_all(&inputs)`: every output.
@@ -66,7 +68,7 @@ impl ModelFn {
         match self {
             DataAdd => 4,
             InfoName | InfoDtype | InfoDims => 3,
-            Predict | PredictAll | InfoCount | Serve | Parallel | Ensemble | Encode | Register | DataGive => 2,
+            Predict | PredictAll | InfoCount | Serve | Parallel | Ensemble | Encode | Register | DataGive | LoadWith => 2,
             _ => 1,
         }
     }
@@ -74,8 +76,9 @@ impl ModelFn {
 
 /// What the host does for a model native.
 pub enum ModelOp {
-    /// Loads the model at `path`.
-    Load { path: String },
+    /// Loads the model at `path`, with the backend named `backend` or the
+    /// one its kind of file calls for.
+    Load { path: String, backend: Option<String> },
     /// Runs `inputs` (one request); the first output, or all as a `Vec`
     /// of layout `list`.
     Predict { model: HostRef, inputs: Vec<Tensor>, list: Option<u32> },
@@ -117,7 +120,8 @@ impl Cx<'_> {
     pub(crate) fn model_op(&mut self, f: ModelFn, host: &mut dyn Host) -> Result<Flow, Fault> {
         let layout = self.site.layout;
         let op = match f {
-            ModelFn::Load => ModelOp::Load { path: self.str_arg(0) },
+            ModelFn::Load => ModelOp::Load { path: self.str_arg(0), backend: None },
+            ModelFn::LoadWith => ModelOp::Load { path: self.str_arg(0), backend: Some(self.str_arg(1)) },
             ModelFn::TokenizerLoad => ModelOp::TokenizerLoad { path: self.str_arg(0) },
             ModelFn::Encode => ModelOp::Encode { tokenizer: self.host_arg(0)?, text: self.str_arg(1) },
             ModelFn::Predict | ModelFn::PredictAll => {
