@@ -68,7 +68,8 @@ impl ModelFn {
         match self {
             DataAdd => 4,
             InfoName | InfoDtype | InfoDims => 3,
-            Predict | PredictAll | InfoCount | Serve | Parallel | Ensemble | Encode | Register | DataGive | LoadWith => 2,
+            Predict | PredictAll | InfoCount | Serve | Parallel | Ensemble | Encode | Register | DataGive
+            | LoadWith => 2,
             _ => 1,
         }
     }
