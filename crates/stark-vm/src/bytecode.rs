@@ -448,86 +448,17 @@ impl Instr {
     /// Every register field of the instruction (what the interpreter
     /// indexes directly), for `Program::check`.
     pub fn regs(&self) -> ([Reg; 3], usize) {
-        use Instr::*;
-        match *self {
-            Jmp { .. } | Trap { .. } => ([0; 3], 0),
-            Clear { a }
-            | LoadK { a, .. }
-            | LoadI { a, .. }
-            | LoadFn { a, .. }
-            | JmpIf { a, .. }
-            | JmpIfNot { a, .. }
-            | JmpIfNone { a, .. }
-            | JmpIfSome { a, .. }
-            | JmpIfNotCmpIImm { a, .. }
-            | JmpIfNotTag { obj: a, .. }
-            | Ret { a }
-            | Drop { a }
-            | FreeShell { a }
-            | FieldAddIImm { obj: a, .. }
-            | Call { base: a, .. }
-            | Native { base: a, .. }
-            | New { base: a, .. } => ([a, 0, 0], 1),
-            Copy { a, b }
-            | Move { a, b }
-            | SetEnv { a, env: b }
-            | AddIImm { a, b, .. }
-            | AddUImm { a, b, .. }
-            | MulIImm { a, b, .. }
-            | RemIK { a, b, .. }
-            | DivIK { a, b, .. }
-            | SqrtF { a, b }
-            | SliceLenR { a, b }
-            | VecLenR { a, b }
-            | CmpIImm { a, b, .. }
-            | JmpIfNotLtI { a, b, .. }
-            | JmpIfNotCmpI { a, b, .. }
-            | JmpIfNotCmpU { a, b, .. }
-            | ForLoopI { a, b, .. }
-            | ForLoopU { a, b, .. }
-            | Neg { a, b, .. }
-            | Not { a, b, .. }
-            | Cast { a, b, .. }
-            | CallValue { base: a, callee: b }
-            | GetField { a, obj: b, .. }
-            | TakeField { a, obj: b, .. }
-            | SetField { obj: a, b, .. }
-            | GetTag { a, obj: b }
-            | RefReg { a, b }
-            | RefField { a, obj: b, .. }
-            | Load { a, r: b }
-            | Store { r: a, b }
-            | SliceAll { a, b }
-            | Clone { a, b }
-            | Swap { a, b }
-            | FieldOp { obj: a, b, .. } => ([a, b, 0], 2),
-            AddI { a, b, c }
-            | SubI { a, b, c }
-            | MulI { a, b, c }
-            | LtI { a, b, c }
-            | LeI { a, b, c }
-            | EqI { a, b, c }
-            | NeI { a, b, c }
-            | AddF { a, b, c }
-            | SubF { a, b, c }
-            | MulF { a, b, c }
-            | DivF { a, b, c }
-            | LtF { a, b, c }
-            | DivI { a, b, c }
-            | RemI { a, b, c }
-            | CmpI { a, b, c, .. }
-            | CmpU { a, b, c, .. }
-            | Arith { a, b, c, .. }
-            | Cmp { a, b, c, .. }
-            | Index { a, list: b, i: c }
-            | IndexField { a, list: b, i: c, .. }
-            | IndexSlice { a, list: b, i: c }
-            | RefIndex { a, list: b, i: c }
-            | RefIndexSlice { a, list: b, i: c } => ([a, b, c], 3),
-        }
+        let (mut regs, mut n) = ([0; 3], 0);
+        // One operand table: `for_each_reg` on a copy (an `Instr` is `Copy`).
+        let mut copy = *self;
+        copy.for_each_reg(|r| {
+            regs[n] = *r;
+            n += 1;
+        });
+        (regs, n)
     }
 
-    /// Applies `f` to every register field (those `regs` lists), e.g. to
+    /// Applies `f` to every register field (at most three), e.g. to
     /// move an inlined body's registers into its caller's frame.
     pub fn for_each_reg(&mut self, mut f: impl FnMut(&mut Reg)) {
         use Instr::*;
