@@ -26,7 +26,11 @@ pub enum Probe<'a> {
     Key(Key),
 }
 
+/// Aligned to a cache line: a `(Value, Value)` entry is 64 bytes, so a
+/// lookup touches one line rather than two (hash and key at the start,
+/// value at the end).
 #[derive(Clone, Debug)]
+#[repr(align(64))]
 struct Entry<V> {
     hash: u64,
     key: Key,
