@@ -56,8 +56,9 @@
 //! (`f32` `exp` is a branch-free polynomial,
 //! [`exp_f32`], so it vectorises too); reductions fold rows with 16
 //! independent accumulators. Above about 32k elements work is split over
-//! rayon's pool. Float `matmul` calls `matrixmultiply`'s GEMM (with its own
-//! threads) directly on strided views. `softmax` is fused per row.
+//! rayon's pool. Float `matmul` calls the `gemm` crate's GEMM (threaded on
+//! rayon's pool above about 2M multiply-adds) directly on strided views.
+//! `softmax` is fused per row.
 //! Outputs are written once into uninitialised memory; freed buffers of 1 to
 //! 256 MiB are pooled (256 MiB at most) and reused for the next output of
 //! about their size, which spares the page faults of fresh memory.

@@ -1,11 +1,11 @@
 //! Matrix products with numpy's `matmul` semantics: 1-d operands are
 //! promoted to a row (left) or column (right) vector and the added dimension
 //! removed from the result; dimensions before the last two are batch
-//! dimensions and broadcast. Floats go through `matrixmultiply`'s GEMM, which
+//! dimensions and broadcast. Floats go through the `gemm` crate's GEMM, which
 //! takes arbitrary row and column strides, so transposed and sliced views are
 //! multiplied without a copy; integers use a plain triple loop (wrapping).
-//! A large product threads inside the GEMM; a batch of small ones is spread
-//! over rayon's pool instead.
+//! A large product threads inside the GEMM (on rayon's pool); a batch of small
+//! ones is spread over rayon's pool instead.
 
 use std::mem::MaybeUninit;
 
@@ -17,8 +17,14 @@ use crate::num::Numeric;
 use crate::shape::{broadcast_shapes, broadcast_strides, Shape};
 use crate::tensor::Tensor;
 
-/// Multiply-adds (`m * k * n`) below which one product is too small to thread.
-const SMALL_PRODUCT: usize = 1 << 18;
+/// Multiply-adds (`m * k * n`) from which one product is threaded inside the GEMM.
+/// Below it waking the pool and splitting the blocks cost about what a second
+/// thread saves (on this 2-core machine two threads began to win near 128^3).
+const THREADED_PRODUCT: usize = 1 << 21;
+
+/// Multiply-adds over a whole batch of small products from which the batch is
+/// spread over rayon's pool.
+const THREADED_BATCH: usize = 1 << 18;
 
 /// One matrix operand: where it starts and its row and column strides.
 #[derive(Clone, Copy)]
@@ -32,7 +38,16 @@ struct Matrix {
 trait Gemm: Numeric {
     /// `c = a b` for an `m` x `k` matrix `a` and a `k` x `n` matrix `b`
     /// (`k` > 0), writing every element of the contiguous `c`.
-    fn gemm(dims: (usize, usize, usize), a: &[Self], am: Matrix, b: &[Self], bm: Matrix, c: &mut [MaybeUninit<Self>]) {
+    /// `threads` says whether the product may use rayon's pool (the loop never does).
+    fn gemm(
+        dims: (usize, usize, usize),
+        a: &[Self],
+        am: Matrix,
+        b: &[Self],
+        bm: Matrix,
+        c: &mut [MaybeUninit<Self>],
+        _threads: bool,
+    ) {
         let (m, k, n) = dims;
         c.fill(MaybeUninit::new(Self::ZERO));
         // SAFETY: every element of `c` was initialised just above.
@@ -55,7 +70,7 @@ impl Gemm for i32 {}
 impl Gemm for i64 {}
 
 macro_rules! float_gemm {
-    ($t:ty, $kernel:path) => {
+    ($t:ty) => {
         impl Gemm for $t {
             fn gemm(
                 dims: (usize, usize, usize),
@@ -64,32 +79,53 @@ macro_rules! float_gemm {
                 b: &[Self],
                 bm: Matrix,
                 c: &mut [MaybeUninit<Self>],
+                threads: bool,
             ) {
                 let (m, k, n) = dims;
                 let last_a = am.offset + (m - 1) * am.row_stride + (k - 1) * am.col_stride;
                 let last_b = bm.offset + (k - 1) * bm.row_stride + (n - 1) * bm.col_stride;
                 assert!(last_a < a.len() && last_b < b.len() && c.len() == m * n, "matmul operands in bounds");
+                // gemm's own Rayon threading rather than splitting `c` into
+                // blocks ourselves: it divides the work at its packed-panel
+                // level, so the threads pack a shared block of one operand
+                // together instead of each packing its own copy, and it runs
+                // on rayon's global pool, the one every other kernel here uses
+                // (matrixmultiply kept a second pool, whose threads competed
+                // with rayon's).
+                let parallelism = if threads {
+                    gemm::Parallelism::Rayon(rayon::current_num_threads())
+                } else {
+                    gemm::Parallelism::None
+                };
                 // SAFETY: the asserts above show that every element the kernel
                 // reads (through the given strides) lies inside `a` and `b`, and
-                // that `c` holds exactly the `m` x `n` contiguous outputs. With
-                // beta 0 the GEMM writes every element of `c` and reads none
-                // (its documented contract), so `c` may be uninitialised.
+                // that `c` holds exactly the `m` x `n` contiguous outputs (row
+                // stride `n`, column stride 1). With `read_dst` false and `k` > 0
+                // the GEMM writes every element of `c` before reading it, so `c`
+                // may be uninitialised. gemm takes the sizes `m, n, k`, then
+                // each matrix as pointer, column stride, row stride, and computes
+                // `dst = alpha dst + beta lhs rhs`: beta, not alpha, is 1 here.
                 unsafe {
-                    $kernel(
+                    gemm::gemm(
                         m,
-                        k,
                         n,
-                        1.0,
-                        a.as_ptr().add(am.offset),
-                        am.row_stride as isize,
-                        am.col_stride as isize,
-                        b.as_ptr().add(bm.offset),
-                        bm.row_stride as isize,
-                        bm.col_stride as isize,
-                        0.0,
+                        k,
                         c.as_mut_ptr().cast::<$t>(),
-                        n as isize,
                         1,
+                        n as isize,
+                        false,
+                        a.as_ptr().add(am.offset),
+                        am.col_stride as isize,
+                        am.row_stride as isize,
+                        b.as_ptr().add(bm.offset),
+                        bm.col_stride as isize,
+                        bm.row_stride as isize,
+                        0.0,
+                        1.0,
+                        false,
+                        false,
+                        false,
+                        parallelism,
                     )
                 }
             }
@@ -97,8 +133,8 @@ macro_rules! float_gemm {
     };
 }
 
-float_gemm!(f32, matrixmultiply::sgemm);
-float_gemm!(f64, matrixmultiply::dgemm);
+float_gemm!(f32);
+float_gemm!(f64);
 
 impl Tensor {
     /// The matrix product with numpy's `matmul` semantics (batched, broadcasting batch dimensions).
@@ -149,19 +185,19 @@ fn batched<T: Gemm>(a: &Tensor, b: &Tensor, batch: &Shape, (m, k, n): (usize, us
     let sa = broadcast_strides(&a.shape[..ra - 2], &a.strides[..ra - 2], batch);
     let sb = broadcast_strides(&b.shape[..rb - 2], &b.strides[..rb - 2], batch);
     let (da, db) = (a.buffer.slice::<T>(), b.buffer.slice::<T>());
+    // Big products thread inside the GEMM; many small ones thread across the batch.
+    let big = m.saturating_mul(k).saturating_mul(n) >= THREADED_PRODUCT;
     let product = |index: usize, c: &mut [MaybeUninit<T>]| {
         let (oa, ob) = batch_offsets(index, batch, &sa, &sb);
         let am = Matrix { offset: a.offset + oa, row_stride: a.strides[ra - 2], col_stride: a.strides[ra - 1] };
         let bm = Matrix { offset: b.offset + ob, row_stride: b.strides[rb - 2], col_stride: b.strides[rb - 1] };
-        T::gemm((m, k, n), da, am, db, bm, c);
+        T::gemm((m, k, n), da, am, db, bm, c, big);
     };
-    // Big products thread inside the GEMM; many small ones thread across the batch.
-    let small = m.saturating_mul(k).saturating_mul(n) < SMALL_PRODUCT;
     let fill = |out: &mut [MaybeUninit<T>]| {
         if out.is_empty() {
             return;
         }
-        if small && count > 1 && count.saturating_mul(m * k * n) >= SMALL_PRODUCT {
+        if !big && count > 1 && count.saturating_mul(m * k * n) >= THREADED_BATCH {
             out.par_chunks_mut(m * n).enumerate().for_each(|(index, c)| product(index, c));
         } else {
             out.chunks_mut(m * n).enumerate().for_each(|(index, c)| product(index, c));

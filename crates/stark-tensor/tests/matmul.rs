@@ -131,3 +131,19 @@ fn outputs_in_reused_buffers_hold_no_stale_values() {
         assert!(zeros.exp().to_vec::<f32>().unwrap().iter().all(|&x| x == 1.0));
     }
 }
+
+#[test]
+fn transposed_views_in_a_threaded_product_match_naive() {
+    // 160 x 150 x 140 is 3.4M multiply-adds, above the size from which the
+    // GEMM threads; both operands are transposed views (column-major strides).
+    let (m, k, n) = (160, 150, 140);
+    let a = Tensor::randn(&[k, m], DType::Float32, 7).unwrap().transpose();
+    let b = Tensor::randn(&[n, k], DType::Float32, 8).unwrap().transpose();
+    assert!(!a.is_contiguous() && !b.is_contiguous());
+    let want = naive(&a.contiguous().to_vec_f64(), &b.contiguous().to_vec_f64(), m, k, n);
+    assert_close(&a.matmul(&b).unwrap().to_vec_f64(), &want, 1e-3);
+    let a64 = a.to_dtype(DType::Float64);
+    let b64 = Tensor::randn(&[n, k], DType::Float64, 9).unwrap().transpose();
+    let want = naive(&a64.contiguous().to_vec_f64(), &b64.contiguous().to_vec_f64(), m, k, n);
+    assert_close(&a64.matmul(&b64).unwrap().to_vec_f64(), &want, 1e-9);
+}
