@@ -452,6 +452,11 @@ impl Heap {
     /// edge): then it waits for a larger collection.
     fn collect_from(&mut self, prog: &Program, batch: Vec<Handle>, young: Option<u32>, budget: usize) {
         let mut set: Vec<Handle> = Vec::new();
+        // Each cell's owners outside the set, counted down as the search
+        // meets each link inside it (every link out of a searched cell is
+        // met once; a cell the budget left unsearched keeps its links
+        // counted as outside owners, which only keeps more alive).
+        let mut refs: Vec<i64> = Vec::new();
         let mut taken: Vec<Handle> = Vec::new();
         // `cut`: the budget stopped the search; `outside`: it met cells
         // of an older generation. Either way, what the set shows is partial.
@@ -469,13 +474,13 @@ impl Heap {
             self.fields_mut(c)[1].ext &= !CANDIDATE;
             taken.push(c);
             let mut next = set.len();
-            self.enter_set(&mut set, c, young, &mut outside);
+            self.enter_set(&mut set, &mut refs, c, false, young, &mut outside);
             while next < set.len() && !cut {
                 let (v, slot) = self.cell_value(prog, set[next]);
                 found.clear();
                 self.gc_edges(prog, v, slot, &mut stack, |t| found.push(t));
                 for &t in &found {
-                    self.enter_set(&mut set, t, young, &mut outside);
+                    self.enter_set(&mut set, &mut refs, t, true, young, &mut outside);
                 }
                 next += 1;
                 cut |= set.len() >= MAX_SET || (budget != usize::MAX && set.len() > 2 * budget);
@@ -487,7 +492,7 @@ impl Heap {
                 self.gc.candidates.push(c);
             }
         }
-        let garbage = self.trial_delete(prog, &set, |heap, t| {
+        let garbage = self.unreached(prog, &set, refs, |heap, t| {
             let ext = heap.fields(t)[1].ext;
             (ext & IN_SET != 0).then_some((ext >> POS_SHIFT) as usize)
         });
@@ -521,11 +526,22 @@ impl Heap {
             if is_cell(prog, *layout) && fields[1].ext & (CANDIDATE | DETACHED) == CANDIDATE)
     }
 
-    /// Adds cell `t` to the examined set unless it is there already or
-    /// lies outside the generation examined (noted in `outside`).
-    fn enter_set(&mut self, set: &mut Vec<Handle>, t: Handle, young: Option<u32>, outside: &mut bool) {
+    /// Adds cell `t` (met through a link inside the set if `linked`) to
+    /// the examined set unless it is there already or lies outside the
+    /// generation examined (noted in `outside`), and counts the link.
+    fn enter_set(
+        &mut self,
+        set: &mut Vec<Handle>,
+        refs: &mut Vec<i64>,
+        t: Handle,
+        linked: bool,
+        young: Option<u32>,
+        outside: &mut bool,
+    ) {
         let ext = self.fields(t)[1].ext;
+        let link = i64::from(linked);
         if ext & IN_SET != 0 {
+            refs[(ext >> POS_SHIFT) as usize] -= link;
             return;
         }
         if young.is_some_and(|e| ext as u32 != e) {
@@ -534,6 +550,7 @@ impl Heap {
         }
         self.fields_mut(t)[1].ext = ext | IN_SET | ((set.len() as u64) << POS_SHIFT);
         set.push(t);
+        refs.push(self.owners(t) - link);
     }
 
     /// Destroys what dead cells (already detached) held: that
@@ -560,11 +577,7 @@ impl Heap {
         set: &[Handle],
         index: impl Fn(&Heap, Handle) -> Option<usize>,
     ) -> Vec<bool> {
-        let mut refs: Vec<i64> = Vec::with_capacity(set.len());
-        for &h in set {
-            let Obj::Record { tag, fields, .. } = self.get(h) else { unreachable!("a cell is a record") };
-            refs.push(fields[1].bits as i64 + i64::from(*tag != 0));
-        }
+        let mut refs: Vec<i64> = set.iter().map(|&h| self.owners(h)).collect();
         let mut stack = Vec::new();
         for &h in set {
             let (v, slot) = self.cell_value(prog, h);
@@ -574,6 +587,25 @@ impl Heap {
                 }
             });
         }
+        self.unreached(prog, set, refs, index)
+    }
+
+    /// Cell `h`'s owners, a borrow alive counting as one more.
+    fn owners(&self, h: Handle) -> i64 {
+        let Obj::Record { tag, fields, .. } = self.get(h) else { unreachable!("a cell is a record") };
+        fields[1].bits as i64 + i64::from(*tag != 0)
+    }
+
+    /// Trial deletion's second half: given each cell's owners outside
+    /// `set` (`refs`), which cells no such owner reaches.
+    fn unreached(
+        &self,
+        prog: &Program,
+        set: &[Handle],
+        refs: Vec<i64>,
+        index: impl Fn(&Heap, Handle) -> Option<usize>,
+    ) -> Vec<bool> {
+        let mut stack = Vec::new();
         let mut reached: Vec<bool> = refs.iter().map(|&r| r > 0).collect();
         let mut work: Vec<usize> = (0..set.len()).filter(|&i| reached[i]).collect();
         while let Some(i) = work.pop() {
