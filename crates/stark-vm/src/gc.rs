@@ -503,7 +503,7 @@ impl Heap {
                 fields[1].ext = DETACHED;
                 dead.push((std::mem::replace(&mut fields[0], Value::NONE), h));
             } else {
-                fields[1].ext &= (1 << POS_SHIFT) - 1 & !IN_SET;
+                fields[1].ext &= ((1 << POS_SHIFT) - 1) & !IN_SET;
             }
         }
         self.gc.cells -= dead.len();
