@@ -187,8 +187,8 @@ impl ActorCell {
     }
 
     /// Sends an ask: the reply to wait on, and the send still waiting
-    /// for room in a full mailbox, if it is.
-    pub fn ask(self: &Arc<Self>, message: Portable, how: Asking) -> (Arc<Reply>, Option<HostFuture>) {
+    /// for room in a full mailbox, if it is (see [`ActorCell::finish_post`]).
+    pub fn ask(&self, message: Portable, how: Asking) -> (Arc<Reply>, Option<Posting>) {
         let reply = Arc::new(Reply::default());
         let e = Envelope::new(message, Some(reply.clone()), how.level, how.timeout);
         let posted = if how.reserved {
@@ -198,10 +198,7 @@ impl ActorCell {
         };
         match posted {
             Ok(None) => (reply, None),
-            Ok(Some(waiting)) => {
-                let (cell, answer) = (self.clone(), reply.clone());
-                (reply, Some(Box::pin(cell.finish_post(waiting, Some(answer)))))
-            }
+            Ok(Some(waiting)) => (reply, Some(waiting)),
             Err(Refused::Closed) => {
                 reply.fill(Err(Trap::bare(self.closed_message())));
                 (reply, None)
@@ -213,8 +210,9 @@ impl ActorCell {
         }
     }
 
-    /// A send that waited for room: the reply fails if the actor stopped meanwhile.
-    async fn finish_post(self: Arc<Self>, waiting: Posting, reply: Option<Arc<Reply>>) -> Resume {
+    /// Finishes a send that waits for room (giving `reply`, for an ask):
+    /// the reply fails if the actor stopped meanwhile.
+    pub async fn finish_post(self: Arc<Self>, waiting: Posting, reply: Option<Arc<Reply>>) -> Resume {
         match (waiting.await, reply) {
             (Ok(()), Some(r)) => Resume::Moved(Portable::Host(r)),
             (Ok(()), None) => Resume::Value(Value::UNIT),
@@ -226,11 +224,12 @@ impl ActorCell {
         }
     }
 
-    /// Sends a message with no reply; a future while the mailbox is full.
-    pub fn tell(self: &Arc<Self>, message: Portable) -> Result<Option<HostFuture>, Fault> {
+    /// Sends a message with no reply; the send still waiting while the
+    /// mailbox is full (see [`ActorCell::finish_post`]).
+    pub fn tell(&self, message: Portable) -> Result<Option<Posting>, Fault> {
         match self.mailbox.post(Envelope::new(message, None, crate::mailbox::NORMAL, None)) {
             Ok(None) => Ok(None),
-            Ok(Some(waiting)) => Ok(Some(Box::pin(self.clone().finish_post(waiting, None)))),
+            Ok(Some(waiting)) => Ok(Some(waiting)),
             Err(Refused::Closed) => Err(Fault::new(self.closed_message())),
             Err(Refused::Full { .. }) => Err(Fault::new("internal error: a tell was shed")),
         }

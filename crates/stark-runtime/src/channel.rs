@@ -3,6 +3,15 @@
 //! built on wakers. Closing lets receivers drain what is queued; a send on
 //! a closed channel is a fault.
 //!
+//! The values travel through a lock-free queue (`concurrent-queue`), so a
+//! send or a receive that need not wait takes no lock: a producer and a
+//! consumer on two workers touch only the queue's own atomics, not one
+//! lock they would fight over. Each side's waiters sit behind a lock taken
+//! only when someone waits: the side's `waiting` count says whether to
+//! look, and a fence on both sides (the changer's after its change, the
+//! waiter's after it enlists and before it looks again) makes sure that
+//! no wake-up is lost.
+//!
 //! Waiting is wake-one: a value queued wakes one receiver, a value taken
 //! wakes one sender (no thundering herd when a hundred producers wait on a
 //! full channel). Each waiting future has its own entry, which it removes
@@ -10,72 +19,189 @@
 //! out future); one that was woken but goes away without taking its turn
 //! passes the turn on, so no wake-up is lost.
 
+use concurrent_queue::{ConcurrentQueue, PopError, PushError};
 use stark_vm::task::{HostFuture, Resume};
 use stark_vm::transfer::{self, Portable};
 use stark_vm::trap::Fault;
 use stark_vm::Value;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{fence, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
+/// Above this capacity a bounded channel does not allocate all its places
+/// at once: it counts its values in an unbounded queue instead.
+const FIXED_CAPACITY: usize = 4096;
+
 /// A channel's shared state.
 pub(crate) struct Channel {
-    state: Mutex<State>,
-    capacity: Option<usize>,
-    /// Numbers the waiting futures.
-    next_waiter: AtomicU64,
+    values: Values,
+    receivers: Side,
+    senders: Side,
 }
 
-/// Futures waiting on one side, woken first come first served.
+/// The queued values, at most `limit.1` of them when bounded by a count.
+struct Values {
+    queue: ConcurrentQueue<Portable>,
+    /// Values queued (or being queued) and the capacity, for a large bounded channel.
+    limit: Option<(AtomicUsize, usize)>,
+}
+
+impl Values {
+    fn new(capacity: Option<usize>) -> Values {
+        match capacity {
+            None => Values { queue: ConcurrentQueue::unbounded(), limit: None },
+            Some(c) if c <= FIXED_CAPACITY => Values { queue: ConcurrentQueue::bounded(c.max(1)), limit: None },
+            Some(c) => Values { queue: ConcurrentQueue::unbounded(), limit: Some((AtomicUsize::new(0), c)) },
+        }
+    }
+
+    fn push(&self, value: Portable) -> Result<(), PushError<Portable>> {
+        let Some((len, capacity)) = &self.limit else { return self.queue.push(value) };
+        // A place is claimed before the value goes in, so the count never
+        // passes the capacity.
+        if len.fetch_add(1, Ordering::AcqRel) >= *capacity {
+            len.fetch_sub(1, Ordering::AcqRel);
+            return Err(if self.queue.is_closed() { PushError::Closed(value) } else { PushError::Full(value) });
+        }
+        let pushed = self.queue.push(value);
+        if pushed.is_err() {
+            len.fetch_sub(1, Ordering::AcqRel);
+        }
+        pushed
+    }
+
+    fn pop(&self) -> Result<Portable, PopError> {
+        let popped = self.queue.pop();
+        if let (Ok(_), Some((len, _))) = (&popped, &self.limit) {
+            len.fetch_sub(1, Ordering::AcqRel);
+        }
+        popped
+    }
+
+    fn is_full(&self) -> bool {
+        match &self.limit {
+            Some((len, capacity)) => len.load(Ordering::Acquire) >= *capacity,
+            None => self.queue.is_full(),
+        }
+    }
+}
+
+/// The futures waiting on one side of a channel.
+#[derive(Default)]
+struct Side {
+    /// How many wait (written under the lock, read without it).
+    waiting: AtomicUsize,
+    /// Every ticket below this was woken (waiters are woken in ticket
+    /// order), so a woken waiter leaves without taking the lock.
+    woken_below: AtomicU64,
+    waiters: Mutex<Waiters>,
+}
+
+impl Side {
+    fn lock(&self) -> MutexGuard<'_, Waiters> {
+        self.waiters.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Wakes one waiter, if any: called after a change this side waits for.
+    fn notify_one(&self) {
+        // Pairs with the fence in `enlist`.
+        fence(Ordering::SeqCst);
+        if self.waiting.load(Ordering::Relaxed) > 0 {
+            let mut w = self.lock();
+            if let Some(t) = w.wake_one() {
+                self.woken_below.store(t + 1, Ordering::Release);
+            }
+            self.waiting.store(w.queue.len(), Ordering::Relaxed);
+        }
+    }
+
+    /// Wakes every waiter.
+    fn notify_all(&self) {
+        let mut w = self.lock();
+        w.wake_all();
+        self.woken_below.store(w.next, Ordering::Release);
+        self.waiting.store(0, Ordering::Relaxed);
+    }
+
+    /// Enlists (or refreshes) the waiter holding `ticket`; the caller
+    /// must look again at what it waits for after this.
+    fn enlist(&self, ticket: &mut Option<u64>, waker: &Waker) {
+        let mut w = self.lock();
+        w.enlist(ticket, waker);
+        self.waiting.store(w.queue.len(), Ordering::Relaxed);
+        drop(w);
+        fence(Ordering::SeqCst);
+    }
+
+    /// Forgets the waiter holding `ticket`; whether it was still waiting.
+    fn leave(&self, ticket: Option<u64>) -> bool {
+        match ticket {
+            Some(t) if t >= self.woken_below.load(Ordering::Acquire) => {}
+            _ => return false,
+        }
+        let mut w = self.lock();
+        let was = w.leave(ticket);
+        self.waiting.store(w.queue.len(), Ordering::Relaxed);
+        was
+    }
+}
+
+/// Futures waiting on one side, woken first come first served. A
+/// waiter's ticket is given when it first waits and grows with each one,
+/// so the queue stays sorted by ticket and a waiter is found by binary
+/// search (no hashing on the hot path).
 #[derive(Default)]
 pub(crate) struct Waiters {
-    order: VecDeque<u64>,
-    wakers: HashMap<u64, Waker>,
+    queue: VecDeque<(u64, Waker)>,
+    next: u64,
 }
 
 impl Waiters {
-    /// Registers (or refreshes) waiter `id`.
-    pub fn enlist(&mut self, id: u64, waker: &Waker) {
-        if let Some(w) = self.wakers.get_mut(&id) {
-            w.clone_from(waker);
-        } else {
-            self.wakers.insert(id, waker.clone());
-            self.order.push_back(id);
-        }
+    fn position(&self, ticket: Option<u64>) -> Option<usize> {
+        self.queue.binary_search_by_key(&ticket?, |e| e.0).ok()
     }
 
-    /// Wakes the first waiter still there.
-    pub fn wake_one(&mut self) {
-        while let Some(id) = self.order.pop_front() {
-            if let Some(w) = self.wakers.remove(&id) {
-                w.wake();
-                return;
-            }
+    /// Registers (or refreshes) the waiter holding `ticket`, giving it a
+    /// ticket at the back of the queue if it has none or was woken.
+    pub fn enlist(&mut self, ticket: &mut Option<u64>, waker: &Waker) {
+        if let Some(i) = self.position(*ticket) {
+            self.queue[i].1.clone_from(waker);
+            return;
         }
+        let t = self.next;
+        self.next += 1;
+        *ticket = Some(t);
+        self.queue.push_back((t, waker.clone()));
     }
 
+    /// Wakes the first waiter, giving its ticket.
+    pub fn wake_one(&mut self) -> Option<u64> {
+        let (t, w) = self.queue.pop_front()?;
+        w.wake();
+        Some(t)
+    }
+
+    /// Wakes every waiter.
     pub fn wake_all(&mut self) {
-        self.order.clear();
-        for (_, w) in self.wakers.drain() {
+        for (_, w) in self.queue.drain(..) {
             w.wake();
         }
     }
 
-    /// Forgets waiter `id`; whether it was still waiting (not yet woken).
-    pub fn leave(&mut self, id: u64) -> bool {
-        self.wakers.remove(&id).is_some()
+    /// Forgets the waiter holding `ticket`; whether it was still waiting
+    /// (not yet woken).
+    pub fn leave(&mut self, ticket: Option<u64>) -> bool {
+        match self.position(ticket) {
+            Some(i) => {
+                self.queue.remove(i);
+                true
+            }
+            None => false,
+        }
     }
-}
-
-#[derive(Default)]
-struct State {
-    queue: VecDeque<Portable>,
-    closed: bool,
-    receivers: Waiters,
-    senders: Waiters,
 }
 
 fn closed_fault() -> Fault {
@@ -85,86 +211,71 @@ fn closed_fault() -> Fault {
 impl Channel {
     /// An empty channel.
     pub fn new(capacity: Option<usize>) -> Channel {
-        Channel { state: Mutex::new(State::default()), capacity, next_waiter: AtomicU64::new(0) }
+        Channel { values: Values::new(capacity), receivers: Side::default(), senders: Side::default() }
     }
 
-    fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn has_room(&self, state: &State) -> bool {
-        self.capacity.is_none_or(|c| state.queue.len() < c)
-    }
-
-    /// Queues a value (room is known), waking a receiver, and passes the
-    /// senders' turn on while there is still room.
-    fn push(&self, state: &mut State, value: Portable) {
-        state.queue.push_back(value);
-        state.receivers.wake_one();
-        if self.has_room(state) {
-            state.senders.wake_one();
+    /// Queues `value` if there is room; gives it back when the channel is
+    /// full (the sender must wait: [`Waiting::send`]); a closed channel is
+    /// a fault.
+    pub fn send(&self, value: Portable) -> Result<Result<(), Portable>, Fault> {
+        match self.values.push(value) {
+            Ok(()) => {
+                self.receivers.notify_one();
+                Ok(Ok(()))
+            }
+            Err(PushError::Full(value)) => Ok(Err(value)),
+            Err(PushError::Closed(_)) => Err(closed_fault()),
         }
-    }
-
-    /// Takes the next value, waking a sender, and passes the receivers'
-    /// turn on while values remain.
-    fn pop(&self, state: &mut State) -> Option<Portable> {
-        let v = state.queue.pop_front()?;
-        state.senders.wake_one();
-        if !state.queue.is_empty() {
-            state.receivers.wake_one();
-        }
-        Some(v)
-    }
-
-    /// Queues `value`, or gives a future that does once there is room.
-    pub fn send(self: Arc<Self>, value: Portable) -> Result<Option<HostFuture>, Fault> {
-        let mut state = self.lock();
-        if state.closed {
-            return Err(closed_fault());
-        }
-        if self.has_room(&state) {
-            self.push(&mut state, value);
-            return Ok(None);
-        }
-        drop(state);
-        Ok(Some(Box::pin(Waiting::send(self, value))))
     }
 
     /// Queues `value` if there is room and the channel is open, else gives
     /// it back.
     pub fn try_send(&self, value: Portable) -> Result<(), Portable> {
-        let mut state = self.lock();
-        if state.closed || !self.has_room(&state) {
-            return Err(value);
+        match self.values.push(value) {
+            Ok(()) => {
+                self.receivers.notify_one();
+                Ok(())
+            }
+            Err(PushError::Full(v) | PushError::Closed(v)) => Err(v),
         }
-        self.push(&mut state, value);
-        Ok(())
     }
 
-    /// Waits for the next value: `Some(v)`, or `None` once closed and drained.
+    /// Waits for the next value (the channel was just found empty):
+    /// `Some(v)`, or `None` once closed and drained.
     pub fn recv(self: Arc<Self>, option: u32) -> HostFuture {
-        Box::pin(Waiting::recv(self, option))
+        let mut waiting = Waiting::recv(self, option);
+        waiting.looked = true;
+        Box::pin(waiting)
     }
 
     /// The next value if one is queued.
     pub fn try_recv(&self) -> Option<Portable> {
-        let mut state = self.lock();
-        self.pop(&mut state)
+        self.take().flatten()
+    }
+
+    /// Takes the next value, waking a sender: `Some(Some(v))`, `Some(None)`
+    /// once closed and drained, `None` while empty.
+    fn take(&self) -> Option<Option<Portable>> {
+        match self.values.pop() {
+            Ok(v) => {
+                self.senders.notify_one();
+                Some(Some(v))
+            }
+            Err(PopError::Closed) => Some(None),
+            Err(PopError::Empty) => None,
+        }
     }
 
     /// Closes the channel, waking everyone waiting on it.
     pub fn close(&self) {
-        let mut state = self.lock();
-        state.closed = true;
-        state.receivers.wake_all();
-        state.senders.wake_all();
+        self.values.queue.close();
+        self.receivers.notify_all();
+        self.senders.notify_all();
     }
 
     /// Queued values, and whether it is closed.
     pub fn state(&self) -> (usize, bool) {
-        let state = self.lock();
-        (state.queue.len(), state.closed)
+        (self.values.queue.len(), self.values.queue.is_closed())
     }
 }
 
@@ -180,20 +291,60 @@ enum Op {
 pub(crate) struct Waiting {
     channel: Arc<Channel>,
     op: Op,
-    id: u64,
+    /// Its place among the waiters, once it has waited.
+    ticket: Option<u64>,
+    /// The channel was just found not ready: the first poll enlists
+    /// before it looks again.
+    looked: bool,
 }
 
 impl Waiting {
     /// A receive giving an `Option` of enum layout `option`.
     pub fn recv(channel: Arc<Channel>, option: u32) -> Waiting {
-        let id = channel.next_waiter.fetch_add(1, Ordering::Relaxed);
-        Waiting { channel, op: Op::Recv(option), id }
+        Waiting { channel, op: Op::Recv(option), ticket: None, looked: false }
     }
 
     /// A send of `value`.
     pub fn send(channel: Arc<Channel>, value: Portable) -> Waiting {
-        let id = channel.next_waiter.fetch_add(1, Ordering::Relaxed);
-        Waiting { channel, op: Op::Send(Some(value)), id }
+        Waiting { channel, op: Op::Send(Some(value)), ticket: None, looked: false }
+    }
+
+    /// A send of `value` that just found the channel full.
+    pub fn send_after_full(channel: Arc<Channel>, value: Portable) -> Waiting {
+        let mut waiting = Waiting::send(channel, value);
+        waiting.looked = true;
+        waiting
+    }
+
+    /// One attempt: the outcome, or the value back (a send that found the
+    /// channel full), or `None` (a receive that found it empty).
+    fn attempt(&mut self) -> Poll<Resume> {
+        let channel = &self.channel;
+        match &mut self.op {
+            Op::Done => Poll::Ready(Resume::Fault(Fault::new("internal error: a channel operation polled twice"))),
+            Op::Send(value) => {
+                let Some(v) = value.take() else { return Poll::Ready(Resume::Value(Value::UNIT)) };
+                match channel.send(v) {
+                    Ok(Ok(())) => Poll::Ready(Resume::Value(Value::UNIT)),
+                    Ok(Err(back)) => {
+                        *value = Some(back);
+                        Poll::Pending
+                    }
+                    Err(f) => Poll::Ready(Resume::Fault(f)),
+                }
+            }
+            Op::Recv(option) => match channel.take() {
+                Some(got) => Poll::Ready(Resume::Moved(transfer::option(*option, got))),
+                None => Poll::Pending,
+            },
+        }
+    }
+
+    fn side(&self) -> &Side {
+        match self.op {
+            Op::Send(_) => &self.channel.senders,
+            _ => &self.channel.receivers,
+        }
     }
 }
 
@@ -202,40 +353,17 @@ impl Future for Waiting {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Resume> {
         let this = self.get_mut();
-        let channel = this.channel.clone();
-        let mut state = channel.lock();
-        let r = match &mut this.op {
-            Op::Done => {
-                return Poll::Ready(Resume::Fault(Fault::new("internal error: a channel operation polled twice")))
-            }
-            Op::Send(value) => {
-                if state.closed {
-                    Poll::Ready(Resume::Fault(closed_fault()))
-                } else if !channel.has_room(&state) {
-                    state.senders.enlist(this.id, cx.waker());
-                    Poll::Pending
-                } else {
-                    state.senders.leave(this.id);
-                    if let Some(v) = value.take() {
-                        channel.push(&mut state, v);
-                    }
-                    Poll::Ready(Resume::Value(Value::UNIT))
-                }
-            }
-            Op::Recv(option) => {
-                let option = *option;
-                if let Some(v) = channel.pop(&mut state) {
-                    state.receivers.leave(this.id);
-                    Poll::Ready(Resume::Moved(transfer::option(option, Some(v))))
-                } else if state.closed {
-                    Poll::Ready(Resume::Moved(transfer::option(option, None)))
-                } else {
-                    state.receivers.enlist(this.id, cx.waker());
-                    Poll::Pending
-                }
-            }
-        };
+        let mut r = if std::mem::take(&mut this.looked) { Poll::Pending } else { this.attempt() };
+        if r.is_pending() {
+            let mut ticket = this.ticket;
+            this.side().enlist(&mut ticket, cx.waker());
+            this.ticket = ticket;
+            // Look again: the change may have come before the enlisting.
+            r = this.attempt();
+        }
         if r.is_ready() {
+            let ticket = this.ticket.take();
+            this.side().leave(ticket);
             this.op = Op::Done;
         }
         r
@@ -244,21 +372,15 @@ impl Future for Waiting {
 
 impl Drop for Waiting {
     fn drop(&mut self) {
-        let receiving = match &self.op {
-            Op::Done => return,
-            Op::Recv(_) => true,
-            Op::Send(_) => false,
-        };
-        let channel = self.channel.clone();
-        let mut state = channel.lock();
-        let side = if receiving { &mut state.receivers } else { &mut state.senders };
-        let still_waiting = side.leave(self.id);
+        let (Some(ticket), false) = (self.ticket, matches!(self.op, Op::Done)) else { return };
+        let receiving = matches!(self.op, Op::Recv(_));
+        let side = self.side();
         // Woken (its entry gone) but leaving without its turn: pass it on.
-        if !still_waiting {
-            if receiving && (!state.queue.is_empty() || state.closed) {
-                state.receivers.wake_one();
-            } else if !receiving && (channel.has_room(&state) || state.closed) {
-                state.senders.wake_one();
+        if !side.leave(Some(ticket)) {
+            let (len, closed) = self.channel.state();
+            let ready = if receiving { len > 0 } else { !self.channel.values.is_full() };
+            if ready || closed {
+                side.notify_one();
             }
         }
     }

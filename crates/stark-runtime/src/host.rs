@@ -3,7 +3,7 @@
 
 use crate::actor::{ActorCell, Asking, Reply};
 use crate::broadcast::{Broadcast, Receiver};
-use crate::channel::Channel;
+use crate::channel::{Channel, Waiting};
 use crate::mailbox::Board;
 use crate::options::Options;
 use crate::shared::{Guard, SharedMap};
@@ -221,9 +221,16 @@ impl Host for TaskHost {
 
     fn send(&mut self, channel: &HostRef, value: Portable) -> Result<Option<HostFuture>, Fault> {
         self.shared.profile.message();
-        match channel.clone().downcast::<Channel>() {
-            Ok(ch) => ch.send(value),
-            Err(_) => Err(Fault::new("internal error: sending on something not a channel")),
+        let Some(ch) = object::<Channel>(channel) else {
+            return Err(Fault::new("internal error: sending on something not a channel"));
+        };
+        // The channel's `Arc` is cloned only for a send that must wait.
+        match ch.send(value)? {
+            Ok(()) => Ok(None),
+            Err(value) => match channel.clone().downcast::<Channel>() {
+                Ok(ch) => Ok(Some(Box::pin(Waiting::send_after_full(ch, value)))),
+                Err(_) => Err(Fault::new("internal error: sending on something not a channel")),
+            },
         }
     }
 
@@ -299,9 +306,11 @@ impl Host for TaskHost {
         object::<Receiver>(receiver).map_or(0, |r| r.missed())
     }
 
-    fn actor(&mut self, op: ActorOp) -> Result<Done, Fault> {
-        let cell =
-            |r: &HostRef| r.clone().downcast::<ActorCell>().map_err(|_| Fault::new("internal error: not an actor"));
+    fn actor(&mut self, op: ActorOp<'_>) -> Result<Done, Fault> {
+        let not_actor = || Fault::new("internal error: not an actor");
+        let cell = |r: &HostRef| r.clone().downcast::<ActorCell>().map_err(|_| not_actor());
+        // Borrowed, for what needs no `Arc` of its own.
+        let actor = |r| object::<ActorCell>(r).ok_or_else(not_actor);
         let now = |v: Value| Ok(Done::Now(Portable::Scalar(v)));
         match op {
             ActorOp::New { name } => {
@@ -316,40 +325,40 @@ impl Host for TaskHost {
                 now(Value::UNIT)
             }
             ActorOp::Recv { cell: c, option, list } => {
-                let c = cell(&c)?;
+                let c = cell(c)?;
                 // This task is the actor: its failure fails the cell.
                 self.actor.get_or_insert_with(|| c.clone());
                 Ok(Done::Wait(c.recv(option, list)))
             }
-            ActorOp::Batching { cell: c } => now(Value::from_bits(cell(&c)?.batching() as u64)),
+            ActorOp::Batching { cell: c } => now(Value::from_bits(actor(c)?.batching() as u64)),
             ActorOp::Reply { cell: c, values } => {
-                cell(&c)?.reply(values)?;
+                actor(c)?.reply(values)?;
                 now(Value::UNIT)
             }
             ActorOp::Ask { cell: c, message, priority, timeout_micros, reserved } => {
                 self.shared.profile.message();
                 let level = priority.clamp(0, 3) as usize;
                 let timeout = (timeout_micros >= 0).then(|| std::time::Duration::from_micros(timeout_micros as u64));
-                match cell(&c)?.ask(message, Asking { level, timeout, reserved }) {
+                match actor(c)?.ask(message, Asking { level, timeout, reserved }) {
                     (reply, None) => Ok(Done::Now(Portable::Host(reply))),
-                    (_, Some(wait)) => Ok(Done::Wait(wait)),
+                    (reply, Some(posting)) => Ok(Done::Wait(Box::pin(cell(c)?.finish_post(posting, Some(reply))))),
                 }
             }
             ActorOp::Tell { cell: c, message } => {
                 self.shared.profile.message();
-                match cell(&c)?.tell(message)? {
+                match actor(c)?.tell(message)? {
                     None => now(Value::UNIT),
-                    Some(wait) => Ok(Done::Wait(wait)),
+                    Some(posting) => Ok(Done::Wait(Box::pin(cell(c)?.finish_post(posting, None)))),
                 }
             }
-            ActorOp::Reserve { cell: c } => now(Value::from_bits(cell(&c)?.reserve() as u64)),
+            ActorOp::Reserve { cell: c } => now(Value::from_bits(actor(c)?.reserve() as u64)),
             ActorOp::Stop { cell: c } => {
-                cell(&c)?.stop();
+                actor(c)?.stop();
                 now(Value::UNIT)
             }
-            ActorOp::Stats { cell: c, layout } => Ok(Done::Now(cell(&c)?.stats(layout))),
+            ActorOp::Stats { cell: c, layout } => Ok(Done::Now(actor(c)?.stats(layout))),
             ActorOp::Failure { cell: c, option } => {
-                let failure = cell(&c)?.take_failure().map(Portable::Str);
+                let failure = actor(c)?.take_failure().map(Portable::Str);
                 Ok(Done::Now(stark_vm::transfer::option(option, failure)))
             }
             ActorOp::SupervisorNew { strategy } => {

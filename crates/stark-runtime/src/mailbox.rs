@@ -73,10 +73,15 @@ pub(crate) struct Batching {
 }
 
 /// Messages queued per QoS class over every mailbox of a run: an actor of
-/// a lower class defers to a higher class that has work.
+/// a lower class defers to a higher class that has work. A class is
+/// counted only while some actor of a lower class could defer to it: the
+/// counts are atomics every worker writes, a cost not paid when all
+/// actors share one class.
 #[derive(Default)]
 pub(crate) struct Board {
     queued: [AtomicI64; CLASSES],
+    /// The lowest class (the highest number) of any mailbox so far.
+    lowest: AtomicUsize,
 }
 
 impl Board {
@@ -84,8 +89,26 @@ impl Board {
         self.queued[..class].iter().any(|q| q.load(Relaxed) > 0)
     }
 
-    fn add(&self, class: usize, n: i64) {
-        self.queued[class].fetch_add(n, Relaxed);
+    /// Notes a mailbox of `class`.
+    fn enrol(&self, class: usize) {
+        self.lowest.fetch_max(class, Relaxed);
+    }
+
+    /// `n` messages of `inner`'s class were queued.
+    fn count_in(&self, inner: &mut Inner, n: usize) {
+        if inner.class < self.lowest.load(Relaxed) && n > 0 {
+            inner.counted += n;
+            self.queued[inner.class].fetch_add(n as i64, Relaxed);
+        }
+    }
+
+    /// `n` messages of `inner`'s class left the queue.
+    fn count_out(&self, inner: &mut Inner, n: usize) {
+        let n = n.min(inner.counted);
+        if n > 0 {
+            inner.counted -= n;
+            self.queued[inner.class].fetch_sub(n as i64, Relaxed);
+        }
     }
 }
 
@@ -96,7 +119,6 @@ pub(crate) struct Mailbox {
     backlog: AtomicUsize,
     /// How long after that batch began gathering its last message arrived (µs).
     late: AtomicU64,
-    next_waiter: AtomicU64,
     board: Arc<Board>,
 }
 
@@ -111,6 +133,8 @@ struct Inner {
     class: usize,
     closed: bool,
     peak: usize,
+    /// How many of the queued messages the board counts.
+    counted: usize,
     receiver: Option<Waker>,
     senders: Waiters,
 }
@@ -133,16 +157,12 @@ impl Mailbox {
             class: USER_FACING,
             closed: false,
             peak: 0,
+            counted: 0,
             receiver: None,
             senders: Waiters::default(),
         };
-        Mailbox {
-            inner: Mutex::new(inner),
-            backlog: AtomicUsize::new(0),
-            late: AtomicU64::new(0),
-            next_waiter: AtomicU64::new(0),
-            board,
-        }
+        board.enrol(USER_FACING);
+        Mailbox { inner: Mutex::new(inner), backlog: AtomicUsize::new(0), late: AtomicU64::new(0), board }
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -154,6 +174,7 @@ impl Mailbox {
         let mut inner = self.lock();
         inner.capacity = capacity.max(1);
         inner.class = class.min(CLASSES - 1);
+        self.board.enrol(inner.class);
         inner.shed = shed;
     }
 
@@ -162,7 +183,7 @@ impl Mailbox {
         inner.levels[e.level].push_back(e);
         inner.len += 1;
         inner.peak = inner.peak.max(inner.len);
-        self.board.add(inner.class, 1);
+        self.board.count_in(inner, 1);
         if let Some(w) = inner.receiver.take() {
             w.wake();
         }
@@ -192,8 +213,7 @@ impl Mailbox {
             return Ok(None);
         }
         drop(inner);
-        let id = self.next_waiter.fetch_add(1, Relaxed);
-        Ok(Some(Posting { mailbox: self.clone(), envelope: Some(e), id }))
+        Ok(Some(Posting { mailbox: self.clone(), envelope: Some(e), ticket: None }))
     }
 
     /// Promises a place to a `try_ask`; false when the mailbox is full.
@@ -256,7 +276,7 @@ impl Mailbox {
         for level in inner.levels.iter_mut() {
             out.extend(level.drain(..));
         }
-        self.board.add(inner.class, -(out.len() as i64));
+        self.board.count_out(&mut inner, out.len());
         inner.len = 0;
         inner.senders.wake_all();
         out
@@ -287,7 +307,7 @@ impl Mailbox {
             inner.levels[level].push_front(e);
         }
         inner.len += n;
-        self.board.add(inner.class, n as i64);
+        self.board.count_in(&mut inner, n);
     }
 }
 
@@ -309,7 +329,7 @@ fn take(inner: &mut Inner, board: &Board, max: usize, out: &mut Vec<Envelope>, e
     }
     let n = out.len() + expired.len() - before;
     inner.len -= n;
-    board.add(inner.class, -(n as i64));
+    board.count_out(inner, n);
     for _ in 0..n {
         inner.senders.wake_one();
     }
@@ -338,7 +358,7 @@ fn purge(inner: &mut Inner, board: &Board) -> Vec<Envelope> {
         }
     }
     inner.len -= expired.len();
-    board.add(inner.class, -(expired.len() as i64));
+    board.count_out(inner, expired.len());
     expired
 }
 
@@ -356,7 +376,8 @@ fn fail_expired(expired: Vec<Envelope>) {
 pub(crate) struct Posting {
     mailbox: Arc<Mailbox>,
     envelope: Option<Envelope>,
-    id: u64,
+    /// Its place among the waiting senders, once it has waited.
+    ticket: Option<u64>,
 }
 
 impl Future for Posting {
@@ -369,19 +390,19 @@ impl Future for Posting {
         let mut inner = mailbox.lock();
         let Some(e) = this.envelope.take() else { return Poll::Ready(Ok(())) };
         if inner.closed {
-            inner.senders.leave(this.id);
+            inner.senders.leave(this.ticket);
             return Poll::Ready(Err(e));
         }
         let expired = if inner.has_room() { Vec::new() } else { purge(&mut inner, &mailbox.board) };
         let r = if inner.has_room() {
-            inner.senders.leave(this.id);
+            inner.senders.leave(this.ticket);
             mailbox.push(&mut inner, e);
             if inner.has_room() {
                 inner.senders.wake_one();
             }
             Poll::Ready(Ok(()))
         } else {
-            inner.senders.enlist(this.id, cx.waker());
+            inner.senders.enlist(&mut this.ticket, cx.waker());
             this.envelope = Some(e);
             Poll::Pending
         };
@@ -393,11 +414,11 @@ impl Future for Posting {
 
 impl Drop for Posting {
     fn drop(&mut self) {
-        if self.envelope.is_none() {
+        if self.envelope.is_none() || self.ticket.is_none() {
             return;
         }
         let mut inner = self.mailbox.lock();
-        if !inner.senders.leave(self.id) && (inner.has_room() || inner.closed) {
+        if !inner.senders.leave(self.ticket) && (inner.has_room() || inner.closed) {
             inner.senders.wake_one();
         }
     }

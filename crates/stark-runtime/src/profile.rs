@@ -8,7 +8,8 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 use std::sync::Mutex;
 use std::time::Duration;
 
-/// The counters (cheap atomics; time is measured only when asked for).
+/// The counters, kept only when asked for: each is an atomic every
+/// worker touches, so counting costs a contended cache line per message.
 #[derive(Default)]
 pub struct Counters {
     /// Whether `--profile` asked for them (time is measured only then).
@@ -47,6 +48,9 @@ impl Counters {
 
     /// A task started.
     pub fn started(&self) {
+        if !self.enabled {
+            return;
+        }
         self.spawned.fetch_add(1, Relaxed);
         let live = self.live.fetch_add(1, Relaxed) + 1;
         self.peak.fetch_max(live, Relaxed);
@@ -54,6 +58,9 @@ impl Counters {
 
     /// A task ended after being alive for `alive`, `running` of it in `poll`.
     pub fn ended(&self, alive: Duration, running: Duration) {
+        if !self.enabled {
+            return;
+        }
         self.live.fetch_sub(1, Relaxed);
         self.alive_ns.fetch_add(alive.as_nanos() as u64, Relaxed);
         self.running_ns.fetch_add(running.as_nanos() as u64, Relaxed);
@@ -75,7 +82,9 @@ impl Counters {
 
     /// A value was sent on a channel.
     pub fn message(&self) {
-        self.messages.fetch_add(1, Relaxed);
+        if self.enabled {
+            self.messages.fetch_add(1, Relaxed);
+        }
     }
 
     /// The report, one fact per line.

@@ -459,7 +459,8 @@ impl Heap {
         let mut refs: Vec<i64> = Vec::new();
         let mut taken: Vec<Handle> = Vec::new();
         // `cut`: the budget stopped the search; `outside`: it met cells
-        // of an older generation. Either way, what the set shows is partial.
+        // it could not take in (an older generation's, or past `MAX_SET`).
+        // Either way, what the set shows is partial.
         let (mut cut, mut outside) = (false, false);
         let (mut stack, mut found) = (Vec::new(), Vec::new());
         let mut rest = batch.into_iter();
@@ -467,7 +468,7 @@ impl Heap {
             if !self.is_candidate(prog, c) {
                 continue;
             }
-            if set.len() >= budget {
+            if cut || set.len() >= budget {
                 self.gc.candidates.push(c);
                 break;
             }
@@ -483,7 +484,7 @@ impl Heap {
                     self.enter_set(&mut set, &mut refs, t, true, young, &mut outside);
                 }
                 next += 1;
-                cut |= set.len() >= MAX_SET || (budget != usize::MAX && set.len() > 2 * budget);
+                cut |= budget != usize::MAX && set.len() > 2 * budget;
             }
         }
         // Candidates the budget left out stay candidates.
@@ -544,7 +545,9 @@ impl Heap {
             refs[(ext >> POS_SHIFT) as usize] -= link;
             return;
         }
-        if young.is_some_and(|e| ext as u32 != e) {
+        // A cell of another generation, or one past the positions `ext`
+        // can hold, stays outside: the set is then partial.
+        if young.is_some_and(|e| ext as u32 != e) || set.len() >= MAX_SET {
             *outside = true;
             return;
         }

@@ -412,9 +412,8 @@ pub(crate) struct Cx<'a> {
 }
 
 impl Cx<'_> {
-    pub(crate) fn arg(&mut self, i: usize) -> Value {
-        let at = self.at + i;
-        self.task.regs().get(at).copied().unwrap_or(Value::NONE)
+    pub(crate) fn arg(&self, i: usize) -> Value {
+        self.task.reg(self.at + i).unwrap_or(Value::NONE)
     }
 
     pub(crate) fn ret(&mut self, v: Value) {
@@ -1341,9 +1340,14 @@ impl Cx<'_> {
 
     /// The runtime object an argument names (an owned handle or a reference).
     pub(crate) fn host_arg(&mut self, i: usize) -> Result<HostRef, Fault> {
-        let h = self.arg(i).as_handle();
-        match self.task.heap.get(h) {
-            Obj::Host(r) => Ok(r.clone()),
+        self.host_ref(i).cloned()
+    }
+
+    /// The runtime object an argument names, borrowed (no reference
+    /// count touched: on a hot shared object that is a contended atomic).
+    pub(crate) fn host_ref(&self, i: usize) -> Result<&HostRef, Fault> {
+        match self.task.heap.get(self.arg(i).as_handle()) {
+            Obj::Host(r) => Ok(r),
             _ => Err(Fault::new("internal error: not a runtime object")),
         }
     }
@@ -1521,34 +1525,34 @@ impl Cx<'_> {
             }
             Native::ActorRecv => {
                 let list = (site.aux != NO_LAYOUT).then_some(site.aux);
-                ActorOp::Recv { cell: self.host_arg(0)?, option: site.layout, list }
+                ActorOp::Recv { cell: self.host_ref(0)?, option: site.layout, list }
             }
-            Native::ActorBatching => ActorOp::Batching { cell: self.host_arg(0)? },
+            Native::ActorBatching => ActorOp::Batching { cell: self.host_ref(0)? },
             Native::ActorReply => {
-                let (cell, v) = (self.host_arg(0)?, self.arg(1));
+                let v = self.arg(1);
                 let value = transfer::export(&mut self.task.heap, self.prog, v, site.slot)?;
                 let values = match (site.aux, value) {
                     (1, Portable::List { items, .. }) => items,
                     (_, value) => vec![value],
                 };
-                ActorOp::Reply { cell, values }
+                ActorOp::Reply { cell: self.host_ref(0)?, values }
             }
             Native::ActorAsk => {
-                let (cell, v) = (self.host_arg(0)?, self.arg(1));
+                let v = self.arg(1);
                 let message = transfer::export(&mut self.task.heap, self.prog, v, site.slot)?;
                 let (priority, timeout_micros) = (self.arg(2).as_int(), self.arg(3).as_int());
                 let reserved = self.arg(4).bits != 0;
-                ActorOp::Ask { cell, message, priority, timeout_micros, reserved }
+                ActorOp::Ask { cell: self.host_ref(0)?, message, priority, timeout_micros, reserved }
             }
             Native::ActorTell => {
-                let (cell, v) = (self.host_arg(0)?, self.arg(1));
+                let v = self.arg(1);
                 let message = transfer::export(&mut self.task.heap, self.prog, v, site.slot)?;
-                ActorOp::Tell { cell, message }
+                ActorOp::Tell { cell: self.host_ref(0)?, message }
             }
-            Native::ActorReserve => ActorOp::Reserve { cell: self.host_arg(0)? },
-            Native::ActorStop => ActorOp::Stop { cell: self.host_arg(0)? },
-            Native::ActorStats => ActorOp::Stats { cell: self.host_arg(0)?, layout: site.layout },
-            Native::ActorFailure => ActorOp::Failure { cell: self.host_arg(0)?, option: site.layout },
+            Native::ActorReserve => ActorOp::Reserve { cell: self.host_ref(0)? },
+            Native::ActorStop => ActorOp::Stop { cell: self.host_ref(0)? },
+            Native::ActorStats => ActorOp::Stats { cell: self.host_ref(0)?, layout: site.layout },
+            Native::ActorFailure => ActorOp::Failure { cell: self.host_ref(0)?, option: site.layout },
             Native::SupervisorNew => ActorOp::SupervisorNew { strategy: self.arg(0).as_int() },
             _ => {
                 // The child supervisor moves in: its handle here goes.
@@ -1620,7 +1624,7 @@ impl Cx<'_> {
 
     /// Returns `Some(value)` (moved in) or `None`, of the site's layout.
     fn ret_moved_option(&mut self, v: Option<Portable>) {
-        let v = transfer::import(&mut self.task.heap, transfer::option(self.site.layout, v));
+        let v = transfer::import_option(&mut self.task.heap, self.site.layout, v);
         self.ret(v);
     }
 
@@ -1642,20 +1646,19 @@ impl Cx<'_> {
                 self.ret(v);
             }
             Native::ChanSend => {
-                let ch = self.host_arg(0)?;
                 let value = self.arg(1);
                 let value = transfer::export(&mut self.task.heap, self.prog, value, self.site.slot)?;
+                let wait = host.send(self.host_ref(0)?, value)?;
                 self.ret(Value::UNIT);
-                if let Some(wait) = host.send(&ch, value)? {
+                if let Some(wait) = wait {
                     return Ok(Flow::Suspend(wait));
                 }
             }
             Native::ChanTrySend => {
                 // `Ok(())`, or `Err(SendError(value))` (layout `aux`) with the value back.
-                let ch = self.host_arg(0)?;
                 let value = self.arg(1);
                 let value = transfer::export(&mut self.task.heap, self.prog, value, self.site.slot)?;
-                let result = match host.try_send(&ch, value) {
+                let result = match host.try_send(self.host_ref(0)?, value) {
                     Ok(()) => Portable::Record {
                         layout: self.site.layout,
                         tag: 0,
@@ -1670,14 +1673,16 @@ impl Cx<'_> {
                 self.ret(v);
             }
             Native::ChanRecv => {
-                let ch = self.host_arg(0)?;
-                return Ok(Flow::Suspend(host.recv(&ch, self.site.layout)));
+                let ch = self.host_ref(0)?;
+                // A value already queued is taken without a future.
+                let Some(got) = host.try_recv(ch) else {
+                    return Ok(Flow::Suspend(host.recv(ch, self.site.layout)));
+                };
+                self.ret_moved_option(Some(got));
             }
             Native::ChanTryRecv => {
-                let ch = self.host_arg(0)?;
-                let got = host.try_recv(&ch);
-                let v = transfer::import(&mut self.task.heap, transfer::option(self.site.layout, got));
-                self.ret(v);
+                let got = host.try_recv(self.host_ref(0)?);
+                self.ret_moved_option(got);
             }
             Native::ChanClose => {
                 let ch = self.host_arg(0)?;

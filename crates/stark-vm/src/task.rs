@@ -111,7 +111,7 @@ pub trait Host: Send {
     /// How many values a receiver lost (it fell behind) since last asked.
     fn broadcast_missed(&mut self, receiver: &HostRef) -> i64;
     /// An operation on actors and supervisors.
-    fn actor(&mut self, op: ActorOp) -> Result<Done, Fault>;
+    fn actor(&mut self, op: ActorOp<'_>) -> Result<Done, Fault>;
     /// An operation on models.
     fn model(&mut self, op: crate::model::ModelOp) -> Result<Done, Fault>;
     /// Waits for a reply: the value, or the actor's failure.
@@ -168,8 +168,10 @@ pub enum Resume {
 }
 
 /// An operation on actors and supervisors: the runtime's side of the
-/// actor natives (cells and supervisors are runtime objects).
-pub enum ActorOp {
+/// actor natives (cells and supervisors are runtime objects). A `cell`
+/// is borrowed from the task's heap: cloning its `Arc` on every message
+/// would make its count a cache line every worker fights over.
+pub enum ActorOp<'a> {
     /// A new cell (mailbox, statistics) for an actor of type `name`.
     New { name: String },
     /// Starts an instance running `body` (which builds the state and runs
@@ -179,26 +181,26 @@ pub enum ActorOp {
     /// The actor's next message (an `Option` of enum layout `option`), or
     /// its next batch (a `Vec` of layout `list`), `None` once stopped and
     /// drained; the calling task is the actor.
-    Recv { cell: HostRef, option: u32, list: Option<u32> },
+    Recv { cell: &'a HostRef, option: u32, list: Option<u32> },
     /// Whether the actor takes batches (a `Bool`).
-    Batching { cell: HostRef },
+    Batching { cell: &'a HostRef },
     /// The answers to the message or batch being handled, in order.
-    Reply { cell: HostRef, values: Vec<Portable> },
+    Reply { cell: &'a HostRef, values: Vec<Portable> },
     /// Sends an ask (`priority` 0 `Critical` to 3 `Low`; a negative
     /// timeout is none); gives the reply, waiting while the mailbox is
     /// full unless a place was `reserved`.
-    Ask { cell: HostRef, message: Portable, priority: i64, timeout_micros: i64, reserved: bool },
+    Ask { cell: &'a HostRef, message: Portable, priority: i64, timeout_micros: i64, reserved: bool },
     /// Sends a message with no reply, waiting while the mailbox is full.
-    Tell { cell: HostRef, message: Portable },
+    Tell { cell: &'a HostRef, message: Portable },
     /// Reserves a place for a `try_ask` (a `Bool`: false when full).
-    Reserve { cell: HostRef },
+    Reserve { cell: &'a HostRef },
     /// Stops the actor once it has handled what is queued.
-    Stop { cell: HostRef },
+    Stop { cell: &'a HostRef },
     /// `ActorStats`, a record of layout `layout`.
-    Stats { cell: HostRef, layout: u32 },
+    Stats { cell: &'a HostRef, layout: u32 },
     /// The failure this instance was restarted after (`Option<TaskError>`
     /// of enum layout `option`), once.
-    Failure { cell: HostRef, option: u32 },
+    Failure { cell: &'a HostRef, option: u32 },
     /// A new supervisor (`strategy`: the `Strategy` tag).
     SupervisorNew { strategy: i64 },
     /// Puts supervisor `child` under `parent`.
@@ -1034,5 +1036,10 @@ impl Task {
     /// The register stack (for natives).
     pub(crate) fn regs(&mut self) -> &mut Vec<Value> {
         &mut self.regs
+    }
+
+    /// Register `at`, if there is one.
+    pub(crate) fn reg(&self, at: usize) -> Option<Value> {
+        self.regs.get(at).copied()
     }
 }

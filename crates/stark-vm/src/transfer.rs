@@ -136,7 +136,11 @@ pub fn import(heap: &mut Heap, p: Portable) -> Value {
         Portable::Scalar(v) => v,
         Portable::Str(s) => heap.new_str(s),
         Portable::Record { layout, tag, fields } => {
-            let fields: Box<[Value]> = fields.into_iter().map(|f| import(heap, f)).collect();
+            // Built apart (not collected in place over the `Portable`s,
+            // which would shrink that buffer with a `realloc`).
+            let mut values = Vec::with_capacity(fields.len());
+            values.extend(fields.into_iter().map(|f| import(heap, f)));
+            let fields = values.into_boxed_slice();
             Value::handle(heap.alloc(Obj::Record { layout, tag, fields }))
         }
         Portable::List { layout, items } => {
@@ -162,6 +166,19 @@ pub fn import(heap: &mut Heap, p: Portable) -> Value {
             Value { bits: func as u64, ext }
         }
     }
+}
+
+/// Moves `Some(value)` or `None`, an `Option` of enum layout `option`,
+/// into `heap` (as `import` of [`option`] would, in a recycled shell).
+pub fn import_option(heap: &mut Heap, option: u32, value: Option<Portable>) -> Value {
+    let h = match value {
+        Some(p) => {
+            let v = import(heap, p);
+            heap.new_record(option, 0, &[v])
+        }
+        None => heap.new_record(option, 1, &[]),
+    };
+    Value::handle(h)
 }
 
 /// `Some(value)` or `None` of an `Option` whose enum layout is `option`.
