@@ -650,6 +650,7 @@ fn optimize_fn(
             break;
         }
     }
+    cx.clones_to_moves();
     let saved = (cx.code.clone(), cx.lines.clone());
     cx.invert_loops();
     cx.fuse_loop_steps();
@@ -951,6 +952,13 @@ impl Fn<'_> {
 
     /// The registers live on entry to each instruction.
     fn liveness(&self) -> Vec<Bits> {
+        self.liveness_with(true)
+    }
+
+    /// The registers live on entry to each instruction; with `drops`
+    /// false, a `Drop` does not count as a read (what is live then is
+    /// live for its value).
+    fn liveness_with(&self, drops: bool) -> Vec<Bits> {
         let n = self.code.len();
         let empty = Bits::new(self.nregs as usize);
         let esc = self.escaped();
@@ -976,8 +984,10 @@ impl Fn<'_> {
                 for &d in &e.defs[..e.ndefs] {
                     out.clear(d);
                 }
-                for &u in &e.uses[..e.nuses] {
-                    out.set(u);
+                if drops || !matches!(i, Instr::Drop { .. }) {
+                    for &u in &e.uses[..e.nuses] {
+                        out.set(u);
+                    }
                 }
                 if let Some((lo, hi)) = e.range {
                     for r in lo..hi {
@@ -1019,6 +1029,25 @@ impl Fn<'_> {
             }
         }
         false
+    }
+
+    /// Turns a deep `Clone` of an owner whose value is never read again
+    /// (every path after it only drops it) into a `Move`: the clone's
+    /// copy and the owner's destruction both go (`unwrap` on a `Copy`
+    /// option, matched by value, clones its `self` otherwise). A register
+    /// that no path drops may hold a reference and is left alone.
+    fn clones_to_moves(&mut self) -> bool {
+        let live = self.liveness();
+        let valued = self.liveness_with(false);
+        let mut changed = false;
+        for pc in 0..self.code.len() {
+            let Some(Instr::Clone { a, b }) = self.code[pc] else { continue };
+            if a != b && self.live_after(&live, pc, b) && !self.live_after(&valued, pc, b) {
+                self.code[pc] = Some(Instr::Move { a, b });
+                changed = true;
+            }
+        }
+        changed
     }
 
     /// Dead stores, coalesced copies and fused compare-and-branch.
