@@ -242,7 +242,7 @@ impl ActorCell {
 
     /// Sets the mailbox and batching from `ActorOptions`.
     pub fn configure(&self, capacity: usize, class: usize, batching: Option<Batching>, shed: usize) {
-        self.mailbox.configure(capacity, class, shed);
+        self.mailbox.configure(capacity, class, shed, batching.is_some());
         let mut state = lock(&self.state);
         state.adaptive = batching.clone().filter(|b| b.adaptive).map(crate::adaptive::Adaptive::new);
         state.batching = batching;
@@ -362,13 +362,13 @@ impl ActorCell {
 
     /// The next batch for a runtime-run actor (`serve`): each message with
     /// when it was queued; `None` once stopped and drained.
-    pub async fn next_batch(self: &Arc<Self>) -> Option<Vec<(Portable, Instant)>> {
+    pub async fn next_batch(self: &Arc<Self>) -> Option<Vec<(Portable, Option<Instant>)>> {
         let batch = self.mailbox.receive(self.current_batching()).await?;
         Some(self.take(batch))
     }
 
     /// Takes a batch to handle, remembering the replies owed.
-    fn take(&self, batch: Vec<Envelope>) -> Vec<(Portable, Instant)> {
+    fn take(&self, batch: Vec<Envelope>) -> Vec<(Portable, Option<Instant>)> {
         let (backlog, late) = (self.mailbox.backlog(), self.mailbox.late_arrival());
         let mut state = lock(&self.state);
         state.owed = Vec::with_capacity(batch.len());

@@ -39,8 +39,10 @@ pub(crate) struct Envelope {
     pub reply: Option<Arc<Reply>>,
     /// When a request still queued is failed with a timeout.
     pub deadline: Option<Instant>,
-    /// When it was queued (a batch waits at most `max_delay` from its oldest).
-    pub queued: Instant,
+    /// When it was queued (a batch waits at most `max_delay` from its
+    /// oldest): read from the clock only for a request with a timeout or
+    /// a batching mailbox, the only ones that look at it.
+    pub queued: Option<Instant>,
     /// Its priority level.
     pub level: usize,
 }
@@ -48,8 +50,9 @@ pub(crate) struct Envelope {
 impl Envelope {
     /// A message to queue at `level`, timing out after `timeout`.
     pub fn new(message: Portable, reply: Option<Arc<Reply>>, level: usize, timeout: Option<Duration>) -> Envelope {
-        let queued = Instant::now();
-        Envelope { message, reply, deadline: timeout.map(|t| queued + t), queued, level: level.min(LEVELS - 1) }
+        let queued = timeout.map(|_| Instant::now());
+        let deadline = queued.zip(timeout).map(|(q, t)| q + t);
+        Envelope { message, reply, deadline, queued, level: level.min(LEVELS - 1) }
     }
 }
 
@@ -133,6 +136,8 @@ struct Inner {
     class: usize,
     closed: bool,
     peak: usize,
+    /// Whether each message notes when it was queued (a batching actor).
+    stamps: bool,
     /// How many of the queued messages the board counts.
     counted: usize,
     receiver: Option<Waker>,
@@ -157,6 +162,7 @@ impl Mailbox {
             class: USER_FACING,
             closed: false,
             peak: 0,
+            stamps: false,
             counted: 0,
             receiver: None,
             senders: Waiters::default(),
@@ -169,9 +175,11 @@ impl Mailbox {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Sets the capacity, the QoS class and `try_ask`'s limit (before any message).
-    pub fn configure(&self, capacity: usize, class: usize, shed: usize) {
+    /// Sets the capacity, the QoS class, `try_ask`'s limit and whether
+    /// batches are taken (before any message).
+    pub fn configure(&self, capacity: usize, class: usize, shed: usize, batching: bool) {
         let mut inner = self.lock();
+        inner.stamps = batching;
         inner.capacity = capacity.max(1);
         inner.class = class.min(CLASSES - 1);
         self.board.enrol(inner.class);
@@ -179,7 +187,10 @@ impl Mailbox {
     }
 
     /// Queues a message (room is known), waking the receiver.
-    fn push(&self, inner: &mut Inner, e: Envelope) {
+    fn push(&self, inner: &mut Inner, mut e: Envelope) {
+        if inner.stamps && e.queued.is_none() {
+            e.queued = Some(Instant::now());
+        }
         inner.levels[e.level].push_back(e);
         inner.len += 1;
         inner.peak = inner.peak.max(inner.len);
@@ -442,7 +453,7 @@ impl Receiving {
     /// How long after the batch began gathering its last message arrived
     /// (zero if every message was queued before).
     fn last_arrival(&self) -> Duration {
-        let last = self.batch.iter().map(|e| e.queued).max();
+        let last = self.batch.iter().filter_map(|e| e.queued).max();
         match (self.started, last) {
             (Some(s), Some(l)) => l.saturating_duration_since(s),
             _ => Duration::ZERO,
@@ -456,7 +467,7 @@ impl Receiving {
         if n >= b.max_batch || inner.closed || (inner.len == 0 && b.preferred.contains(&n)) {
             return true;
         }
-        let oldest = self.batch.iter().map(|e| e.queued).min().unwrap_or_else(Instant::now);
+        let oldest = self.batch.iter().filter_map(|e| e.queued).min().unwrap_or_else(Instant::now);
         let due = oldest + b.max_delay;
         if Instant::now() >= due {
             return true;
@@ -483,7 +494,7 @@ impl Future for Receiving {
         let mut expired = Vec::new();
         take(&mut inner, &mailbox.board, max, &mut this.batch, &mut expired);
         expire_gathered(&mut this.batch, &mut expired);
-        if this.started.is_none() && !this.batch.is_empty() {
+        if this.started.is_none() && !this.batch.is_empty() && this.batching.is_some() {
             this.started = Some(Instant::now());
         }
         let r = if this.batch.is_empty() {
@@ -566,7 +577,7 @@ mod tests {
     #[test]
     fn an_ask_past_max_queue_is_refused_and_a_tell_is_not() {
         let m = Arc::new(Mailbox::new(Arc::default()));
-        m.configure(4, USER_FACING, 2);
+        m.configure(4, USER_FACING, 2, false);
         posted(&m, ask(1, NORMAL, None));
         posted(&m, ask(2, NORMAL, None));
         assert!(matches!(m.post(ask(3, NORMAL, None)), Err(Refused::Full { queued: 2, limit: 2 })));
@@ -578,7 +589,7 @@ mod tests {
     #[test]
     fn expired_requests_make_room_below_max_queue() {
         let m = Arc::new(Mailbox::new(Arc::default()));
-        m.configure(4, USER_FACING, 1);
+        m.configure(4, USER_FACING, 1, false);
         posted(&m, ask(1, NORMAL, Some(Duration::ZERO)));
         posted(&m, ask(2, NORMAL, None));
         assert_eq!(m.lengths().0, 1, "the expired request was taken out");

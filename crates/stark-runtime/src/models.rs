@@ -198,7 +198,7 @@ fn serve(host: &TaskHost, model: Model, policy: &Portable) -> Result<Done, Fault
 async fn serve_loop(cell: Arc<ActorCell>, model: Model, stats: Arc<ServeStats>) {
     while let Some(batch) = cell.next_batch().await {
         let started = Instant::now();
-        let queued: Vec<Instant> = batch.iter().map(|(_, q)| *q).collect();
+        let queued: Vec<Instant> = batch.iter().map(|(_, q)| q.unwrap_or(started)).collect();
         let requests: Vec<Vec<Tensor>> = batch
             .into_iter()
             .map(|(m, _)| match m {
