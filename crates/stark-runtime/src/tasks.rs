@@ -11,6 +11,7 @@ use stark_vm::task::{Resume, Task};
 use stark_vm::transfer::{self, Portable};
 use stark_vm::{Trap, Value};
 use std::future::poll_fn;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
@@ -18,6 +19,9 @@ use std::time::{Duration, Instant};
 /// A running or finished task, as its `Task<T>` values see it.
 pub(crate) struct TaskHandle {
     state: Mutex<State>,
+    /// Set once the task is asked to stop (read on every poll, so not
+    /// behind the lock).
+    cancelled: AtomicBool,
     /// The kind of the task's result (how it moves to the joiner).
     result: Slot,
 }
@@ -27,7 +31,6 @@ struct State {
     /// The result, until a joiner takes it.
     outcome: Option<Result<Portable, Trap>>,
     finished: bool,
-    cancelled: bool,
     /// Who waits for the end.
     joiners: Vec<Waker>,
     /// The task's own waker, to wake it when it is cancelled.
@@ -46,8 +49,8 @@ impl TaskHandle {
 
     /// Asks the task to stop the next time it is polled.
     pub fn cancel(&self) {
+        self.cancelled.store(true, Ordering::SeqCst);
         let mut state = self.lock();
-        state.cancelled = true;
         if let Some(w) = state.waker.take() {
             w.wake();
         }
@@ -77,7 +80,8 @@ pub(crate) fn spawn_actor(host: &TaskHost, cell: Arc<ActorCell>, body: Portable)
 }
 
 fn spawn_task(host: &TaskHost, body: Portable, result: Slot, actor: Option<Arc<ActorCell>>) -> Arc<TaskHandle> {
-    let handle = Arc::new(TaskHandle { state: Mutex::new(State::default()), result });
+    let handle =
+        Arc::new(TaskHandle { state: Mutex::new(State::default()), cancelled: AtomicBool::new(false), result });
     let shared = host.shared.clone();
     let mine = handle.clone();
     let runtime = shared.runtime.clone();
@@ -113,14 +117,18 @@ pub(crate) async fn drive(task: &mut Task, host: &mut TaskHost, handle: Option<&
     let born = timed.then(Instant::now);
     let mut running = Duration::ZERO;
     host.shared.profile.started();
+    // The waker last given to the handle: the lock is taken only when it changes.
+    let mut registered: Option<Waker> = None;
     let result = poll_fn(|cx| {
         if let Some(h) = handle {
-            let mut state = h.lock();
-            if state.cancelled {
-                return Poll::Ready(Err(Trap::bare("task cancelled")));
+            if !registered.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                h.lock().waker = Some(cx.waker().clone());
+                registered = Some(cx.waker().clone());
             }
-            if !state.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
-                state.waker = Some(cx.waker().clone());
+            // Checked after the waker is registered, so a cancel between
+            // the two still wakes this task.
+            if h.cancelled.load(Ordering::SeqCst) {
+                return Poll::Ready(Err(Trap::bare("task cancelled")));
             }
         }
         let start = timed.then(Instant::now);
