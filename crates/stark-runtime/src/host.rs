@@ -11,7 +11,7 @@ use crate::supervisor::{Strategy, Supervisor};
 use crate::tasks::{self, TaskHandle};
 use stark_vm::heap::{HostRef, Key};
 use stark_vm::program::{Program, Slot};
-use stark_vm::task::{ActorOp, Done, Host, HostFuture, Resume, Selecting};
+use stark_vm::task::{ActorOp, Checked, Done, Host, HostFuture, Resume, Selecting};
 use stark_vm::transfer::Portable;
 use stark_vm::trap::Fault;
 use stark_vm::Value;
@@ -21,6 +21,9 @@ use std::sync::{Arc, Mutex};
 /// What all tasks of a run share.
 pub(crate) struct Shared {
     pub program: Arc<Program>,
+    /// The program once checked (spawned tasks skip the check), or why
+    /// it is invalid.
+    pub checked: Result<Checked, String>,
     /// Standard output, buffered once for every task so output keeps
     /// the order in which tasks wrote it.
     stdout: Mutex<std::io::BufWriter<std::io::Stdout>>,
@@ -77,8 +80,20 @@ impl TaskHost {
         let actors = Mutex::new(Vec::new());
         let board = Arc::default();
         let registry = Mutex::default();
+        let checked = Checked::new(program.clone());
         TaskHost {
-            shared: Arc::new(Shared { program, stdout, runtime, rng, profile, started, actors, board, registry }),
+            shared: Arc::new(Shared {
+                program,
+                checked,
+                stdout,
+                runtime,
+                rng,
+                profile,
+                started,
+                actors,
+                board,
+                registry,
+            }),
             actor: None,
         }
     }

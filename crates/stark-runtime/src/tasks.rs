@@ -86,15 +86,19 @@ fn spawn_task(host: &TaskHost, body: Portable, result: Slot, actor: Option<Arc<A
     let mine = handle.clone();
     let runtime = shared.runtime.clone();
     // The VM task is made when the task first runs: one waiting to start
-    // holds only its moved-out body.
+    // holds only its moved-out body (and the polling state is boxed then
+    // too, so a million queued tasks do not each reserve room for it).
     runtime.spawn(async move {
         let program = shared.program.clone();
-        let mut task = Box::new(Task::spawned(program.clone(), body));
+        let mut task = Box::new(match &shared.checked {
+            Ok(checked) => Task::spawned_checked(checked, body),
+            Err(_) => Task::spawned(program.clone(), body),
+        });
         if let Some(cell) = &actor {
             cell.set_task(mine.clone());
         }
         let mut host = TaskHost { shared, actor };
-        let outcome = match drive(&mut task, &mut host, Some(&mine)).await {
+        let outcome = match Box::pin(drive(&mut task, &mut host, Some(&mine))).await {
             Ok(v) => transfer::export(&mut task.heap, &program, v, mine.result).map_err(|f| Trap::bare(f.0)),
             Err(t) => {
                 if let Some(cell) = host.actor.take() {

@@ -207,6 +207,19 @@ pub enum ActorOp<'a> {
     SupervisorAdopt { parent: HostRef, child: HostRef },
 }
 
+/// A shared program that passed [`Program::check`]: held in an `Arc` that
+/// no one can take back as `&mut`, it cannot change after the check.
+#[derive(Clone)]
+pub struct Checked(Arc<Program>);
+
+impl Checked {
+    /// Checks `prog`, or says why it is invalid.
+    pub fn new(prog: Arc<Program>) -> Result<Checked, String> {
+        prog.check()?;
+        Ok(Checked(prog))
+    }
+}
+
 /// What an operation gives: a value now, or a wait for it.
 pub enum Done {
     /// The value, moved in.
@@ -292,6 +305,16 @@ impl Task {
     /// arguments.
     pub fn spawned(prog: Arc<Program>, body: Portable) -> Task {
         let valid = prog.check();
+        Task::spawned_as(prog, valid, body)
+    }
+
+    /// [`Task::spawned`] for a program already checked: a runtime that
+    /// spawns a million tasks checks its program once, not each time.
+    pub fn spawned_checked(prog: &Checked, body: Portable) -> Task {
+        Task::spawned_as(prog.0.clone(), Ok(()), body)
+    }
+
+    fn spawned_as(prog: Arc<Program>, valid: Result<(), String>, body: Portable) -> Task {
         let mut task = Task {
             prog,
             valid,
