@@ -385,3 +385,60 @@ impl Drop for Waiting {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn int(n: i64) -> Portable {
+        Portable::Scalar(Value::int(n))
+    }
+
+    fn value(p: Portable) -> i64 {
+        match p {
+            Portable::Scalar(v) => v.as_int(),
+            _ => panic!("not a scalar"),
+        }
+    }
+
+    #[test]
+    fn a_counted_queue_is_full_at_exactly_its_capacity() {
+        let values = Values::new(Some(FIXED_CAPACITY + 1));
+        assert!(values.limit.is_some());
+        for i in 0..=FIXED_CAPACITY as i64 {
+            assert!(values.push(int(i)).is_ok());
+        }
+        assert!(values.is_full());
+        assert!(matches!(values.push(int(-1)), Err(PushError::Full(_))));
+        assert_eq!(values.pop().map(value), Ok(0));
+        assert!(!values.is_full());
+        assert!(values.push(int(-1)).is_ok());
+        values.queue.close();
+        assert!(matches!(values.push(int(-2)), Err(PushError::Closed(_))));
+        let drained = std::iter::from_fn(|| values.pop().ok()).count();
+        assert_eq!(drained, FIXED_CAPACITY + 1);
+        assert_eq!(values.pop().map(value), Err(PopError::Closed));
+    }
+
+    #[test]
+    fn woken_waiters_leave_without_the_lock_and_others_stay() {
+        let side = Side::default();
+        let waker = Waker::noop();
+        let (mut a, mut b) = (None, None);
+        side.enlist(&mut a, waker);
+        side.enlist(&mut b, waker);
+        assert_eq!(side.waiting.load(Ordering::Relaxed), 2);
+        // Refreshing keeps the place.
+        side.enlist(&mut a, waker);
+        assert_eq!(a, Some(0));
+        side.notify_one();
+        // `a` was woken: it is no longer waiting; `b` still is.
+        assert!(!side.leave(a));
+        assert_eq!(side.waiting.load(Ordering::Relaxed), 1);
+        assert!(side.leave(b));
+        assert_eq!(side.waiting.load(Ordering::Relaxed), 0);
+        // A waiter woken and waiting again goes to the back.
+        side.enlist(&mut a, waker);
+        assert_eq!(a, Some(2));
+    }
+}
