@@ -81,6 +81,11 @@ impl Values {
         popped
     }
 
+    /// Whether a sender can ever find it full (and so wait).
+    fn bounded(&self) -> bool {
+        self.limit.is_some() || self.queue.capacity().is_some()
+    }
+
     fn is_full(&self) -> bool {
         match &self.limit {
             Some((len, capacity)) => len.load(Ordering::Acquire) >= *capacity,
@@ -243,9 +248,7 @@ impl Channel {
     /// Waits for the next value (the channel was just found empty):
     /// `Some(v)`, or `None` once closed and drained.
     pub fn recv(self: Arc<Self>, option: u32) -> HostFuture {
-        let mut waiting = Waiting::recv(self, option);
-        waiting.looked = true;
-        Box::pin(waiting)
+        Box::pin(Waiting::recv(self, option).after_looking())
     }
 
     /// The next value if one is queued.
@@ -253,12 +256,15 @@ impl Channel {
         self.take().flatten()
     }
 
-    /// Takes the next value, waking a sender: `Some(Some(v))`, `Some(None)`
-    /// once closed and drained, `None` while empty.
+    /// Takes the next value, waking a sender (no sender of an unbounded
+    /// channel ever waits): `Some(Some(v))`, `Some(None)` once closed and
+    /// drained, `None` while empty.
     fn take(&self) -> Option<Option<Portable>> {
         match self.values.pop() {
             Ok(v) => {
-                self.senders.notify_one();
+                if self.values.bounded() {
+                    self.senders.notify_one();
+                }
                 Some(Some(v))
             }
             Err(PopError::Closed) => Some(None),
@@ -309,21 +315,23 @@ impl Waiting {
         Waiting { channel, op: Op::Send(Some(value)), ticket: None, looked: false }
     }
 
-    /// A send of `value` that just found the channel full.
-    pub fn send_after_full(channel: Arc<Channel>, value: Portable) -> Waiting {
-        let mut waiting = Waiting::send(channel, value);
-        waiting.looked = true;
-        waiting
+    /// The same operation, for a caller that just found the channel not
+    /// ready: its first poll enlists before it looks again.
+    pub fn after_looking(mut self) -> Waiting {
+        self.looked = true;
+        self
     }
 
-    /// One attempt: the outcome, or the value back (a send that found the
-    /// channel full), or `None` (a receive that found it empty).
+    /// One attempt: the outcome, or `Pending` (a send that found the
+    /// channel full keeps its value; a receive found it empty).
     fn attempt(&mut self) -> Poll<Resume> {
         let channel = &self.channel;
         match &mut self.op {
             Op::Done => Poll::Ready(Resume::Fault(Fault::new("internal error: a channel operation polled twice"))),
             Op::Send(value) => {
-                let Some(v) = value.take() else { return Poll::Ready(Resume::Value(Value::UNIT)) };
+                let Some(v) = value.take() else {
+                    return Poll::Ready(Resume::Fault(Fault::new("internal error: a channel send without its value")));
+                };
                 match channel.send(v) {
                     Ok(Ok(())) => Poll::Ready(Resume::Value(Value::UNIT)),
                     Ok(Err(back)) => {

@@ -243,7 +243,7 @@ impl Host for TaskHost {
         match ch.send(value)? {
             Ok(()) => Ok(None),
             Err(value) => match channel.clone().downcast::<Channel>() {
-                Ok(ch) => Ok(Some(Box::pin(Waiting::send_after_full(ch, value)))),
+                Ok(ch) => Ok(Some(Box::pin(Waiting::send(ch, value).after_looking()))),
                 Err(_) => Err(Fault::new("internal error: sending on something not a channel")),
             },
         }
