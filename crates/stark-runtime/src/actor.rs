@@ -351,7 +351,14 @@ impl ActorCell {
         Box::pin(poll_fn(move |cx| {
             let Poll::Ready(got) = Pin::new(&mut receiving).poll(cx) else { return Poll::Pending };
             let Some(batch) = got else { return Poll::Ready(Resume::Moved(transfer::option(option, None))) };
-            let mut messages: Vec<Portable> = self.take(batch).into_iter().map(|(m, _)| m).collect();
+            // An instance its supervisor is stopping hands what it took to
+            // the next one: a message posted after the kill (say, by an
+            // asker who saw the failure that caused it) must not reach an
+            // instance still running out its poll on another worker.
+            let Some(taken) = self.take(batch) else {
+                return Poll::Ready(Resume::Failed(Trap::bare("task cancelled")));
+            };
+            let mut messages: Vec<Portable> = taken.into_iter().map(|(m, _)| m).collect();
             let value = match list {
                 Some(layout) => Portable::List { layout, items: messages },
                 None => messages.pop().unwrap_or(Portable::Scalar(Value::UNIT)),
@@ -364,24 +371,32 @@ impl ActorCell {
     /// when it was queued; `None` once stopped and drained.
     pub async fn next_batch(self: &Arc<Self>) -> Option<Vec<(Portable, Option<Instant>)>> {
         let batch = self.mailbox.receive(self.current_batching()).await?;
-        Some(self.take(batch))
+        self.take(batch)
     }
 
-    /// Takes a batch to handle, remembering the replies owed.
-    fn take(&self, batch: Vec<Envelope>) -> Vec<(Portable, Option<Instant>)> {
+    /// Takes a batch to handle, remembering the replies owed; if the
+    /// instance is being stopped so that a new one starts, puts the batch
+    /// back for that one instead (and the instance ends).
+    fn take(&self, batch: Vec<Envelope>) -> Option<Vec<(Portable, Option<Instant>)>> {
         let (backlog, late) = (self.mailbox.backlog(), self.mailbox.late_arrival());
         let mut state = lock(&self.state);
+        if state.kill.is_some() {
+            drop(state);
+            self.mailbox.put_back(batch);
+            return None;
+        }
         state.owed = Vec::with_capacity(batch.len());
         state.stats.taken = Some(Instant::now());
         state.backlog = backlog;
         state.late = late;
-        batch
+        let taken = batch
             .into_iter()
             .map(|e| {
                 state.owed.push(e.reply);
                 (e.message, e.queued)
             })
-            .collect()
+            .collect();
+        Some(taken)
     }
 
     /// Answers each ask of the batch being handled with its own outcome

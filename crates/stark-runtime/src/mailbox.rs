@@ -310,7 +310,7 @@ impl Mailbox {
     }
 
     /// Puts messages taken but not handled back at the front of their levels.
-    fn put_back(&self, batch: Vec<Envelope>) {
+    pub fn put_back(&self, batch: Vec<Envelope>) {
         let mut inner = self.lock();
         let n = batch.len();
         for e in batch.into_iter().rev() {
