@@ -54,6 +54,9 @@ impl Backend for OrtBackend {
         let mut builder = Session::builder(env).map_err(|e| invalid(e.to_string()))?;
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         builder = builder.with_intra_threads(threads).map_err(|e| invalid(e.to_string()))?;
+        // Idle intra-op threads sleep rather than spin: spinning ones take
+        // the cores the runtime's tasks (the askers, the batcher) need.
+        builder = builder.with_intra_op_spinning(false).map_err(|e| invalid(e.to_string()))?;
         let session = builder.commit_from_file(path).map_err(|e| invalid(e.to_string()))?;
         let inputs = session.inputs().iter().map(|o| info(&shown, o.name(), o.dtype())).collect::<Result<_>>()?;
         let outputs = session.outputs().iter().map(|o| info(&shown, o.name(), o.dtype())).collect::<Result<_>>()?;

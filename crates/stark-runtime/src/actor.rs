@@ -355,10 +355,9 @@ impl ActorCell {
             // the next one: a message posted after the kill (say, by an
             // asker who saw the failure that caused it) must not reach an
             // instance still running out its poll on another worker.
-            let Some(taken) = self.take(batch) else {
+            let Some(mut messages) = self.take(batch) else {
                 return Poll::Ready(Resume::Failed(Trap::bare("task cancelled")));
             };
-            let mut messages: Vec<Portable> = taken.into_iter().map(|(m, _)| m).collect();
             let value = match list {
                 Some(layout) => Portable::List { layout, items: messages },
                 None => messages.pop().unwrap_or(Portable::Scalar(Value::UNIT)),
@@ -367,17 +366,27 @@ impl ActorCell {
         }))
     }
 
-    /// The next batch for a runtime-run actor (`serve`): each message with
-    /// when it was queued; `None` once stopped and drained.
-    pub async fn next_batch(self: &Arc<Self>) -> Option<Vec<(Portable, Option<Instant>)>> {
+    /// The next batch for a runtime-run actor (`serve`), carrying the
+    /// replies it owes (several batches may be in flight at once); `None`
+    /// once stopped and drained.
+    pub async fn next_batch(self: &Arc<Self>) -> Option<Gathered> {
         let batch = self.mailbox.receive(self.current_batching()).await?;
-        self.take(batch)
+        let (backlog, late) = (self.mailbox.backlog(), self.mailbox.late_arrival());
+        let mut replies = Vec::with_capacity(batch.len());
+        let messages = batch
+            .into_iter()
+            .map(|e| {
+                replies.push(e.reply);
+                (e.message, e.queued)
+            })
+            .collect();
+        Some(Gathered { messages, owed: Owed { replies, backlog, late } })
     }
 
     /// Takes a batch to handle, remembering the replies owed; if the
     /// instance is being stopped so that a new one starts, puts the batch
     /// back for that one instead (and the instance ends).
-    fn take(&self, batch: Vec<Envelope>) -> Option<Vec<(Portable, Option<Instant>)>> {
+    fn take(&self, batch: Vec<Envelope>) -> Option<Vec<Portable>> {
         let (backlog, late) = (self.mailbox.backlog(), self.mailbox.late_arrival());
         let mut state = lock(&self.state);
         if state.kill.is_some() {
@@ -389,20 +398,21 @@ impl ActorCell {
         state.stats.taken = Some(Instant::now());
         state.backlog = backlog;
         state.late = late;
-        let taken = batch
+        let messages = batch
             .into_iter()
             .map(|e| {
                 state.owed.push(e.reply);
-                (e.message, e.queued)
+                e.message
             })
             .collect();
-        Some(taken)
+        Some(messages)
     }
 
-    /// Answers each ask of the batch being handled with its own outcome
-    /// (a runtime-run actor: the actor goes on either way).
-    pub fn answer(&self, outcomes: Vec<Result<Portable, Trap>>) {
-        let owed = {
+    /// Answers each ask of a gathered batch, whose handling began at
+    /// `started`, with its own outcome (a runtime-run actor: the actor goes
+    /// on either way).
+    pub fn answer(&self, mut owed: Owed, started: Instant, outcomes: Vec<Result<Portable, Trap>>) {
+        {
             let mut state = lock(&self.state);
             let n = outcomes.len() as i64;
             let failed = outcomes.iter().filter(|o| o.is_err()).count() as i64;
@@ -410,14 +420,13 @@ impl ActorCell {
             state.stats.failed += failed;
             state.stats.batches += 1;
             state.stats.batched += n;
-            if let Some(t) = state.stats.taken.take() {
-                let us = t.elapsed().as_micros() as u64;
-                state.stats.latencies.record(us, n as usize);
-                ActorCell::observe_batch(&mut state, n as usize, t.elapsed());
+            let handling = started.elapsed();
+            state.stats.latencies.record(handling.as_micros() as u64, n as usize);
+            if let Some(a) = state.adaptive.as_mut() {
+                a.observe(n as usize, handling, owed.backlog, owed.late);
             }
-            std::mem::take(&mut state.owed)
-        };
-        for (r, o) in owed.into_iter().zip(outcomes) {
+        }
+        for (r, o) in owed.replies.drain(..).zip(outcomes) {
             if let Some(r) = r {
                 r.fill(o);
             }
@@ -600,6 +609,32 @@ impl ActorCell {
             }
         }
         None
+    }
+}
+
+/// A batch a runtime-run actor took: the messages, each with when it was
+/// queued, and what is owed for them.
+pub(crate) struct Gathered {
+    pub messages: Vec<(Portable, Option<Instant>)>,
+    pub owed: Owed,
+}
+
+/// The replies owed for a gathered batch (`None` for a tell), and what the
+/// adaptive policy learns from it: the backlog when it was taken, and how
+/// late in its gathering its last message arrived.
+pub(crate) struct Owed {
+    replies: Vec<Option<Arc<Reply>>>,
+    backlog: usize,
+    late: Duration,
+}
+
+impl Drop for Owed {
+    /// A batch dropped unanswered (a bug) still answers its askers.
+    fn drop(&mut self) {
+        let lost = Trap::bare("internal error: a batch was dropped unanswered (a bug)");
+        for r in self.replies.drain(..).flatten() {
+            r.fill(Err(lost.clone()));
+        }
     }
 }
 

@@ -2,11 +2,12 @@
 //! inference run on tokio's blocking threads, so the asking task waits and
 //! the others run on. `serve(model, policy)` is an actor whose loop is Rust:
 //! it takes batches from its mailbox (the same priority mailbox, deadlines
-//! and `max_queue` shedding as any actor), runs each as one call, and
-//! answers every asker with its own rows; a failing batch fails only its
-//! own requests and the server keeps serving.
+//! and `max_queue` shedding as any actor) and hands them to an inference
+//! thread of its own, which runs each as one call and answers every asker
+//! with its own rows; a failing batch fails only its own requests and the
+//! server keeps serving.
 
-use crate::actor::ActorCell;
+use crate::actor::{ActorCell, Gathered};
 use crate::host::TaskHost;
 use stark_models::{BackendKind, Dim, Model, Tokenizer};
 use stark_tensor::{DType, Tensor};
@@ -17,6 +18,7 @@ use stark_vm::trap::Fault;
 use stark_vm::{Trap, Value};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
+use tokio::sync::mpsc::Receiver;
 
 /// Runs a model operation for `host`.
 pub(crate) fn op(host: &TaskHost, op: ModelOp) -> Result<Done, Fault> {
@@ -194,29 +196,57 @@ fn serve(host: &TaskHost, model: Model, policy: &Portable) -> Result<Done, Fault
     Ok(Done::Now(Portable::Host(cell)))
 }
 
-/// The server: a batch at a time until stopped and drained.
+/// The server, until stopped and drained: this loop gathers batches and
+/// an inference thread of the server's own runs them back to back,
+/// answering each itself, so the model never waits for the scheduler
+/// between two batches. The next batch is gathered while one runs, and
+/// only one waits for the thread: requests stay in the mailbox (where
+/// priorities, deadlines and shedding apply) until then.
 async fn serve_loop(cell: Arc<ActorCell>, model: Model, stats: Arc<ServeStats>) {
-    while let Some(batch) = cell.next_batch().await {
+    let (batches, rx) = tokio::sync::mpsc::channel::<Gathered>(1);
+    let worker = {
+        let cell = cell.clone();
+        tokio::task::spawn_blocking(move || infer_batches(&cell, &model, &stats, rx))
+    };
+    // A send fails only if the thread is gone, and it does not go early
+    // (it catches a failing batch): then there is no one left to serve.
+    while let Ok(slot) = batches.reserve().await {
+        let Some(batch) = cell.next_batch().await else { break };
+        slot.send(batch);
+    }
+    drop(batches);
+    if worker.await.is_err() {
+        // The thread failed outside a batch (a bug): fail what is queued.
+        cell.fail(&Trap::bare("internal error: the inference thread failed"));
+    }
+    cell.ended();
+}
+
+/// The inference thread: each batch gathered, as one call, answered.
+fn infer_batches(cell: &ActorCell, model: &Model, stats: &ServeStats, mut batches: Receiver<Gathered>) {
+    while let Some(Gathered { messages, owed }) = batches.blocking_recv() {
         let started = Instant::now();
-        let queued: Vec<Instant> = batch.iter().map(|(_, q)| q.unwrap_or(started)).collect();
-        let requests: Vec<Vec<Tensor>> = batch
+        let n = messages.len();
+        let queued: Vec<Instant> = messages.iter().map(|(_, q)| q.unwrap_or(started)).collect();
+        let requests: Vec<Vec<Tensor>> = messages
             .into_iter()
             .map(|(m, _)| match m {
                 Portable::Tensor(t) => vec![*t],
                 _ => Vec::new(),
             })
             .collect();
-        let m = model.clone();
-        let answers = tokio::task::spawn_blocking(move || run_batch(&m, requests)).await;
-        let answers = answers.unwrap_or_else(|e| vec![Err(format!("internal error: a batch was lost: {e}"))]);
+        // A panic in the backend is a bug; it fails this batch's requests
+        // and the server goes on.
+        let answers = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_batch(model, requests)))
+            .ok()
+            .filter(|a| a.len() == n)
+            .unwrap_or_else(|| vec![Err("internal error: the backend failed on this batch (a bug)".into()); n]);
         let ran = answers.iter().filter(|a| a.is_ok()).count();
-        if answers.len() == queued.len() && ran > 0 {
+        if ran > 0 {
             stats.record_batch(ran, &queued, started);
         }
-        let answers = answers.into_iter().map(|a| a.map_err(Trap::bare)).collect();
-        cell.answer(answers);
+        cell.answer(owed, started, answers.into_iter().map(|a| a.map_err(Trap::bare)).collect());
     }
-    cell.ended();
 }
 
 /// Runs the valid requests of a batch as one call; a request that does
