@@ -43,9 +43,15 @@ async def batcher(sess, queue):
             fut.set_result(out[i : i + 1])
 
 
-async def client(queue, cid, latencies):
+def width(sess):
+    """The features per request: the model's second input dimension."""
+    w = sess.get_inputs()[0].shape[1]
+    return w if isinstance(w, int) else 16
+
+
+async def client(queue, cid, latencies, features):
     loop = asyncio.get_running_loop()
-    x = np.full((1, 16), (cid % 10) * 0.1, dtype=np.float32)
+    x = np.full((1, features), (cid % 10) * 0.1, dtype=np.float32)
     for _ in range(PER_CLIENT):
         t = time.perf_counter()
         fut = loop.create_future()
@@ -60,7 +66,7 @@ async def serve(path):
     worker = asyncio.create_task(batcher(sess, queue))
     latencies = []
     start = time.perf_counter()
-    await asyncio.gather(*(client(queue, c, latencies) for c in range(CLIENTS)))
+    await asyncio.gather(*(client(queue, c, latencies, width(sess)) for c in range(CLIENTS)))
     secs = time.perf_counter() - start
     worker.cancel()
     latencies.sort()
@@ -72,7 +78,7 @@ def ceiling(path):
     sess = session(path)
     best = 0.0
     for b in (1, 8, 32, 128, 512):
-        x = np.random.default_rng(0).standard_normal((b, 16)).astype(np.float32)
+        x = np.random.default_rng(0).standard_normal((b, width(sess))).astype(np.float32)
         for _ in range(20):
             sess.run(None, {"features": x})
         n, start = 0, time.perf_counter()
