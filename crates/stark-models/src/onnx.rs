@@ -2,14 +2,16 @@
 //! model is shared (`Send + Sync`); beside the plan for any batch size
 //! (the batch dimension symbolic), it keeps a plan optimised for each
 //! fixed batch size of `BUCKETS`, used when a batch has exactly that size
-//! (the symbolic plan is about 1.5 times slower at batch 1).
+//! (the symbolic plan is about 1.5 times slower at batch 1). Run states
+//! are kept between calls, one per caller running at once and plan, so a
+//! call reuses one rather than setting its own up.
 
 use crate::backend::{Backend, Capabilities, Dim, TensorInfo};
 use crate::error::{ModelError, Result};
 use stark_tensor::{DType, Tensor};
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use tract_onnx::prelude as tr;
 use tract_onnx::prelude::{Framework, InferenceModelExt, IntoRunnable};
 
@@ -27,7 +29,12 @@ pub struct OnnxBackend {
     symbolic: Plan,
     /// Plans for the batch sizes of `BUCKETS`.
     fixed: Vec<(usize, Plan)>,
+    /// Idle run states, each with its plan's batch size (0: the symbolic plan).
+    states: Mutex<Vec<(usize, tr::TypedSimpleState)>>,
 }
+
+/// The most idle run states kept (more callers at once make their own).
+const MAX_STATES: usize = 16;
 
 fn err_chain(e: &tr::TractError) -> String {
     format!("{e:#}").replace('\n', " ")
@@ -60,17 +67,30 @@ impl Backend for OnnxBackend {
             }
         }
         let name = path.file_stem().map_or_else(|| shown.clone(), |s| s.to_string_lossy().into_owned());
-        Ok(OnnxBackend { name, inputs, outputs, symbolic, fixed })
+        Ok(OnnxBackend { name, inputs, outputs, symbolic, fixed, states: Mutex::new(Vec::new()) })
     }
 
     fn infer(&self, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
         crate::signature::check(&self.name, &self.inputs, inputs)?;
         let batch = inputs.first().and_then(|t| t.shape().dims().first().copied()).unwrap_or(0);
-        let plan = self.fixed.iter().find(|(b, _)| *b == batch).map_or(&self.symbolic, |(_, p)| p);
+        let (key, plan) = match self.fixed.iter().find(|(b, _)| *b == batch) {
+            Some((b, p)) => (*b, p),
+            None => (0, &self.symbolic),
+        };
         let values = inputs.iter().map(|t| to_tract(t).map(tr::TValue::from)).collect::<Result<tr::TVec<_>>>()?;
         let run = |e: tr::TractError| ModelError::Run { model: self.name.clone(), reason: err_chain(&e) };
-        let outs = plan.run(values).map_err(run)?;
+        let mut state = match self.take_state(key) {
+            Some(state) => state,
+            None => plan.spawn().map_err(run)?,
+        };
+        // A state whose run failed is dropped, not reused.
+        let outs = state.run(values).map_err(run)?;
+        self.keep_state(key, state);
         outs.iter().map(|t| from_tract(t).map_err(run)).collect()
+    }
+
+    fn reset(&self) {
+        self.lock_states().clear();
     }
 
     fn capabilities(&self) -> Capabilities {
@@ -84,6 +104,27 @@ impl Backend for OnnxBackend {
 
     fn outputs(&self) -> &[TensorInfo] {
         &self.outputs
+    }
+}
+
+impl OnnxBackend {
+    fn lock_states(&self) -> std::sync::MutexGuard<'_, Vec<(usize, tr::TypedSimpleState)>> {
+        self.states.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// An idle run state of the plan for batch size `key`, if one is kept.
+    fn take_state(&self, key: usize) -> Option<tr::TypedSimpleState> {
+        let mut states = self.lock_states();
+        let at = states.iter().rposition(|(k, _)| *k == key)?;
+        Some(states.swap_remove(at).1)
+    }
+
+    /// Keeps a run state for the next call (up to `MAX_STATES`).
+    fn keep_state(&self, key: usize, state: tr::TypedSimpleState) {
+        let mut states = self.lock_states();
+        if states.len() < MAX_STATES {
+            states.push((key, state));
+        }
     }
 }
 

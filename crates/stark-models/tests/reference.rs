@@ -47,6 +47,35 @@ fn mlp_matches_onnxruntime_at_planned_and_other_batch_sizes() {
 }
 
 #[test]
+fn run_states_kept_between_calls_give_the_same_rows() {
+    // Each call after the first reuses a kept run state (of its batch
+    // size's plan, or of the symbolic one for 3 and 5), from one thread
+    // and from several at once; a reset drops them.
+    let m = load("mlp.onnx");
+    for round in 0..3 {
+        for n in [1, 3, 8, 5, 3] {
+            let out = m.infer(&[pattern(&[n, 16], 0.25)]).unwrap();
+            if n != 5 {
+                assert_close(&out[0], &reference(&format!("mlp/{n}")));
+            }
+        }
+        if round == 1 {
+            m.reset();
+        }
+    }
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| {
+                for _ in 0..20 {
+                    let out = m.infer(&[pattern(&[8, 16], 0.25)]).unwrap();
+                    assert_close(&out[0], &reference("mlp/8"));
+                }
+            });
+        }
+    });
+}
+
+#[test]
 fn embedder_and_two_inputs_match_onnxruntime() {
     let ids: Vec<i64> = (0..10).map(|i| i * 7 % 100).collect();
     let e = load("embedder.onnx").infer(&[Tensor::from_vec(ids, &[2, 5]).unwrap()]).unwrap();
