@@ -263,9 +263,10 @@ impl ActorCell {
         state.adaptive.as_ref().map(|a| a.effective()).or_else(fixed)
     }
 
-    /// A batch of `n` was handled in `handling`: the adaptive controller learns from it.
-    fn observe_batch(state: &mut CellState, n: usize, handling: Duration) {
-        let (backlog, late) = (state.backlog, state.late);
+    /// A batch of `n` was handled in `handling`, taken with `backlog`
+    /// still queued and its last message `late` into its gathering: the
+    /// adaptive controller learns from it.
+    fn observe_batch(state: &mut CellState, n: usize, handling: Duration, backlog: usize, late: Duration) {
         if let Some(a) = state.adaptive.as_mut() {
             a.observe(n, handling, backlog, late);
         }
@@ -422,9 +423,7 @@ impl ActorCell {
             state.stats.batched += n;
             let handling = started.elapsed();
             state.stats.latencies.record(handling.as_micros() as u64, n as usize);
-            if let Some(a) = state.adaptive.as_mut() {
-                a.observe(n as usize, handling, owed.backlog, owed.late);
-            }
+            ActorCell::observe_batch(&mut state, n as usize, handling, owed.backlog, owed.late);
         }
         for (r, o) in owed.replies.drain(..).zip(outcomes) {
             if let Some(r) = r {
@@ -455,7 +454,8 @@ impl ActorCell {
                 let us = t.elapsed().as_micros() as u64;
                 state.stats.latencies.record(us, n as usize);
                 if state.batching.is_some() {
-                    ActorCell::observe_batch(&mut state, n as usize, t.elapsed());
+                    let (backlog, late) = (state.backlog, state.late);
+                    ActorCell::observe_batch(&mut state, n as usize, t.elapsed(), backlog, late);
                 }
             }
             std::mem::take(&mut state.owed)

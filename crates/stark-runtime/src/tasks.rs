@@ -50,9 +50,9 @@ impl TaskHandle {
     /// Asks the task to stop the next time it is polled.
     pub fn cancel(&self) {
         self.cancelled.store(true, Ordering::SeqCst);
-        let mut state = self.lock();
-        if let Some(w) = state.waker.take() {
-            w.wake();
+        // The waker stays: `drive` registers a waker only when it changes.
+        if let Some(w) = &self.lock().waker {
+            w.wake_by_ref();
         }
     }
 
