@@ -46,6 +46,13 @@ impl<'a> Compiler<'a> {
         Some(self.types.intern(TyKind::Adt(def, Vec::new())))
     }
 
+    /// The standard library's function `name` (a root-module item).
+    pub(crate) fn std_fn(&self, name: &str) -> Option<DefId> {
+        (0..self.defs.defs.len() as u32)
+            .map(DefId)
+            .find(|&d| self.defs.def(d).name.as_str() == name && self.is_std(d) && self.items.fns.contains_key(&d))
+    }
+
     /// The function running `actor`: `R[0]` its state, `R[1]` its cell.
     pub(crate) fn actor_run_fn(&mut self, actor: DefId) -> u32 {
         if let Some(&f) = self.actor_runs.get(&actor) {

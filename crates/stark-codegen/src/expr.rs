@@ -341,6 +341,14 @@ impl<'a> FnCx<'_, 'a> {
             self.emit(Instr::Cmp { op: CmpTy::new(cmp, NumTy::I64), a: dst, b: t, c: zero });
             return dst;
         }
+        // The VM compares structurally: a user law inside (a tuple of
+        // values with their own `Eq`, say) would be bypassed.
+        let law = if is_eq { "Eq" } else { "Ord" };
+        if self.has_user_impl(inner, &[law]) {
+            let shown = self.c.types.display(inner, self.c.defs);
+            let span = self.cur_span;
+            self.c.unsupported(span, &format!("comparing `{shown}`, whose parts have a user `{law}`"));
+        }
         let slot = self.c.slot(inner);
         let slot = match slot {
             Slot::Owned(l) => Slot::Shared(l),

@@ -9,6 +9,7 @@ use stark_syntax::ast;
 use stark_syntax::Symbol;
 use stark_vm::bytecode::{Instr, NumTy, Reg};
 use stark_vm::gc::GcOp;
+use stark_vm::keyed::KeyedOp;
 use stark_vm::native::{MathFn, Native};
 use stark_vm::program::{Slot, NO_LAYOUT};
 use stark_vm::Value;
@@ -179,13 +180,19 @@ impl<'a> FnCx<'_, 'a> {
             }
             _ => {}
         }
+        if let Some(f) = self.user_keyed(name, subst) {
+            let base = self.args_block(recv, args);
+            self.emit(Instr::Call { base, f });
+            self.reset_top(base + 1);
+            return base;
+        }
         // The VM's collections compare keys and elements by their built-in
         // identity; a user `Eq`, `Hash` or `Ord` would be bypassed.
         let user_law = match name {
-            n if n.starts_with("HashMap::") || n.starts_with("HashSet::") => {
-                t(if n.starts_with("HashMap::") { "K" } else { "T" })
-                    .filter(|&k| self.has_user_impl(k, &["Eq", "Hash"]))
-            }
+            // Keys with their own `Eq`/`Hash` went to `user_keyed`; these
+            // have a user law only inside (a tuple of them, say).
+            n if keyed_helper(n).is_some() => t(if n.starts_with("HashMap::") { "K" } else { "T" })
+                .filter(|&k| self.has_user_impl(k, &["Eq", "Hash"])),
             "Vec::contains" | "[]::contains" => t("T").filter(|&k| self.has_user_impl(k, &["Eq"])),
             "Vec::sort" => t("T").filter(|&k| self.has_user_impl(k, &["Ord"])),
             _ => None,
@@ -338,6 +345,14 @@ impl<'a> FnCx<'_, 'a> {
             "HashSet::len" => (Native::SetLen, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
             "HashSet::clear" => (Native::SetClear, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
             "HashSet::iter" => (Native::SetIter, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "map_candidate" | "set_candidate" => (Native::Keyed(KeyedOp::Candidate), Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "map_key_at" | "set_item_at" => (Native::Keyed(KeyedOp::KeyAt), Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "map_push" => (Native::Keyed(KeyedOp::MapPush), Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "map_get_at" | "map_get_mut_at" => (Native::Keyed(KeyedOp::MapGet), Slot::Fn, ret_layout, NO_LAYOUT),
+            "map_replace_at" => (Native::Keyed(KeyedOp::MapReplace), Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "map_take_at" => (Native::Keyed(KeyedOp::MapTake), Slot::Fn, ret_layout, NO_LAYOUT),
+            "set_push" => (Native::Keyed(KeyedOp::SetPush), Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "set_take_at" => (Native::Keyed(KeyedOp::SetTake), Slot::Fn, NO_LAYOUT, NO_LAYOUT),
             "<Iterator>::next" => {
                 let self_ty = self_ty.unwrap_or(ret);
                 return self.iter_next(self_ty, ret, base, e.span);
@@ -718,7 +733,7 @@ impl<'a> FnCx<'_, 'a> {
     }
 
     /// Whether `ty` (or a type inside it) has a user impl of one of `traits`.
-    fn has_user_impl(&mut self, ty: Ty, traits: &[&str]) -> bool {
+    pub(crate) fn has_user_impl(&mut self, ty: Ty, traits: &[&str]) -> bool {
         let defs: Vec<DefId> = [self.c.lang.eq, self.c.lang.hash, self.c.lang.ord]
             .into_iter()
             .flatten()
@@ -740,6 +755,25 @@ impl<'a> FnCx<'_, 'a> {
             }
         }
         false
+    }
+
+    /// For a map or set operation that finds a key of a type with its own
+    /// `Eq` or `Hash`: the standard library's STARK function doing it
+    /// through those impls (`user_map_*`, `user_set_*` in std.stark).
+    fn user_keyed(&mut self, name: &str, subst: &Subst) -> Option<u32> {
+        let (helper, params) = keyed_helper(name)?;
+        let key = *subst.get(&Symbol::intern(params[0]))?;
+        let own_law = [self.c.lang.eq, self.c.lang.hash]
+            .into_iter()
+            .flatten()
+            .any(|t| self.c.find_impl(t, key).is_some_and(|(imp, _)| !self.c.is_std(self.c.items.impls[imp].def)));
+        if !own_law {
+            return None;
+        }
+        let def = self.c.std_fn(helper)?;
+        let helper_subst: Subst =
+            params.iter().filter_map(|p| Some((Symbol::intern(p), *subst.get(&Symbol::intern(p))?))).collect();
+        Some(self.c.instance(def, helper_subst))
     }
 
     /// Whether a container type holds values shown by a user `Display`
@@ -814,6 +848,24 @@ impl<'a> FnCx<'_, 'a> {
 
 /// The native of a `Json` or `http` library function, and the standard
 /// type whose value it moves out (the request sent, the response given).
+/// The map and set operations that find a key, with the standard
+/// library's function doing each for a key with its own `Eq`/`Hash` and
+/// that function's type parameters (the key's first).
+fn keyed_helper(name: &str) -> Option<(&'static str, &'static [&'static str])> {
+    const MAP: &[&str] = &["K", "V"];
+    Some(match name {
+        "HashMap::insert" => ("user_map_insert", MAP),
+        "HashMap::get" => ("user_map_get", MAP),
+        "HashMap::get_mut" => ("user_map_get_mut", MAP),
+        "HashMap::remove" => ("user_map_remove", MAP),
+        "HashMap::contains_key" => ("user_map_contains_key", MAP),
+        "HashSet::insert" => ("user_set_insert", &["T"]),
+        "HashSet::remove" => ("user_set_remove", &["T"]),
+        "HashSet::contains" => ("user_set_contains", &["T"]),
+        _ => return None,
+    })
+}
+
 fn json_or_net_native(name: &str) -> Option<(Native, Option<&'static str>)> {
     use stark_vm::json::JsonOp;
     use stark_vm::net::NetFn;

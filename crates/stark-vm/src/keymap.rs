@@ -81,6 +81,16 @@ fn hash_str_into(h: &mut rustc_hash::FxHasher, s: &str) {
     h.write_u8(0xff);
 }
 
+/// The table hash of a key hashed by its own `Hash` impl (mixed: a
+/// user's hash may be small consecutive numbers, and the index reads
+/// the top bits).
+pub fn user_hash(hash: u64) -> u64 {
+    let mut h = rustc_hash::FxHasher::default();
+    h.write_u8(3);
+    h.write_u64(hash);
+    h.finish()
+}
+
 /// Byte-string equality, without a call for short keys.
 #[inline]
 fn str_eq(a: &[u8], b: &[u8]) -> bool {
@@ -147,6 +157,19 @@ impl<V> KeyMap<V> {
     /// Whether it holds no entry.
     pub fn is_empty(&self) -> bool {
         self.len == 0
+    }
+
+    /// The first live position at or after `from` whose entry has table
+    /// hash `hash` (a candidate for a key compared by user code).
+    pub fn candidate(&self, hash: u64, from: usize) -> Option<usize> {
+        let entries = &self.entries;
+        let matches = |i: usize| i >= from && entries[i].as_ref().is_some_and(|e| e.hash == hash);
+        self.index.iter_hash(hash).map(|&i| i as usize).filter(|&i| matches(i)).min()
+    }
+
+    /// Whether position `i` holds a live entry.
+    pub fn is_live(&self, i: usize) -> bool {
+        matches!(self.entries.get(i), Some(Some(_)))
     }
 
     /// The position of the entry for `probe` (whose hash is `hash`).
@@ -252,5 +275,27 @@ impl<V> KeyMap<V> {
     /// The values in insertion order, taking the table apart.
     pub fn into_values(self) -> impl DoubleEndedIterator<Item = V> {
         self.entries.into_iter().flatten().map(|e| e.value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn candidates_come_in_insertion_order_and_skip_removed_entries() {
+        let mut m: KeyMap<u32> = KeyMap::default();
+        let (same, other) = (user_hash(7), user_hash(8));
+        for (i, h) in [same, other, same, same].into_iter().enumerate() {
+            m.push(h, Key::Bits(0), i as u32);
+        }
+        assert_eq!(m.candidate(same, 0), Some(0));
+        assert_eq!(m.candidate(same, 1), Some(2));
+        assert_eq!(m.candidate(same, 3), Some(3));
+        assert_eq!(m.candidate(same, 4), None);
+        m.remove_at(2);
+        assert_eq!(m.candidate(same, 1), Some(3));
+        assert_eq!(m.candidate(other, 0), Some(1));
+        assert!(!m.is_live(2) && m.is_live(3));
     }
 }

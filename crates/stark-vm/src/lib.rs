@@ -9,6 +9,7 @@ pub mod format;
 pub mod gc;
 pub mod heap;
 pub mod json;
+pub mod keyed;
 pub mod keymap;
 pub mod model;
 pub mod native;

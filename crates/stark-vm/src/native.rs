@@ -218,6 +218,8 @@ pub enum Native {
     Net(crate::net::NetFn),
     /// A `Gc` or `gc` module operation (`gc.rs`).
     Gc(crate::gc::GcOp),
+    /// An operation on a map or set keyed by a user `Eq`/`Hash` (`keyed.rs`).
+    Keyed(crate::keyed::KeyedOp),
 }
 
 impl Native {
@@ -244,6 +246,7 @@ impl Native {
             Json(op) => op.reads(),
             Net(op) => op.reads(),
             Gc(op) => op.reads(),
+            Keyed(op) => op.reads(),
             _ => 1,
         }
     }
@@ -446,7 +449,7 @@ impl Cx<'_> {
 
     /// Returns `Option<T>` of `v` (a `T` in `slot`), or, for a `*Discard`
     /// site, destroys `v` and returns nothing.
-    fn ret_option(&mut self, v: Option<Value>, slot: Slot) {
+    pub(crate) fn ret_option(&mut self, v: Option<Value>, slot: Slot) {
         if matches!(self.site.native, Native::MapInsertDiscard | Native::MapRemoveDiscard) {
             if let (Some(v), Slot::Owned(_)) = (v, slot) {
                 self.free(v);
@@ -458,7 +461,7 @@ impl Cx<'_> {
         }
     }
 
-    fn option(&mut self, v: Option<Value>) -> Value {
+    pub(crate) fn option(&mut self, v: Option<Value>) -> Value {
         match v {
             Some(v) => self.some(v),
             None => self.none(),
@@ -466,7 +469,7 @@ impl Cx<'_> {
     }
 
     /// A reference to item `i` of object `h` whose items are `slot`s.
-    fn item_ref(&self, h: u32, i: usize, item: Value, slot: Slot) -> Value {
+    pub(crate) fn item_ref(&self, h: u32, i: usize, item: Value, slot: Slot) -> Value {
         match slot {
             Slot::Owned(_) => item,
             _ => Value { bits: h as u64, ext: i as u64 },
@@ -542,14 +545,14 @@ impl Cx<'_> {
         Ok(())
     }
 
-    fn elem_slot(&self, v: Value) -> Slot {
+    pub(crate) fn elem_slot(&self, v: Value) -> Slot {
         match self.task.heap.get(v.as_handle()) {
             Obj::List { layout, .. } | Obj::Set { layout, .. } => deep::elem_slot(self.prog, *layout),
             _ => self.site.slot,
         }
     }
 
-    fn map_slots(&self, v: Value) -> (Slot, Slot) {
+    pub(crate) fn map_slots(&self, v: Value) -> (Slot, Slot) {
         match self.task.heap.get(v.as_handle()) {
             Obj::Map { layout, .. } => match self.prog.layout(*layout).kind {
                 LayoutKind::Map { key, value } => (key, value),
@@ -1334,6 +1337,7 @@ impl Cx<'_> {
             Model(f) => return self.model_op(f, host),
             Json(op) => return self.json_op(op),
             Net(op) => return self.net_op(op, host),
+            Keyed(op) => self.keyed_op(op)?,
         }
         Ok(Flow::Done)
     }
@@ -1704,7 +1708,7 @@ impl Cx<'_> {
     }
 
     /// A place for a scalar key (or set element) of entry `pos`.
-    fn key_place(&mut self, container: u32, pos: usize, _k: Value) -> Value {
+    pub(crate) fn key_place(&mut self, container: u32, pos: usize, _k: Value) -> Value {
         Value { bits: container as u64, ext: pos as u64 | KEY_PLACE }
     }
 
