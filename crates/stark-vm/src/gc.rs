@@ -15,25 +15,27 @@
 //! with an owner outside the set (a register, an owned object outside
 //! every cell, an older cell) is a root; everything the roots reach
 //! lives; the rest is unreachable and is freed (trial deletion, as in
-//! CPython's collector). Young collections take the nursery as the set
-//! (owners in the old generation count as roots), full collections take
-//! every cell. It runs only inside the task's own instructions (a
-//! `Gc::new` that finds the nursery full, `gc::collect()`), so it pauses
-//! only its own task.
+//! CPython's collector). The sets are the subgraphs below candidates
+//! (cells whose owner count went down without reaching zero): young
+//! collections stay inside the nursery (owners in the old generation
+//! count as roots), old passes take the oldest candidates. It runs only
+//! inside the task's own instructions (a `Gc::new` that finds the nursery
+//! full, `gc::collect()`), so it pauses only its own task, in pauses
+//! paced to a time slice of the pause target.
 
 use crate::heap::{record_slots, Heap, Obj};
 use crate::program::{LayoutKind, Program, Slot};
 use crate::trap::Fault;
 use crate::value::{Handle, Value, NONE};
-use std::time::Instant;
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
 
 /// The collector's tuning presets (`GCMode`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum GcMode {
     /// Few, larger collections: a big nursery and fast heap growth.
     Throughput,
-    /// Short pauses: a small nursery, and the nursery shrinks when a
-    /// collection overruns the pause target.
+    /// Short pauses: a small nursery and a 5 ms pause target.
     LowLatency,
     /// A small heap: a small nursery and slow heap growth.
     Memory,
@@ -138,6 +140,23 @@ pub struct GcCounters {
     pub reclaimed: u64,
 }
 
+/// Buffers a collection works in, kept between collections: a pause
+/// reuses their memory rather than allocating (and first touching) more.
+#[derive(Debug, Default)]
+struct Scratch {
+    /// The examined set; each member's owners outside it; the candidates
+    /// taken; the search's stacks; the dead cells' values.
+    set: Vec<Handle>,
+    refs: Vec<i64>,
+    taken: Vec<Handle>,
+    stack: Vec<Value>,
+    found: Vec<Handle>,
+    work: Vec<usize>,
+    dead: Vec<(Value, Handle)>,
+    /// The young collection's candidates.
+    young: VecDeque<Handle>,
+}
+
 /// How many recent pauses are kept for the percentiles.
 const PAUSE_WINDOW: usize = 8192;
 
@@ -151,10 +170,14 @@ pub struct GcState {
     /// The young collections so far, mod 2^32: a cell born in the current
     /// epoch is young (`ext`'s low half is its birth epoch).
     epoch: u32,
-    /// Cells whose owner count went down without reaching zero since they
-    /// were last examined: only below them can a cycle have become
-    /// unreachable.
-    candidates: Vec<Handle>,
+    /// Cells whose owner count went down without reaching zero since the
+    /// last young collection: only below them can a cycle have become
+    /// unreachable. The young collection examines the young ones and
+    /// moves the rest to `candidates`.
+    fresh: Vec<Handle>,
+    /// Older such cells, not examined yet (oldest first); a paced old
+    /// pass takes from the front as its budget allows.
+    candidates: VecDeque<Handle>,
     /// Candidates whose subgraph outgrew an incremental pass's budget:
     /// left to the next unbounded full collection.
     deferred: Vec<Handle>,
@@ -172,6 +195,8 @@ pub struct GcState {
     arenas: Vec<Vec<Handle>>,
     /// The last `PAUSE_WINDOW` pauses, in microseconds (a ring).
     pauses: Vec<u32>,
+    /// The collections' buffers.
+    scratch: Scratch,
 }
 
 impl Default for GcState {
@@ -181,7 +206,8 @@ impl Default for GcState {
             cells: 0,
             made: 0,
             epoch: 0,
-            candidates: Vec::new(),
+            fresh: Vec::new(),
+            candidates: VecDeque::new(),
             deferred: Vec::new(),
             config,
             counters: GcCounters::default(),
@@ -190,6 +216,7 @@ impl Default for GcState {
             since_full: None,
             arenas: Vec::new(),
             pauses: Vec::new(),
+            scratch: Scratch::default(),
         }
     }
 }
@@ -198,8 +225,11 @@ impl Default for GcState {
 pub const CELL_BYTES: u64 = (std::mem::size_of::<Obj>() + 2 * std::mem::size_of::<Value>()) as u64;
 /// The old generation is never collected below this many cells.
 const MIN_OLD_LIMIT: usize = 4096;
-/// The nursery never shrinks below this many cells.
+/// The configured nursery is at least this many cells.
 const MIN_YOUNG: usize = 256;
+/// Pacing shrinks the nursery down to this many cells (collections that
+/// often keep up with garbage made fast, each pause within its slice).
+const MIN_PACED: usize = 16;
 /// `tag` of a cell borrowed mutably.
 const BORROWED_MUT: u32 = u32::MAX;
 /// `ext` flag of a cell being freed by a collection.
@@ -213,6 +243,37 @@ const IN_SET: u64 = 1 << 35;
 const POS_SHIFT: u32 = 36;
 /// The most cells one collection examines (positions fit in `ext`).
 const MAX_SET: usize = 1 << (64 - POS_SHIFT);
+
+/// A paced pause's search gets `pause_target / SLICES`: the trial
+/// deletion and the freeing that follow take about as long again, so a
+/// pause stays well inside the target.
+const SLICES: u64 = 20;
+
+/// How much of the heap one collection may examine.
+#[derive(Clone, Copy, Debug)]
+struct Budget {
+    /// Cells examined before no further candidate is taken (a candidate
+    /// whose search passes twice this is cut short and deferred).
+    cells: usize,
+    /// When no further candidate is taken.
+    deadline: Option<Instant>,
+}
+
+impl Budget {
+    /// Every candidate, whatever it takes.
+    const UNBOUNDED: Budget = Budget { cells: usize::MAX, deadline: None };
+
+    /// Whether a collection that has examined `set` cells takes no
+    /// further candidate.
+    fn spent(&self, set: usize) -> bool {
+        set >= self.cells || self.deadline.is_some_and(|d| Instant::now() >= d)
+    }
+
+    /// Whether a search with `set` cells in the set is cut short.
+    fn overrun(&self, set: usize) -> bool {
+        self.cells != usize::MAX && set > 2 * self.cells
+    }
+}
 
 fn young_cells(config: &GcConfig) -> usize {
     ((config.young_gen_size / CELL_BYTES) as usize).max(MIN_YOUNG)
@@ -233,6 +294,12 @@ fn value_slot(prog: &Program, layout: u32) -> Slot {
 }
 
 impl GcState {
+    /// Candidates not examined yet, fresh or older.
+    #[cfg(test)]
+    fn pending(&self) -> usize {
+        self.fresh.len() + self.candidates.len()
+    }
+
     /// The `q` quantile (0 to 1) of the recent pauses, in microseconds.
     pub fn pause_quantile(&self, q: f64) -> u64 {
         let mut p = self.pauses.clone();
@@ -289,7 +356,7 @@ impl Heap {
         if meta.bits > 0 {
             if meta.ext & (CANDIDATE | DETACHED) == 0 {
                 meta.ext |= CANDIDATE;
-                self.gc.candidates.push(h);
+                self.gc.fresh.push(h);
             }
             return None;
         }
@@ -381,9 +448,9 @@ impl Heap {
     /// `max_heap_size`.
     pub fn gc_collect(&mut self, prog: &Program, full: bool) -> Result<u64, Fault> {
         let start = Instant::now();
-        self.collect_young(prog);
+        self.collect_young(prog, Budget::UNBOUNDED);
         if full {
-            self.collect_old(prog, usize::MAX);
+            self.collect_old(prog, Budget::UNBOUNDED);
         }
         let pause = start.elapsed().as_micros() as u64;
         self.gc_account(!full, full, pause);
@@ -394,23 +461,34 @@ impl Heap {
         Ok(pause)
     }
 
-    /// Runs the collections the pacing calls for (before a `Gc::new` that
-    /// finds the nursery full): a young collection, then an incremental
-    /// pass over the old candidates (at most two nurseries' worth of cells:
-    /// in a steady state, cells become garbage as fast as they are made,
-    /// and the passes must outpace that),
-    /// or an unbounded full collection once the live cells have grown
-    /// past the old limit. The two together are one pause.
+    /// A paced pause (before a `Gc::new` that finds the nursery full): a
+    /// young collection, then an incremental pass over the old
+    /// candidates, together within a time slice of the pause target (and
+    /// two configured nurseries' worth of cells); past the old limit, a
+    /// full collection as well (see below). The nursery is then sized so
+    /// that the passes keep up with the garbage (`pace`).
     pub fn gc_step(&mut self, prog: &Program) -> Result<(), Fault> {
         let start = Instant::now();
-        self.collect_young(prog);
-        let full = self.gc.cells > self.gc.old_limit;
-        let old_pass = full || !self.gc.candidates.is_empty();
+        let slice = Duration::from_micros(self.gc.config.pause_target_us / SLICES);
+        let budget = Budget { cells: 2 * young_cells(&self.gc.config), deadline: Some(start + slice) };
+        let mut caught_up = self.collect_young(prog, budget);
+        let mut old_pass = !self.gc.candidates.is_empty();
         if old_pass {
-            self.collect_old(prog, if full { usize::MAX } else { 2 * self.gc.young_limit });
+            caught_up &= self.collect_old(prog, budget);
+        }
+        // Past the old limit, a full collection once the passes have
+        // caught up (it examines only the deferred candidates then), or at
+        // once when the live cells are far past it (they are not).
+        let limit = self.gc.old_limit.max(2 * young_cells(&self.gc.config));
+        let due = self.gc.cells > limit;
+        let full = due && (caught_up || self.gc.cells > 2 * limit);
+        if full {
+            self.collect_old(prog, Budget::UNBOUNDED);
+            old_pass = true;
         }
         let pause = start.elapsed().as_micros() as u64;
         self.gc_account(true, old_pass, pause);
+        self.pace(pause, caught_up);
         if full {
             self.reset_old_limit(pause);
             self.gc_check_limit(prog)?;
@@ -420,87 +498,106 @@ impl Heap {
 
     /// The young collection: the young candidates' subgraphs within the
     /// nursery (owners in older cells count as outside); then every cell
-    /// is old (the epoch moves on).
-    fn collect_young(&mut self, prog: &Program) {
+    /// is old (the epoch moves on). Young candidates the budget leaves out
+    /// stay candidates (old ones from now on). Returns whether none was.
+    fn collect_young(&mut self, prog: &Program, budget: Budget) -> bool {
         let epoch = self.gc.epoch;
-        let all = std::mem::take(&mut self.gc.candidates);
-        let (young, old): (Vec<Handle>, Vec<Handle>) = all
-            .into_iter()
-            .filter(|&h| self.is_candidate(prog, h))
-            .partition(|&h| self.fields(h)[1].ext as u32 == epoch);
-        self.gc.candidates = old;
-        self.collect_from(prog, young, Some(epoch), usize::MAX);
+        let mut fresh = std::mem::take(&mut self.gc.fresh);
+        let mut young = std::mem::take(&mut self.gc.scratch.young);
+        for &h in fresh.iter() {
+            if !self.is_candidate(prog, h) {
+                continue;
+            }
+            if self.fields(h)[1].ext as u32 == epoch {
+                young.push_back(h);
+            } else {
+                self.gc.candidates.push_back(h);
+            }
+        }
+        // Emptied, it takes the candidates the collection itself makes.
+        fresh.clear();
+        self.gc.fresh = fresh;
+        let done = self.collect_from(prog, &mut young, Some(epoch), budget);
+        self.gc.candidates.extend(young.drain(..));
+        self.gc.scratch.young = young;
         self.gc.epoch = epoch.wrapping_add(1);
         self.gc.made = 0;
+        done
     }
 
-    /// An old collection over the candidates, examining at most about
-    /// `budget` cells (`usize::MAX`: every candidate, deferred ones too).
-    fn collect_old(&mut self, prog: &Program, budget: usize) {
+    /// An old collection over the candidates within `budget` (unbounded:
+    /// every candidate, deferred ones too). Returns whether no candidate
+    /// was left for later.
+    fn collect_old(&mut self, prog: &Program, budget: Budget) -> bool {
         let mut batch = std::mem::take(&mut self.gc.candidates);
-        if budget == usize::MAX {
-            batch.append(&mut self.gc.deferred);
+        if budget.cells == usize::MAX {
+            batch.extend(self.gc.deferred.drain(..));
         }
-        self.collect_from(prog, batch, None, budget);
+        let done = self.collect_from(prog, &mut batch, None, budget);
+        // The pass's requeued candidates wait behind those it left.
+        let requeued = std::mem::replace(&mut self.gc.candidates, batch);
+        self.gc.candidates.extend(requeued);
+        done
     }
 
     /// Trial deletion over the cells reachable from `batch` (only those
-    /// born in epoch `young`, if given), examining at most about `budget`
-    /// cells; candidates beyond the budget stay candidates. The garbage
-    /// found is freed. A candidate found live is done with, unless the
-    /// examined set was cut short (by the budget, or by the nursery's
-    /// edge): then it waits for a larger collection.
-    fn collect_from(&mut self, prog: &Program, batch: Vec<Handle>, young: Option<u32>, budget: usize) {
-        let mut set: Vec<Handle> = Vec::new();
-        // Each cell's owners outside the set, counted down as the search
-        // meets each link inside it (every link out of a searched cell is
-        // met once; a cell the budget left unsearched keeps its links
-        // counted as outside owners, which only keeps more alive).
-        let mut refs: Vec<i64> = Vec::new();
-        let mut taken: Vec<Handle> = Vec::new();
+    /// born in epoch `young`, if given), within `budget`; candidates
+    /// beyond it stay candidates. The garbage found is freed. A candidate
+    /// found live is done with, unless the examined set was cut short (by
+    /// the budget, or by the nursery's edge): then it waits for a larger
+    /// collection. Returns whether every candidate was examined.
+    fn collect_from(
+        &mut self,
+        prog: &Program,
+        batch: &mut VecDeque<Handle>,
+        young: Option<u32>,
+        budget: Budget,
+    ) -> bool {
+        let mut sc = std::mem::take(&mut self.gc.scratch);
+        let Scratch { set, refs, taken, stack, found, work, dead, .. } = &mut sc;
+        // `refs`: each cell's owners outside the set, counted down as the
+        // search meets each link inside it (every link out of a searched
+        // cell is met once; a cell the budget left unsearched keeps its
+        // links counted as outside owners, which only keeps more alive).
         // `cut`: the budget stopped the search; `outside`: it met cells
         // it could not take in (an older generation's, or past `MAX_SET`).
         // Either way, what the set shows is partial.
         let (mut cut, mut outside) = (false, false);
-        let (mut stack, mut found) = (Vec::new(), Vec::new());
-        let mut rest = batch.into_iter();
-        for c in rest.by_ref() {
+        let mut left = false;
+        while let Some(c) = batch.pop_front() {
+            // Checked before the candidate is (a stale one costs a cache
+            // miss too, and there may be many); each pass takes at least
+            // one candidate, so even a tiny slice makes progress.
+            if cut || (!taken.is_empty() && budget.spent(set.len())) {
+                batch.push_front(c);
+                left = true;
+                break;
+            }
             if !self.is_candidate(prog, c) {
                 continue;
-            }
-            if cut || set.len() >= budget {
-                self.gc.candidates.push(c);
-                break;
             }
             self.fields_mut(c)[1].ext &= !CANDIDATE;
             taken.push(c);
             let mut next = set.len();
-            self.enter_set(&mut set, &mut refs, c, false, young, &mut outside);
+            self.enter_set(set, refs, c, false, young, &mut outside);
             while next < set.len() && !cut {
                 let (v, slot) = self.cell_value(prog, set[next]);
                 found.clear();
-                self.gc_edges(prog, v, slot, &mut stack, |t| found.push(t));
-                for &t in &found {
-                    self.enter_set(&mut set, &mut refs, t, true, young, &mut outside);
+                self.gc_edges(prog, v, slot, stack, |t| found.push(t));
+                for &t in found.iter() {
+                    self.enter_set(set, refs, t, true, young, &mut outside);
                 }
                 next += 1;
-                cut |= budget != usize::MAX && set.len() > 2 * budget;
+                cut |= budget.overrun(set.len());
             }
         }
-        // Candidates the budget left out stay candidates.
-        for c in rest {
-            if self.is_candidate(prog, c) {
-                self.gc.candidates.push(c);
-            }
-        }
-        let garbage = self.unreached(prog, &set, refs, |heap, t| {
+        self.unreached(prog, set, refs, stack, work, |heap, t| {
             let ext = heap.fields(t)[1].ext;
             (ext & IN_SET != 0).then_some((ext >> POS_SHIFT) as usize)
         });
-        let mut dead = Vec::new();
-        for (&h, &g) in set.iter().zip(&garbage) {
+        for (&h, &r) in set.iter().zip(refs.iter()) {
             let fields = self.fields_mut(h);
-            if g {
+            if r <= 0 {
                 fields[1].ext = DETACHED;
                 dead.push((std::mem::replace(&mut fields[0], Value::NONE), h));
             } else {
@@ -509,15 +606,24 @@ impl Heap {
         }
         self.gc.cells -= dead.len();
         if cut || outside {
-            for c in taken {
+            for &c in taken.iter() {
                 if self.fields(c)[1].ext & DETACHED == 0 {
                     self.fields_mut(c)[1].ext |= CANDIDATE;
-                    let queue = if young.is_some() { &mut self.gc.candidates } else { &mut self.gc.deferred };
-                    queue.push(c);
+                    if young.is_some() {
+                        self.gc.candidates.push_back(c);
+                    } else {
+                        self.gc.deferred.push(c);
+                    }
                 }
             }
         }
         self.free_dead(prog, dead);
+        for v in [&mut sc.set, &mut sc.taken, &mut sc.found] {
+            v.clear();
+        }
+        sc.refs.clear();
+        self.gc.scratch = sc;
+        !left && !cut
     }
 
     /// Whether `h` is still a candidate cell (a handle in the list may
@@ -559,14 +665,12 @@ impl Heap {
     /// Destroys what dead cells (already detached) held: that
     /// releases every owner of a dead cell (they are all in there), which
     /// frees the cells.
-    fn free_dead(&mut self, prog: &Program, taken: Vec<(Value, Handle)>) {
+    fn free_dead(&mut self, prog: &Program, taken: &mut Vec<(Value, Handle)>) {
         self.gc.counters.reclaimed += taken.len() as u64;
-        let owned: Vec<Value> = taken
-            .iter()
-            .filter(|&&(_, h)| matches!(self.cell_value(prog, h).1, Slot::Owned(_)))
-            .map(|&(v, _)| v)
-            .collect();
-        for v in owned {
+        // Which values are objects is read before any is freed (freeing
+        // one frees cells of `taken`).
+        taken.retain(|&(_, h)| matches!(self.cell_value(prog, h).1, Slot::Owned(_)));
+        for (v, _) in taken.drain(..) {
             self.free(prog, v);
         }
     }
@@ -590,7 +694,8 @@ impl Heap {
                 }
             });
         }
-        self.unreached(prog, set, refs, index)
+        self.unreached(prog, set, &mut refs, &mut stack, &mut Vec::new(), index);
+        refs.into_iter().map(|r| r <= 0).collect()
     }
 
     /// Cell `h`'s owners, a borrow alive counting as one more.
@@ -600,27 +705,28 @@ impl Heap {
     }
 
     /// Trial deletion's second half: given each cell's owners outside
-    /// `set` (`refs`), which cells no such owner reaches.
+    /// `set` (`refs`), marks which cells such an owner reaches: on return
+    /// `refs[i]` is positive for those, and 0 or less for the garbage.
     fn unreached(
         &self,
         prog: &Program,
         set: &[Handle],
-        refs: Vec<i64>,
+        refs: &mut [i64],
+        stack: &mut Vec<Value>,
+        work: &mut Vec<usize>,
         index: impl Fn(&Heap, Handle) -> Option<usize>,
-    ) -> Vec<bool> {
-        let mut stack = Vec::new();
-        let mut reached: Vec<bool> = refs.iter().map(|&r| r > 0).collect();
-        let mut work: Vec<usize> = (0..set.len()).filter(|&i| reached[i]).collect();
+    ) {
+        work.clear();
+        work.extend((0..set.len()).filter(|&i| refs[i] > 0));
         while let Some(i) = work.pop() {
             let (v, slot) = self.cell_value(prog, set[i]);
-            self.gc_edges(prog, v, slot, &mut stack, |t| {
-                if let Some(j) = index(self, t).filter(|&j| !reached[j]) {
-                    reached[j] = true;
+            self.gc_edges(prog, v, slot, stack, |t| {
+                if let Some(j) = index(self, t).filter(|&j| refs[j] <= 0) {
+                    refs[j] = 1;
                     work.push(j);
                 }
             });
         }
-        reached.into_iter().map(|r| !r).collect()
     }
 
     /// The value cell `h` holds, and its kind.
@@ -632,7 +738,7 @@ impl Heap {
     }
 
     /// Records a pause (of a young collection, an old one, or both back
-    /// to back) and resizes the nursery to the pause target.
+    /// to back).
     fn gc_account(&mut self, young: bool, old: bool, pause: u64) {
         let gc = &mut self.gc;
         let c = &mut gc.counters;
@@ -647,20 +753,25 @@ impl Heap {
         } else {
             gc.pauses[n as usize % PAUSE_WINDOW] = sample;
         }
-        // Pause target: a pause that overran it halves the nursery (and
-        // with it an incremental pass's budget); one well under it lets
-        // the nursery grow back.
-        let target = gc.config.pause_target_us.max(1);
-        let configured = young_cells(&gc.config);
-        if pause > target {
-            gc.young_limit = (gc.young_limit / 2).max(MIN_YOUNG);
-        } else if pause < target / 4 {
-            gc.young_limit = (gc.young_limit * 2).min(configured);
-        }
         if !old {
             if let Some((_, paused)) = &mut gc.since_full {
                 *paused += pause;
             }
+        }
+    }
+
+    /// Sizes the nursery after a paced pause: one that left candidates
+    /// for later, or overran the pause target, halves it (pauses come
+    /// more often, each within its slice, and so keep up with the
+    /// garbage); one that caught up within half its slice lets it grow
+    /// back, up to `young_gen_size`.
+    fn pace(&mut self, pause: u64, caught_up: bool) {
+        let gc = &mut self.gc;
+        let target = gc.config.pause_target_us.max(1);
+        if !caught_up || pause > target {
+            gc.young_limit = (gc.young_limit / 2).max(MIN_PACED);
+        } else if pause < target / SLICES / 2 {
+            gc.young_limit = (gc.young_limit * 2).min(young_cells(&gc.config));
         }
     }
 
@@ -726,7 +837,7 @@ impl Heap {
                     outer.push(h);
                 }
             }
-            self.free_dead(prog, taken);
+            self.free_dead(prog, &mut taken);
         }
     }
 }
@@ -932,11 +1043,11 @@ mod tests {
         }
         // The young candidates' cycles are alive: nothing is deferred.
         heap.gc_collect(&prog, false).unwrap();
-        assert_eq!((heap.gc.cells(), heap.gc.candidates.len(), heap.gc.deferred.len()), (2000, 0, 0));
+        assert_eq!((heap.gc.cells(), heap.gc.pending(), heap.gc.deferred.len()), (2000, 0, 0));
         for a in roots {
             heap.free(&prog, a);
         }
-        assert_eq!(heap.gc.candidates.len(), 1000);
+        assert_eq!(heap.gc.pending(), 1000);
         // One pass examines about two nurseries' worth of cells.
         heap.gc_step(&prog).unwrap();
         let left = heap.gc.cells();
@@ -948,13 +1059,39 @@ mod tests {
     }
 
     #[test]
+    fn a_pause_whose_slice_is_spent_still_progresses_and_paces_the_nursery() {
+        let prog = program();
+        let mut heap = Heap::new();
+        // A 1 us pause target: every slice is spent at once.
+        heap.gc.configure(GcConfig { pause_target_us: 1, ..GcConfig::default() });
+        for i in 0..100 {
+            let (a, b) = (node(&mut heap, i, Value::NONE), node(&mut heap, i, Value::NONE));
+            link(&mut heap, a, b);
+            link(&mut heap, b, a);
+            heap.free(&prog, a);
+            heap.free(&prog, b);
+        }
+        let nursery = heap.gc.young_limit;
+        heap.gc_step(&prog).unwrap();
+        // Each pass took one candidate (a garbage cycle); the rest wait,
+        // and the nursery halves so that pauses come more often.
+        let left = heap.gc.cells();
+        assert!((190..200).contains(&left), "{left} cells left");
+        assert_eq!(heap.gc.young_limit, nursery / 2);
+        while heap.gc.cells() > 0 {
+            heap.gc_step(&prog).unwrap();
+        }
+        assert_eq!((heap.live(), heap.gc.young_limit), (0, MIN_PACED));
+    }
+
+    #[test]
     fn a_stale_candidate_is_skipped() {
         let prog = program();
         let mut heap = Heap::new();
         let a = node(&mut heap, 1, Value::NONE);
         heap.gc_retain(a.as_handle());
         heap.free(&prog, a);
-        assert_eq!(heap.gc.candidates.len(), 1);
+        assert_eq!(heap.gc.pending(), 1);
         heap.free(&prog, a);
         // The freed cell's handle is reused by a record that is no cell.
         // (The pool of freed records gives the node's handle first.)
