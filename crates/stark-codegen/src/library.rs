@@ -846,8 +846,6 @@ impl<'a> FnCx<'_, 'a> {
     }
 }
 
-/// The native of a `Json` or `http` library function, and the standard
-/// type whose value it moves out (the request sent, the response given).
 /// The map and set operations that find a key, with the standard
 /// library's function doing each for a key with its own `Eq`/`Hash` and
 /// that function's type parameters (the key's first).
@@ -866,6 +864,8 @@ fn keyed_helper(name: &str) -> Option<(&'static str, &'static [&'static str])> {
     })
 }
 
+/// The native of a `Json` or `http` library function, and the standard
+/// type whose value it moves out (the request sent, the response given).
 fn json_or_net_native(name: &str) -> Option<(Native, Option<&'static str>)> {
     use stark_vm::json::JsonOp;
     use stark_vm::net::NetFn;

@@ -85,6 +85,15 @@ impl GcMode {
             GcMode::Inference => 5_000,
         }
     }
+
+    /// Whether pauses are paced to a time slice (a twentieth of the
+    /// pause target for the search; the trial deletion and freeing that
+    /// follow take about as long again): the latency modes. The others
+    /// collect the whole nursery each time and bound only the old passes,
+    /// by cells (fewer, longer pauses, which keep the heap smaller).
+    fn paced(self) -> bool {
+        matches!(self, GcMode::LowLatency | GcMode::Inference)
+    }
 }
 
 /// A heap's collector settings (`GCConfig`, with the mode's defaults
@@ -225,6 +234,8 @@ impl Default for GcState {
 pub const CELL_BYTES: u64 = (std::mem::size_of::<Obj>() + 2 * std::mem::size_of::<Value>()) as u64;
 /// The old generation is never collected below this many cells.
 const MIN_OLD_LIMIT: usize = 4096;
+/// A paced pause's search gets `pause_target / SLICES` (`GcMode::paced`).
+const SLICES: u64 = 20;
 /// The configured nursery is at least this many cells.
 const MIN_YOUNG: usize = 256;
 /// Pacing shrinks the nursery down to this many cells (collections that
@@ -243,11 +254,6 @@ const IN_SET: u64 = 1 << 35;
 const POS_SHIFT: u32 = 36;
 /// The most cells one collection examines (positions fit in `ext`).
 const MAX_SET: usize = 1 << (64 - POS_SHIFT);
-
-/// A paced pause's search gets `pause_target / SLICES`: the trial
-/// deletion and the freeing that follow take about as long again, so a
-/// pause stays well inside the target.
-const SLICES: u64 = 20;
 
 /// How much of the heap one collection may examine.
 #[derive(Clone, Copy, Debug)]
@@ -469,26 +475,35 @@ impl Heap {
     /// that the passes keep up with the garbage (`pace`).
     pub fn gc_step(&mut self, prog: &Program) -> Result<(), Fault> {
         let start = Instant::now();
-        let slice = Duration::from_micros(self.gc.config.pause_target_us / SLICES);
-        let budget = Budget { cells: 2 * young_cells(&self.gc.config), deadline: Some(start + slice) };
-        let mut caught_up = self.collect_young(prog, budget);
+        let paced = self.gc.config.mode.paced();
+        let (young, budget) = if paced {
+            let slice = Duration::from_micros(self.gc.config.pause_target_us / SLICES);
+            let budget = Budget { cells: 2 * young_cells(&self.gc.config), deadline: Some(start + slice) };
+            (budget, budget)
+        } else {
+            (Budget::UNBOUNDED, Budget { cells: 2 * self.gc.young_limit, deadline: None })
+        };
+        let mut caught_up = self.collect_young(prog, young);
         let mut old_pass = !self.gc.candidates.is_empty();
         if old_pass {
             caught_up &= self.collect_old(prog, budget);
         }
-        // Past the old limit, a full collection once the passes have
-        // caught up (it examines only the deferred candidates then), or at
-        // once when the live cells are far past it (they are not).
-        let limit = self.gc.old_limit.max(2 * young_cells(&self.gc.config));
+        // Past the old limit, a full collection; when paced, once the
+        // passes have caught up (it examines only the deferred candidates
+        // then), or at once when the live cells are far past it (they are
+        // not keeping up).
+        // (A paced nursery's first pause may find the whole nursery live.)
+        let nursery = if paced { 2 * young_cells(&self.gc.config) } else { 0 };
+        let limit = self.gc.old_limit.max(nursery);
         let due = self.gc.cells > limit;
-        let full = due && (caught_up || self.gc.cells > 2 * limit);
+        let full = due && (!paced || caught_up || self.gc.cells > 2 * limit);
         if full {
             self.collect_old(prog, Budget::UNBOUNDED);
             old_pass = true;
         }
         let pause = start.elapsed().as_micros() as u64;
         self.gc_account(true, old_pass, pause);
-        self.pace(pause, caught_up);
+        self.pace(pause, paced, caught_up);
         if full {
             self.reset_old_limit(pause);
             self.gc_check_limit(prog)?;
@@ -760,17 +775,19 @@ impl Heap {
         }
     }
 
-    /// Sizes the nursery after a paced pause: one that left candidates
+    /// Sizes the nursery after a pause. Paced: one that left candidates
     /// for later, or overran the pause target, halves it (pauses come
     /// more often, each within its slice, and so keep up with the
     /// garbage); one that caught up within half its slice lets it grow
-    /// back, up to `young_gen_size`.
-    fn pace(&mut self, pause: u64, caught_up: bool) {
+    /// back, up to `young_gen_size`. Not paced: one over the target halves
+    /// it, one under a quarter of it lets it grow back.
+    fn pace(&mut self, pause: u64, paced: bool, caught_up: bool) {
         let gc = &mut self.gc;
         let target = gc.config.pause_target_us.max(1);
-        if !caught_up || pause > target {
-            gc.young_limit = (gc.young_limit / 2).max(MIN_PACED);
-        } else if pause < target / SLICES / 2 {
+        let (least, grow_below) = if paced { (MIN_PACED, target / SLICES / 2) } else { (MIN_YOUNG, target / 4) };
+        if (paced && !caught_up) || pause > target {
+            gc.young_limit = (gc.young_limit / 2).max(least);
+        } else if pause < grow_below {
             gc.young_limit = (gc.young_limit * 2).min(young_cells(&gc.config));
         }
     }
@@ -1063,7 +1080,7 @@ mod tests {
         let prog = program();
         let mut heap = Heap::new();
         // A 1 us pause target: every slice is spent at once.
-        heap.gc.configure(GcConfig { pause_target_us: 1, ..GcConfig::default() });
+        heap.gc.configure(GcConfig { mode: GcMode::LowLatency, pause_target_us: 1, ..GcConfig::default() });
         for i in 0..100 {
             let (a, b) = (node(&mut heap, i, Value::NONE), node(&mut heap, i, Value::NONE));
             link(&mut heap, a, b);
