@@ -180,7 +180,16 @@ impl<'a> FnCx<'_, 'a> {
             }
             _ => {}
         }
-        if let Some(f) = self.user_keyed(name, subst) {
+        if let Some(f) = self.user_law_call(name, subst) {
+            // The helper takes the list as a slice.
+            let recv = match recv {
+                Some(r) if name == "Vec::contains" => {
+                    let s = self.alloc();
+                    self.emit(Instr::SliceAll { a: s, b: r });
+                    Some(s)
+                }
+                other => other,
+            };
             let base = self.args_block(recv, args);
             self.emit(Instr::Call { base, f });
             self.reset_top(base + 1);
@@ -189,11 +198,10 @@ impl<'a> FnCx<'_, 'a> {
         // The VM's collections compare keys and elements by their built-in
         // identity; a user `Eq`, `Hash` or `Ord` would be bypassed.
         let user_law = match name {
-            // Keys with their own `Eq`/`Hash` went to `user_keyed`; these
-            // have a user law only inside (a tuple of them, say).
-            n if keyed_helper(n).is_some() => t(if n.starts_with("HashMap::") { "K" } else { "T" })
+            // Types with their own `Eq`/`Hash` went to `user_law_call`;
+            // these have a user law only inside (a tuple of them, say).
+            n if user_law_helper(n).is_some() => t(if n.starts_with("HashMap::") { "K" } else { "T" })
                 .filter(|&k| self.has_user_impl(k, &["Eq", "Hash"])),
-            "Vec::contains" | "[]::contains" => t("T").filter(|&k| self.has_user_impl(k, &["Eq"])),
             "Vec::sort" => t("T").filter(|&k| self.has_user_impl(k, &["Ord"])),
             _ => None,
         };
@@ -716,9 +724,7 @@ impl<'a> FnCx<'_, 'a> {
             TyKind::Adt(d, args) if Some(d) == self.c.lang.option => ("display_option", args[0], false),
             _ => return None,
         };
-        let def = (0..self.c.defs.defs.len() as u32)
-            .map(DefId)
-            .find(|&d| self.c.defs.def(d).name.as_str() == helper && self.c.is_std(d))?;
+        let def = self.c.std_fn(helper)?;
         let mut map = Subst::default();
         map.insert(Symbol::intern("T"), elem);
         let f = self.c.instance(def, map);
@@ -757,11 +763,12 @@ impl<'a> FnCx<'_, 'a> {
         false
     }
 
-    /// For a map or set operation that finds a key of a type with its own
-    /// `Eq` or `Hash`: the standard library's STARK function doing it
-    /// through those impls (`user_map_*`, `user_set_*` in std.stark).
-    fn user_keyed(&mut self, name: &str, subst: &Subst) -> Option<u32> {
-        let (helper, params) = keyed_helper(name)?;
+    /// For an operation that compares values of a type with its own `Eq`
+    /// or `Hash` (a map or set finding a key, `contains`): the standard
+    /// library's STARK function doing it through those impls
+    /// (`user_map_*`, `user_set_*`, `user_contains` in std.stark).
+    fn user_law_call(&mut self, name: &str, subst: &Subst) -> Option<u32> {
+        let (helper, params) = user_law_helper(name)?;
         let key = *subst.get(&Symbol::intern(params[0]))?;
         let own_law = [self.c.lang.eq, self.c.lang.hash]
             .into_iter()
@@ -846,10 +853,10 @@ impl<'a> FnCx<'_, 'a> {
     }
 }
 
-/// The map and set operations that find a key, with the standard
-/// library's function doing each for a key with its own `Eq`/`Hash` and
-/// that function's type parameters (the key's first).
-fn keyed_helper(name: &str) -> Option<(&'static str, &'static [&'static str])> {
+/// The operations that compare keys or elements, with the standard
+/// library's function doing each for a type with its own `Eq`/`Hash` and
+/// that function's type parameters (the compared type's first).
+fn user_law_helper(name: &str) -> Option<(&'static str, &'static [&'static str])> {
     const MAP: &[&str] = &["K", "V"];
     Some(match name {
         "HashMap::insert" => ("user_map_insert", MAP),
@@ -860,6 +867,7 @@ fn keyed_helper(name: &str) -> Option<(&'static str, &'static [&'static str])> {
         "HashSet::insert" => ("user_set_insert", &["T"]),
         "HashSet::remove" => ("user_set_remove", &["T"]),
         "HashSet::contains" => ("user_set_contains", &["T"]),
+        "Vec::contains" | "[]::contains" => ("user_contains", &["T"]),
         _ => return None,
     })
 }

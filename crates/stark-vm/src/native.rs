@@ -851,8 +851,9 @@ impl Cx<'_> {
                 self.ret(Value::handle(h));
             }
             VecContains => {
-                let (v, x) = (self.arg(0), self.arg(1));
                 let slot = self.site.slot;
+                // `&T`: a scalar's place is read.
+                let (v, x) = (self.arg(0), self.deref(self.arg(1), slot));
                 let heap = &self.task.heap;
                 let items = if v.is_slice() { heap.list_slice(v) } else { heap.items(v.as_handle()) };
                 let found = items.iter().any(|y| deep::eq(heap, prog, *y, x, slot));
