@@ -200,9 +200,9 @@ impl<'a> FnCx<'_, 'a> {
         let user_law = match name {
             // Types with their own `Eq`/`Hash` went to `user_law_call`;
             // these have a user law only inside (a tuple of them, say).
+            "Vec::sort" => t("T").filter(|&k| self.has_user_impl(k, &["Ord"])),
             n if user_law_helper(n).is_some() => t(if n.starts_with("HashMap::") { "K" } else { "T" })
                 .filter(|&k| self.has_user_impl(k, &["Eq", "Hash"])),
-            "Vec::sort" => t("T").filter(|&k| self.has_user_impl(k, &["Ord"])),
             _ => None,
         };
         if let Some(k) = user_law {
@@ -309,6 +309,7 @@ impl<'a> FnCx<'_, 'a> {
             "Vec::iter" => (Native::VecIter, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
             "Vec::contains" | "[]::contains" => (Native::VecContains, elem_slot(self, "T"), NO_LAYOUT, NO_LAYOUT),
             "Vec::sort" => (Native::VecSort, elem_slot(self, "T"), NO_LAYOUT, NO_LAYOUT),
+            "vec_permute" => (Native::VecPermute, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
             "Vec::reverse" => (Native::VecReverse, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
             "[]::len" => (Native::SliceLen, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
             "[]::is_empty" => {
@@ -763,14 +764,14 @@ impl<'a> FnCx<'_, 'a> {
         false
     }
 
-    /// For an operation that compares values of a type with its own `Eq`
-    /// or `Hash` (a map or set finding a key, `contains`): the standard
-    /// library's STARK function doing it through those impls
-    /// (`user_map_*`, `user_set_*`, `user_contains` in std.stark).
+    /// For an operation that compares values of a type with its own `Eq`,
+    /// `Hash` or `Ord` (a map or set finding a key, `contains`, `sort`):
+    /// the standard library's STARK function doing it through those impls
+    /// (`user_map_*`, `user_set_*`, `user_contains`, `user_sort`).
     fn user_law_call(&mut self, name: &str, subst: &Subst) -> Option<u32> {
         let (helper, params) = user_law_helper(name)?;
         let key = *subst.get(&Symbol::intern(params[0]))?;
-        let own_law = [self.c.lang.eq, self.c.lang.hash]
+        let own_law = [self.c.lang.eq, self.c.lang.hash, self.c.lang.ord]
             .into_iter()
             .flatten()
             .any(|t| self.c.find_impl(t, key).is_some_and(|(imp, _)| !self.c.is_std(self.c.items.impls[imp].def)));
@@ -868,6 +869,7 @@ fn user_law_helper(name: &str) -> Option<(&'static str, &'static [&'static str])
         "HashSet::remove" => ("user_set_remove", &["T"]),
         "HashSet::contains" => ("user_set_contains", &["T"]),
         "Vec::contains" | "[]::contains" => ("user_contains", &["T"]),
+        "Vec::sort" => ("user_sort", &["T"]),
         _ => return None,
     })
 }

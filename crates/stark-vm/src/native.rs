@@ -85,6 +85,9 @@ pub enum Native {
     VecIter,
     VecContains,
     VecSort,
+    /// `(list, order)`: the list's elements put in `order`'s order
+    /// (`user_sort`); `order` is consumed.
+    VecPermute,
     VecReverse,
     VecExtend,
     SliceLen,
@@ -231,7 +234,7 @@ impl Native {
             StringNew | VecNew | MapNew | SetNew | YieldNow | ChanNew | SharedNew | InstantNow | ActorNew => 0,
             AssertEq | StrAppend | StrAppendStr | StrAppendDisplay | StringPushStr | Eq | Compare | CmpOrdering
             | StringPush | StrSplit | StrContains | StrStartsWith | StrEndsWith | StrFind | VecPush | VecRemove
-            | VecAppend | VecExtend | VecContains | SliceGet | MapGet | MapContainsKey | MapRemove
+            | VecAppend | VecExtend | VecContains | VecPermute | SliceGet | MapGet | MapContainsKey | MapRemove
             | MapRemoveDiscard | MapGetRaw | SetInsert | SetRemove | SetContains | WriteFile | ChanSend
             | ChanTrySend | Timeout | GuardGet | GuardRemove | GuardContains | BcastSend | ActorReply | ActorTell
             | SupervisorAdopt => 2,
@@ -858,6 +861,22 @@ impl Cx<'_> {
                 let items = if v.is_slice() { heap.list_slice(v) } else { heap.items(v.as_handle()) };
                 let found = items.iter().any(|y| deep::eq(heap, prog, *y, x, slot));
                 self.ret(Value::bool(found));
+            }
+            VecPermute => {
+                let (v, order) = (self.arg(0), self.arg(1));
+                let positions: Vec<usize> =
+                    self.task.heap.items(order.as_handle()).iter().map(|p| p.bits as usize).collect();
+                self.free(order);
+                let items = std::mem::take(self.task.heap.items_mut(v.as_handle()));
+                let mut seen = vec![false; items.len()];
+                let valid = positions.len() == items.len()
+                    && positions.iter().all(|&p| p < seen.len() && !std::mem::replace(&mut seen[p], true));
+                if !valid {
+                    *self.task.heap.items_mut(v.as_handle()) = items;
+                    return Err(Fault::new("internal error: a sort order that is not a permutation"));
+                }
+                *self.task.heap.items_mut(v.as_handle()) = positions.iter().map(|&p| items[p]).collect();
+                self.ret(Value::UNIT);
             }
             VecSort => {
                 let v = self.arg(0);
