@@ -341,7 +341,13 @@ impl<'a> FnCx<'_, 'a> {
             self.emit(Instr::Cmp { op: CmpTy::new(cmp, NumTy::I64), a: dst, b: t, c: zero });
             return dst;
         }
-        // The VM compares structurally: a user law inside (a tuple of
+        // A tuple holding values with their own `Eq`: element by element.
+        if let (true, TyKind::Tuple(items)) = (is_eq, self.c.types.kind(inner).clone()) {
+            if self.has_user_impl(inner, &["Eq"]) {
+                return self.tuple_eq(cmp, x, y, &items);
+            }
+        }
+        // The VM compares structurally: a user law inside (an option of
         // values with their own `Eq`, say) would be bypassed.
         let law = if is_eq { "Eq" } else { "Ord" };
         if self.has_user_impl(inner, &[law]) {
@@ -378,6 +384,33 @@ impl<'a> FnCx<'_, 'a> {
         let zero = self.constant(Value::int(0));
         dst = self.alloc();
         self.emit(Instr::Cmp { op: CmpTy::new(cmp, NumTy::I64), a: dst, b: base, c: zero });
+        dst
+    }
+
+    /// `x == y` (or `!=`) for references to tuples of types `items`: each
+    /// pair of elements through its own `==`, stopping at the first
+    /// unequal pair.
+    fn tuple_eq(&mut self, cmp: CmpOp, x: Reg, y: Reg, items: &[Ty]) -> Reg {
+        let dst = self.alloc();
+        let mut exits = Vec::new();
+        for (i, &ty) in items.iter().enumerate() {
+            let fx = self.borrow(crate::place::Place::Field { obj: x, i: i as u16 }, ty);
+            let fy = self.borrow(crate::place::Place::Field { obj: y, i: i as u16 }, ty);
+            let ref_ty = self.c.types.intern(TyKind::Ref { mutable: false, ty });
+            let same = self.compare_values(CmpOp::Eq, fx, fy, ref_ty);
+            self.mov(dst, same);
+            exits.push(self.emit(Instr::JmpIfNot { a: dst, off: 0 }));
+        }
+        if items.is_empty() {
+            let t = self.constant(Value::bool(true));
+            self.mov(dst, t);
+        }
+        for j in exits {
+            self.patch(j);
+        }
+        if cmp == CmpOp::Ne {
+            self.emit(Instr::Not { ty: NumTy::Bool, a: dst, b: dst });
+        }
         dst
     }
 
