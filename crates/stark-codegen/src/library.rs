@@ -111,12 +111,7 @@ impl<'a> FnCx<'_, 'a> {
                 let msg = self.alloc_n(2);
                 self.emit(Instr::Copy { a: msg, b: pair });
                 self.emit(Instr::Copy { a: msg + 1, b: pair + 1 });
-                let has_user_display = self
-                    .c
-                    .lang
-                    .display
-                    .and_then(|d| self.c.find_impl(d, ty))
-                    .is_some_and(|(imp, _)| !self.c.is_std(self.c.items.impls[imp].def));
+                let has_user_display = self.c.lang.display.is_some_and(|d| self.c.has_user_impl_of(d, ty));
                 if has_user_display || self.c.user_drop(ty) {
                     self.native(Native::Assert, Slot::Scalar(NumTy::Bool), NO_LAYOUT, NO_LAYOUT, ok);
                 } else {
@@ -749,7 +744,7 @@ impl<'a> FnCx<'_, 'a> {
         let mut pending = vec![ty];
         while let Some(t) = pending.pop() {
             for &d in &defs {
-                if self.c.find_impl(d, t).is_some_and(|(imp, _)| !self.c.is_std(self.c.items.impls[imp].def)) {
+                if self.c.has_user_impl_of(d, t) {
                     return true;
                 }
             }
@@ -774,7 +769,7 @@ impl<'a> FnCx<'_, 'a> {
         let own_law = [self.c.lang.eq, self.c.lang.hash, self.c.lang.ord]
             .into_iter()
             .flatten()
-            .any(|t| self.c.find_impl(t, key).is_some_and(|(imp, _)| !self.c.is_std(self.c.items.impls[imp].def)));
+            .any(|t| self.c.has_user_impl_of(t, key));
         if !own_law {
             return None;
         }
@@ -796,7 +791,7 @@ impl<'a> FnCx<'_, 'a> {
             _ => return false,
         };
         parts.into_iter().any(|p| {
-            let user = self.c.find_impl(display, p).is_some_and(|(imp, _)| !self.c.is_std(self.c.items.impls[imp].def));
+            let user = self.c.has_user_impl_of(display, p);
             user || self.has_user_display_inside(p)
         })
     }

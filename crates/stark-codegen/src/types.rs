@@ -88,6 +88,12 @@ impl Compiler<'_> {
         }
     }
 
+    /// Whether `ty` has an impl of `trait_` written by the user (not the
+    /// standard library's).
+    pub fn has_user_impl_of(&mut self, trait_: DefId, ty: Ty) -> bool {
+        self.find_impl(trait_, ty).is_some_and(|(imp, _)| !self.is_std(self.items.impls[imp].def))
+    }
+
     /// The impl of `trait_` for the concrete type `ty`, with its parameters.
     pub fn find_impl(&mut self, trait_: DefId, ty: Ty) -> Option<(usize, Subst)> {
         let head = TypeHead::of(self.types, ty);
