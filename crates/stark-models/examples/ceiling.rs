@@ -21,22 +21,28 @@ fn main() {
         Some(stark_models::Dim::Fixed(n)) => *n,
         _ => 16,
     };
-    let mut best = (0.0f64, 0usize);
-    for b in [1usize, 8, 32, 128, 512] {
-        let x = Tensor::from_vec(vec![0.5f32; b * features], &[b, features]).expect("an input");
+    let input = |b: usize| Tensor::from_vec(vec![0.5f32; b * features], &[b, features]).expect("an input");
+    let rate = |b: usize, time: Duration| {
+        let x = input(b);
         let run = || model.infer(std::slice::from_ref(&x)).expect("inference");
         for _ in 0..20 {
             run();
         }
         let (mut rows, start) = (0usize, Instant::now());
-        while start.elapsed() < Duration::from_millis(500) {
+        while start.elapsed() < time {
             run();
             rows += b;
         }
-        let rate = rows as f64 / start.elapsed().as_secs_f64();
-        if rate > best.0 {
-            best = (rate, b);
+        rows as f64 / start.elapsed().as_secs_f64()
+    };
+    let mut best = (0.0f64, 0usize);
+    for b in [1usize, 8, 32, 128, 512] {
+        let r = rate(b, Duration::from_millis(500));
+        if r > best.0 {
+            best = (r, b);
         }
     }
-    println!("ceiling {:.0} (batch {})", best.0, best.1);
+    // The size that won is measured again: its first figure is the
+    // largest of five noisy ones, which would flatter the ceiling.
+    println!("ceiling {:.0} (batch {})", rate(best.1, Duration::from_secs(1)), best.1);
 }
