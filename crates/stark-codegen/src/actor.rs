@@ -38,21 +38,6 @@ impl<'a> Compiler<'a> {
         Some((*sig.params.first()?, sig.ret))
     }
 
-    /// The standard library's type `name` (not generic).
-    pub(crate) fn std_type(&mut self, name: &str) -> Option<Ty> {
-        let def = (0..self.defs.defs.len() as u32)
-            .map(DefId)
-            .find(|&d| self.defs.def(d).name.as_str() == name && self.is_std(d))?;
-        Some(self.types.intern(TyKind::Adt(def, Vec::new())))
-    }
-
-    /// The standard library's function `name` (a root-module item).
-    pub(crate) fn std_fn(&self, name: &str) -> Option<DefId> {
-        (0..self.defs.defs.len() as u32)
-            .map(DefId)
-            .find(|&d| self.defs.def(d).name.as_str() == name && self.is_std(d) && self.items.fns.contains_key(&d))
-    }
-
     /// The function running `actor`: `R[0]` its state, `R[1]` its cell.
     pub(crate) fn actor_run_fn(&mut self, actor: DefId) -> u32 {
         if let Some(&f) = self.actor_runs.get(&actor) {

@@ -281,6 +281,21 @@ impl Compiler<'_> {
         self.defs.def(def).package.0 as usize == self.std_package
     }
 
+    /// The standard library's type `name` (not generic).
+    pub(crate) fn std_type(&mut self, name: &str) -> Option<Ty> {
+        let def = (0..self.defs.defs.len() as u32)
+            .map(DefId)
+            .find(|&d| self.defs.def(d).name.as_str() == name && self.is_std(d))?;
+        Some(self.types.intern(TyKind::Adt(def, Vec::new())))
+    }
+
+    /// The standard library's function `name` (a root-module item).
+    pub(crate) fn std_fn(&self, name: &str) -> Option<DefId> {
+        (0..self.defs.defs.len() as u32)
+            .map(DefId)
+            .find(|&d| self.defs.def(d).name.as_str() == name && self.is_std(d) && self.items.fns.contains_key(&d))
+    }
+
     /// How a field or element of type `ty` is described to the VM.
     pub fn slot(&mut self, ty: Ty) -> Slot {
         match self.types.kind(ty).clone() {
