@@ -197,16 +197,15 @@ fn serve(host: &TaskHost, model: Model, policy: &Portable) -> Result<Done, Fault
 }
 
 /// The server, until stopped and drained: this loop gathers batches and
-/// an inference thread of the server's own runs them back to back,
-/// answering each itself, so the model never waits for the scheduler
-/// between two batches. The next batch is gathered while one runs, and
+/// an inference thread of the server's own runs them back to back, so
+/// the model never waits for the scheduler between two batches. The next batch is gathered while one runs, and
 /// only one waits for the thread: requests stay in the mailbox (where
 /// priorities, deadlines and shedding apply) until then.
 async fn serve_loop(cell: Arc<ActorCell>, model: Model, stats: Arc<ServeStats>) {
     let (batches, rx) = tokio::sync::mpsc::channel::<Gathered>(1);
     let worker = {
         let cell = cell.clone();
-        tokio::task::spawn_blocking(move || infer_batches(&cell, &model, &stats, rx))
+        tokio::task::spawn_blocking(move || infer_batches(cell, &model, &stats, rx))
     };
     // A send fails only if the thread is gone, and it does not go early
     // (it catches a failing batch): then there is no one left to serve.
@@ -222,8 +221,11 @@ async fn serve_loop(cell: Arc<ActorCell>, model: Model, stats: Arc<ServeStats>) 
     cell.ended();
 }
 
-/// The inference thread: each batch gathered, as one call, answered.
-fn infer_batches(cell: &ActorCell, model: &Model, stats: &ServeStats, mut batches: Receiver<Gathered>) {
+/// The inference thread: each batch gathered, as one call, answered by
+/// a task of the runtime, so that the thread goes on to the next batch
+/// rather than waking its askers one by one.
+fn infer_batches(cell: Arc<ActorCell>, model: &Model, stats: &ServeStats, mut batches: Receiver<Gathered>) {
+    let runtime = tokio::runtime::Handle::current();
     while let Some(Gathered { messages, owed }) = batches.blocking_recv() {
         let started = Instant::now();
         let n = messages.len();
@@ -245,7 +247,10 @@ fn infer_batches(cell: &ActorCell, model: &Model, stats: &ServeStats, mut batche
         if ran > 0 {
             stats.record_batch(ran, &queued, started);
         }
-        cell.answer(owed, started, answers.into_iter().map(|a| a.map_err(Trap::bare)).collect());
+        let cell = cell.clone();
+        runtime.spawn(async move {
+            cell.answer(owed, started, answers.into_iter().map(|a| a.map_err(Trap::bare)).collect());
+        });
     }
 }
 
