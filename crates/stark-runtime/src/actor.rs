@@ -409,10 +409,10 @@ impl ActorCell {
         Some(messages)
     }
 
-    /// Answers each ask of a gathered batch, whose handling began at
-    /// `started`, with its own outcome (a runtime-run actor: the actor goes
+    /// Answers each ask of a gathered batch, which took `handling` to
+    /// handle, with its own outcome (a runtime-run actor: the actor goes
     /// on either way).
-    pub fn answer(&self, mut owed: Owed, started: Instant, outcomes: Vec<Result<Portable, Trap>>) {
+    pub fn answer(&self, mut owed: Owed, handling: Duration, outcomes: Vec<Result<Portable, Trap>>) {
         {
             let mut state = lock(&self.state);
             let n = outcomes.len() as i64;
@@ -421,7 +421,6 @@ impl ActorCell {
             state.stats.failed += failed;
             state.stats.batches += 1;
             state.stats.batched += n;
-            let handling = started.elapsed();
             state.stats.latencies.record(handling.as_micros() as u64, n as usize);
             ActorCell::observe_batch(&mut state, n as usize, handling, owed.backlog, owed.late);
         }

@@ -7,7 +7,7 @@
 //! with its own rows; a failing batch fails only its own requests and the
 //! server keeps serving.
 
-use crate::actor::{ActorCell, Gathered};
+use crate::actor::{ActorCell, Gathered, Owed};
 use crate::host::TaskHost;
 use stark_models::{BackendKind, Dim, Model, Tokenizer};
 use stark_tensor::{DType, Tensor};
@@ -17,7 +17,7 @@ use stark_vm::transfer::Portable;
 use stark_vm::trap::Fault;
 use stark_vm::{Trap, Value};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::sync::mpsc::Receiver;
 
 /// Runs a model operation for `host`.
@@ -196,16 +196,25 @@ fn serve(host: &TaskHost, model: Model, policy: &Portable) -> Result<Done, Fault
     Ok(Done::Now(Portable::Host(cell)))
 }
 
-/// The server, until stopped and drained: this loop gathers batches and
-/// an inference thread of the server's own runs them back to back, so
-/// the model never waits for the scheduler between two batches. The next batch is gathered while one runs, and
-/// only one waits for the thread: requests stay in the mailbox (where
-/// priorities, deadlines and shedding apply) until then.
+/// The server, until stopped and drained: this loop gathers batches, an
+/// inference thread of the server's own runs them back to back (so the
+/// model never waits for the scheduler between two batches), and a task
+/// answers them (so the thread never stops to wake askers). The next
+/// batch is gathered while one runs, and only one waits for the thread:
+/// requests stay in the mailbox (where priorities, deadlines and
+/// shedding apply) until then. The server ends once every batch it took
+/// is answered.
 async fn serve_loop(cell: Arc<ActorCell>, model: Model, stats: Arc<ServeStats>) {
     let (batches, rx) = tokio::sync::mpsc::channel::<Gathered>(1);
-    let worker = {
+    let (answered, mut to_answer) = tokio::sync::mpsc::unbounded_channel::<Answered>();
+    let worker = tokio::task::spawn_blocking(move || infer_batches(&model, &stats, rx, answered));
+    let answering = {
         let cell = cell.clone();
-        tokio::task::spawn_blocking(move || infer_batches(cell, &model, &stats, rx))
+        tokio::spawn(async move {
+            while let Some((owed, handling, outcomes)) = to_answer.recv().await {
+                cell.answer(owed, handling, outcomes);
+            }
+        })
     };
     // A send fails only if the thread is gone, and it does not go early
     // (it catches a failing batch): then there is no one left to serve.
@@ -214,18 +223,26 @@ async fn serve_loop(cell: Arc<ActorCell>, model: Model, stats: Arc<ServeStats>) 
         slot.send(batch);
     }
     drop(batches);
-    if worker.await.is_err() {
-        // The thread failed outside a batch (a bug): fail what is queued.
+    // The thread's end closes the answers' channel, so this waits for
+    // the last answer too.
+    let (thread, task) = (worker.await, answering.await);
+    if thread.is_err() || task.is_err() {
+        // The thread or the task failed outside a batch (a bug): fail what is queued.
         cell.fail(&Trap::bare("internal error: the inference thread failed"));
     }
     cell.ended();
 }
 
-/// The inference thread: each batch gathered, as one call, answered by
-/// a task of the runtime, so that the thread goes on to the next batch
-/// rather than waking its askers one by one.
-fn infer_batches(cell: Arc<ActorCell>, model: &Model, stats: &ServeStats, mut batches: Receiver<Gathered>) {
-    let runtime = tokio::runtime::Handle::current();
+/// A batch computed: the replies owed, how long it took, each outcome.
+type Answered = (Owed, Duration, Vec<Result<Portable, Trap>>);
+
+/// The inference thread: each batch gathered, as one call, sent to be answered.
+fn infer_batches(
+    model: &Model,
+    stats: &ServeStats,
+    mut batches: Receiver<Gathered>,
+    answered: tokio::sync::mpsc::UnboundedSender<Answered>,
+) {
     while let Some(Gathered { messages, owed }) = batches.blocking_recv() {
         let started = Instant::now();
         let n = messages.len();
@@ -247,10 +264,10 @@ fn infer_batches(cell: Arc<ActorCell>, model: &Model, stats: &ServeStats, mut ba
         if ran > 0 {
             stats.record_batch(ran, &queued, started);
         }
-        let cell = cell.clone();
-        runtime.spawn(async move {
-            cell.answer(owed, started, answers.into_iter().map(|a| a.map_err(Trap::bare)).collect());
-        });
+        let outcomes = answers.into_iter().map(|a| a.map_err(Trap::bare)).collect();
+        // The send fails only if the answering task failed (a bug): the
+        // dropped `Owed` then fails its askers.
+        let _ = answered.send((owed, started.elapsed(), outcomes));
     }
 }
 
