@@ -2,7 +2,7 @@
 //! rows per second at the best batch size, one thread, as
 //! `bench/serving/run` reports it beside the served throughput.
 //!
-//!     cargo run --release -p stark-models --example ceiling -- models/mlp.onnx
+//!     cargo run --release -p stark-models --example ceiling -- models/mlp.onnx [BATCH..]
 
 use stark_models::Model;
 use stark_tensor::Tensor;
@@ -21,6 +21,7 @@ fn main() {
         Some(stark_models::Dim::Fixed(n)) => *n,
         _ => 16,
     };
+    eprintln!("fixed-batch plans kept: {:?}", model.capabilities().planned_batches);
     let input = |b: usize| Tensor::from_vec(vec![0.5f32; b * features], &[b, features]).expect("an input");
     let rate = |b: usize, time: Duration| {
         let x = input(b);
@@ -35,9 +36,15 @@ fn main() {
         }
         rows as f64 / start.elapsed().as_secs_f64()
     };
+    // Further arguments: the batch sizes to try (default 1, 8, 32, 128, 512).
+    let mut sizes: Vec<usize> = std::env::args().skip(2).filter_map(|a| a.parse().ok()).collect();
+    if sizes.is_empty() {
+        sizes = vec![1, 8, 32, 128, 512];
+    }
     let mut best = (0.0f64, 0usize);
-    for b in [1usize, 8, 32, 128, 512] {
+    for b in sizes {
         let r = rate(b, Duration::from_millis(500));
+        eprintln!("batch {b}: {r:.0} rows/s");
         if r > best.0 {
             best = (r, b);
         }
