@@ -310,7 +310,8 @@ pub enum Instr {
     /// `R[a] := R[b] / D[k]` (Int64; the divisor `D[k]` is a constant in
     /// `2..2^32`, so it cannot trap; by multiplication where it can).
     DivIK { a: Reg, b: Reg, k: u16 },
-    /// `R[a] := the length of the slice R[b]` (`str::len`, `<[T]>::len`).
+    /// `R[a] := the length of the slice R[b]` (`str::len`, `<[T]>::len`),
+    /// or of the whole string or list whose handle `R[b]` is.
     SliceLenR { a: Reg, b: Reg },
     /// `R[a] := the length of the `Vec` R[b]`.
     VecLenR { a: Reg, b: Reg },
@@ -347,6 +348,16 @@ pub enum Instr {
     JmpIfNotTag { obj: Reg, tag: u16, off: i16 },
     /// `if !(R[a] op imm) { pc += off }` (signed integers).
     JmpIfNotCmpIImm { op: CmpOp, a: Reg, imm: i16, off: i16 },
+    /// The `String` `R[s]` += the `str` `R[v]` (a slice, or a whole
+    /// `String` handle): `push_str` and an `f"..."` piece.
+    StrPushStr { s: Reg, v: Reg },
+    /// The `String` `R[s]` += the string constant `K[k]`.
+    StrPushK { s: Reg, k: u32 },
+    /// The `String` `R[s]` += the scalar `R[v]` of type `ty`, displayed
+    /// (an `f"..."` field).
+    StrPushDisplay { ty: NumTy, s: Reg, v: Reg },
+    /// The `String` `R[s]` += the `Char` `R[v]` (`push`).
+    StrPushChar { s: Reg, v: Reg },
 
     // ----- generic scalar operations -----
     /// `R[a] := R[b] op R[c]` at type `ty`; integers are checked (overflow,
@@ -478,6 +489,7 @@ impl Instr {
             | Drop { a }
             | FreeShell { a }
             | FieldAddIImm { obj: a, .. }
+            | StrPushK { s: a, .. }
             | Call { base: a, .. }
             | Native { base: a, .. }
             | New { base: a, .. } => f(a),
@@ -513,7 +525,10 @@ impl Instr {
             | SliceAll { a, b }
             | Clone { a, b }
             | Swap { a, b }
-            | FieldOp { obj: a, b, .. } => {
+            | FieldOp { obj: a, b, .. }
+            | StrPushStr { s: a, v: b }
+            | StrPushDisplay { s: a, v: b, .. }
+            | StrPushChar { s: a, v: b } => {
                 f(a);
                 f(b);
             }

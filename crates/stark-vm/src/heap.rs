@@ -296,6 +296,17 @@ impl Heap {
         &s[v.slice_start()..v.slice_start() + v.slice_len()]
     }
 
+    /// Appends the text of `piece`, a `&str` slice or a whole string
+    /// object's handle, to string object `dst`.
+    pub fn append_text(&mut self, prog: &Program, dst: Handle, piece: Value) {
+        if piece.is_slice() {
+            self.append_str(prog, dst, piece);
+        } else {
+            let len = self.string(prog, piece.as_handle()).len();
+            self.append_str(prog, dst, Value::slice(piece.as_handle(), 0, len as u32));
+        }
+    }
+
     /// Appends the text of the `&str` value `piece` to string object `dst`.
     pub fn append_str(&mut self, prog: &Program, dst: Handle, piece: Value) {
         let (h, start, len) = (piece.as_handle(), piece.slice_start(), piece.slice_len());

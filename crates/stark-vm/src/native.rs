@@ -356,9 +356,10 @@ pub fn map_fast(task: &mut Task, prog: &Program, site: &Site, at: usize) -> bool
     true
 }
 
-/// The string-building natives of an `f"..."` and of `String`'s `push`,
-/// `push_str` and `clear`, without the general path's set-up (what they
-/// do is `Cx::run`'s). False, having done nothing, for any other site.
+/// `String::new`, `clear`, and a `push`/`push_str` whose result is used
+/// (the optimiser makes the others and an `f"..."`'s appends instructions),
+/// without the general path's set-up (what they do is `Cx::run`'s).
+/// False, having done nothing, for any other site.
 #[inline]
 fn string_fast(task: &mut Task, prog: &Program, site: &Site, at: usize) -> bool {
     let regs = task.regs();
@@ -372,21 +373,10 @@ fn string_fast(task: &mut Task, prog: &Program, site: &Site, at: usize) -> bool 
             let text = heap.pooled_string();
             heap.new_str(text)
         }
-        Native::StrAppendStr => {
-            heap.append_str(prog, dst.as_handle(), x);
-            return true;
-        }
         Native::StringPushStr => {
             heap.append_str(prog, dst.as_handle(), x);
             Value::UNIT
         }
-        Native::StrAppendDisplay => match site.slot {
-            Slot::Scalar(ty) => {
-                format::scalar_into(x, ty, heap.string_mut(dst.as_handle()));
-                return true;
-            }
-            _ => return false,
-        },
         Native::StringPush => {
             let c = char::from_u32(x.bits as u32).unwrap_or('\u{fffd}');
             heap.string_mut(dst.as_handle()).push(c);

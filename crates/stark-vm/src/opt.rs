@@ -310,7 +310,10 @@ fn effects(i: &Instr, nregs: Reg, arities: &[u16], sites: &[Site]) -> Eff {
         | RefIndexSlice { a, list, i } => e.u(list).u(i).d(a),
         SliceAll { a, b } | Clone { a, b } => e.u(b).d(a),
         Drop { a } | FreeShell { a } => e.u(a).d(a),
-        Swap { a, b } => e.u(a).u(b),
+        Swap { a, b } | StrPushStr { s: a, v: b } | StrPushDisplay { s: a, v: b, .. } | StrPushChar { s: a, v: b } => {
+            e.u(a).u(b)
+        }
+        StrPushK { s, .. } => e.u(s),
     }
 }
 
@@ -386,6 +389,7 @@ fn is_pure(i: &Instr) -> bool {
             | SqrtF { .. }
             | SliceLenR { .. }
             | VecLenR { .. }
+            | SliceAll { .. }
             | Cmp { .. }
             | Not { .. }
             | GetField { .. }
@@ -496,7 +500,8 @@ fn read_operands(i: &mut Instr) -> Vec<&mut Reg> {
         JmpIfNotLtI { a, b, .. } | JmpIfNotCmpI { a, b, .. } | JmpIfNotCmpU { a, b, .. } => vec![a, b],
         GetField { obj, .. } | GetTag { obj, .. } | RefField { obj, .. } => vec![obj],
         SetField { obj, b, .. } | FieldOp { obj, b, .. } => vec![obj, b],
-        FieldAddIImm { obj, .. } => vec![obj],
+        FieldAddIImm { obj, .. } | StrPushK { s: obj, .. } => vec![obj],
+        StrPushStr { s, v } | StrPushDisplay { s, v, .. } | StrPushChar { s, v } => vec![s, v],
         Load { r, .. } => vec![r],
         Store { r, b } => vec![r, b],
         Index { list, i, .. }
@@ -546,6 +551,8 @@ enum Fact {
     Const(i64),
     /// It holds a place reference to this register.
     Ref(Reg),
+    /// It holds constant `K[k]` (`LoadK`).
+    K(u32),
 }
 
 /// Facts by register.
@@ -598,6 +605,10 @@ fn touches_heap(i: &Instr) -> bool {
             | FreeShell { .. }
             | Trap { .. }
             | Ret { .. }
+            | StrPushStr { .. }
+            | StrPushK { .. }
+            | StrPushDisplay { .. }
+            | StrPushChar { .. }
     )
 }
 
@@ -723,6 +734,10 @@ impl Fn<'_> {
                 _ => None,
             };
             let k16 = |r: Reg| k(r).and_then(|v| i16::try_from(v).ok());
+            let konst = |r: Reg| match facts.get(&r) {
+                Some(Fact::K(k)) => Some(*k),
+                _ => None,
+            };
             let place = |r: Reg| match facts.get(&r) {
                 Some(Fact::Ref(x)) => Some(*x),
                 _ => None,
@@ -791,6 +806,15 @@ impl Fn<'_> {
                     {
                         Instr::VecLenR { a: base, b: base }
                     }
+                    // Appends that leave `R[base]` as it was (the string).
+                    Instr::Native { base, site } if base < Reg::MAX => match self.sites.get(site as usize) {
+                        Some(s) if s.native == Native::StrAppendStr => Instr::StrPushStr { s: base, v: base + 1 },
+                        Some(&Site { native: Native::StrAppendDisplay, slot: Slot::Scalar(ty), .. }) => {
+                            Instr::StrPushDisplay { ty, s: base, v: base + 1 }
+                        }
+                        _ => instr,
+                    },
+                    Instr::StrPushStr { s, v } if konst(v).is_some() => Instr::StrPushK { s, k: konst(v).unwrap_or(0) },
                     Instr::Cast { from, to, a, b } if same_bits(from, to) => Instr::Copy { a, b },
                     Instr::LtI { a, b, c } => Instr::CmpI { op: CmpOp::Lt, a, b, c },
                     Instr::LeI { a, b, c } => Instr::CmpI { op: CmpOp::Le, a, b, c },
@@ -901,6 +925,9 @@ impl Fn<'_> {
             }
             Instr::LoadI { a, imm } => {
                 facts.insert(a, Fact::Const(imm as i64));
+            }
+            Instr::LoadK { a, k } => {
+                facts.insert(a, Fact::K(k));
             }
             Instr::RefReg { a, b } if a != b => {
                 facts.insert(a, Fact::Ref(b));
@@ -1139,6 +1166,48 @@ impl Fn<'_> {
                         }
                     }
                 }
+            }
+            // `String::push_str` and `push` whose unit result is dead: an
+            // append instruction (`propagate` then reads the string from
+            // where it was copied from).
+            if let Instr::Native { base, site } = instr {
+                let native = self.sites.get(site as usize).map(|s| s.native);
+                if base < Reg::MAX && !self.live_after(live, pc, base) {
+                    let (s, v) = (base, base + 1);
+                    let fused = match native {
+                        Some(Native::StringPushStr) => Some(Instr::StrPushStr { s, v }),
+                        Some(Native::StringPush) => Some(Instr::StrPushChar { s, v }),
+                        _ => None,
+                    };
+                    if let Some(fused) = fused {
+                        self.code[pc] = Some(fused);
+                        changed = true;
+                        continue;
+                    }
+                }
+            }
+            // `t := &s[..]; push(d, t)` or `x := len(t)`, with `t` dead
+            // after: `push(d, s)`, `x := len(s)` (both take a whole string).
+            let whole = |t: Reg| {
+                let p = (0..pc).rev().find(|&p| self.code[p].is_some())?;
+                match self.code[p] {
+                    Some(Instr::SliceAll { a, b }) if a == t && b != t && !lead[pc] => Some(b),
+                    _ => None,
+                }
+            };
+            let fused = match instr {
+                Instr::StrPushStr { s, v: t } if !self.live_after(live, pc, t) => {
+                    whole(t).map(|v| Instr::StrPushStr { s, v })
+                }
+                Instr::SliceLenR { a, b: t } if a == t || !self.live_after(live, pc, t) => {
+                    whole(t).map(|b| Instr::SliceLenR { a, b })
+                }
+                _ => None,
+            };
+            if let Some(fused) = fused {
+                self.code[pc] = Some(fused);
+                changed = true;
+                continue;
             }
             // `t := &list[i]; ...; x := *t` with `t` dead after: `x := list[i]`
             // in `t`'s place (where the bounds are checked), if nothing in

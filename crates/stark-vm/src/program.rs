@@ -224,6 +224,10 @@ impl Program {
                     Instr::Call { f, .. } | Instr::LoadFn { f, .. } => (f as usize) < self.functions.len(),
                     Instr::Native { site, .. } => (site as usize) < self.sites.len(),
                     Instr::LoadK { k, .. } | Instr::Trap { k } => (k as usize) < self.consts.len(),
+                    Instr::StrPushK { k, .. } => self
+                        .consts
+                        .get(k as usize)
+                        .is_some_and(|v| v.is_slice() && v.as_handle() & crate::value::CONST_HANDLE != 0),
                     Instr::DivIK { k, .. } | Instr::RemIK { k, .. } => {
                         self.divisors.get(k as usize).is_some_and(|d| Divisor::new(d.d as i64) == Some(*d))
                     }

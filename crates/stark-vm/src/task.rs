@@ -7,6 +7,7 @@
 
 use crate::arith;
 use crate::bytecode::{Instr, NumTy};
+use crate::format;
 use crate::heap::Heap;
 use crate::heap::{HostRef, Key};
 use crate::native::{self, Flow};
@@ -654,12 +655,28 @@ impl Task {
                     let dv = unsafe { *prog.divisors.get_unchecked(k as usize) };
                     put!(a, Value::int(dv.quotient(r!(b).as_int())))
                 }
-                Instr::SliceLenR { a, b } => put!(a, Value::from_bits(r!(b).slice_len() as u64)),
+                Instr::SliceLenR { a, b } if r!(b).is_slice() => put!(a, Value::from_bits(r!(b).slice_len() as u64)),
+                Instr::SliceLenR { a, b } => match self.heap_len(prog, r!(b).as_handle()) {
+                    Some(n) => put!(a, Value::from_bits(n as u64)),
+                    None => fault!(Fault::new("internal error: the length of a value that is not a list")),
+                },
                 Instr::VecLenR { a, b } => {
                     let n = self.heap.items(r!(b).as_handle()).len();
                     put!(a, Value::from_bits(n as u64))
                 }
                 Instr::SqrtF { a, b } => put!(a, Value::f64(r!(b).as_f64().sqrt())),
+                Instr::StrPushStr { s, v } => {
+                    let (dst, piece) = (r!(s).as_handle(), r!(v));
+                    self.heap.append_text(prog, dst, piece);
+                }
+                Instr::StrPushK { s, k } => self.heap.append_str(prog, r!(s).as_handle(), prog.consts[k as usize]),
+                Instr::StrPushDisplay { ty, s, v } => {
+                    format::scalar_into(r!(v), ty, self.heap.string_mut(r!(s).as_handle()))
+                }
+                Instr::StrPushChar { s, v } => {
+                    let c = char::from_u32(r!(v).bits as u32).unwrap_or('\u{fffd}');
+                    self.heap.string_mut(r!(s).as_handle()).push(c);
+                }
                 Instr::IndexField { f, a, list, i } => {
                     let items = self.heap.items(r!(list).as_handle());
                     let idx = r!(i).bits;
