@@ -318,9 +318,11 @@ impl<'a> FnCx<'_, 'a> {
             "[]::to_vec" => (Native::SliceToVec, elem_slot(self, "T"), ret_layout, NO_LAYOUT),
             "HashMap::new" | "HashMap::with_capacity" => (Native::MapNew, Slot::Fn, ret_layout, NO_LAYOUT),
             "HashMap::insert" => (Native::MapInsert, Slot::Fn, ret_layout, NO_LAYOUT),
-            "HashMap::get" | "HashMap::get_mut" => (Native::MapGet, Slot::Fn, ret_layout, NO_LAYOUT),
+            // A lookup's site records the key's slot: the optimiser reads
+            // a key that is not a scalar (so not passed by place) where it is.
+            "HashMap::get" | "HashMap::get_mut" => (Native::MapGet, elem_slot(self, "K"), ret_layout, NO_LAYOUT),
             "HashMap::remove" => (Native::MapRemove, Slot::Fn, ret_layout, NO_LAYOUT),
-            "HashMap::contains_key" => (Native::MapContainsKey, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
+            "HashMap::contains_key" => (Native::MapContainsKey, elem_slot(self, "K"), NO_LAYOUT, NO_LAYOUT),
             "HashMap::len" => (Native::MapLen, Slot::Fn, NO_LAYOUT, NO_LAYOUT),
             "HashMap::is_empty" | "HashSet::is_empty" => {
                 self.native(Native::MapLen, Slot::Fn, NO_LAYOUT, NO_LAYOUT, base);

@@ -358,6 +358,15 @@ pub enum Instr {
     StrPushDisplay { ty: NumTy, s: Reg, v: Reg },
     /// The `String` `R[s]` += the `Char` `R[v]` (`push`).
     StrPushChar { s: Reg, v: Reg },
+    /// `R[a] :=` the value for key `R[k]` in the `HashMap` `R[m]`: an
+    /// owned value itself, a place reference to any other, or `NONE`
+    /// (`MapGetRaw` with the key by value, not by reference).
+    MapGetV { a: Reg, m: Reg, k: Reg },
+    /// `R[a] :=` whether the `HashMap` `R[m]` has key `R[k]` (by value).
+    MapHasV { a: Reg, m: Reg, k: Reg },
+    /// Inserts key `R[k]` and value `R[v]` (both moved in) into the
+    /// `HashMap` `R[m]`, destroying the value it replaces.
+    MapPutV { m: Reg, k: Reg, v: Reg },
 
     // ----- generic scalar operations -----
     /// `R[a] := R[b] op R[c]` at type `ty`; integers are checked (overflow,
@@ -554,7 +563,10 @@ impl Instr {
             | IndexField { a, list: b, i: c, .. }
             | IndexSlice { a, list: b, i: c }
             | RefIndex { a, list: b, i: c }
-            | RefIndexSlice { a, list: b, i: c } => {
+            | RefIndexSlice { a, list: b, i: c }
+            | MapGetV { a, m: b, k: c }
+            | MapHasV { a, m: b, k: c }
+            | MapPutV { m: a, k: b, v: c } => {
                 f(a);
                 f(b);
                 f(c);

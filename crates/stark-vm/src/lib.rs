@@ -11,6 +11,7 @@ pub mod heap;
 pub mod json;
 pub mod keyed;
 pub mod keymap;
+pub mod map;
 pub mod model;
 pub mod native;
 pub mod net;

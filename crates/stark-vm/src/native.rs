@@ -9,6 +9,7 @@ use crate::bytecode::NumTy;
 use crate::deep;
 use crate::format;
 use crate::heap::{HostRef, Obj};
+use crate::map;
 use crate::program::{LayoutKind, Program, SelectOp, Site, Slot, NO_LAYOUT};
 use crate::task::{ActorOp, Done, Host, HostFuture, Selecting, Task};
 use crate::transfer::{self, Portable};
@@ -272,87 +273,36 @@ pub enum MathFn {
     Trunc,
 }
 
-/// `HashMap::get` (unboxed), `contains_key` and a discarded `insert` on a
-/// map whose keys are scalars or strings, without the general path's
-/// set-up (what they do is `Cx::run`'s, step for step). False, having
-/// done nothing, for any other site or map.
+/// `HashMap::get` (unboxed), `contains_key` and a discarded `insert`
+/// (`map.rs`), or a string native (`string_fast`), without the general
+/// path's set-up. False, having done nothing, for any other site.
 #[inline]
 pub fn map_fast(task: &mut Task, prog: &Program, site: &Site, at: usize) -> bool {
-    use crate::heap::Key;
-    use crate::keymap::Probe;
     let native = site.native;
     if !matches!(native, Native::MapGetRaw | Native::MapContainsKey | Native::MapInsertDiscard) {
         return string_fast(task, prog, site, at);
     }
     let regs = task.regs();
     let (Some(&m), Some(&k)) = (regs.get(at), regs.get(at + 1)) else { return false };
-    let v = if native == Native::MapInsertDiscard {
-        match regs.get(at + 2) {
-            Some(&v) => v,
-            None => return false,
+    if native == Native::MapInsertDiscard {
+        let Some(&v) = regs.get(at + 2) else { return false };
+        let Some((old, vslot)) = map::insert(&mut task.heap, prog, m, k, v) else { return false };
+        if let (Some(old), Slot::Owned(_)) = (old, vslot) {
+            task.heap.free(prog, old);
         }
-    } else {
-        Value::NONE
-    };
-    let (kslot, vslot) = match task.heap.get(m.as_handle()) {
-        Obj::Map { layout, .. } => match prog.layout(*layout).kind {
-            LayoutKind::Map { key, value } => (key, value),
-            _ => return false,
-        },
-        _ => return false,
-    };
-    let is_str = match kslot {
-        Slot::Scalar(_) => false,
-        Slot::Owned(l) | Slot::Shared(l) if matches!(prog.layout(l).kind, LayoutKind::Str) => true,
-        _ => return false,
-    };
-    // A scalar key to look up arrives by reference; to insert, by value.
-    let key = if !is_str && native != Native::MapInsertDiscard { task.load(k) } else { k };
-    let heap = &task.heap;
-    let probe = if is_str {
-        Probe::Str(if key.is_slice() { heap.str_slice(prog, key) } else { heap.string(prog, key.as_handle()) })
-    } else {
-        Probe::Bits(key.bits)
-    };
-    let Obj::Map { map, .. } = heap.get(m.as_handle()) else { return false };
-    if native != Native::MapInsertDiscard {
-        let found = map.find(probe.hash(), &probe);
-        let r = match (native, found) {
-            (Native::MapContainsKey, f) => Value::bool(f.is_some()),
-            (_, None) => Value::NONE,
-            (_, Some(i)) => match vslot {
-                Slot::Owned(_) => map.at(i).1,
-                _ => Value { bits: m.as_handle() as u64, ext: i as u64 },
-            },
-        };
-        task.regs()[at] = r;
+        task.regs()[at] = Value::NONE;
         return true;
     }
-    let (found, hash) = match map.find_again(&probe) {
-        Some(i) => (Some(i), 0),
-        None => {
-            let hash = probe.hash();
-            (map.find(hash, &probe), hash)
-        }
+    // A key to look up arrives by reference: a scalar's place is read.
+    let Some((kslot, _)) = map::slots(&task.heap, prog, m) else { return false };
+    let key = if matches!(kslot, Slot::Scalar(_)) { task.load(k) } else { k };
+    let r = if native == Native::MapContainsKey {
+        map::find(&task.heap, prog, m, key).map(|(found, _)| Value::bool(found.is_some()))
+    } else {
+        map::get_raw(&task.heap, prog, m, key)
     };
-    let new_key = if found.is_none() { Some(probe.into_key()) } else { None };
-    let Obj::Map { map, .. } = task.heap.get_mut(m.as_handle()) else { return false };
-    match (found, new_key) {
-        (Some(i), _) => {
-            let old = std::mem::replace(&mut map.at_mut(i).1, v);
-            if is_str {
-                // The stored key stays; the duplicate supplied one is destroyed.
-                task.heap.free(prog, k);
-            }
-            if let Slot::Owned(_) = vslot {
-                task.heap.free(prog, old);
-            }
-        }
-        (None, key) => {
-            map.push(hash, key.unwrap_or(Key::Bits(0)), (k, v));
-        }
-    }
-    task.regs()[at] = Value::NONE;
+    let Some(r) = r else { return false };
+    task.regs()[at] = r;
     true
 }
 
@@ -941,51 +891,23 @@ impl Cx<'_> {
             }
             MapInsert | MapInsertDiscard => {
                 let (m, k, v) = (self.arg(0), self.arg(1), self.arg(2));
-                let (kslot, vslot) = self.map_slots(m);
-                let heap = &self.task.heap;
-                let probe = deep::probe(heap, prog, k, kslot);
-                let Obj::Map { map, .. } = heap.get(m.as_handle()) else { unreachable!() };
-                // A read-modify-write inserts the key it just looked up.
-                let (found, hash) = match map.find_again(&probe) {
-                    Some(i) => (Some(i), 0),
-                    None => {
-                        let hash = probe.hash();
-                        (map.find(hash, &probe), hash)
-                    }
+                let Some((old, vslot)) = map::insert(&mut self.task.heap, prog, m, k, v) else {
+                    return Err(Fault::new("internal error: inserting into a value that is not a map"));
                 };
-                let key = if found.is_none() { Some(probe.into_key()) } else { None };
-                let Obj::Map { map, .. } = self.task.heap.get_mut(m.as_handle()) else { unreachable!() };
-                let old = match (found, key) {
-                    (Some(i), _) => Some(std::mem::replace(&mut map.at_mut(i).1, v)),
-                    (None, Some(key)) => {
-                        map.push(hash, key, (k, v));
-                        None
-                    }
-                    (None, None) => None,
-                };
-                if old.is_some() && matches!(kslot, Slot::Owned(_)) {
-                    // The stored key stays; the duplicate supplied one is destroyed.
-                    self.free(k);
-                }
                 self.ret_option(old, vslot);
             }
-            MapGet | MapGetRaw | MapContainsKey => {
+            // `map_fast` runs these, on any map.
+            MapGetRaw | MapContainsKey => {
+                return Err(Fault::new("internal error: a map lookup on a value that is not a map"));
+            }
+            MapGet => {
                 let (m, k) = (self.arg(0), self.arg(1));
                 let (kslot, vslot) = self.map_slots(m);
-                let heap = &self.task.heap;
-                let probe = deep::probe(heap, prog, self.deref(k, kslot), kslot);
-                let Obj::Map { map, .. } = heap.get(m.as_handle()) else { unreachable!() };
-                let found = map.find(probe.hash(), &probe).map(|i| (i, map.at(i).1));
-                if self.site.native == MapContainsKey {
-                    self.ret(Value::bool(found.is_some()));
-                } else if self.site.native == MapGetRaw {
-                    let r = found.map_or(Value::NONE, |(i, v)| self.item_ref(m.as_handle(), i, v, vslot));
-                    self.ret(r);
-                } else {
-                    let r = found.map(|(i, v)| self.item_ref(m.as_handle(), i, v, vslot));
-                    let r = self.option(r);
-                    self.ret(r);
-                }
+                let found = map::find(&self.task.heap, prog, m, self.deref(k, kslot)).and_then(|(i, _)| i);
+                let Obj::Map { map, .. } = self.task.heap.get(m.as_handle()) else { unreachable!() };
+                let r = found.map(|i| self.item_ref(m.as_handle(), i, map.at(i).1, vslot));
+                let r = self.option(r);
+                self.ret(r);
             }
             MapRemove | MapRemoveDiscard => {
                 let (m, k) = (self.arg(0), self.arg(1));

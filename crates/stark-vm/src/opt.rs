@@ -314,6 +314,8 @@ fn effects(i: &Instr, nregs: Reg, arities: &[u16], sites: &[Site]) -> Eff {
             e.u(a).u(b)
         }
         StrPushK { s, .. } => e.u(s),
+        MapGetV { a, m, k } | MapHasV { a, m, k } => e.u(m).u(k).d(a),
+        MapPutV { m, k, v } => e.u(m).u(k).u(v),
     }
 }
 
@@ -502,6 +504,8 @@ fn read_operands(i: &mut Instr) -> Vec<&mut Reg> {
         SetField { obj, b, .. } | FieldOp { obj, b, .. } => vec![obj, b],
         FieldAddIImm { obj, .. } | StrPushK { s: obj, .. } => vec![obj],
         StrPushStr { s, v } | StrPushDisplay { s, v, .. } | StrPushChar { s, v } => vec![s, v],
+        MapGetV { m, k, .. } | MapHasV { m, k, .. } => vec![m, k],
+        MapPutV { m, k, v } => vec![m, k, v],
         Load { r, .. } => vec![r],
         Store { r, b } => vec![r, b],
         Index { list, i, .. }
@@ -609,6 +613,9 @@ fn touches_heap(i: &Instr) -> bool {
             | StrPushK { .. }
             | StrPushDisplay { .. }
             | StrPushChar { .. }
+            | MapGetV { .. }
+            | MapHasV { .. }
+            | MapPutV { .. }
     )
 }
 
@@ -806,11 +813,27 @@ impl Fn<'_> {
                     {
                         Instr::VecLenR { a: base, b: base }
                     }
-                    // Appends that leave `R[base]` as it was (the string).
+                    // Natives that become instructions reading their operands
+                    // where they are.
                     Instr::Native { base, site } if base < Reg::MAX => match self.sites.get(site as usize) {
                         Some(s) if s.native == Native::StrAppendStr => Instr::StrPushStr { s: base, v: base + 1 },
                         Some(&Site { native: Native::StrAppendDisplay, slot: Slot::Scalar(ty), .. }) => {
                             Instr::StrPushDisplay { ty, s: base, v: base + 1 }
+                        }
+                        // A lookup reads its key where it is: a scalar key
+                        // from the register its place names, any other (not
+                        // passed by place; the site records the key's slot)
+                        // from the argument.
+                        Some(s) if matches!(s.native, Native::MapGetRaw | Native::MapContainsKey) => {
+                            let key = match s.slot {
+                                Slot::Owned(_) | Slot::Shared(_) => Some(base + 1),
+                                _ => place(base + 1),
+                            };
+                            match (key, s.native) {
+                                (Some(k), Native::MapGetRaw) => Instr::MapGetV { a: base, m: base, k },
+                                (Some(k), _) => Instr::MapHasV { a: base, m: base, k },
+                                (None, _) => instr,
+                            }
                         }
                         _ => instr,
                     },
@@ -1167,9 +1190,9 @@ impl Fn<'_> {
                     }
                 }
             }
-            // `String::push_str` and `push` whose unit result is dead: an
-            // append instruction (`propagate` then reads the string from
-            // where it was copied from).
+            // `String::push_str`, `push` and a discarded `HashMap::insert`
+            // whose result is dead: an instruction (`propagate` then reads
+            // its operands from where they were copied from).
             if let Instr::Native { base, site } = instr {
                 let native = self.sites.get(site as usize).map(|s| s.native);
                 if base < Reg::MAX && !self.live_after(live, pc, base) {
@@ -1177,6 +1200,9 @@ impl Fn<'_> {
                     let fused = match native {
                         Some(Native::StringPushStr) => Some(Instr::StrPushStr { s, v }),
                         Some(Native::StringPush) => Some(Instr::StrPushChar { s, v }),
+                        Some(Native::MapInsertDiscard) if base < Reg::MAX - 1 => {
+                            Some(Instr::MapPutV { m: base, k: base + 1, v: base + 2 })
+                        }
                         _ => None,
                     };
                     if let Some(fused) = fused {
