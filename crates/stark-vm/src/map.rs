@@ -3,36 +3,45 @@
 //! the optimiser makes of them (`MapGetV`, `MapHasV`, `MapPutV`).
 
 use crate::deep;
-use crate::heap::{Heap, Obj};
+use crate::heap::{Heap, KeyMap, Obj};
 use crate::program::{LayoutKind, Program, Slot};
+use crate::trap::Fault;
 use crate::value::Value;
 
-/// The key and value slots of map `m`; `None` if `m` is not a map.
-pub fn slots(heap: &Heap, prog: &Program, m: Value) -> Option<(Slot, Slot)> {
+/// A map's table with its key and value slots.
+type Table<'h> = (&'h KeyMap<(Value, Value)>, Slot, Slot);
+
+/// The table of map `m` and its key and value slots; `None` if `m` is
+/// not a map.
+pub fn table<'h>(heap: &'h Heap, prog: &Program, m: Value) -> Option<Table<'h>> {
     match heap.get(m.as_handle()) {
-        Obj::Map { layout, .. } => match prog.layout(*layout).kind {
-            LayoutKind::Map { key, value } => Some((key, value)),
+        Obj::Map { layout, map } => match prog.layout(*layout).kind {
+            LayoutKind::Map { key, value } => Some((map, key, value)),
             _ => None,
         },
         _ => None,
     }
 }
 
-/// The position of the entry for `key` in map `m`, and the map's value
-/// slot; `None` if `m` is not a map.
-pub fn find(heap: &Heap, prog: &Program, m: Value, key: Value) -> Option<(Option<usize>, Slot)> {
-    let (kslot, vslot) = slots(heap, prog, m)?;
+/// The fault of a map operation on a value that is not a map (a bug in
+/// the bytecode, never a program's).
+pub fn not_a_map() -> Fault {
+    Fault::new("internal error: a map operation on a value that is not a map")
+}
+
+/// Whether map `m` has an entry for `key`; `None` if `m` is not a map.
+pub fn contains(heap: &Heap, prog: &Program, m: Value, key: Value) -> Option<bool> {
+    let (map, kslot, _) = table(heap, prog, m)?;
     let probe = deep::probe(heap, prog, key, kslot);
-    let Obj::Map { map, .. } = heap.get(m.as_handle()) else { return None };
-    Some((map.find(probe.hash(), &probe), vslot))
+    Some(map.find(probe.hash(), &probe).is_some())
 }
 
 /// `HashMap::get` unboxed (`MapGetRaw`): an owned value itself, a place
 /// reference to any other, or `NONE`; `None` if `m` is not a map.
 pub fn get_raw(heap: &Heap, prog: &Program, m: Value, key: Value) -> Option<Value> {
-    let (found, vslot) = find(heap, prog, m, key)?;
-    let Obj::Map { map, .. } = heap.get(m.as_handle()) else { return None };
-    Some(match (found, vslot) {
+    let (map, kslot, vslot) = table(heap, prog, m)?;
+    let probe = deep::probe(heap, prog, key, kslot);
+    Some(match (map.find(probe.hash(), &probe), vslot) {
         (None, _) => Value::NONE,
         (Some(i), Slot::Owned(_)) => map.at(i).1,
         (Some(i), _) => Value { bits: m.as_handle() as u64, ext: i as u64 },
@@ -44,9 +53,8 @@ pub fn get_raw(heap: &Heap, prog: &Program, m: Value, key: Value) -> Option<Valu
 /// map. A replaced entry keeps its stored key (the supplied duplicate is
 /// destroyed).
 pub fn insert(heap: &mut Heap, prog: &Program, m: Value, k: Value, v: Value) -> Option<(Option<Value>, Slot)> {
-    let (kslot, vslot) = slots(heap, prog, m)?;
+    let (map, kslot, vslot) = table(heap, prog, m)?;
     let probe = deep::probe(heap, prog, k, kslot);
-    let Obj::Map { map, .. } = heap.get(m.as_handle()) else { return None };
     // A read-modify-write inserts the key it just looked up.
     let (found, hash) = match map.find_again(&probe) {
         Some(i) => (Some(i), 0),
@@ -69,4 +77,13 @@ pub fn insert(heap: &mut Heap, prog: &Program, m: Value, k: Value, v: Value) -> 
         heap.free(prog, k);
     }
     Some((old, vslot))
+}
+
+/// `insert` whose result is dropped at once (`MapInsertDiscard`): the
+/// value it replaces is destroyed. `None` if `m` is not a map.
+pub fn insert_discard(heap: &mut Heap, prog: &Program, m: Value, k: Value, v: Value) -> Option<()> {
+    if let (Some(old), Slot::Owned(_)) = insert(heap, prog, m, k, v)? {
+        heap.free(prog, old);
+    }
+    Some(())
 }

@@ -286,18 +286,17 @@ pub fn map_fast(task: &mut Task, prog: &Program, site: &Site, at: usize) -> bool
     let (Some(&m), Some(&k)) = (regs.get(at), regs.get(at + 1)) else { return false };
     if native == Native::MapInsertDiscard {
         let Some(&v) = regs.get(at + 2) else { return false };
-        let Some((old, vslot)) = map::insert(&mut task.heap, prog, m, k, v) else { return false };
-        if let (Some(old), Slot::Owned(_)) = (old, vslot) {
-            task.heap.free(prog, old);
+        if map::insert_discard(&mut task.heap, prog, m, k, v).is_none() {
+            return false;
         }
         task.regs()[at] = Value::NONE;
         return true;
     }
     // A key to look up arrives by reference: a scalar's place is read.
-    let Some((kslot, _)) = map::slots(&task.heap, prog, m) else { return false };
+    let Some((_, kslot, _)) = map::table(&task.heap, prog, m) else { return false };
     let key = if matches!(kslot, Slot::Scalar(_)) { task.load(k) } else { k };
     let r = if native == Native::MapContainsKey {
-        map::find(&task.heap, prog, m, key).map(|(found, _)| Value::bool(found.is_some()))
+        map::contains(&task.heap, prog, m, key).map(Value::bool)
     } else {
         map::get_raw(&task.heap, prog, m, key)
     };
@@ -567,8 +566,7 @@ impl Cx<'_> {
             }
             StrAppend => {
                 let (dst, piece) = (self.arg(0), self.arg(1));
-                let len = self.task.heap.string(prog, piece.as_handle()).len();
-                self.task.heap.append_str(prog, dst.as_handle(), Value::slice(piece.as_handle(), 0, len as u32));
+                self.task.heap.append_text(prog, dst.as_handle(), piece);
                 self.free(piece);
             }
             StrAppendDisplay => {
@@ -892,20 +890,19 @@ impl Cx<'_> {
             MapInsert | MapInsertDiscard => {
                 let (m, k, v) = (self.arg(0), self.arg(1), self.arg(2));
                 let Some((old, vslot)) = map::insert(&mut self.task.heap, prog, m, k, v) else {
-                    return Err(Fault::new("internal error: inserting into a value that is not a map"));
+                    return Err(map::not_a_map());
                 };
                 self.ret_option(old, vslot);
             }
             // `map_fast` runs these, on any map.
-            MapGetRaw | MapContainsKey => {
-                return Err(Fault::new("internal error: a map lookup on a value that is not a map"));
-            }
+            MapGetRaw | MapContainsKey => return Err(map::not_a_map()),
             MapGet => {
                 let (m, k) = (self.arg(0), self.arg(1));
-                let (kslot, vslot) = self.map_slots(m);
-                let found = map::find(&self.task.heap, prog, m, self.deref(k, kslot)).and_then(|(i, _)| i);
-                let Obj::Map { map, .. } = self.task.heap.get(m.as_handle()) else { unreachable!() };
-                let r = found.map(|i| self.item_ref(m.as_handle(), i, map.at(i).1, vslot));
+                let (kslot, _) = self.map_slots(m);
+                let Some(v) = map::get_raw(&self.task.heap, prog, m, self.deref(k, kslot)) else {
+                    return Err(map::not_a_map());
+                };
+                let r = (!v.is_none()).then_some(v);
                 let r = self.option(r);
                 self.ret(r);
             }

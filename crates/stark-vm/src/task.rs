@@ -676,17 +676,17 @@ impl Task {
                 }
                 Instr::MapGetV { a, m, k } => match map::get_raw(&self.heap, prog, r!(m), r!(k)) {
                     Some(v) => put16!(a, v),
-                    None => fault!(Fault::new("internal error: a map lookup on a value that is not a map")),
+                    None => fault!(map::not_a_map()),
                 },
-                Instr::MapHasV { a, m, k } => match map::find(&self.heap, prog, r!(m), r!(k)) {
-                    Some((found, _)) => put!(a, Value::bool(found.is_some())),
-                    None => fault!(Fault::new("internal error: a map lookup on a value that is not a map")),
+                Instr::MapHasV { a, m, k } => match map::contains(&self.heap, prog, r!(m), r!(k)) {
+                    Some(found) => put!(a, Value::bool(found)),
+                    None => fault!(map::not_a_map()),
                 },
-                Instr::MapPutV { m, k, v } => match map::insert(&mut self.heap, prog, r!(m), r!(k), r!(v)) {
-                    Some((Some(old), Slot::Owned(_))) => self.heap.free(prog, old),
-                    Some(_) => {}
-                    None => fault!(Fault::new("internal error: inserting into a value that is not a map")),
-                },
+                Instr::MapPutV { m, k, v } => {
+                    if map::insert_discard(&mut self.heap, prog, r!(m), r!(k), r!(v)).is_none() {
+                        fault!(map::not_a_map());
+                    }
+                }
                 Instr::StrPushChar { s, v } => {
                     let c = char::from_u32(r!(v).bits as u32).unwrap_or('\u{fffd}');
                     self.heap.string_mut(r!(s).as_handle()).push(c);
