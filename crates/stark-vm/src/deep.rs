@@ -318,6 +318,34 @@ pub fn key(heap: &Heap, prog: &Program, v: Value, slot: Slot) -> Key {
     }
 }
 
+/// Whether `v`, a value of a built-in `Hash + Eq` type, has canonical key
+/// `k` (what `key` would build, compared without building it).
+pub fn key_eq(heap: &Heap, prog: &Program, v: Value, slot: Slot, k: &Key) -> bool {
+    let layout = match slot {
+        Slot::Scalar(_) | Slot::ScalarRef(_) | Slot::Fn => return matches!(k, Key::Bits(b) if *b == v.bits),
+        Slot::Owned(l) | Slot::Shared(l) => l,
+    };
+    let all = |items: &[Value], slots: &mut dyn Iterator<Item = Slot>, keys: &[Key]| {
+        items.len() == keys.len()
+            && items.iter().zip(keys).all(|(x, k)| slots.next().is_some_and(|s| key_eq(heap, prog, *x, s, k)))
+    };
+    match (&prog.layout(layout).kind, k) {
+        (LayoutKind::Str, Key::Str(s)) => heap.str_slice(prog, as_slice(heap, prog, v)) == &**s,
+        (LayoutKind::List { elem, .. }, Key::Seq(u32::MAX, keys)) => {
+            all(list_view(heap, v), &mut std::iter::repeat(*elem), keys)
+        }
+        (LayoutKind::Record { fields, .. }, Key::Seq(u32::MAX, keys)) => {
+            all(heap.fields(v.as_handle()), &mut fields.iter().copied(), keys)
+        }
+        (LayoutKind::Enum { variants }, Key::Seq(t, keys)) => {
+            tag(heap, v) == *t && all(heap.fields(v.as_handle()), &mut variants[*t as usize].1.iter().copied(), keys)
+        }
+        (LayoutKind::Str | LayoutKind::List { .. } | LayoutKind::Record { .. } | LayoutKind::Enum { .. }, _) => false,
+        (_, Key::Bits(b)) => v.bits == *b,
+        _ => false,
+    }
+}
+
 /// The standard `Hash::hash` of a value: 64-bit FNV-1a over the canonical
 /// encoding of STD-HASH-001.
 pub fn hash(heap: &Heap, prog: &Program, v: Value, slot: Slot) -> u64 {

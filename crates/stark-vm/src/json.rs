@@ -8,7 +8,7 @@
 //! the tree first when another holder shares it). Reading a part
 //! (`get`, `at`, `as_array`) copies that part out.
 
-use crate::heap::{HostRef, Key, Obj};
+use crate::heap::{HostRef, Obj};
 use crate::keymap::{KeyMap, Probe};
 use crate::native::{Cx, Flow};
 use crate::program::{LayoutKind, Program, Slot};
@@ -196,16 +196,13 @@ pub(crate) fn variant_layout(prog: &Program, layout: u32, tag: usize) -> u32 {
     }
 }
 
-/// A `HashMap<String, _>` table with string `keys` in order, the entries'
+/// A `HashMap<String, _>` table with string `keys` in order, which must
+/// be distinct (a JSON object's, a response's header names), the entries'
 /// handles left to be filled (`(NONE, NONE)`).
 pub(crate) fn string_table(keys: impl Iterator<Item = String>) -> KeyMap<(Value, Value)> {
     let mut map = KeyMap::default();
     for k in keys {
-        let probe = Probe::Str(&k);
-        let hash = probe.hash();
-        if map.find(hash, &probe).is_none() {
-            map.push(hash, Key::Str(k.into()), (Value::NONE, Value::NONE));
-        }
+        map.push(Probe::Str(&k).hash(), (Value::NONE, Value::NONE));
     }
     map
 }

@@ -4,7 +4,7 @@
 //! natives only list candidate entries by hash and act at a position.
 //! Such an entry's canonical key is a placeholder: it is never probed.
 
-use crate::heap::{Key, Obj};
+use crate::heap::Obj;
 use crate::keymap::user_hash;
 use crate::native::Cx;
 use crate::program::Slot;
@@ -83,8 +83,8 @@ impl Cx<'_> {
                 let hash = user_hash(self.arg(1).bits);
                 let (x, v) = (self.arg(2), self.arg(3));
                 match self.task.heap.get_mut(h) {
-                    Obj::Map { map, .. } if op == KeyedOp::MapPush => map.push(hash, Key::Bits(0), (x, v)),
-                    Obj::Set { set, .. } => set.push(hash, Key::Bits(0), x),
+                    Obj::Map { map, .. } if op == KeyedOp::MapPush => map.push(hash, (x, v)),
+                    Obj::Set { set, .. } => set.push(hash, x),
                     _ => return Err(stale()),
                 };
                 Value::UNIT

@@ -1,17 +1,28 @@
 //! The table behind `HashMap` and `HashSet`: entries in insertion order,
 //! found through a hash index (like CPython's compact dict).
 //!
-//! Removing an entry leaves a hole, so removal is O(1) and the remaining
-//! entries keep their insertion order and their positions; the holes are
-//! squeezed out when they outnumber the live entries (only ever during a
-//! mutation of the table, when no reference into it can be alive, so a
+//! An entry is what the map stores, its key value included (`(key,
+//! value)` for a map, the element for a set): 32 bytes for a map, so a
+//! 50,000-key table is half the cache footprint it would be with a
+//! canonical copy of the key beside it. Keys are compared where they live,
+//! on the task's heap (`Probe::matches`); the index keeps, beside each
+//! position, 32 bits of the key's hash, so a probe reads an entry only
+//! when those agree.
+//!
+//! Removing an entry leaves a hole (a dead entry) and its index item in
+//! place, so removal is O(1) and the remaining entries keep their
+//! insertion order and their positions; the holes and their index items
+//! are squeezed out when they outnumber the live entries (only ever during
+//! a mutation of the table, when no reference into it can be alive, so a
 //! place reference's entry position stays valid while it exists).
 //!
 //! The internal hash is FxHash over the key's canonical form; it is not
 //! observable (iteration follows insertion order, and the STARK-level
 //! `hash()` is `deep::hash`).
 
-use crate::heap::Key;
+use crate::heap::{Heap, Key};
+use crate::program::{Program, Slot};
+use crate::value::{Value, NONE};
 use hashbrown::HashTable;
 use std::hash::Hasher;
 
@@ -26,24 +37,51 @@ pub enum Probe<'a> {
     Key(Key),
 }
 
-/// Aligned to a cache line: a `(Value, Value)` entry is 64 bytes, so a
-/// lookup touches one line rather than two (hash and key at the start,
-/// value at the end).
-#[derive(Clone, Debug)]
-#[repr(align(64))]
-struct Entry<V> {
-    hash: u64,
-    key: Key,
-    value: V,
+/// `ext` of a dead entry's key: no live key has it (a key's `ext` is 0, a
+/// closure environment's handle or `NONE`, or a place's index).
+const DEAD: u64 = 1 << 62;
+
+/// What a table stores per entry; the key is part of it.
+pub trait Stored: Copy {
+    /// The key value.
+    fn key(&self) -> Value;
+    /// A removed entry.
+    fn dead() -> Self;
+    /// Whether this is a removed entry.
+    #[inline]
+    fn is_dead(&self) -> bool {
+        self.key().ext == DEAD
+    }
 }
 
-/// An insertion-ordered hash table from canonical keys to `V`.
+impl Stored for Value {
+    #[inline]
+    fn key(&self) -> Value {
+        *self
+    }
+    fn dead() -> Value {
+        Value { bits: NONE, ext: DEAD }
+    }
+}
+
+impl Stored for (Value, Value) {
+    #[inline]
+    fn key(&self) -> Value {
+        self.0
+    }
+    fn dead() -> (Value, Value) {
+        (Value::dead(), Value::NONE)
+    }
+}
+
+/// An insertion-ordered hash table of entries `V`, each holding its key.
 #[derive(Clone, Debug)]
 pub struct KeyMap<V> {
-    /// Entries in insertion order; `None` is a removed entry.
-    entries: Vec<Option<Entry<V>>>,
-    /// Positions in `entries` of the live entries, by hash.
-    index: HashTable<u32>,
+    /// Entries in insertion order, removed ones dead.
+    entries: Vec<V>,
+    /// (position in `entries`, the hash's 32 check bits) of every live
+    /// entry, and of removed ones until the next compaction.
+    index: HashTable<(u32, u32)>,
     len: usize,
     /// The position `find` last returned (a hint, checked before use:
     /// `find_again`), so an insert right after a lookup of the same key
@@ -55,6 +93,19 @@ impl<V> Default for KeyMap<V> {
     fn default() -> Self {
         KeyMap { entries: Vec::new(), index: HashTable::new(), len: 0, last: std::cell::Cell::new(u32::MAX) }
     }
+}
+
+/// The 32 bits of a table hash the index keeps.
+#[inline]
+fn check_bits(hash: u64) -> u32 {
+    (hash ^ (hash >> 32)) as u32
+}
+
+/// The index's hash of an entry, from its check bits alone (so growing the
+/// index needs no key): an odd multiplier spreads them over all 64 bits.
+#[inline]
+fn spread(check: u32) -> u64 {
+    (check as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
 fn hash_key_into(h: &mut rustc_hash::FxHasher, k: &Key) {
@@ -128,27 +179,26 @@ impl Probe<'_> {
         h.finish()
     }
 
+    /// Whether `stored`, a live key of a table whose keys are `slot`s, is
+    /// the key this probe stands for.
     #[inline]
-    fn matches(&self, k: &Key) -> bool {
-        match (self, k) {
-            (Probe::Bits(a), Key::Bits(b)) => a == b,
-            (Probe::Str(a), Key::Str(b)) => str_eq(a.as_bytes(), b.as_bytes()),
-            (Probe::Key(a), b) => a == b,
-            _ => false,
-        }
-    }
-
-    /// The owned canonical key.
-    pub fn into_key(self) -> Key {
+    pub fn matches(&self, heap: &Heap, prog: &Program, stored: Value, slot: Slot) -> bool {
         match self {
-            Probe::Bits(b) => Key::Bits(b),
-            Probe::Str(s) => Key::Str(s.into()),
-            Probe::Key(k) => k,
+            Probe::Bits(b) => stored.bits == *b,
+            Probe::Str(s) => str_eq(s.as_bytes(), heap.string(prog, stored.as_handle()).as_bytes()),
+            Probe::Key(k) => crate::deep::key_eq(heap, prog, stored, slot, k),
         }
     }
 }
 
-impl<V> KeyMap<V> {
+/// The position of `probe`'s entry in `map`, whose keys are `slot`s on
+/// `heap`.
+#[inline]
+pub fn find<V: Stored>(map: &KeyMap<V>, heap: &Heap, prog: &Program, probe: &Probe<'_>, slot: Slot) -> Option<usize> {
+    map.find(probe.hash(), |k| probe.matches(heap, prog, k, slot))
+}
+
+impl<V: Stored> KeyMap<V> {
     /// How many entries it holds.
     pub fn len(&self) -> usize {
         self.len
@@ -162,62 +212,64 @@ impl<V> KeyMap<V> {
     /// The first live position at or after `from` whose entry has table
     /// hash `hash` (a candidate for a key compared by user code).
     pub fn candidate(&self, hash: u64, from: usize) -> Option<usize> {
-        let entries = &self.entries;
-        let matches = |i: usize| i >= from && entries[i].as_ref().is_some_and(|e| e.hash == hash);
-        self.index.iter_hash(hash).map(|&i| i as usize).filter(|&i| matches(i)).min()
+        let check = check_bits(hash);
+        let hit = |&&(i, c): &&(u32, u32)| c == check && i as usize >= from && self.is_live(i as usize);
+        self.index.iter_hash(spread(check)).filter(hit).map(|&(i, _)| i as usize).min()
     }
 
     /// Whether position `i` holds a live entry.
     pub fn is_live(&self, i: usize) -> bool {
-        matches!(self.entries.get(i), Some(Some(_)))
+        self.entries.get(i).is_some_and(|e| !e.is_dead())
     }
 
-    /// The position of the entry for `probe` (whose hash is `hash`).
+    /// The position of the live entry whose key `same` accepts, among
+    /// those with table hash `hash`.
     #[inline]
-    pub fn find(&self, hash: u64, probe: &Probe<'_>) -> Option<usize> {
+    pub fn find(&self, hash: u64, same: impl Fn(Value) -> bool) -> Option<usize> {
+        let check = check_bits(hash);
         let entries = &self.entries;
         let found = self
             .index
-            .find(hash, |&i| match &entries[i as usize] {
-                Some(e) => e.hash == hash && probe.matches(&e.key),
-                None => false,
+            .find(spread(check), |&(i, c)| {
+                c == check && {
+                    let e = &entries[i as usize];
+                    !e.is_dead() && same(e.key())
+                }
             })
-            .map(|&i| i as usize);
+            .map(|&(i, _)| i as usize);
         if let Some(i) = found {
             self.last.set(i as u32);
         }
         found
     }
 
-    /// The position of the entry for `probe` if it is the one `find`
-    /// found last (its key is compared, so a stale hint is only a miss).
+    /// The position `find` found last if `same` accepts its key (so a
+    /// stale hint is only a miss).
     #[inline]
-    pub fn find_again(&self, probe: &Probe<'_>) -> Option<usize> {
+    pub fn find_again(&self, same: impl Fn(Value) -> bool) -> Option<usize> {
         let i = self.last.get() as usize;
         match self.entries.get(i) {
-            Some(Some(e)) if probe.matches(&e.key) => Some(i),
+            Some(e) if !e.is_dead() && same(e.key()) => Some(i),
             _ => None,
         }
     }
 
-    /// Adds an entry for a key not present (`hash` is its probe's hash);
-    /// returns its position.
-    pub fn push(&mut self, hash: u64, key: Key, value: V) -> usize {
+    /// Adds an entry whose key is not present (`hash` is its probe's
+    /// hash); returns its position.
+    pub fn push(&mut self, hash: u64, entry: V) -> usize {
         let i = self.entries.len();
-        let entries = &self.entries;
-        self.index.insert_unique(hash, i as u32, |&j| entries[j as usize].as_ref().map_or(0, |e| e.hash));
-        self.entries.push(Some(Entry { hash, key, value }));
+        let check = check_bits(hash);
+        self.index.insert_unique(spread(check), (i as u32, check), |&(_, c)| spread(c));
+        self.entries.push(entry);
         self.len += 1;
         i
     }
 
     /// Removes the entry at position `i` (which must be live), returning
-    /// its value. The other entries keep their order.
+    /// it. The other entries keep their order.
     pub fn remove_at(&mut self, i: usize) -> V {
-        let e = self.entries[i].take().expect("a live entry");
-        if let Ok(found) = self.index.find_entry(e.hash, |&j| j as usize == i) {
-            found.remove();
-        }
+        let e = std::mem::replace(&mut self.entries[i], V::dead());
+        assert!(!e.is_dead(), "a live entry");
         self.len -= 1;
         if self.len == 0 {
             self.entries.clear();
@@ -225,56 +277,68 @@ impl<V> KeyMap<V> {
         } else if self.entries.len() > 32 && self.entries.len() > 2 * self.len {
             self.compact();
         }
-        e.value
+        e
     }
 
-    /// Removes the last entry in insertion order, returning its value.
+    /// Removes the last entry in insertion order, returning it.
     pub fn pop_last(&mut self) -> Option<V> {
-        let i = self.entries.iter().rposition(Option::is_some)?;
+        let i = self.entries.iter().rposition(|e| !e.is_dead())?;
         Some(self.remove_at(i))
     }
 
-    /// Squeezes out removed entries (positions change).
+    /// Squeezes out removed entries and their index items (positions
+    /// change; the index keeps its hashes, so no key is hashed again).
     fn compact(&mut self) {
-        self.entries.retain(Option::is_some);
-        self.index.clear();
+        let mut moved = vec![u32::MAX; self.entries.len()];
+        let mut next = 0;
         for (i, e) in self.entries.iter().enumerate() {
-            let hash = e.as_ref().map_or(0, |e| e.hash);
-            let entries = &self.entries;
-            self.index.insert_unique(hash, i as u32, |&j| entries[j as usize].as_ref().map_or(0, |e| e.hash));
+            if !e.is_dead() {
+                moved[i] = next;
+                next += 1;
+            }
         }
+        self.entries.retain(|e| !e.is_dead());
+        self.index.retain(|item| {
+            item.0 = moved[item.0 as usize];
+            item.0 != u32::MAX
+        });
+        self.last.set(u32::MAX);
     }
 
-    /// The value at position `i` (a live entry).
+    /// The entry at position `i` (a live one).
     #[inline]
     pub fn at(&self, i: usize) -> &V {
-        &self.entries[i].as_ref().expect("a live entry").value
+        let e = &self.entries[i];
+        debug_assert!(!e.is_dead(), "a live entry");
+        e
     }
 
-    /// The value at position `i` (a live entry), mutably.
+    /// The entry at position `i` (a live one), mutably.
     #[inline]
     pub fn at_mut(&mut self, i: usize) -> &mut V {
-        &mut self.entries[i].as_mut().expect("a live entry").value
+        let e = &mut self.entries[i];
+        debug_assert!(!e.is_dead(), "a live entry");
+        e
     }
 
-    /// The first live entry at position `pos` or later: its position and value.
+    /// The first live entry at position `pos` or later, with its position.
     pub fn next_from(&self, pos: usize) -> Option<(usize, &V)> {
-        self.entries.get(pos..)?.iter().enumerate().find_map(|(d, e)| e.as_ref().map(|e| (pos + d, &e.value)))
+        self.entries.get(pos..)?.iter().enumerate().find(|(_, e)| !e.is_dead()).map(|(d, e)| (pos + d, e))
     }
 
-    /// The values in insertion order.
+    /// The entries in insertion order.
     pub fn values(&self) -> impl DoubleEndedIterator<Item = &V> {
-        self.entries.iter().filter_map(|e| e.as_ref().map(|e| &e.value))
+        self.entries.iter().filter(|e| !e.is_dead())
     }
 
-    /// The values in insertion order, mutably.
+    /// The entries in insertion order, mutably.
     pub fn values_mut(&mut self) -> impl DoubleEndedIterator<Item = &mut V> {
-        self.entries.iter_mut().filter_map(|e| e.as_mut().map(|e| &mut e.value))
+        self.entries.iter_mut().filter(|e| !e.is_dead())
     }
 
-    /// The values in insertion order, taking the table apart.
+    /// The entries in insertion order, taking the table apart.
     pub fn into_values(self) -> impl DoubleEndedIterator<Item = V> {
-        self.entries.into_iter().flatten().map(|e| e.value)
+        self.entries.into_iter().filter(|e| !e.is_dead())
     }
 }
 
@@ -284,10 +348,10 @@ mod tests {
 
     #[test]
     fn candidates_come_in_insertion_order_and_skip_removed_entries() {
-        let mut m: KeyMap<u32> = KeyMap::default();
+        let mut m: KeyMap<Value> = KeyMap::default();
         let (same, other) = (user_hash(7), user_hash(8));
         for (i, h) in [same, other, same, same].into_iter().enumerate() {
-            m.push(h, Key::Bits(0), i as u32);
+            m.push(h, Value::int(i as i64));
         }
         assert_eq!(m.candidate(same, 0), Some(0));
         assert_eq!(m.candidate(same, 1), Some(2));
@@ -297,5 +361,30 @@ mod tests {
         assert_eq!(m.candidate(same, 1), Some(3));
         assert_eq!(m.candidate(other, 0), Some(1));
         assert!(!m.is_live(2) && m.is_live(3));
+    }
+
+    #[test]
+    fn compaction_keeps_order_positions_and_lookups() {
+        let hash = |i: i64| Probe::Bits(i as u64).hash();
+        let mut m: KeyMap<(Value, Value)> = KeyMap::default();
+        for i in 0..100 {
+            m.push(hash(i), (Value::int(i), Value::int(i * 10)));
+        }
+        // Every key but multiples of 3 goes: the table compacts on the way.
+        for i in (0..100).filter(|i| i % 3 != 0) {
+            let at = m.find(hash(i), |k| k.as_int() == i).expect("present");
+            assert_eq!(m.remove_at(at).1.as_int(), i * 10);
+        }
+        let kept: Vec<i64> = m.values().map(|e| e.0.as_int()).collect();
+        assert_eq!(kept, (0..100).filter(|i| i % 3 == 0).collect::<Vec<_>>());
+        for i in 0..100 {
+            let at = m.find(hash(i), |k| k.as_int() == i);
+            assert_eq!(at.map(|at| m.at(at).1.as_int()), (i % 3 == 0).then_some(i * 10));
+        }
+        // -1's bits are a dead entry's: it is still a key like any other.
+        m.push(hash(-1), (Value::int(-1), Value::int(7)));
+        let at = m.find(hash(-1), |k| k.as_int() == -1).expect("present");
+        assert_eq!(m.at(at).1.as_int(), 7);
+        assert_eq!(m.len(), 35);
     }
 }

@@ -4,6 +4,7 @@
 
 use crate::deep;
 use crate::heap::{Heap, KeyMap, Obj};
+use crate::keymap::find;
 use crate::program::{LayoutKind, Program, Slot};
 use crate::trap::Fault;
 use crate::value::Value;
@@ -33,7 +34,7 @@ pub fn not_a_map() -> Fault {
 pub fn contains(heap: &Heap, prog: &Program, m: Value, key: Value) -> Option<bool> {
     let (map, kslot, _) = table(heap, prog, m)?;
     let probe = deep::probe(heap, prog, key, kslot);
-    Some(map.find(probe.hash(), &probe).is_some())
+    Some(find(map, heap, prog, &probe, kslot).is_some())
 }
 
 /// `HashMap::get` unboxed (`MapGetRaw`): an owned value itself, a place
@@ -41,7 +42,7 @@ pub fn contains(heap: &Heap, prog: &Program, m: Value, key: Value) -> Option<boo
 pub fn get_raw(heap: &Heap, prog: &Program, m: Value, key: Value) -> Option<Value> {
     let (map, kslot, vslot) = table(heap, prog, m)?;
     let probe = deep::probe(heap, prog, key, kslot);
-    Some(match (map.find(probe.hash(), &probe), vslot) {
+    Some(match (find(map, heap, prog, &probe, kslot), vslot) {
         (None, _) => Value::NONE,
         (Some(i), Slot::Owned(_)) => map.at(i).1,
         (Some(i), _) => Value { bits: m.as_handle() as u64, ext: i as u64 },
@@ -55,23 +56,22 @@ pub fn get_raw(heap: &Heap, prog: &Program, m: Value, key: Value) -> Option<Valu
 pub fn insert(heap: &mut Heap, prog: &Program, m: Value, k: Value, v: Value) -> Option<(Option<Value>, Slot)> {
     let (map, kslot, vslot) = table(heap, prog, m)?;
     let probe = deep::probe(heap, prog, k, kslot);
+    let same = |stored| probe.matches(heap, prog, stored, kslot);
     // A read-modify-write inserts the key it just looked up.
-    let (found, hash) = match map.find_again(&probe) {
+    let (found, hash) = match map.find_again(same) {
         Some(i) => (Some(i), 0),
         None => {
             let hash = probe.hash();
-            (map.find(hash, &probe), hash)
+            (map.find(hash, same), hash)
         }
     };
-    let key = if found.is_none() { Some(probe.into_key()) } else { None };
     let Obj::Map { map, .. } = heap.get_mut(m.as_handle()) else { return None };
-    let old = match (found, key) {
-        (Some(i), _) => Some(std::mem::replace(&mut map.at_mut(i).1, v)),
-        (None, Some(key)) => {
-            map.push(hash, key, (k, v));
+    let old = match found {
+        Some(i) => Some(std::mem::replace(&mut map.at_mut(i).1, v)),
+        None => {
+            map.push(hash, (k, v));
             None
         }
-        (None, None) => None,
     };
     if old.is_some() && matches!(kslot, Slot::Owned(_)) {
         heap.free(prog, k);

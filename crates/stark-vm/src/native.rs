@@ -912,7 +912,7 @@ impl Cx<'_> {
                 let heap = &self.task.heap;
                 let probe = deep::probe(heap, prog, self.deref(k, kslot), kslot);
                 let Obj::Map { map, .. } = heap.get(m.as_handle()) else { unreachable!() };
-                let found = map.find(probe.hash(), &probe);
+                let found = crate::keymap::find(map, heap, prog, &probe, kslot);
                 let Obj::Map { map, .. } = self.task.heap.get_mut(m.as_handle()) else { unreachable!() };
                 let removed = found.map(|i| map.remove_at(i));
                 let value = removed.map(|(stored_key, v)| {
@@ -996,11 +996,10 @@ impl Cx<'_> {
                 let probe = deep::probe(heap, prog, x, slot);
                 let hash = probe.hash();
                 let Obj::Set { set, .. } = heap.get(s.as_handle()) else { unreachable!() };
-                let key = if set.find(hash, &probe).is_none() { Some(probe.into_key()) } else { None };
-                let inserted = key.is_some();
-                if let Some(key) = key {
+                let inserted = set.find(hash, |stored| probe.matches(heap, prog, stored, slot)).is_none();
+                if inserted {
                     let Obj::Set { set, .. } = self.task.heap.get_mut(s.as_handle()) else { unreachable!() };
-                    set.push(hash, key, x);
+                    set.push(hash, x);
                 }
                 if !inserted && matches!(slot, Slot::Owned(_)) {
                     self.free(x);
@@ -1013,7 +1012,7 @@ impl Cx<'_> {
                 let heap = &self.task.heap;
                 let probe = deep::probe(heap, prog, self.deref(x, slot), slot);
                 let Obj::Set { set, .. } = heap.get(s.as_handle()) else { unreachable!() };
-                let found = set.find(probe.hash(), &probe);
+                let found = crate::keymap::find(set, heap, prog, &probe, slot);
                 let r = if self.site.native == SetContains {
                     found.is_some()
                 } else {
