@@ -21,9 +21,9 @@ pub enum Obj {
     List { layout: u32, items: Vec<Value> },
     /// A `String`.
     Str(String),
-    /// A `HashMap`: canonical key to (key, value).
+    /// A `HashMap`: its (key, value) entries.
     Map { layout: u32, map: Box<KeyMap<(Value, Value)>> },
-    /// A `HashSet`: canonical key to element.
+    /// A `HashSet`: its elements.
     Set { layout: u32, set: Box<KeyMap<Value>> },
     /// A library iterator: the object it walks and the position.
     Iter { source: Value, pos: usize, end: usize },
