@@ -281,12 +281,19 @@ pub fn display_into(heap: &Heap, prog: &Program, v: Value, slot: Slot, out: &mut
 }
 
 /// The lookup form of a key value of a built-in `Hash + Eq` type: a
-/// scalar's bits or a string's text are borrowed, not copied.
-#[inline]
+/// scalar's bits (made inline: most keys are scalars) or a string's text
+/// are borrowed, not copied.
+#[inline(always)]
 pub fn probe<'a>(heap: &'a Heap, prog: &'a Program, v: Value, slot: Slot) -> crate::keymap::Probe<'a> {
+    match slot {
+        Slot::Scalar(_) | Slot::ScalarRef(_) | Slot::Fn => crate::keymap::Probe::Bits(v.bits),
+        _ => probe_object(heap, prog, v, slot),
+    }
+}
+
+fn probe_object<'a>(heap: &'a Heap, prog: &'a Program, v: Value, slot: Slot) -> crate::keymap::Probe<'a> {
     use crate::keymap::Probe;
     match slot {
-        Slot::Scalar(_) | Slot::ScalarRef(_) | Slot::Fn => Probe::Bits(v.bits),
         Slot::Owned(l) | Slot::Shared(l) if matches!(prog.layout(l).kind, LayoutKind::Str) => {
             Probe::Str(if v.is_slice() { heap.str_slice(prog, v) } else { heap.string(prog, v.as_handle()) })
         }

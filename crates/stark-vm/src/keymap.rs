@@ -164,15 +164,25 @@ fn str_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 impl Probe<'_> {
-    /// The table hash of the key this probe stands for.
-    #[inline]
+    /// The table hash of the key this probe stands for (a scalar's
+    /// inline: it is most lookups).
+    #[inline(always)]
     pub fn hash(&self) -> u64 {
         let mut h = rustc_hash::FxHasher::default();
         match self {
             Probe::Bits(b) => {
                 h.write_u8(0);
                 h.write_u64(*b);
+                h.finish()
             }
+            _ => self.hash_object(),
+        }
+    }
+
+    fn hash_object(&self) -> u64 {
+        let mut h = rustc_hash::FxHasher::default();
+        match self {
+            Probe::Bits(_) => unreachable!("a scalar is hashed inline"),
             Probe::Str(s) => hash_str_into(&mut h, s),
             Probe::Key(k) => hash_key_into(&mut h, k),
         }
@@ -180,9 +190,16 @@ impl Probe<'_> {
     }
 
     /// Whether `stored`, a live key of a table whose keys are `slot`s, is
-    /// the key this probe stands for.
-    #[inline]
+    /// the key this probe stands for (a scalar compared inline).
+    #[inline(always)]
     pub fn matches(&self, heap: &Heap, prog: &Program, stored: Value, slot: Slot) -> bool {
+        match self {
+            Probe::Bits(b) => stored.bits == *b,
+            _ => self.matches_object(heap, prog, stored, slot),
+        }
+    }
+
+    fn matches_object(&self, heap: &Heap, prog: &Program, stored: Value, slot: Slot) -> bool {
         match self {
             Probe::Bits(b) => stored.bits == *b,
             Probe::Str(s) => str_eq(s.as_bytes(), heap.string(prog, stored.as_handle()).as_bytes()),
