@@ -2,7 +2,7 @@
 //! `Hash`. The standard library's `user_map_*`/`user_set_*` functions
 //! (STARK code) hash and compare keys through the user's impls; these
 //! natives only list candidate entries by hash and act at a position.
-//! Such an entry's canonical key is a placeholder: it is never probed.
+//! Such a table's entries are never probed by `Probe` (only by hash).
 
 use crate::heap::Obj;
 use crate::keymap::user_hash;

@@ -168,9 +168,9 @@ impl Probe<'_> {
     /// inline: it is most lookups).
     #[inline(always)]
     pub fn hash(&self) -> u64 {
-        let mut h = rustc_hash::FxHasher::default();
         match self {
             Probe::Bits(b) => {
+                let mut h = rustc_hash::FxHasher::default();
                 h.write_u8(0);
                 h.write_u64(*b);
                 h.finish()
@@ -179,10 +179,11 @@ impl Probe<'_> {
         }
     }
 
+    /// `hash` of a string or composite key.
     fn hash_object(&self) -> u64 {
         let mut h = rustc_hash::FxHasher::default();
         match self {
-            Probe::Bits(_) => unreachable!("a scalar is hashed inline"),
+            Probe::Bits(b) => hash_key_into(&mut h, &Key::Bits(*b)),
             Probe::Str(s) => hash_str_into(&mut h, s),
             Probe::Key(k) => hash_key_into(&mut h, k),
         }
@@ -199,6 +200,7 @@ impl Probe<'_> {
         }
     }
 
+    /// `matches` for a string or composite key.
     fn matches_object(&self, heap: &Heap, prog: &Program, stored: Value, slot: Slot) -> bool {
         match self {
             Probe::Bits(b) => stored.bits == *b,
