@@ -10,7 +10,7 @@ use crate::mailbox::{Batching, Board, Envelope, Mailbox, Posting, Refused};
 use crate::supervisor::Supervisor;
 use crate::tasks::{self, TaskHandle};
 use stark_vm::task::{HostFuture, Resume};
-use stark_vm::transfer::{self, Portable};
+use stark_vm::transfer::Portable;
 use stark_vm::trap::Fault;
 use stark_vm::{Trap, Value};
 use std::future::{poll_fn, Future};
@@ -121,13 +121,16 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Reply {
-    /// Gives the outcome (the first one counts) and wakes the asker.
+    /// Gives the outcome (the first one counts) and wakes the asker, once
+    /// the lock is released (the asker's first step is to take it).
     pub fn fill(&self, outcome: Result<Portable, Trap>) {
         let mut state = lock(&self.state);
         if state.outcome.is_none() {
             state.outcome = Some(outcome);
         }
-        if let Some(w) = state.waker.take() {
+        let asker = state.waker.take();
+        drop(state);
+        if let Some(w) = asker {
             w.wake();
         }
     }
@@ -351,7 +354,7 @@ impl ActorCell {
         let mut receiving = self.mailbox.receive(batching);
         Box::pin(poll_fn(move |cx| {
             let Poll::Ready(got) = Pin::new(&mut receiving).poll(cx) else { return Poll::Pending };
-            let Some(batch) = got else { return Poll::Ready(Resume::Moved(transfer::option(option, None))) };
+            let Some(batch) = got else { return Poll::Ready(Resume::Option(option, None)) };
             // An instance its supervisor is stopping hands what it took to
             // the next one: a message posted after the kill (say, by an
             // asker who saw the failure that caused it) must not reach an
@@ -363,7 +366,7 @@ impl ActorCell {
                 Some(layout) => Portable::List { layout, items: messages },
                 None => messages.pop().unwrap_or(Portable::Scalar(Value::UNIT)),
             };
-            Poll::Ready(Resume::Moved(transfer::option(option, Some(value))))
+            Poll::Ready(Resume::Option(option, Some(value)))
         }))
     }
 

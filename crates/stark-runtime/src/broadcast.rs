@@ -4,7 +4,7 @@
 //! many it missed (`missed()`).
 
 use stark_vm::task::Resume;
-use stark_vm::transfer::{self, Portable};
+use stark_vm::transfer::Portable;
 use stark_vm::trap::Fault;
 use std::collections::VecDeque;
 use std::future::poll_fn;
@@ -119,8 +119,8 @@ impl Receiver {
     /// Waits for the next value: `Some(v)`, or `None` once closed and drained.
     pub async fn recv(self: Arc<Self>, option: u32) -> Resume {
         poll_fn(|cx| match self.look(Some(cx.waker())) {
-            Found::Value(v) => Poll::Ready(Resume::Moved(transfer::option(option, Some(v)))),
-            Found::Closed => Poll::Ready(Resume::Moved(transfer::option(option, None))),
+            Found::Value(v) => Poll::Ready(Resume::Option(option, Some(v))),
+            Found::Closed => Poll::Ready(Resume::Option(option, None)),
             Found::Nothing => Poll::Pending,
         })
         .await

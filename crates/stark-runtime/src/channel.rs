@@ -21,7 +21,7 @@
 
 use concurrent_queue::{ConcurrentQueue, PopError, PushError};
 use stark_vm::task::{HostFuture, Resume};
-use stark_vm::transfer::{self, Portable};
+use stark_vm::transfer::Portable;
 use stark_vm::trap::Fault;
 use stark_vm::Value;
 use std::collections::VecDeque;
@@ -342,7 +342,7 @@ impl Waiting {
                 }
             }
             Op::Recv(option) => match channel.take() {
-                Some(got) => Poll::Ready(Resume::Moved(transfer::option(*option, got))),
+                Some(got) => Poll::Ready(Resume::Option(*option, got)),
                 None => Poll::Pending,
             },
         }

@@ -186,8 +186,11 @@ impl Mailbox {
         inner.shed = shed;
     }
 
-    /// Queues a message (room is known), waking the receiver.
-    fn push(&self, inner: &mut Inner, mut e: Envelope) {
+    /// Queues a message (room is known); gives the waiting receiver, to
+    /// wake once the lock is released (woken under it, on another worker
+    /// it would first wait for this lock).
+    #[must_use]
+    fn push(&self, inner: &mut Inner, mut e: Envelope) -> Option<Waker> {
         if inner.stamps && e.queued.is_none() {
             e.queued = Some(Instant::now());
         }
@@ -195,9 +198,7 @@ impl Mailbox {
         inner.len += 1;
         inner.peak = inner.peak.max(inner.len);
         self.board.count_in(inner, 1);
-        if let Some(w) = inner.receiver.take() {
-            w.wake();
-        }
+        inner.receiver.take()
     }
 
     /// Queues `e`, or gives a future that does once there is room; gives
@@ -220,7 +221,11 @@ impl Mailbox {
             return self.post(e);
         }
         if inner.has_room() {
-            self.push(&mut inner, e);
+            let receiver = self.push(&mut inner, e);
+            drop(inner);
+            if let Some(w) = receiver {
+                w.wake();
+            }
             return Ok(None);
         }
         drop(inner);
@@ -250,7 +255,11 @@ impl Mailbox {
             inner.senders.wake_one();
             return Err(e);
         }
-        self.push(&mut inner, e);
+        let receiver = self.push(&mut inner, e);
+        drop(inner);
+        if let Some(w) = receiver {
+            w.wake();
+        }
         Ok(())
     }
 
@@ -409,9 +418,10 @@ impl Future for Posting {
             return Poll::Ready(Err(e));
         }
         let expired = if inner.has_room() { Vec::new() } else { purge(&mut inner, &mailbox.board) };
+        let mut receiver = None;
         let r = if inner.has_room() {
             inner.senders.leave(this.ticket);
-            mailbox.push(&mut inner, e);
+            receiver = mailbox.push(&mut inner, e);
             if inner.has_room() {
                 inner.senders.wake_one();
             }
@@ -422,6 +432,9 @@ impl Future for Posting {
             Poll::Pending
         };
         drop(inner);
+        if let Some(w) = receiver {
+            w.wake();
+        }
         fail_expired(expired);
         r
     }

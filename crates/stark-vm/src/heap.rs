@@ -68,7 +68,7 @@ pub struct Heap {
 }
 
 /// Records with up to this many fields recycle their field arrays.
-const POOLED_FIELDS: usize = 4;
+pub(crate) const POOLED_FIELDS: usize = 4;
 /// How many freed strings or field arrays of one size are kept.
 const POOL_SIZE: usize = 64;
 /// Strings with more capacity than this are not kept.

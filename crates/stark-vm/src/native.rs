@@ -1578,8 +1578,10 @@ impl Cx<'_> {
                 self.ret(v);
             }
             Native::ChanSend => {
-                let value = self.arg(1);
-                let value = transfer::export(&mut self.task.heap, self.prog, value, self.site.slot)?;
+                let value = match (self.site.slot, self.arg(1)) {
+                    (Slot::Scalar(_), v) => Portable::Scalar(v),
+                    (slot, v) => transfer::export(&mut self.task.heap, self.prog, v, slot)?,
+                };
                 let wait = host.send(self.host_ref(0)?, value)?;
                 self.ret(Value::UNIT);
                 if let Some(wait) = wait {

@@ -160,6 +160,10 @@ pub enum Resume {
     Value(Value),
     /// A value moved in from another task.
     Moved(Portable),
+    /// `Some` of a value moved in from another task, or `None`: an
+    /// `Option` of enum layout `.0`, built on this task's heap (a received
+    /// message is not wrapped in a record on its way).
+    Option(u32, Option<Portable>),
     /// The failure of a joined task, re-raised in this one.
     Failed(Trap),
     /// The operation failed (a send on a closed channel): the task traps.
@@ -261,7 +265,8 @@ enum Exit {
 /// A task of a program.
 pub struct Task {
     /// The program, checked (`Program::check`) when the task was made: the
-    /// task shares it, so it cannot change while the task exists.
+    /// task shares it, so it cannot change while the task exists. Never
+    /// replaced: `poll` reads the program through it for a whole poll.
     prog: Arc<Program>,
     /// What the check found.
     valid: Result<(), String>,
@@ -378,8 +383,13 @@ impl Task {
         if let Err(e) = &self.valid {
             return Poll::Ready(Err(Trap::bare(e.clone())));
         }
-        let prog = self.prog.clone();
-        let prog: &Program = &prog;
+        // Borrowed, not cloned: every task of a program shares one `Arc`,
+        // and counting it up and down on every poll made its count a cache
+        // line the workers passed back and forth on each message.
+        // SAFETY: the program lives in the `Arc`'s allocation, not in
+        // `self`, and `self.prog` is never replaced or dropped while the
+        // task exists, so it outlives this poll whatever `run` does to `self`.
+        let prog: &Program = unsafe { &*Arc::as_ptr(&self.prog) };
         loop {
             if let Some(s) = &mut self.suspended {
                 match s.future.as_mut().poll(cx) {
@@ -397,6 +407,7 @@ impl Task {
                         self.regs[dst] = match r {
                             Resume::Value(v) => v,
                             Resume::Moved(p) => transfer::import(&mut self.heap, p),
+                            Resume::Option(layout, p) => transfer::import_option(&mut self.heap, layout, p),
                             Resume::Failed(cause) => return Poll::Ready(Err(self.rethrow(prog, cause))),
                             Resume::Fault(f) => return Poll::Ready(Err(self.fault_here(prog, f))),
                             Resume::Arm(..) => {

@@ -6,7 +6,7 @@
 //! handles) travel as shared handles.
 
 use crate::deep::elem_slot;
-use crate::heap::{record_slots, Heap, HostRef, KeyMap, Obj};
+use crate::heap::{record_slots, Heap, HostRef, KeyMap, Obj, POOLED_FIELDS};
 use crate::program::{LayoutKind, Program, Slot};
 use crate::trap::Fault;
 use crate::value::{Value, CONST_HANDLE, NONE};
@@ -135,6 +135,16 @@ pub fn import(heap: &mut Heap, p: Portable) -> Value {
     match p {
         Portable::Scalar(v) => v,
         Portable::Str(s) => heap.new_str(s),
+        Portable::Record { layout, tag, fields } if fields.len() <= POOLED_FIELDS => {
+            // A message, an `Option`, a `Result`: the heap's pooled storage,
+            // no allocation once the task has freed records of this size.
+            let mut values = [Value::NONE; POOLED_FIELDS];
+            let n = fields.len();
+            for (slot, f) in values.iter_mut().zip(fields) {
+                *slot = import(heap, f);
+            }
+            Value::handle(heap.new_record(layout, tag, &values[..n]))
+        }
         Portable::Record { layout, tag, fields } => {
             // Built apart (not collected in place over the `Portable`s,
             // which would shrink that buffer with a `realloc`).
