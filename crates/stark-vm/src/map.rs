@@ -40,13 +40,25 @@ pub fn contains(heap: &Heap, prog: &Program, m: Value, key: Value) -> Option<boo
 /// `HashMap::get` unboxed (`MapGetRaw`): an owned value itself, a place
 /// reference to any other, or `NONE`; `None` if `m` is not a map.
 pub fn get_raw(heap: &Heap, prog: &Program, m: Value, key: Value) -> Option<Value> {
-    let (map, kslot, vslot) = table(heap, prog, m)?;
+    let mut v = Value::NONE;
+    get_raw_into(heap, prog, m, key, &mut v).then_some(v)
+}
+
+/// [`get_raw`] written straight into `out` (a register) as one 16-byte
+/// store; false, writing nothing, if `m` is not a map. (An
+/// `Option<Value>` is returned through memory, and the interpreter's
+/// 16-byte read of it stalled on the two 8-byte writes behind it.)
+pub fn get_raw_into(heap: &Heap, prog: &Program, m: Value, key: Value, out: &mut Value) -> bool {
+    let Some((map, kslot, vslot)) = table(heap, prog, m) else { return false };
     let probe = deep::probe(heap, prog, key, kslot);
-    Some(match (find(map, heap, prog, &probe, kslot), vslot) {
+    let v = match (find(map, heap, prog, &probe, kslot), vslot) {
         (None, _) => Value::NONE,
         (Some(i), Slot::Owned(_)) => map.at(i).1,
         (Some(i), _) => Value { bits: m.as_handle() as u64, ext: i as u64 },
-    })
+    };
+    // SAFETY: `out` is a valid, exclusive place.
+    unsafe { crate::value::store_value(out, v) };
+    true
 }
 
 /// `HashMap::insert` of `k` and `v`, both moved in: the value it

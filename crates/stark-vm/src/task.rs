@@ -685,10 +685,12 @@ impl Task {
                 Instr::StrPushDisplay { ty, s, v } => {
                     format::scalar_into(r!(v), ty, self.heap.string_mut(r!(s).as_handle()))
                 }
-                Instr::MapGetV { a, m, k } => match map::get_raw(&self.heap, prog, r!(m), r!(k)) {
-                    Some(v) => put16!(a, v),
-                    None => fault!(map::not_a_map()),
-                },
+                Instr::MapGetV { a, m, k } => {
+                    let (mv, kv) = (r!(m), r!(k));
+                    if !map::get_raw_into(&self.heap, prog, mv, kv, &mut r!(a)) {
+                        fault!(map::not_a_map());
+                    }
+                }
                 Instr::MapHasV { a, m, k } => match map::contains(&self.heap, prog, r!(m), r!(k)) {
                     Some(found) => put!(a, Value::bool(found)),
                     None => fault!(map::not_a_map()),
