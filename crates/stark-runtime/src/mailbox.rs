@@ -201,6 +201,15 @@ impl Mailbox {
         inner.receiver.take()
     }
 
+    /// [`Mailbox::push`], then releases the lock and wakes the receiver.
+    fn push_then_wake(&self, mut inner: MutexGuard<'_, Inner>, e: Envelope) {
+        let receiver = self.push(&mut inner, e);
+        drop(inner);
+        if let Some(w) = receiver {
+            w.wake();
+        }
+    }
+
     /// Queues `e`, or gives a future that does once there is room; gives
     /// why not if the mailbox is closed, or if `e` is an ask and the
     /// queue is at its `max_queue` (load shedding: it is refused at once).
@@ -221,11 +230,7 @@ impl Mailbox {
             return self.post(e);
         }
         if inner.has_room() {
-            let receiver = self.push(&mut inner, e);
-            drop(inner);
-            if let Some(w) = receiver {
-                w.wake();
-            }
+            self.push_then_wake(inner, e);
             return Ok(None);
         }
         drop(inner);
@@ -255,11 +260,7 @@ impl Mailbox {
             inner.senders.wake_one();
             return Err(e);
         }
-        let receiver = self.push(&mut inner, e);
-        drop(inner);
-        if let Some(w) = receiver {
-            w.wake();
-        }
+        self.push_then_wake(inner, e);
         Ok(())
     }
 

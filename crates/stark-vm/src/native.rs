@@ -1578,10 +1578,8 @@ impl Cx<'_> {
                 self.ret(v);
             }
             Native::ChanSend => {
-                let value = match (self.site.slot, self.arg(1)) {
-                    (Slot::Scalar(_), v) => Portable::Scalar(v),
-                    (slot, v) => transfer::export(&mut self.task.heap, self.prog, v, slot)?,
-                };
+                let value = self.arg(1);
+                let value = transfer::export(&mut self.task.heap, self.prog, value, self.site.slot)?;
                 let wait = host.send(self.host_ref(0)?, value)?;
                 self.ret(Value::UNIT);
                 if let Some(wait) = wait {

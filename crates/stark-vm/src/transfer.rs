@@ -41,9 +41,14 @@ pub enum Portable {
 
 /// Moves `v` (of kind `slot`) out of `heap`. Function values are `Copy`
 /// and their environments may be shared, so a function value's
-/// environment is copied, not moved.
+/// environment is copied, not moved. A scalar (most messages) is wrapped
+/// inline, without the call.
+#[inline]
 pub fn export(heap: &mut Heap, prog: &Program, v: Value, slot: Slot) -> Result<Portable, Fault> {
-    export_part(heap, prog, v, slot)
+    match slot {
+        Slot::Scalar(_) => Ok(Portable::Scalar(v)),
+        _ => export_part(heap, prog, v, slot),
+    }
 }
 
 /// Moves out the body of a task being spawned: a closure or future made
