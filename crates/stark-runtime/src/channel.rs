@@ -18,22 +18,65 @@
 //! when it goes away (a cancelled task, a `select` arm that lost, a timed
 //! out future); one that was woken but goes away without taking its turn
 //! passes the turn on, so no wake-up is lost.
+//!
+//! Senders are woken as a relay, once per task poll: a value taken from a
+//! bounded channel owes its waiting senders a wake-up that is paid when
+//! the taking task's poll ends ([`settle`], called by `tasks::drive`);
+//! while a woken sender has not yet come back for its turn, no second one
+//! is woken; the woken sender, once back, owes the next one in the same
+//! way. A receiver draining a full channel that a hundred producers wait
+//! on thus wakes a producer per poll (which then fills the room it finds
+//! without waiting), not one per value, and a take costs no fence.
 
 use concurrent_queue::{ConcurrentQueue, PopError, PushError};
+use stark_vm::heap::HostRef;
 use stark_vm::task::{HostFuture, Resume};
 use stark_vm::transfer::Portable;
 use stark_vm::trap::Fault;
 use stark_vm::Value;
+use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{fence, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
 /// Above this capacity a bounded channel does not allocate all its places
 /// at once: it counts its values in an unbounded queue instead.
 const FIXED_CAPACITY: usize = 4096;
+
+thread_local! {
+    /// The channels whose waiting senders the task poll running on this
+    /// thread owes a wake-up ([`owe`], [`settle`]).
+    static OWED: RefCell<Vec<HostRef>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Notes that the task poll running on this thread owes `channel`'s
+/// waiting senders a wake-up; `shared` makes its reference if it is not
+/// noted yet.
+fn owe(channel: &Channel, shared: impl FnOnce() -> HostRef) {
+    OWED.with_borrow_mut(|owed| {
+        if !owed.last().is_some_and(|r| std::ptr::addr_eq(Arc::as_ptr(r), channel)) {
+            owed.push(shared());
+        }
+    });
+}
+
+/// Pays what the task poll that just ended on this thread owes: one
+/// waiting sender of each noted channel with room is woken. `tasks::drive`
+/// calls it after every poll, so a wake-up is never owed for long.
+pub(crate) fn settle() {
+    OWED.with_borrow_mut(|owed| {
+        for r in owed.drain(..) {
+            if let Some(channel) = r.downcast_ref::<Channel>() {
+                if !channel.values.is_full() {
+                    channel.senders.notify_one();
+                }
+            }
+        }
+    });
+}
 
 /// A channel's shared state.
 pub(crate) struct Channel {
@@ -102,6 +145,11 @@ struct Side {
     /// Every ticket below this was woken (waiters are woken in ticket
     /// order), so a woken waiter leaves without taking the lock.
     woken_below: AtomicU64,
+    /// The senders' relay: a woken waiter has not come back yet, so
+    /// `notify_one` wakes no one (always false on the receivers' side).
+    handed: AtomicBool,
+    /// Whether this side wakes as a relay (the senders').
+    relay: bool,
     waiters: Mutex<Waiters>,
 }
 
@@ -110,25 +158,55 @@ impl Side {
         self.waiters.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Wakes one waiter, if any: called after a change this side waits for.
+    /// A side whose waiters are woken one at a time as a relay.
+    fn relay() -> Side {
+        Side { relay: true, ..Side::default() }
+    }
+
+    /// Wakes one waiter, if any and no woken one of a relay is still on
+    /// its way: called after a change this side waits for.
     fn notify_one(&self) {
-        // Pairs with the fence in `enlist`.
+        // Pairs with the fence in `enlist` (and in `came_back` for `handed`).
         fence(Ordering::SeqCst);
-        if self.waiting.load(Ordering::Relaxed) > 0 {
+        if self.waiting.load(Ordering::Relaxed) > 0 && !self.handed.load(Ordering::Relaxed) {
             let mut w = self.lock();
-            if let Some(t) = w.wake_one() {
+            let first = w.queue.pop_front();
+            // Recorded before the wake: the woken waiter may come back at once.
+            if let Some((t, _)) = &first {
                 self.woken_below.store(t + 1, Ordering::Release);
+                self.handed.store(self.relay, Ordering::Relaxed);
             }
             self.waiting.store(w.queue.len(), Ordering::Relaxed);
+            drop(w);
+            if let Some((_, waker)) = first {
+                waker.wake();
+            }
+        }
+    }
+
+    /// Whether the waiter holding `ticket` was woken (its entry is gone).
+    fn was_woken(&self, ticket: Option<u64>) -> bool {
+        ticket.is_some_and(|t| t < self.woken_below.load(Ordering::Acquire))
+    }
+
+    /// A woken waiter of a relay is back (it looks again next, or goes
+    /// away): wakes are no longer held back for it. Either a change made
+    /// while `handed` was still set is seen by the caller's next look, or
+    /// its maker saw `handed` clear and woke someone itself.
+    fn came_back(&self) {
+        if self.relay {
+            self.handed.store(false, Ordering::Relaxed);
+            fence(Ordering::SeqCst);
         }
     }
 
     /// Wakes every waiter.
     fn notify_all(&self) {
         let mut w = self.lock();
-        w.wake_all();
         self.woken_below.store(w.next, Ordering::Release);
         self.waiting.store(0, Ordering::Relaxed);
+        self.handed.store(false, Ordering::Relaxed);
+        w.wake_all();
     }
 
     /// Enlists (or refreshes) the waiter holding `ticket`; the caller
@@ -143,9 +221,8 @@ impl Side {
 
     /// Forgets the waiter holding `ticket`; whether it was still waiting.
     fn leave(&self, ticket: Option<u64>) -> bool {
-        match ticket {
-            Some(t) if t >= self.woken_below.load(Ordering::Acquire) => {}
-            _ => return false,
+        if ticket.is_none() || self.was_woken(ticket) {
+            return false;
         }
         let mut w = self.lock();
         let was = w.leave(ticket);
@@ -216,7 +293,7 @@ fn closed_fault() -> Fault {
 impl Channel {
     /// An empty channel.
     pub fn new(capacity: Option<usize>) -> Channel {
-        Channel { values: Values::new(capacity), receivers: Side::default(), senders: Side::default() }
+        Channel { values: Values::new(capacity), receivers: Side::default(), senders: Side::relay() }
     }
 
     /// Queues `value` if there is room; gives it back when the channel is
@@ -251,19 +328,21 @@ impl Channel {
         Box::pin(Waiting::recv(self, option).after_looking())
     }
 
-    /// The next value if one is queued.
-    pub fn try_recv(&self) -> Option<Portable> {
-        self.take().flatten()
+    /// The next value if one is queued; `shared` makes the channel's own
+    /// reference (see [`Channel::take`]).
+    pub fn try_recv(&self, shared: impl FnOnce() -> HostRef) -> Option<Portable> {
+        self.take(shared).flatten()
     }
 
-    /// Takes the next value, waking a sender (no sender of an unbounded
-    /// channel ever waits): `Some(Some(v))`, `Some(None)` once closed and
-    /// drained, `None` while empty.
-    fn take(&self) -> Option<Option<Portable>> {
+    /// Takes the next value: `Some(Some(v))`, `Some(None)` once closed and
+    /// drained, `None` while empty. Taking from a bounded channel owes its
+    /// waiting senders a wake-up ([`owe`]; no sender of an unbounded
+    /// channel ever waits), made with `shared`, the channel's reference.
+    fn take(&self, shared: impl FnOnce() -> HostRef) -> Option<Option<Portable>> {
         match self.values.pop() {
             Ok(v) => {
                 if self.values.bounded() {
-                    self.senders.notify_one();
+                    owe(self, shared);
                 }
                 Some(Some(v))
             }
@@ -341,7 +420,7 @@ impl Waiting {
                     Err(f) => Poll::Ready(Resume::Fault(f)),
                 }
             }
-            Op::Recv(option) => match channel.take() {
+            Op::Recv(option) => match channel.take(|| channel.clone()) {
                 Some(got) => Poll::Ready(Resume::Option(*option, got)),
                 None => Poll::Pending,
             },
@@ -361,6 +440,11 @@ impl Future for Waiting {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Resume> {
         let this = self.get_mut();
+        // Woken as a relay's runner: back now, it owes the next one.
+        if this.side().relay && this.side().was_woken(this.ticket) {
+            this.side().came_back();
+            owe(&this.channel, || this.channel.clone());
+        }
         let mut r = if std::mem::take(&mut this.looked) { Poll::Pending } else { this.attempt() };
         if r.is_pending() {
             let mut ticket = this.ticket;
@@ -371,7 +455,12 @@ impl Future for Waiting {
         }
         if r.is_ready() {
             let ticket = this.ticket.take();
-            this.side().leave(ticket);
+            let side = this.side();
+            // Its entry gone: it was woken, perhaps while it looked again.
+            if ticket.is_some() && !side.leave(ticket) && side.relay {
+                side.came_back();
+                owe(&this.channel, || this.channel.clone());
+            }
             this.op = Op::Done;
         }
         r
@@ -385,6 +474,7 @@ impl Drop for Waiting {
         let side = self.side();
         // Woken (its entry gone) but leaving without its turn: pass it on.
         if !side.leave(Some(ticket)) {
+            side.came_back();
             let (len, closed) = self.channel.state();
             let ready = if receiving { len > 0 } else { !self.channel.values.is_full() };
             if ready || closed {
@@ -448,5 +538,37 @@ mod tests {
         // A waiter woken and waiting again goes to the back.
         side.enlist(&mut a, waker);
         assert_eq!(a, Some(2));
+    }
+
+    #[test]
+    fn a_relay_wakes_the_next_waiter_only_once_the_woken_one_is_back() {
+        let side = Side::relay();
+        let waker = Waker::noop();
+        let (mut a, mut b) = (None, None);
+        side.enlist(&mut a, waker);
+        side.enlist(&mut b, waker);
+        side.notify_one();
+        assert!(side.was_woken(a) && !side.was_woken(b));
+        // `a` has not come back: no second wake-up.
+        side.notify_one();
+        assert!(!side.was_woken(b));
+        side.came_back();
+        side.notify_one();
+        assert!(side.was_woken(b));
+    }
+
+    #[test]
+    fn a_take_owes_waiting_senders_a_wake_up_paid_when_the_poll_ends() {
+        let channel = Arc::new(Channel::new(Some(1)));
+        assert!(matches!(channel.send(int(1)), Ok(Ok(()))));
+        let mut ticket = None;
+        channel.senders.enlist(&mut ticket, Waker::noop());
+        let shared = || -> HostRef { channel.clone() };
+        assert_eq!(channel.try_recv(shared).map(value), Some(1));
+        assert!(!channel.senders.was_woken(ticket));
+        settle();
+        assert!(channel.senders.was_woken(ticket));
+        // Paid once: nothing is owed any more.
+        assert!(OWED.with_borrow(|owed| owed.is_empty()));
     }
 }

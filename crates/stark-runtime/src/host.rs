@@ -272,7 +272,7 @@ impl Host for TaskHost {
     }
 
     fn try_recv(&mut self, channel: &HostRef) -> Option<Portable> {
-        object::<Channel>(channel).and_then(|c| c.try_recv())
+        object::<Channel>(channel).and_then(|c| c.try_recv(|| channel.clone()))
     }
 
     fn close(&mut self, channel: &HostRef) {

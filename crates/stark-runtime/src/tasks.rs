@@ -140,6 +140,7 @@ pub(crate) async fn drive(task: &mut Task, host: &mut TaskHost, handle: Option<&
         // as a trap its joiner sees, never a hang.
         let poll = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| task.poll(host, cx, FUEL)))
             .unwrap_or_else(|_| Poll::Ready(Err(Trap::bare("internal error: the VM panicked (a bug)"))));
+        crate::channel::settle();
         if let Some(start) = start {
             running += start.elapsed();
         }
