@@ -359,12 +359,12 @@ impl ActorCell {
             // the next one: a message posted after the kill (say, by an
             // asker who saw the failure that caused it) must not reach an
             // instance still running out its poll on another worker.
-            let Some(mut messages) = self.take(batch) else {
+            let Some(mut batch) = self.take(batch) else {
                 return Poll::Ready(Resume::Failed(Trap::bare("task cancelled")));
             };
             let value = match list {
-                Some(layout) => Portable::List { layout, items: messages },
-                None => messages.pop().unwrap_or(Portable::Scalar(Value::UNIT)),
+                Some(layout) => Portable::List { layout, items: batch.into_iter().map(|e| e.message).collect() },
+                None => batch.pop().map_or(Portable::Scalar(Value::UNIT), |e| e.message),
             };
             Poll::Ready(Resume::Option(option, Some(value)))
         }))
@@ -387,10 +387,11 @@ impl ActorCell {
         Some(Gathered { messages, owed: Owed { replies, backlog, late } })
     }
 
-    /// Takes a batch to handle, remembering the replies owed; if the
-    /// instance is being stopped so that a new one starts, puts the batch
-    /// back for that one instead (and the instance ends).
-    fn take(&self, batch: Vec<Envelope>) -> Option<Vec<Portable>> {
+    /// Takes a batch to handle, remembering the replies owed (taken out of
+    /// its envelopes); if the instance is being stopped so that a new one
+    /// starts, puts the batch back for that one instead (and the instance
+    /// ends).
+    fn take(&self, mut batch: Vec<Envelope>) -> Option<Vec<Envelope>> {
         let (backlog, late) = (self.mailbox.backlog(), self.mailbox.late_arrival());
         let mut state = lock(&self.state);
         if state.kill.is_some() {
@@ -398,18 +399,13 @@ impl ActorCell {
             self.mailbox.put_back(batch);
             return None;
         }
-        state.owed = Vec::with_capacity(batch.len());
+        // `owed` keeps its capacity from one message to the next (`reply`).
+        state.owed.clear();
+        state.owed.extend(batch.iter_mut().map(|e| e.reply.take()));
         state.stats.taken = Some(Instant::now());
         state.backlog = backlog;
         state.late = late;
-        let messages = batch
-            .into_iter()
-            .map(|e| {
-                state.owed.push(e.reply);
-                e.message
-            })
-            .collect();
-        Some(messages)
+        Some(batch)
     }
 
     /// Answers each ask of a gathered batch, which took `handling` to
@@ -460,11 +456,25 @@ impl ActorCell {
                     ActorCell::observe_batch(&mut state, n as usize, t.elapsed(), backlog, late);
                 }
             }
-            std::mem::take(&mut state.owed)
+            // One reply (the common case) leaves `owed`'s allocation in place.
+            if values.len() == 1 {
+                Answering::One(state.owed.pop().flatten())
+            } else {
+                Answering::Many(std::mem::take(&mut state.owed))
+            }
         };
-        for (r, v) in owed.into_iter().zip(values) {
-            if let Some(r) = r {
-                r.fill(Ok(v));
+        match owed {
+            Answering::One(r) => {
+                if let (Some(r), Some(v)) = (r, values.into_iter().next()) {
+                    r.fill(Ok(v));
+                }
+            }
+            Answering::Many(owed) => {
+                for (r, v) in owed.into_iter().zip(values) {
+                    if let Some(r) = r {
+                        r.fill(Ok(v));
+                    }
+                }
             }
         }
         Ok(())
@@ -619,6 +629,12 @@ impl ActorCell {
 pub(crate) struct Gathered {
     pub messages: Vec<(Portable, Option<Instant>)>,
     pub owed: Owed,
+}
+
+/// The replies `reply` answers, taken out of the actor's state.
+enum Answering {
+    One(Option<Arc<Reply>>),
+    Many(Vec<Option<Arc<Reply>>>),
 }
 
 /// The replies owed for a gathered batch (`None` for a tell), and what the
