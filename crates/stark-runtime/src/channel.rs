@@ -52,12 +52,17 @@ thread_local! {
     static OWED: RefCell<Vec<HostRef>> = const { RefCell::new(Vec::new()) };
 }
 
+/// How many of the latest noted channels `owe` looks through before it
+/// notes one again (a poll taking from many channels in turn may note one
+/// twice, which only costs a second look at its waiters).
+const OWED_LOOK: usize = 8;
+
 /// Notes that the task poll running on this thread owes `channel`'s
 /// waiting senders a wake-up; `shared` makes its reference if it is not
 /// noted yet.
 fn owe(channel: &Channel, shared: impl FnOnce() -> HostRef) {
     OWED.with_borrow_mut(|owed| {
-        if !owed.last().is_some_and(|r| std::ptr::addr_eq(Arc::as_ptr(r), channel)) {
+        if !owed.iter().rev().take(OWED_LOOK).any(|r| std::ptr::addr_eq(Arc::as_ptr(r), channel)) {
             owed.push(shared());
         }
     });
