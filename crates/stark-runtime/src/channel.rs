@@ -175,11 +175,17 @@ impl Side {
         fence(Ordering::SeqCst);
         if self.waiting.load(Ordering::Relaxed) > 0 && !self.handed.load(Ordering::Relaxed) {
             let mut w = self.lock();
+            // Looked at again under the lock: two notifiers wake one.
+            if self.handed.load(Ordering::Relaxed) {
+                return;
+            }
             let first = w.queue.pop_front();
-            // Recorded before the wake: the woken waiter may come back at once.
+            // Recorded before the wake, the woken waiter may come back at
+            // once; `handed` before `woken_below`, so that whoever sees it
+            // woken (and comes back: `came_back`) sees `handed` set first.
             if let Some((t, _)) = &first {
-                self.woken_below.store(t + 1, Ordering::Release);
                 self.handed.store(self.relay, Ordering::Relaxed);
+                self.woken_below.store(t + 1, Ordering::Release);
             }
             self.waiting.store(w.queue.len(), Ordering::Relaxed);
             drop(w);
@@ -215,13 +221,15 @@ impl Side {
     }
 
     /// Enlists (or refreshes) the waiter holding `ticket`; the caller
-    /// must look again at what it waits for after this.
-    fn enlist(&self, ticket: &mut Option<u64>, waker: &Waker) {
+    /// must look again at what it waits for after this. True if its
+    /// ticket had been woken meanwhile (it was given a new one).
+    fn enlist(&self, ticket: &mut Option<u64>, waker: &Waker) -> bool {
         let mut w = self.lock();
-        w.enlist(ticket, waker);
+        let woken = w.enlist(ticket, waker);
         self.waiting.store(w.queue.len(), Ordering::Relaxed);
         drop(w);
         fence(Ordering::SeqCst);
+        woken
     }
 
     /// Forgets the waiter holding `ticket`; whether it was still waiting.
@@ -252,16 +260,19 @@ impl Waiters {
     }
 
     /// Registers (or refreshes) the waiter holding `ticket`, giving it a
-    /// ticket at the back of the queue if it has none or was woken.
-    pub fn enlist(&mut self, ticket: &mut Option<u64>, waker: &Waker) {
+    /// ticket at the back of the queue if it has none or was woken; true
+    /// in the second case (its old ticket was woken).
+    pub fn enlist(&mut self, ticket: &mut Option<u64>, waker: &Waker) -> bool {
         if let Some(i) = self.position(*ticket) {
             self.queue[i].1.clone_from(waker);
-            return;
+            return false;
         }
+        let woken = ticket.is_some();
         let t = self.next;
         self.next += 1;
         *ticket = Some(t);
         self.queue.push_back((t, waker.clone()));
+        woken
     }
 
     /// Wakes the first waiter, giving its ticket.
@@ -432,6 +443,15 @@ impl Waiting {
         }
     }
 
+    /// Comes back after a wake-up: a relay's runner owes the next one.
+    fn back(&self) {
+        let side = self.side();
+        if side.relay {
+            side.came_back();
+            owe(&self.channel, || self.channel.clone());
+        }
+    }
+
     fn side(&self) -> &Side {
         match self.op {
             Op::Send(_) => &self.channel.senders,
@@ -445,15 +465,18 @@ impl Future for Waiting {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Resume> {
         let this = self.get_mut();
-        // Woken as a relay's runner: back now, it owes the next one.
-        if this.side().relay && this.side().was_woken(this.ticket) {
-            this.side().came_back();
-            owe(&this.channel, || this.channel.clone());
+        // Woken (its entry gone): back now, its ticket spent.
+        if this.side().was_woken(this.ticket) {
+            this.ticket = None;
+            this.back();
         }
         let mut r = if std::mem::take(&mut this.looked) { Poll::Pending } else { this.attempt() };
         if r.is_pending() {
             let mut ticket = this.ticket;
-            this.side().enlist(&mut ticket, cx.waker());
+            // Woken since the look above: back as well.
+            if this.side().enlist(&mut ticket, cx.waker()) {
+                this.back();
+            }
             this.ticket = ticket;
             // Look again: the change may have come before the enlisting.
             r = this.attempt();
@@ -461,10 +484,9 @@ impl Future for Waiting {
         if r.is_ready() {
             let ticket = this.ticket.take();
             let side = this.side();
-            // Its entry gone: it was woken, perhaps while it looked again.
-            if ticket.is_some() && !side.leave(ticket) && side.relay {
-                side.came_back();
-                owe(&this.channel, || this.channel.clone());
+            // Its entry gone: it was woken while it looked again.
+            if ticket.is_some() && !side.leave(ticket) {
+                this.back();
             }
             this.op = Op::Done;
         }
@@ -573,7 +595,29 @@ mod tests {
         assert!(!channel.senders.was_woken(ticket));
         settle();
         assert!(channel.senders.was_woken(ticket));
-        // Paid once: nothing is owed any more.
-        assert!(OWED.with_borrow(|owed| owed.is_empty()));
+        // Paid once: a sender waiting now is owed nothing until a take
+        // (even once the first is back).
+        channel.senders.came_back();
+        let mut later = None;
+        channel.senders.enlist(&mut later, Waker::noop());
+        settle();
+        assert!(!channel.senders.was_woken(later));
+    }
+
+    #[test]
+    fn a_waiter_woken_while_it_enlists_again_is_back() {
+        let side = Side::relay();
+        let waker = Waker::noop();
+        let (mut a, mut b) = (None, None);
+        assert!(!side.enlist(&mut a, waker));
+        side.enlist(&mut b, waker);
+        side.notify_one();
+        // `a`, polled for another reason, refreshes its entry: it was
+        // woken meanwhile, so it gets a new ticket and must count as back.
+        assert!(side.enlist(&mut a, waker));
+        assert_eq!(a, Some(2));
+        side.came_back();
+        side.notify_one();
+        assert!(side.was_woken(b));
     }
 }
