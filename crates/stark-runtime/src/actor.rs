@@ -432,7 +432,7 @@ impl ActorCell {
 
     /// The answers to the message or batch being handled, in order.
     pub fn reply(&self, values: Vec<Portable>) -> Result<(), Fault> {
-        let owed = {
+        let (one, many) = {
             let mut state = lock(&self.state);
             if values.len() != state.owed.len() {
                 return Err(Fault::new(format!(
@@ -458,23 +458,14 @@ impl ActorCell {
             }
             // One reply (the common case) leaves `owed`'s allocation in place.
             if values.len() == 1 {
-                Answering::One(state.owed.pop().flatten())
+                (state.owed.pop(), Vec::new())
             } else {
-                Answering::Many(std::mem::take(&mut state.owed))
+                (None, std::mem::take(&mut state.owed))
             }
         };
-        match owed {
-            Answering::One(r) => {
-                if let (Some(r), Some(v)) = (r, values.into_iter().next()) {
-                    r.fill(Ok(v));
-                }
-            }
-            Answering::Many(owed) => {
-                for (r, v) in owed.into_iter().zip(values) {
-                    if let Some(r) = r {
-                        r.fill(Ok(v));
-                    }
-                }
+        for (r, v) in one.into_iter().chain(many).zip(values) {
+            if let Some(r) = r {
+                r.fill(Ok(v));
             }
         }
         Ok(())
@@ -629,12 +620,6 @@ impl ActorCell {
 pub(crate) struct Gathered {
     pub messages: Vec<(Portable, Option<Instant>)>,
     pub owed: Owed,
-}
-
-/// The replies `reply` answers, taken out of the actor's state.
-enum Answering {
-    One(Option<Arc<Reply>>),
-    Many(Vec<Option<Arc<Reply>>>),
 }
 
 /// The replies owed for a gathered batch (`None` for a tell), and what the

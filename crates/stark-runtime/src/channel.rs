@@ -519,6 +519,14 @@ mod tests {
         Portable::Scalar(Value::int(n))
     }
 
+    /// Two waiters enlisted on `side`, in order.
+    fn two_waiting(side: &Side) -> (Option<u64>, Option<u64>) {
+        let (mut a, mut b) = (None, None);
+        side.enlist(&mut a, Waker::noop());
+        side.enlist(&mut b, Waker::noop());
+        (a, b)
+    }
+
     fn value(p: Portable) -> i64 {
         match p {
             Portable::Scalar(v) => v.as_int(),
@@ -549,9 +557,7 @@ mod tests {
     fn woken_waiters_leave_without_the_lock_and_others_stay() {
         let side = Side::default();
         let waker = Waker::noop();
-        let (mut a, mut b) = (None, None);
-        side.enlist(&mut a, waker);
-        side.enlist(&mut b, waker);
+        let (mut a, b) = two_waiting(&side);
         assert_eq!(side.waiting.load(Ordering::Relaxed), 2);
         // Refreshing keeps the place.
         side.enlist(&mut a, waker);
@@ -570,10 +576,7 @@ mod tests {
     #[test]
     fn a_relay_wakes_the_next_waiter_only_once_the_woken_one_is_back() {
         let side = Side::relay();
-        let waker = Waker::noop();
-        let (mut a, mut b) = (None, None);
-        side.enlist(&mut a, waker);
-        side.enlist(&mut b, waker);
+        let (a, b) = two_waiting(&side);
         side.notify_one();
         assert!(side.was_woken(a) && !side.was_woken(b));
         // `a` has not come back: no second wake-up.
@@ -608,9 +611,9 @@ mod tests {
     fn a_waiter_woken_while_it_enlists_again_is_back() {
         let side = Side::relay();
         let waker = Waker::noop();
-        let (mut a, mut b) = (None, None);
+        let (mut a, b) = two_waiting(&side);
+        // Refreshing a waiting ticket is not a wake-up.
         assert!(!side.enlist(&mut a, waker));
-        side.enlist(&mut b, waker);
         side.notify_one();
         // `a`, polled for another reason, refreshes its entry: it was
         // woken meanwhile, so it gets a new ticket and must count as back.
