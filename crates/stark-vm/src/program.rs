@@ -245,6 +245,12 @@ impl Program {
     pub fn layout(&self, l: u32) -> &Layout {
         &self.layouts[l as usize]
     }
+
+    /// Whether any call site uses the network (the runtime starts its I/O
+    /// driver only then).
+    pub fn uses_network(&self) -> bool {
+        self.sites.iter().any(|s| matches!(s.native, crate::native::Native::Net(_)))
+    }
 }
 
 /// A constant divisor `d` in `2..2^32` and `m = ceil(2^64 / d)`: for a
