@@ -288,7 +288,7 @@ impl<'c, 'a> FnCx<'c, 'a> {
         let off = target as i64 - at as i64 - 1;
         match &mut self.code[at] {
             Instr::Jmp { off: o } | Instr::JmpIf { off: o, .. } | Instr::JmpIfNot { off: o, .. } => *o = off as i32,
-            Instr::JmpIfNone { off: o, .. } => *o = off as i32,
+            Instr::JmpIfNone { off: o, .. } | Instr::RecvOrJmp { off: o, .. } => *o = off as i32,
             Instr::JmpIfNotLtI { off: o, .. } => *o = off as i16,
             _ => unreachable!("patching a non-jump"),
         }

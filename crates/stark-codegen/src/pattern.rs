@@ -349,6 +349,7 @@ impl<'a> FnCx<'_, 'a> {
             Iteration::Slice => self.for_slice(iter, local, item_ty, body),
             Iteration::Consume => self.for_consume(iter, iter_ty, local, item_ty, body),
             Iteration::Protocol => self.for_protocol(iter, iter_ty, local, item_ty, body),
+            Iteration::Channel => self.for_channel(iter, iter_ty, local, item_ty, body),
         }
         self.pop_scope();
         self.reset_top(dst + 1);
@@ -367,6 +368,9 @@ impl<'a> FnCx<'_, 'a> {
             },
             TyKind::Array(..) => Iteration::Consume,
             TyKind::Adt(d, _) if Some(d) == self.c.lang.vec => Iteration::Consume,
+            TyKind::Adt(d, _) if self.c.is_std(d) && self.c.defs.def(d).name.as_str() == "Channel" => {
+                Iteration::Channel
+            }
             // `for x in v.iter()` walks the borrowed elements directly.
             TyKind::Adt(d, _)
                 if self.c.is_std(d)
@@ -531,6 +535,27 @@ impl<'a> FnCx<'_, 'a> {
         });
     }
 
+    /// `for v in ch`: receives until the channel is closed and drained,
+    /// each value moved into the binding (`RecvOrJmp`: no `Option` is made).
+    fn for_channel(&mut self, iter: &'a ast::Expr, iter_ty: Ty, local: u32, item_ty: Ty, body: &'a ast::Block) {
+        let v = self.expr(iter);
+        let ch = self.alloc();
+        self.emit(Instr::Copy { a: ch, b: v });
+        self.own(ch, iter_ty);
+        let mark = self.top;
+        let head = self.code.len();
+        let item = self.alloc();
+        self.emit(Instr::Copy { a: item, b: ch });
+        let exit = self.emit(Instr::RecvOrJmp { base: item, off: 0 });
+        self.open_loop();
+        self.iteration_body(local, item, item_ty, body);
+        self.patch_continues();
+        self.reset_top(mark);
+        self.jump_back(head);
+        self.patch(exit);
+        self.end_loop();
+    }
+
     /// The general protocol: `next()` until `None`.
     fn for_protocol(&mut self, iter: &'a ast::Expr, iter_ty: Ty, local: u32, item_ty: Ty, body: &'a ast::Block) {
         let v = self.expr(iter);
@@ -586,4 +611,6 @@ enum Iteration {
     Consume,
     /// `Iterator::next` until `None`.
     Protocol,
+    /// A channel's values until it is closed and drained.
+    Channel,
 }

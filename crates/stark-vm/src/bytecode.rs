@@ -406,6 +406,10 @@ pub enum Instr {
     /// arguments in `R[base..]`; the result lands in `R[base]`. A native
     /// may suspend the task (a host operation that is not ready).
     Native { base: Reg, site: u32 },
+    /// `for v in ch`: receives the next value of the channel in `R[base]`
+    /// into `R[base]` (moved in), waiting while the channel is empty; once
+    /// it is closed and drained, `R[base] := NONE; pc += off`.
+    RecvOrJmp { base: Reg, off: i32 },
     /// Returns `R[a]` to the caller.
     Ret { a: Reg },
     /// Traps with the message `K[k]` (a string constant).
@@ -501,6 +505,7 @@ impl Instr {
             | StrPushK { s: a, .. }
             | Call { base: a, .. }
             | Native { base: a, .. }
+            | RecvOrJmp { base: a, .. }
             | New { base: a, .. } => f(a),
             Copy { a, b }
             | Move { a, b }
@@ -578,9 +583,12 @@ impl Instr {
     pub fn jump_offset(&self) -> Option<i64> {
         use Instr::*;
         match *self {
-            Jmp { off } | JmpIf { off, .. } | JmpIfNot { off, .. } | JmpIfNone { off, .. } | JmpIfSome { off, .. } => {
-                Some(off as i64)
-            }
+            Jmp { off }
+            | JmpIf { off, .. }
+            | JmpIfNot { off, .. }
+            | JmpIfNone { off, .. }
+            | JmpIfSome { off, .. }
+            | RecvOrJmp { off, .. } => Some(off as i64),
             JmpIfNotLtI { off, .. }
             | JmpIfNotCmpI { off, .. }
             | JmpIfNotCmpU { off, .. }

@@ -57,6 +57,7 @@ fn show(prog: &Program, instr: &Instr, pc: usize) -> String {
         Instr::JmpIf { a, off } => format!("JmpIf r{a} -> {}", target(off as i64)),
         Instr::JmpIfNot { a, off } => format!("JmpIfNot r{a} -> {}", target(off as i64)),
         Instr::JmpIfNone { a, off } => format!("JmpIfNone r{a} -> {}", target(off as i64)),
+        Instr::RecvOrJmp { base, off } => format!("RecvOrJmp r{base} -> {}", target(off as i64)),
         Instr::JmpIfSome { a, off } => format!("JmpIfSome r{a} -> {}", target(off as i64)),
         Instr::JmpIfNotLtI { a, b, off } => format!("JmpIfNotLtI r{a} r{b} -> {}", target(off as i64)),
         Instr::JmpIfNotCmpI { op, a, b, off } => format!("JmpIfNot.{op:?}.I r{a} r{b} -> {}", target(off as i64)),

@@ -293,6 +293,7 @@ fn effects(i: &Instr, nregs: Reg, arities: &[u16], sites: &[Site]) -> Eff {
             let n = sites.get(site as usize).map_or(nregs, |s| s.native.reads());
             e.from(base, base.saturating_add(n).min(nregs))
         }
+        RecvOrJmp { base, .. } => e.u(base),
         Ret { a } => e.u(a),
         New { base, .. } => e.from(base, nregs).d(base),
         GetField { a, obj, .. } | TakeField { a, obj, .. } | RefField { a, obj, .. } | GetTag { a, obj } => {
@@ -331,15 +332,18 @@ fn set_off(i: &mut Instr, new: i64) -> bool {
         return true;
     }
     match i {
-        Jmp { off } | JmpIf { off, .. } | JmpIfNot { off, .. } | JmpIfNone { off, .. } | JmpIfSome { off, .. } => {
-            match i32::try_from(new) {
-                Ok(v) => {
-                    *off = v;
-                    true
-                }
-                Err(_) => false,
+        Jmp { off }
+        | JmpIf { off, .. }
+        | JmpIfNot { off, .. }
+        | JmpIfNone { off, .. }
+        | JmpIfSome { off, .. }
+        | RecvOrJmp { off, .. } => match i32::try_from(new) {
+            Ok(v) => {
+                *off = v;
+                true
             }
-        }
+            Err(_) => false,
+        },
         JmpIfNotLtI { off, .. }
         | JmpIfNotCmpI { off, .. }
         | JmpIfNotCmpU { off, .. }
@@ -602,6 +606,7 @@ fn touches_heap(i: &Instr) -> bool {
             | Call { .. }
             | CallValue { .. }
             | Native { .. }
+            | RecvOrJmp { .. }
             | New { .. }
             | Drop { .. }
             | Clone { .. }
@@ -920,6 +925,7 @@ impl Fn<'_> {
             Instr::Call { base, .. }
             | Instr::CallValue { base, .. }
             | Instr::Native { base, .. }
+            | Instr::RecvOrJmp { base, .. }
             | Instr::New { base, .. } => Some(base),
             Instr::Store { .. } => Some(Reg::MAX),
             _ => None,
@@ -1051,6 +1057,7 @@ impl Fn<'_> {
                         | Instr::Call { .. }
                         | Instr::CallValue { .. }
                         | Instr::Native { .. }
+                        | Instr::RecvOrJmp { .. }
                 ) {
                     out.union(&esc[pc]);
                 }
@@ -1135,7 +1142,7 @@ impl Fn<'_> {
                     let e = effects(&j, self.nregs, self.arities, self.sites);
                     let writes = e.defs[..e.ndefs].contains(&r)
                         || match j {
-                            Instr::Native { base, .. } => base == r,
+                            Instr::Native { base, .. } | Instr::RecvOrJmp { base, .. } => base == r,
                             Instr::Call { base, .. } | Instr::CallValue { base, .. } | Instr::New { base, .. } => {
                                 base <= r
                             }
@@ -1512,6 +1519,7 @@ impl Fn<'_> {
                 Instr::Call { base, .. }
                 | Instr::CallValue { base, .. }
                 | Instr::Native { base, .. }
+                | Instr::RecvOrJmp { base, .. }
                 | Instr::New { base, .. } => {
                     for x in base..self.nregs {
                         d.clear(x);

@@ -9,11 +9,11 @@ use crate::arith;
 use crate::bytecode::{Instr, NumTy};
 use crate::format;
 use crate::heap::Heap;
-use crate::heap::{HostRef, Key};
+use crate::heap::{HostRef, Key, Obj};
 use crate::map;
 use crate::native::{self, Flow};
 use crate::program::Slot;
-use crate::program::{Function, Program};
+use crate::program::{Function, Program, NO_LAYOUT};
 use crate::transfer::{self, Portable};
 use crate::trap::{Fault, TraceFrame, Trap};
 use crate::value::{Value, REG_PLACE};
@@ -252,6 +252,9 @@ struct Suspended {
     future: HostFuture,
     /// The absolute register that receives the result.
     dst: usize,
+    /// For a `RecvOrJmp`: where the frame goes on when the channel is
+    /// closed (the value itself lands in `dst`, not in an `Option`).
+    closed: Option<u32>,
 }
 
 /// Why `run` stopped.
@@ -395,7 +398,7 @@ impl Task {
                 match s.future.as_mut().poll(cx) {
                     Poll::Pending => return Poll::Pending,
                     Poll::Ready(r) => {
-                        let dst = s.dst;
+                        let (dst, closed) = (s.dst, s.closed);
                         self.suspended = None;
                         let (dst, r) = match r {
                             Resume::Arm(i, r) => {
@@ -407,7 +410,17 @@ impl Task {
                         self.regs[dst] = match r {
                             Resume::Value(v) => v,
                             Resume::Moved(p) => transfer::import(&mut self.heap, p),
-                            Resume::Option(layout, p) => transfer::import_option(&mut self.heap, layout, p),
+                            Resume::Option(layout, p) => match (closed, p) {
+                                (None, p) => transfer::import_option(&mut self.heap, layout, p),
+                                (Some(_), Some(p)) => transfer::import(&mut self.heap, p),
+                                // `RecvOrJmp` on a closed channel: on at its target.
+                                (Some(exit), None) => {
+                                    if let Some(frame) = self.frames.last_mut() {
+                                        frame.pc = exit;
+                                    }
+                                    Value::NONE
+                                }
+                            },
                             Resume::Failed(cause) => return Poll::Ready(Err(self.rethrow(prog, cause))),
                             Resume::Fault(f) => return Poll::Ready(Err(self.fault_here(prog, f))),
                             Resume::Arm(..) => {
@@ -875,7 +888,7 @@ impl Task {
                         Ok(Flow::Done) => {}
                         Ok(Flow::Suspend(future)) => {
                             save!(pc);
-                            self.suspended = Some(Suspended { future, dst: base + at as usize });
+                            self.suspended = Some(Suspended { future, dst: base + at as usize, closed: None });
                             return Exit::Suspended;
                         }
                         Ok(Flow::Yield) => {
@@ -883,6 +896,22 @@ impl Task {
                             return Exit::OutOfFuel;
                         }
                         Err(f) => fault!(f),
+                    }
+                }
+                Instr::RecvOrJmp { base: at, off } => {
+                    let got = match self.heap.get(r!(at).as_handle()) {
+                        // A value already queued is taken without a future.
+                        Obj::Host(ch) => host.try_recv(ch).ok_or_else(|| host.recv(ch, NO_LAYOUT)),
+                        _ => fault!(Fault::new("internal error: receiving from something not a channel")),
+                    };
+                    match got {
+                        Ok(p) => r!(at) = transfer::import(&mut self.heap, p),
+                        Err(future) => {
+                            save!(pc);
+                            let closed = Some((pc as i64 + off as i64) as u32);
+                            self.suspended = Some(Suspended { future, dst: base + at as usize, closed });
+                            return Exit::Suspended;
+                        }
                     }
                 }
                 Instr::Ret { a } => {
@@ -1051,9 +1080,7 @@ impl Task {
     }
 
     /// The slot describing object value `v` (by its own layout).
-    fn object_slot(&self, v: Value) -> crate::program::Slot {
-        use crate::heap::Obj;
-        use crate::program::Slot;
+    fn object_slot(&self, v: Value) -> Slot {
         if v.is_none() {
             return Slot::Scalar(NumTy::Unit);
         }
