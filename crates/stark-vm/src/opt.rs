@@ -337,29 +337,22 @@ fn set_off(i: &mut Instr, new: i64) -> bool {
         | JmpIfNot { off, .. }
         | JmpIfNone { off, .. }
         | JmpIfSome { off, .. }
-        | RecvOrJmp { off, .. } => match i32::try_from(new) {
-            Ok(v) => {
-                *off = v;
-                true
-            }
-            Err(_) => false,
-        },
+        | RecvOrJmp { off, .. } => fit(off, new),
         JmpIfNotLtI { off, .. }
         | JmpIfNotCmpI { off, .. }
         | JmpIfNotCmpU { off, .. }
         | JmpIfNotCmpIImm { off, .. }
         | JmpIfNotTag { off, .. }
         | ForLoopI { off, .. }
-        | ForLoopU { off, .. } => match i16::try_from(new) {
-            Ok(v) => {
-                *off = v;
-                true
-            }
-            Err(_) => false,
-        },
+        | ForLoopU { off, .. } => fit(off, new),
         // A jump this function does not know: leave the code as it was.
         _ => false,
     }
+}
+
+/// Stores `new` in the offset field `off`; false if it does not fit.
+fn fit<T: TryFrom<i64>>(off: &mut T, new: i64) -> bool {
+    T::try_from(new).map(|v| *off = v).is_ok()
 }
 
 /// Whether control may fall through `i` to the next instruction.
