@@ -273,6 +273,13 @@ pub enum MathFn {
     Trunc,
 }
 
+/// The next value of channel `ch`: taken at once if one is queued,
+/// else the future that waits for it (giving an `Option` of layout
+/// `option`; `None` once the channel is closed and drained).
+pub fn receive(host: &mut dyn Host, ch: &HostRef, option: u32) -> Result<Portable, HostFuture> {
+    host.try_recv(ch).ok_or_else(|| host.recv(ch, option))
+}
+
 /// `HashMap::get` (unboxed), `contains_key` and a discarded `insert`
 /// (`map.rs`), or a string native (`string_fast`), without the general
 /// path's set-up. False, having done nothing, for any other site.
@@ -1604,14 +1611,10 @@ impl Cx<'_> {
                 let v = transfer::import(&mut self.task.heap, result);
                 self.ret(v);
             }
-            Native::ChanRecv => {
-                let ch = self.host_ref(0)?;
-                // A value already queued is taken without a future.
-                let Some(got) = host.try_recv(ch) else {
-                    return Ok(Flow::Suspend(host.recv(ch, self.site.layout)));
-                };
-                self.ret_moved_option(Some(got));
-            }
+            Native::ChanRecv => match receive(host, self.host_ref(0)?, self.site.layout) {
+                Ok(got) => self.ret_moved_option(Some(got)),
+                Err(future) => return Ok(Flow::Suspend(future)),
+            },
             Native::ChanTryRecv => {
                 let got = host.try_recv(self.host_ref(0)?);
                 self.ret_moved_option(got);

@@ -900,8 +900,7 @@ impl Task {
                 }
                 Instr::RecvOrJmp { base: at, off } => {
                     let got = match self.heap.get(r!(at).as_handle()) {
-                        // A value already queued is taken without a future.
-                        Obj::Host(ch) => host.try_recv(ch).ok_or_else(|| host.recv(ch, NO_LAYOUT)),
+                        Obj::Host(ch) => native::receive(host, ch, NO_LAYOUT),
                         _ => fault!(Fault::new("internal error: receiving from something not a channel")),
                     };
                     match got {
