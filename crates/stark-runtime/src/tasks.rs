@@ -10,7 +10,8 @@ use stark_vm::program::Slot;
 use stark_vm::task::{Resume, Task};
 use stark_vm::transfer::{self, Portable};
 use stark_vm::{Trap, Value};
-use std::future::poll_fn;
+use std::future::{poll_fn, Future};
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
@@ -26,15 +27,24 @@ pub(crate) struct TaskHandle {
     result: Slot,
 }
 
-#[derive(Default)]
 struct State {
-    /// The result, until a joiner takes it.
-    outcome: Option<Result<Portable, Trap>>,
-    finished: bool,
+    stage: Stage,
     /// Who waits for the end.
     joiners: Vec<Waker>,
     /// The task's own waker, to wake it when it is cancelled.
     waker: Option<Waker>,
+}
+
+/// Where a task is in its life.
+enum Stage {
+    /// Spawned, not yet run: the body it will run. The VM task is made
+    /// only when it first runs, so a queued task holds no more than this.
+    Queued(Portable),
+    Running,
+    /// Ended: the outcome, until a joiner takes it.
+    Ended(Result<Portable, Box<Trap>>),
+    /// Ended, and the outcome taken.
+    Joined,
 }
 
 impl TaskHandle {
@@ -44,7 +54,7 @@ impl TaskHandle {
 
     /// Whether the task has ended.
     pub fn finished(&self) -> bool {
-        self.lock().finished
+        self.lock().ended()
     }
 
     /// Asks the task to stop the next time it is polled.
@@ -56,13 +66,27 @@ impl TaskHandle {
         }
     }
 
+    /// The body to run, as the task starts.
+    fn start(&self) -> Portable {
+        match std::mem::replace(&mut self.lock().stage, Stage::Running) {
+            Stage::Queued(body) => body,
+            // Only `run` starts a task, once.
+            _ => Portable::Scalar(Value::NONE),
+        }
+    }
+
     fn finish(&self, outcome: Result<Portable, Trap>) {
         let mut state = self.lock();
-        state.outcome = Some(outcome);
-        state.finished = true;
+        state.stage = Stage::Ended(outcome.map_err(Box::new));
         for w in state.joiners.drain(..) {
             w.wake();
         }
+    }
+}
+
+impl State {
+    fn ended(&self) -> bool {
+        matches!(self.stage, Stage::Ended(_) | Stage::Joined)
     }
 }
 
@@ -80,39 +104,73 @@ pub(crate) fn spawn_actor(host: &TaskHost, cell: Arc<ActorCell>, body: Portable)
 }
 
 fn spawn_task(host: &TaskHost, body: Portable, result: Slot, actor: Option<Arc<ActorCell>>) -> Arc<TaskHandle> {
-    let handle =
-        Arc::new(TaskHandle { state: Mutex::new(State::default()), cancelled: AtomicBool::new(false), result });
-    let shared = host.shared.clone();
-    let mine = handle.clone();
-    let runtime = shared.runtime.clone();
-    // The VM task is made when the task first runs: one waiting to start
-    // holds only its moved-out body (and the polling state is boxed then
-    // too, so a million queued tasks do not each reserve room for it).
-    runtime.spawn(async move {
-        let program = shared.program.clone();
-        let mut task = Box::new(match &shared.checked {
-            Ok(checked) => Task::spawned_checked(checked, body),
-            Err(_) => Task::spawned(program.clone(), body),
-        });
-        if let Some(cell) = &actor {
-            cell.set_task(mine.clone());
-        }
-        let mut host = TaskHost { shared, actor };
-        let outcome = match Box::pin(drive(&mut task, &mut host, Some(&mine))).await {
-            Ok(v) => transfer::export(&mut task.heap, &program, v, mine.result).map_err(|f| Trap::bare(f.0)),
-            Err(t) => {
-                if let Some(cell) = host.actor.take() {
-                    crate::actor::actor_failed(&host, cell, &t);
-                }
-                Err(t)
-            }
-        };
-        if let Some(actor) = &host.actor {
-            actor.ended();
-        }
-        mine.finish(outcome);
-    });
+    let state = State { stage: Stage::Queued(body), joiners: Vec::new(), waker: None };
+    let handle = Arc::new(TaskHandle { state: Mutex::new(state), cancelled: AtomicBool::new(false), result });
+    let own = TaskHost { shared: host.shared.clone(), actor };
+    host.shared.runtime.spawn(Spawned::Queued { handle: handle.clone(), host: own });
     handle
+}
+
+/// What the scheduler holds for a spawned task. While it is queued that
+/// is two pointers and its handle (which holds the body), so tokio's
+/// cache-line-aligned task cell takes 128 bytes, not 256: a million
+/// queued tasks are that much less fresh memory for the kernel to zero.
+/// The running state, VM task included, is one allocation made when the
+/// task first runs.
+enum Spawned {
+    Queued {
+        handle: Arc<TaskHandle>,
+        host: TaskHost,
+    },
+    /// (`None` only for the moment the queued state moves.)
+    Running(Option<Pin<Box<dyn Future<Output = ()> + Send>>>),
+}
+
+// tokio's cell is 128 bytes only while the future is at most 24.
+const _: () = assert!(std::mem::size_of::<Spawned>() <= 24);
+
+impl Future for Spawned {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        if let Spawned::Queued { .. } = this {
+            if let Spawned::Queued { handle, host } = std::mem::replace(this, Spawned::Running(None)) {
+                *this = Spawned::Running(Some(Box::pin(run(handle, host))));
+            }
+        }
+        match this {
+            Spawned::Running(Some(run)) => run.as_mut().poll(cx),
+            _ => Poll::Ready(()),
+        }
+    }
+}
+
+/// Runs a spawned task from its start to its end, leaving the outcome
+/// in its handle.
+async fn run(mine: Arc<TaskHandle>, mut host: TaskHost) {
+    let body = mine.start();
+    let program = host.shared.program.clone();
+    let mut task = match &host.shared.checked {
+        Ok(checked) => Task::spawned_checked(checked, body),
+        Err(_) => Task::spawned(program.clone(), body),
+    };
+    if let Some(cell) = &host.actor {
+        cell.set_task(mine.clone());
+    }
+    let outcome = match drive(&mut task, &mut host, Some(&mine)).await {
+        Ok(v) => transfer::export(&mut task.heap, &program, v, mine.result).map_err(|f| Trap::bare(f.0)),
+        Err(t) => {
+            if let Some(cell) = host.actor.take() {
+                crate::actor::actor_failed(&host, cell, &t);
+            }
+            Err(t)
+        }
+    };
+    if let Some(actor) = &host.actor {
+        actor.ended();
+    }
+    mine.finish(outcome);
 }
 
 /// Polls a VM task to its end (a cancelled one ends with a trap).
@@ -162,11 +220,14 @@ impl TaskHandle {
     /// The task's outcome once it has ended (taken: a task is joined once).
     fn poll_outcome(&self, cx: &mut Context<'_>) -> Poll<Result<Portable, Trap>> {
         let mut state = self.lock();
-        if !state.finished {
+        if !state.ended() {
             state.joiners.push(cx.waker().clone());
             return Poll::Pending;
         }
-        Poll::Ready(state.outcome.take().unwrap_or_else(|| Err(Trap::bare("the task was already joined"))))
+        Poll::Ready(match std::mem::replace(&mut state.stage, Stage::Joined) {
+            Stage::Ended(outcome) => outcome.map_err(|t| *t),
+            _ => Err(Trap::bare("the task was already joined")),
+        })
     }
 
     /// Joining, polled: the result moves to the joiner, or the failure is re-raised.
@@ -246,7 +307,7 @@ pub(crate) async fn race(handles: Vec<Arc<TaskHandle>>) -> Resume {
     let winner = poll_fn(|cx| {
         for (i, h) in handles.iter().enumerate() {
             let mut state = h.lock();
-            if state.finished {
+            if state.ended() {
                 return Poll::Ready(i);
             }
             state.joiners.push(cx.waker().clone());
