@@ -192,14 +192,14 @@ impl Host for TaskHost {
 
     fn join(&mut self, task: HostRef) -> HostFuture {
         match task.downcast::<TaskHandle>() {
-            Ok(handle) => Box::pin(tasks::join(handle)),
+            Ok(handle) => Box::pin(tasks::join(self.shared.clone(), handle)),
             Err(_) => Box::pin(async { Resume::Fault(Fault::new("internal error: joining something not a task")) }),
         }
     }
 
     fn join_result(&mut self, task: HostRef, result: u32) -> HostFuture {
         match task.downcast::<TaskHandle>() {
-            Ok(handle) => Box::pin(tasks::join_result(handle, result)),
+            Ok(handle) => Box::pin(tasks::join_result(self.shared.clone(), handle, result)),
             Err(_) => Box::pin(async { Resume::Fault(Fault::new("internal error: joining something not a task")) }),
         }
     }

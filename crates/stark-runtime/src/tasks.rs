@@ -3,7 +3,7 @@
 //! only the task itself and is re-raised in whoever joins it.
 
 use crate::actor::ActorCell;
-use crate::host::TaskHost;
+use crate::host::{Shared, TaskHost};
 use crate::FUEL;
 use stark_vm::heap::HostRef;
 use stark_vm::program::Slot;
@@ -66,12 +66,15 @@ impl TaskHandle {
         }
     }
 
-    /// The body to run, as the task starts.
-    fn start(&self) -> Portable {
-        match std::mem::replace(&mut self.lock().stage, Stage::Running) {
-            Stage::Queued(body) => body,
-            // Only `run` starts a task, once.
-            _ => Portable::Scalar(Value::NONE),
+    /// The body to run, if the task has not started yet (it starts now).
+    fn start(&self) -> Option<Portable> {
+        let mut state = self.lock();
+        if !matches!(state.stage, Stage::Queued(_)) {
+            return None;
+        }
+        match std::mem::replace(&mut state.stage, Stage::Running) {
+            Stage::Queued(body) => Some(body),
+            _ => None,
         }
     }
 
@@ -136,7 +139,10 @@ impl Future for Spawned {
         let this = self.get_mut();
         if let Spawned::Queued { .. } = this {
             if let Spawned::Queued { handle, host } = std::mem::replace(this, Spawned::Running(None)) {
-                *this = Spawned::Running(Some(Box::pin(run(handle, host))));
+                // A task its joiner already ran (`join`) has nothing left to do.
+                if let Some(body) = handle.start() {
+                    *this = Spawned::Running(Some(Box::pin(run(handle, host, body))));
+                }
             }
         }
         match this {
@@ -148,8 +154,7 @@ impl Future for Spawned {
 
 /// Runs a spawned task from its start to its end, leaving the outcome
 /// in its handle.
-async fn run(mine: Arc<TaskHandle>, mut host: TaskHost) {
-    let body = mine.start();
+async fn run(mine: Arc<TaskHandle>, mut host: TaskHost, body: Portable) {
     let program = host.shared.program.clone();
     let mut task = match &host.shared.checked {
         Ok(checked) => Task::spawned_checked(checked, body),
@@ -239,22 +244,82 @@ impl TaskHandle {
     }
 }
 
+/// Waits for a task's end and takes its outcome. A task that has not
+/// started yet is run here, inside the joiner's poll, rather than waited
+/// for (the "help first" join of fork-join schedulers): the joiner would
+/// only wait, the task costs no scheduling round trip, and a tree of
+/// spawns and joins then runs depth first, keeping few tasks alive.
+async fn outcome(shared: &Arc<Shared>, handle: &Arc<TaskHandle>) -> Result<Portable, Trap> {
+    if HELPING.get() < MAX_HELPING {
+        if let Some(body) = handle.start() {
+            let host = TaskHost { shared: shared.clone(), actor: None };
+            Helping { run: Some(Box::pin(run(handle.clone(), host, body))), shared: shared.clone() }.await;
+        }
+    }
+    wait(handle).await
+}
+
 /// Waits for a task's end and takes its outcome.
-async fn outcome(handle: &TaskHandle) -> Result<Portable, Trap> {
+async fn wait(handle: &TaskHandle) -> Result<Portable, Trap> {
     poll_fn(|cx| handle.poll_outcome(cx)).await
 }
 
+thread_local! {
+    /// How many joined tasks this thread is running inside one another now.
+    static HELPING: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// How deep joined tasks run inside their joiners: each level is a few
+/// frames of the Rust stack, so a deeper chain of joins waits instead.
+const MAX_HELPING: u32 = 16;
+
+/// A joined task run in its joiner, counted in [`HELPING`] while polled.
+/// Dropped unfinished (its joiner was cancelled or failed), it goes on
+/// as a task of its own, as it would have if it had not been joined.
+struct Helping {
+    run: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
+    shared: Arc<Shared>,
+}
+
+impl Future for Helping {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let Some(run) = &mut self.run else { return Poll::Ready(()) };
+        HELPING.set(HELPING.get() + 1);
+        let poll = run.as_mut().poll(cx);
+        HELPING.set(HELPING.get() - 1);
+        if poll.is_ready() {
+            self.run = None;
+        }
+        poll
+    }
+}
+
+impl Drop for Helping {
+    fn drop(&mut self) {
+        if let Some(run) = self.run.take() {
+            self.shared.runtime.spawn(run);
+        }
+    }
+}
+
 /// Waits for a task's end: its result moves here, or its trap is re-raised.
-pub(crate) async fn join(handle: Arc<TaskHandle>) -> Resume {
-    match outcome(&handle).await {
+pub(crate) async fn join(shared: Arc<Shared>, handle: Arc<TaskHandle>) -> Resume {
+    resume(outcome(&shared, &handle).await)
+}
+
+/// A task's outcome as its joiner resumes with it.
+fn resume(outcome: Result<Portable, Trap>) -> Resume {
+    match outcome {
         Ok(p) => Resume::Moved(p),
         Err(t) => Resume::Failed(t),
     }
 }
 
 /// `Task::result`: `Ok(value)` or `Err(TaskError)` (the failure's message).
-pub(crate) async fn join_result(handle: Arc<TaskHandle>, result: u32) -> Resume {
-    Resume::Moved(match outcome(&handle).await {
+pub(crate) async fn join_result(shared: Arc<Shared>, handle: Arc<TaskHandle>, result: u32) -> Resume {
+    Resume::Moved(match outcome(&shared, &handle).await {
         Ok(p) => Portable::Record { layout: result, tag: 0, fields: vec![p] },
         Err(t) => Portable::Record { layout: result, tag: 1, fields: vec![Portable::Str(failure_message(&t))] },
     })
@@ -320,12 +385,12 @@ pub(crate) async fn race(handles: Vec<Arc<TaskHandle>>) -> Resume {
             h.cancel();
         }
     }
-    join(handles[winner].clone()).await
+    resume(wait(&handles[winner]).await)
 }
 
 /// `timeout`: the task's result, or `Err(Timeout)` once `limit` has passed.
 pub(crate) async fn timeout(handle: Arc<TaskHandle>, limit: std::time::Duration, result: u32) -> Resume {
-    match tokio::time::timeout(limit, outcome(&handle)).await {
+    match tokio::time::timeout(limit, wait(&handle)).await {
         Ok(Ok(p)) => Resume::Moved(Portable::Record { layout: result, tag: 0, fields: vec![p] }),
         Ok(Err(t)) => Resume::Failed(t),
         Err(_) => {
