@@ -35,6 +35,7 @@ use rustc_hash::FxHashMap;
 /// Optimises every function of `prog`.
 pub fn optimize(prog: &mut Program) {
     let arities: Vec<u16> = prog.functions.iter().map(|f| f.arity).collect();
+    let news: Vec<u16> = (0..prog.layouts.len() as u32).map(|l| new_reads(prog, l)).collect();
     // For each `ToString` of a scalar, a `StrAppendDisplay` site to fuse
     // it with the `StrAppend` that follows (an `f"..."` field).
     let mut appends = FxHashMap::default();
@@ -64,7 +65,8 @@ pub fn optimize(prog: &mut Program) {
         }
     }
     for f in &mut prog.functions {
-        optimize_fn(f, &arities, &prog.sites, (&appends, &discards, &raws), &mut prog.divisors);
+        let reads = Reads { arities: &arities, news: &news, sites: &prog.sites };
+        optimize_fn(f, &reads, (&appends, &discards, &raws), &mut prog.divisors);
     }
     // Then small leaf functions are inlined at their calls, and each
     // function that took one is optimised again.
@@ -74,9 +76,37 @@ pub fn optimize(prog: &mut Program) {
     }
     for (me, f) in prog.functions.iter_mut().enumerate() {
         if inline_calls(f, me as u32, &bodies) {
-            optimize_fn(f, &arities, &prog.sites, (&appends, &discards, &raws), &mut prog.divisors);
+            let reads = Reads { arities: &arities, news: &news, sites: &prog.sites };
+            optimize_fn(f, &reads, (&appends, &discards, &raws), &mut prog.divisors);
         }
     }
+}
+
+/// How many registers the instructions that read a run of them (from
+/// their base) read: a call its callee's arity, a native its operation's
+/// operands, a `New` its layout's fields.
+struct Reads<'a> {
+    arities: &'a [u16],
+    /// Per layout; `u16::MAX` where the count is in a register.
+    news: &'a [u16],
+    sites: &'a [Site],
+}
+
+/// How many registers `New` of layout `l` reads (as `Task::new_object`
+/// builds it); `u16::MAX` for an array literal, whose length is in its
+/// first register.
+fn new_reads(prog: &Program, l: u32) -> u16 {
+    use crate::program::LayoutKind;
+    let n = match &prog.layout(l).kind {
+        LayoutKind::Record { fields, .. } => fields.len(),
+        LayoutKind::Variant { of, tag } => match &prog.layout(*of).kind {
+            LayoutKind::Enum { variants } => variants.get(*tag as usize).map_or(0, |v| v.1.len()),
+            _ => 0,
+        },
+        LayoutKind::List { .. } => return u16::MAX,
+        _ => 0,
+    };
+    u16::try_from(n).unwrap_or(u16::MAX)
 }
 
 /// The most instructions a function may have to be inlined.
@@ -237,7 +267,7 @@ impl Eff {
 /// `nregs` registers. Reads are a superset, writes a subset, of what it
 /// may do: a call reads its arguments and writes its result; a native,
 /// `New` or `CallValue` is taken to read every register from its base.
-fn effects(i: &Instr, nregs: Reg, arities: &[u16], sites: &[Site]) -> Eff {
+fn effects(i: &Instr, nregs: Reg, reads: &Reads) -> Eff {
     use Instr::*;
     let e = Eff::default();
     match *i {
@@ -285,17 +315,20 @@ fn effects(i: &Instr, nregs: Reg, arities: &[u16], sites: &[Site]) -> Eff {
         JmpIfNotLtI { a, b, .. } | JmpIfNotCmpI { a, b, .. } | JmpIfNotCmpU { a, b, .. } => e.u(a).u(b),
         ForLoopI { a, b, .. } | ForLoopU { a, b, .. } => e.u(a).u(b).d(a),
         Call { base, f } => {
-            let arity = arities.get(f as usize).copied().unwrap_or(nregs);
+            let arity = reads.arities.get(f as usize).copied().unwrap_or(nregs);
             e.from(base, base.saturating_add(arity).min(nregs)).d(base)
         }
         CallValue { base, callee } => e.u(callee).from(base, nregs).d(base),
         Native { base, site } => {
-            let n = sites.get(site as usize).map_or(nregs, |s| s.native.reads());
+            let n = reads.sites.get(site as usize).map_or(nregs, |s| s.native.reads());
             e.from(base, base.saturating_add(n).min(nregs))
         }
         RecvOrJmp { base, .. } => e.u(base),
         Ret { a } => e.u(a),
-        New { base, .. } => e.from(base, nregs).d(base),
+        New { base, l } => {
+            let n = reads.news.get(l as usize).copied().unwrap_or(u16::MAX);
+            e.from(base, base.saturating_add(n).min(nregs)).d(base)
+        }
         GetField { a, obj, .. } | TakeField { a, obj, .. } | RefField { a, obj, .. } | GetTag { a, obj } => {
             e.u(obj).d(a)
         }
@@ -567,8 +600,7 @@ struct Fn<'a> {
     lines: Vec<u32>,
     nregs: Reg,
     arity: Reg,
-    arities: &'a [u16],
-    sites: &'a [Site],
+    reads: &'a Reads<'a>,
     appends: &'a FxHashMap<u32, u32>,
     discards: &'a FxHashMap<u32, u32>,
     raws: &'a FxHashMap<u32, u32>,
@@ -631,8 +663,7 @@ fn divisor(divisors: &mut Vec<Divisor>, d: i64) -> Option<u16> {
 
 fn optimize_fn(
     f: &mut Function,
-    arities: &[u16],
-    sites: &[Site],
+    reads: &Reads,
     (appends, discards, raws): (&SiteMap, &SiteMap, &SiteMap),
     divisors: &mut Vec<Divisor>,
 ) {
@@ -644,8 +675,7 @@ fn optimize_fn(
         lines: f.lines.clone(),
         nregs: f.nregs,
         arity: f.arity,
-        arities,
-        sites,
+        reads,
         appends,
         discards,
         raws,
@@ -794,12 +824,17 @@ impl Fn<'_> {
                         Instr::RemIK { a, b, k: k(c).and_then(|v| divisor(self.divisors, v)).unwrap_or(0) }
                     }
                     Instr::Native { base, site }
-                        if self.sites.get(site as usize).is_some_and(|s| s.native == Native::Math(MathFn::Sqrt)) =>
+                        if self
+                            .reads
+                            .sites
+                            .get(site as usize)
+                            .is_some_and(|s| s.native == Native::Math(MathFn::Sqrt)) =>
                     {
                         Instr::SqrtF { a: base, b: base }
                     }
                     Instr::Native { base, site }
                         if self
+                            .reads
                             .sites
                             .get(site as usize)
                             .is_some_and(|s| matches!(s.native, Native::StrLen | Native::SliceLen)) =>
@@ -807,13 +842,13 @@ impl Fn<'_> {
                         Instr::SliceLenR { a: base, b: base }
                     }
                     Instr::Native { base, site }
-                        if self.sites.get(site as usize).is_some_and(|s| s.native == Native::VecLen) =>
+                        if self.reads.sites.get(site as usize).is_some_and(|s| s.native == Native::VecLen) =>
                     {
                         Instr::VecLenR { a: base, b: base }
                     }
                     // Natives that become instructions reading their operands
                     // where they are.
-                    Instr::Native { base, site } if base < Reg::MAX => match self.sites.get(site as usize) {
+                    Instr::Native { base, site } if base < Reg::MAX => match self.reads.sites.get(site as usize) {
                         Some(s) if s.native == Native::StrAppendStr => Instr::StrPushStr { s: base, v: base + 1 },
                         Some(&Site { native: Native::StrAppendDisplay, slot: Slot::Scalar(ty), .. }) => {
                             Instr::StrPushDisplay { ty, s: base, v: base + 1 }
@@ -910,7 +945,7 @@ impl Fn<'_> {
     /// The facts after instruction `instr` at `pc`, from those before.
     fn update_facts(&self, facts: &mut Facts, instr: &Instr, pc: usize, esc: &[Bits]) {
         let instr = *instr;
-        let eff = effects(&instr, self.nregs, self.arities, self.sites);
+        let eff = effects(&instr, self.nregs, self.reads);
         // A call's frame overwrites the registers from its base up;
         // calls and `Store` (through a place) may write any register
         // whose address was taken.
@@ -1013,7 +1048,7 @@ impl Fn<'_> {
         let esc = self.escaped();
         let mut live_in = vec![empty.clone(); n + 1];
         let effs: Vec<Option<Eff>> =
-            self.code.iter().map(|i| i.as_ref().map(|i| effects(i, self.nregs, self.arities, self.sites))).collect();
+            self.code.iter().map(|i| i.as_ref().map(|i| effects(i, self.nregs, self.reads))).collect();
         loop {
             let mut changed = false;
             for pc in (0..n).rev() {
@@ -1108,7 +1143,7 @@ impl Fn<'_> {
             let Some(instr) = self.code[pc] else { continue };
             // A dead pure instruction.
             if is_pure(&instr) {
-                let e = effects(&instr, self.nregs, self.arities, self.sites);
+                let e = effects(&instr, self.nregs, self.reads);
                 if e.defs[..e.ndefs].iter().all(|&d| !self.live_after(live, pc, d)) {
                     self.code[pc] = None;
                     changed = true;
@@ -1132,7 +1167,7 @@ impl Fn<'_> {
                         changed = true;
                         break;
                     }
-                    let e = effects(&j, self.nregs, self.arities, self.sites);
+                    let e = effects(&j, self.nregs, self.reads);
                     let writes = e.defs[..e.ndefs].contains(&r)
                         || match j {
                             Instr::Native { base, .. } | Instr::RecvOrJmp { base, .. } => base == r,
@@ -1165,7 +1200,8 @@ impl Fn<'_> {
             }
             // `t := to_string(x); d := t; append(s, d)`: `d := x; append_display(s, d)`.
             if let Instr::Native { base, site } = instr {
-                if self.sites.get(site as usize).is_some_and(|s| s.native == Native::StrAppend) && base < Reg::MAX {
+                if self.reads.sites.get(site as usize).is_some_and(|s| s.native == Native::StrAppend) && base < Reg::MAX
+                {
                     let d = base + 1;
                     let p1 = (0..pc).rev().find(|&p| self.code[p].is_some());
                     let p0 = p1.and_then(|p1| (0..p1).rev().find(|&p| self.code[p].is_some()));
@@ -1194,7 +1230,7 @@ impl Fn<'_> {
             // whose result is dead: an instruction (`propagate` then reads
             // its operands from where they were copied from).
             if let Instr::Native { base, site } = instr {
-                let native = self.sites.get(site as usize).map(|s| s.native);
+                let native = self.reads.sites.get(site as usize).map(|s| s.native);
                 if base < Reg::MAX && !self.live_after(live, pc, base) {
                     let (s, v) = (base, base + 1);
                     let fused = match native {
@@ -1245,7 +1281,7 @@ impl Fn<'_> {
                     while p0 > 0 && !lead[p0] {
                         p0 -= 1;
                         let Some(j) = self.code[p0] else { continue };
-                        let e = effects(&j, self.nregs, self.arities, self.sites);
+                        let e = effects(&j, self.nregs, self.reads);
                         if e.defs[..e.ndefs].contains(&t) {
                             found = match j {
                                 Instr::RefIndex { a, list, i } if a == t => Some(Instr::Index { a: x, list, i }),
@@ -1375,7 +1411,7 @@ impl Fn<'_> {
                     if let Instr::GetTag { a, obj } = j {
                         break (a == t && obj != t).then_some((p, obj));
                     }
-                    let e = effects(&j, self.nregs, self.arities, self.sites);
+                    let e = effects(&j, self.nregs, self.reads);
                     let touches = |r: Reg| e.uses[..e.nuses].contains(&r) || e.defs[..e.ndefs].contains(&r);
                     if !is_pure(&j) || touches(t) || lead[p] || p == 0 {
                         break None;
@@ -1388,7 +1424,7 @@ impl Fn<'_> {
                 if let Some((p, obj)) = found {
                     let obj_kept = (p + 1..pc).all(|q| {
                         self.code[q].is_none_or(|j| {
-                            let e = effects(&j, self.nregs, self.arities, self.sites);
+                            let e = effects(&j, self.nregs, self.reads);
                             !e.defs[..e.ndefs].contains(&obj)
                         })
                     });
@@ -1499,7 +1535,7 @@ impl Fn<'_> {
         let mut must: Vec<Option<Bits>> = vec![None; n + 1];
         must[0] = Some(Bits::new(nregs));
         let step = |pc: usize, i: &Instr, d: &mut Bits| {
-            let e = effects(i, self.nregs, self.arities, self.sites);
+            let e = effects(i, self.nregs, self.reads);
             match *i {
                 Instr::Copy { a, b } => {
                     if d.has(b) {
@@ -1568,7 +1604,7 @@ impl Fn<'_> {
             let Some(i) = self.code[pc] else { continue };
             let Some(m) = &must[pc] else { continue };
             let y = &may[pc];
-            let e = effects(&i, self.nregs, self.arities, self.sites);
+            let e = effects(&i, self.nregs, self.reads);
             let mut reads: Vec<Reg> = e.uses[..e.nuses].to_vec();
             if let Some((lo, hi)) = e.range {
                 reads.extend(lo..hi);
@@ -1712,7 +1748,7 @@ impl Fn<'_> {
                 seen.clear();
                 continue;
             }
-            let e = effects(&i, self.nregs, self.arities, self.sites);
+            let e = effects(&i, self.nregs, self.reads);
             if e.range.is_some() {
                 seen.clear();
                 continue;

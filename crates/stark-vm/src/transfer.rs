@@ -35,9 +35,13 @@ pub enum Portable {
     Host(HostRef),
     /// A tensor: its buffer is shared (`Arc`), so no element is copied.
     Tensor(Box<stark_tensor::Tensor>),
-    /// A function value and its closure environment.
-    Fn { func: u32, env: Option<Box<Portable>> },
+    /// A function value and its closure environment's layout and fields
+    /// (held here, not boxed: a spawned task's body is one of these).
+    Fn { func: u32, env: Option<(u32, Vec<Portable>)> },
 }
+
+// Every message and queued task body is one: it stays five words.
+const _: () = assert!(std::mem::size_of::<Portable>() == 40);
 
 /// Moves `v` (of kind `slot`) out of `heap`. Function values are `Copy`
 /// and their environments may be shared, so a function value's
@@ -69,7 +73,12 @@ fn export_fn(heap: &mut Heap, prog: &Program, v: Value, take: bool) -> Result<Po
         };
         env = crate::deep::clone(heap, prog, env, Slot::Owned(layout));
     }
-    Ok(Portable::Fn { func: v.bits as u32, env: Some(Box::new(export_object(heap, prog, env)?)) })
+    match export_object(heap, prog, env)? {
+        Portable::Record { layout, fields, .. } => {
+            Ok(Portable::Fn { func: v.bits as u32, env: Some((layout, fields)) })
+        }
+        _ => Err(Fault::new("internal error: a closure environment that is not a record")),
+    }
 }
 
 fn export_part(heap: &mut Heap, prog: &Program, v: Value, slot: Slot) -> Result<Portable, Fault> {
@@ -193,7 +202,9 @@ pub fn import(heap: &mut Heap, p: Portable) -> Value {
         Portable::Host(h) => Value::handle(heap.alloc(Obj::Host(h))),
         Portable::Tensor(t) => Value::handle(heap.alloc(Obj::Tensor(t))),
         Portable::Fn { func, env } => {
-            let ext = env.map_or(NONE, |e| import(heap, *e).as_handle() as u64);
+            let ext = env.map_or(NONE, |(layout, fields)| {
+                import(heap, Portable::Record { layout, tag: 0, fields }).as_handle() as u64
+            });
             Value { bits: func as u64, ext }
         }
     }
