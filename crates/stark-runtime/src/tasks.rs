@@ -69,12 +69,12 @@ impl TaskHandle {
     /// The body to run, if the task has not started yet (it starts now).
     fn start(&self) -> Option<Portable> {
         let mut state = self.lock();
-        if !matches!(state.stage, Stage::Queued(_)) {
-            return None;
-        }
         match std::mem::replace(&mut state.stage, Stage::Running) {
             Stage::Queued(body) => Some(body),
-            _ => None,
+            other => {
+                state.stage = other;
+                None
+            }
         }
     }
 

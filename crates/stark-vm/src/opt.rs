@@ -265,8 +265,9 @@ impl Eff {
 
 /// The registers `i` reads and (definitely) writes, in a function with
 /// `nregs` registers. Reads are a superset, writes a subset, of what it
-/// may do: a call reads its arguments and writes its result; a native,
-/// `New` or `CallValue` is taken to read every register from its base.
+/// may do: a call reads its arguments and writes its result; a native its
+/// operands, a `New` its layout's fields (an array literal, and a
+/// `CallValue`, every register from its base).
 fn effects(i: &Instr, nregs: Reg, reads: &Reads) -> Eff {
     use Instr::*;
     let e = Eff::default();
